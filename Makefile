@@ -1,0 +1,43 @@
+# home-dispatch: `make serve` runs the service, `make test` runs the tests.
+# Both create .venv first (with $(PYTHON)) and reinstall only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+CONFIG ?= config/dispatch.toml
+
+.PHONY: venv serve test proto bench clean distclean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+serve: venv
+	$(PY) server.py --config $(CONFIG)
+
+# pytest's exit status 5 means it collected no tests; that is a failure here, said plainly.
+test: venv
+	@echo "$(PY) -m pytest $(PYTEST_ARGS)"
+	@$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit status 5)" >&2; fi; \
+		exit $$rc; }
+
+# Regenerate the committed stubs under proto/homedispatch/ from the .proto files.
+proto: venv
+	$(PY) proto/generate.py
+
+bench: venv
+	$(PY) benchmarks/dispatch_round.py
+
+# Caches and build output; `distclean` also removes the virtualenv.
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,235 @@
+"""Exact nearest-neighbour and radius queries over a fixed set of points.
+
+Points live on the unit sphere in a :class:`scipy.spatial.cKDTree`. Chord
+length is a monotonic function of great-circle distance, so the tree's
+ordering agrees with the haversine ordering; the tree is only used to find
+candidates, and the reported distances and final order always come from
+:func:`geo.distance.haversine_km` with ties broken by point index. Results
+are therefore identical to a brute-force haversine scan.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+
+from geo.distance import haversine_km, km_to_chord, to_unit_xyz
+
+__all__ = ["SpatialIndex"]
+
+# Chord and haversine are computed along different float paths, so two
+# nearly tied points can swap order between them. Candidate searches are
+# widened by this much (unit-sphere chord, about 6 mm on Earth), far above
+# the ~1e-15 rounding error yet far below any distance that matters.
+_CHORD_SLACK = 1e-9
+
+# Extra neighbours fetched per k-NN query so that the k-th boundary can be
+# proven unambiguous without a second tree search in the common case.
+_KNN_PAD = 8
+
+
+def _coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate degree coordinates as equal-length finite 1-D float arrays."""
+    lat_arr = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    lon_arr = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    if lat_arr.ndim != 1:
+        raise ValueError(f"lat must be a scalar or 1-D array, got shape {lat_arr.shape}")
+    if lon_arr.ndim != 1:
+        raise ValueError(f"lon must be a scalar or 1-D array, got shape {lon_arr.shape}")
+    if lat_arr.shape != lon_arr.shape:
+        raise ValueError(
+            f"lat and lon must have the same length, got {lat_arr.size} and {lon_arr.size}"
+        )
+    if not np.all(np.isfinite(lat_arr)) or np.any(np.abs(lat_arr) > 90.0):
+        raise ValueError("lat must be finite and within [-90, 90]")
+    if not np.all(np.isfinite(lon_arr)):
+        raise ValueError("lon must be finite")
+    return lat_arr, lon_arr
+
+
+def _scalar_coordinates(lat: float, lon: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate a single query point, returned as length-1 arrays."""
+    if np.ndim(lat) != 0:
+        raise ValueError("lat must be a scalar")
+    if np.ndim(lon) != 0:
+        raise ValueError("lon must be a scalar")
+    return _coordinates(lat, lon)
+
+
+def _neighbour_count(k: int) -> int:
+    """Validate ``k`` as a non-negative integer."""
+    if isinstance(k, bool):
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    try:
+        count = operator.index(k)
+    except TypeError:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}") from None
+    if count < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    return count
+
+
+class SpatialIndex:
+    """Immutable k-nearest-neighbour / radius index over lat/lon points.
+
+    Parameters
+    ----------
+    lat, lon : array_like
+        1-D arrays (equal length) of point latitudes and longitudes in
+        degrees. Point ``i`` is reported as index ``i`` by all queries.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D, differ in length, contain non-finite
+        values, or a latitude lies outside ``[-90, 90]``.
+    """
+
+    __slots__ = ("_lat", "_lon", "_tree")
+
+    def __init__(self, lat: ArrayLike, lon: ArrayLike) -> None:
+        lat_arr, lon_arr = _coordinates(lat, lon)
+        # Private read-only copies: the tree must never drift from them.
+        self._lat = lat_arr.copy()
+        self._lon = lon_arr.copy()
+        self._lat.flags.writeable = False
+        self._lon.flags.writeable = False
+        self._tree = cKDTree(to_unit_xyz(self._lat, self._lon)) if self.size else None
+
+    @property
+    def size(self) -> int:
+        """Number of indexed points."""
+        return int(self._lat.size)
+
+    def nearest(
+        self, lat: float, lon: float, k: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The ``k`` points nearest to one query point.
+
+        Parameters
+        ----------
+        lat, lon : float
+            Query point in degrees.
+        k : int
+            Number of neighbours wanted; all points are returned when
+            ``k > size``.
+
+        Returns
+        -------
+        indices : numpy.ndarray
+            int64 point indices, length ``min(k, size)``.
+        km : numpy.ndarray
+            Great-circle distances in km, sorted ascending with ties broken
+            by ascending index.
+        """
+        lat_arr, lon_arr = _scalar_coordinates(lat, lon)
+        indices, km = self._knn(lat_arr, lon_arr, _neighbour_count(k))
+        return indices[0], km[0]
+
+    def nearest_many(
+        self, lats: ArrayLike, lons: ArrayLike, k: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The ``k`` nearest points for each of many query points.
+
+        Parameters
+        ----------
+        lats, lons : array_like
+            1-D arrays of ``m`` query latitudes and longitudes in degrees.
+        k : int
+            Number of neighbours wanted per query.
+
+        Returns
+        -------
+        indices : numpy.ndarray
+            int64 array of shape ``(m, min(k, size))``.
+        km : numpy.ndarray
+            float64 array of the same shape; each row sorted like
+            :meth:`nearest`.
+        """
+        lat_arr, lon_arr = _coordinates(lats, lons)
+        return self._knn(lat_arr, lon_arr, _neighbour_count(k))
+
+    def within(
+        self, lat: float, lon: float, radius_km: float
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """All points within a great-circle radius of one query point.
+
+        Parameters
+        ----------
+        lat, lon : float
+            Query point in degrees.
+        radius_km : float
+            Inclusive search radius in km; finite and non-negative.
+
+        Returns
+        -------
+        indices : numpy.ndarray
+            int64 indices of every point with distance ``<= radius_km``.
+        km : numpy.ndarray
+            Their great-circle distances, sorted ascending with ties broken
+            by ascending index.
+        """
+        lat_arr, lon_arr = _scalar_coordinates(lat, lon)
+        if np.ndim(radius_km) != 0 or not np.isfinite(radius_km) or radius_km < 0:
+            raise ValueError(f"radius_km must be a finite non-negative number, got {radius_km!r}")
+        if self._tree is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        query = to_unit_xyz(lat_arr, lon_arr)[0]
+        candidates = self._tree.query_ball_point(query, km_to_chord(radius_km) + _CHORD_SLACK)
+        indices, km = self._ranked(lat_arr[0], lon_arr[0], np.asarray(candidates, dtype=np.int64))
+        inside = km <= radius_km
+        return indices[inside], km[inside]
+
+    def _ranked(
+        self, lat: float, lon: float, candidates: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Sort candidate points by (haversine km, index)."""
+        km = haversine_km(lat, lon, self._lat[candidates], self._lon[candidates])
+        order = np.lexsort((candidates, km))
+        return candidates[order], km[order]
+
+    def _knn(
+        self, lat: NDArray[np.float64], lon: NDArray[np.float64], k: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Exact k-NN for validated query arrays (see module docstring)."""
+        m, kept = lat.size, min(k, self.size)
+        indices = np.empty((m, kept), dtype=np.int64)
+        km = np.empty((m, kept), dtype=np.float64)
+        if kept == 0 or m == 0:
+            return indices, km
+        fetched = min(kept + _KNN_PAD, self.size)
+        xyz = to_unit_xyz(lat, lon)
+        chord, idx = self._tree.query(xyz, k=fetched)
+        chord, idx = chord.reshape(m, fetched), idx.reshape(m, fetched).astype(np.int64)
+        # The fetched set provably contains every true k-NN candidate when it
+        # is the whole index, or when its last chord clears the k-th chord by
+        # more than the rounding slack; other rows had a crowd of (near) ties
+        # at the boundary and need a radius search to collect all of them.
+        boundary = chord[:, kept - 1] + _CHORD_SLACK
+        settled = (fetched == self.size) | (chord[:, -1] > boundary)
+        self._rank_rows(lat, lon, idx, settled, indices, km)
+        for row in np.flatnonzero(~settled):
+            crowd = np.asarray(self._tree.query_ball_point(xyz[row], boundary[row]), dtype=np.int64)
+            row_idx, row_km = self._ranked(lat[row], lon[row], crowd)
+            indices[row], km[row] = row_idx[: kept], row_km[: kept]
+        return indices, km
+
+    def _rank_rows(
+        self,
+        lat: NDArray[np.float64],
+        lon: NDArray[np.float64],
+        idx: NDArray[np.int64],
+        rows: NDArray[np.bool_],
+        indices: NDArray[np.int64],
+        km: NDArray[np.float64],
+    ) -> None:
+        """Sort the fetched candidates of ``rows`` and keep the first columns."""
+        kept = indices.shape[1]
+        cand = idx[rows]
+        cand_km = haversine_km(lat[rows, None], lon[rows, None], self._lat[cand], self._lon[cand])
+        order = np.lexsort((cand, cand_km), axis=-1)[:, :kept]
+        indices[rows] = np.take_along_axis(cand, order, axis=-1)
+        km[rows] = np.take_along_axis(cand_km, order, axis=-1)

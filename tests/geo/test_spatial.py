@@ -1,0 +1,209 @@
+"""Tests for geo.spatial.SpatialIndex: exact agreement with brute force."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo.distance import haversine_km
+from geo.spatial import SpatialIndex
+
+SHANGHAI_LAT = (30.9, 31.5)
+SHANGHAI_LON = (121.1, 121.9)
+GLOBAL_LAT = (-90.0, 90.0)
+GLOBAL_LON = (-180.0, 180.0)
+
+examples = settings(max_examples=60, deadline=None)
+
+
+@st.composite
+def clouds(draw, lat_range, lon_range, min_size=0):
+    """Point clouds with deliberate duplicates and grid-aligned near-ties."""
+    free = st.tuples(st.floats(*lat_range), st.floats(*lon_range))
+    grid = st.tuples(
+        st.sampled_from(np.linspace(*lat_range, 5).tolist()),
+        st.sampled_from(np.linspace(*lon_range, 5).tolist()),
+    )
+    points = draw(st.lists(st.one_of(free, grid), min_size=min_size, max_size=60))
+    if points:
+        copies = draw(st.lists(st.sampled_from(points), max_size=10))
+        points = points + copies
+        order = draw(st.permutations(range(len(points))))
+        points = [points[i] for i in order]
+    lat = np.array([p[0] for p in points], dtype=np.float64)
+    lon = np.array([p[1] for p in points], dtype=np.float64)
+    return lat, lon
+
+
+def queries(lat_range, lon_range, cloud_lat, cloud_lon):
+    """Free query points, grid points and the cloud's own points."""
+    free = st.tuples(st.floats(*lat_range), st.floats(*lon_range))
+    grid = st.tuples(
+        st.sampled_from(np.linspace(*lat_range, 5).tolist()),
+        st.sampled_from(np.linspace(*lon_range, 5).tolist()),
+    )
+    options = [free, grid]
+    if cloud_lat.size:
+        options.append(st.sampled_from(list(zip(cloud_lat.tolist(), cloud_lon.tolist()))))
+    return st.one_of(*options)
+
+
+def brute_nearest(lat, lon, q_lat, q_lon, k):
+    """Reference k-NN: full haversine scan sorted by (km, index)."""
+    km = haversine_km(q_lat, q_lon, lat, lon)
+    order = np.lexsort((np.arange(lat.size), km))[:k]
+    return order, km[order]
+
+
+def brute_within(lat, lon, q_lat, q_lon, radius_km):
+    """Reference radius search: full haversine scan sorted by (km, index)."""
+    idx, km = brute_nearest(lat, lon, q_lat, q_lon, lat.size)
+    inside = km <= radius_km
+    return idx[inside], km[inside]
+
+
+def assert_same_result(actual, expected):
+    """Indices, distances and dtypes must match the reference exactly."""
+    idx, km = actual
+    exp_idx, exp_km = expected
+    assert idx.dtype == np.int64 and km.dtype == np.float64
+    np.testing.assert_array_equal(km, exp_km)
+    np.testing.assert_array_equal(idx, exp_idx)
+
+
+REGIONS = [
+    pytest.param(SHANGHAI_LAT, SHANGHAI_LON, id="shanghai"),
+    pytest.param(GLOBAL_LAT, GLOBAL_LON, id="global"),
+]
+
+
+@pytest.mark.parametrize(("lat_range", "lon_range"), REGIONS)
+@examples
+@given(data=st.data())
+def test_nearest_matches_brute_force(lat_range, lon_range, data):
+    lat, lon = data.draw(clouds(lat_range, lon_range))
+    q_lat, q_lon = data.draw(queries(lat_range, lon_range, lat, lon))
+    k = data.draw(st.integers(0, lat.size + 3))
+    index = SpatialIndex(lat, lon)
+    assert_same_result(index.nearest(q_lat, q_lon, k), brute_nearest(lat, lon, q_lat, q_lon, k))
+
+
+@pytest.mark.parametrize(("lat_range", "lon_range"), REGIONS)
+@examples
+@given(data=st.data())
+def test_nearest_many_matches_brute_force(lat_range, lon_range, data):
+    lat, lon = data.draw(clouds(lat_range, lon_range))
+    points = data.draw(st.lists(queries(lat_range, lon_range, lat, lon), max_size=8))
+    q_lat = np.array([p[0] for p in points], dtype=np.float64)
+    q_lon = np.array([p[1] for p in points], dtype=np.float64)
+    k = data.draw(st.integers(0, lat.size + 3))
+    idx, km = SpatialIndex(lat, lon).nearest_many(q_lat, q_lon, k)
+    assert idx.shape == km.shape == (len(points), min(k, lat.size))
+    for row in range(len(points)):
+        expected = brute_nearest(lat, lon, q_lat[row], q_lon[row], k)
+        assert_same_result((idx[row], km[row]), expected)
+
+
+@pytest.mark.parametrize(("lat_range", "lon_range"), REGIONS)
+@examples
+@given(data=st.data())
+def test_within_matches_brute_force(lat_range, lon_range, data):
+    lat, lon = data.draw(clouds(lat_range, lon_range))
+    q_lat, q_lon = data.draw(queries(lat_range, lon_range, lat, lon))
+    all_km = haversine_km(q_lat, q_lon, lat, lon)
+    # Radii equal to an actual point distance probe the inclusive boundary.
+    radius_choices = [st.floats(0.0, 25_000.0)]
+    if lat.size:
+        radius_choices.append(st.sampled_from(all_km.tolist()))
+    radius = data.draw(st.one_of(*radius_choices))
+    result = SpatialIndex(lat, lon).within(q_lat, q_lon, radius)
+    assert_same_result(result, brute_within(lat, lon, q_lat, q_lon, radius))
+
+
+def test_k_larger_than_size_returns_all_sorted():
+    index = SpatialIndex([31.3, 31.1, 31.2], [121.5, 121.5, 121.5])
+    idx, km = index.nearest(31.0, 121.5, 10)
+    np.testing.assert_array_equal(idx, [1, 2, 0])
+    assert np.all(np.diff(km) > 0)
+    many_idx, _ = index.nearest_many([31.0, 31.4], [121.5, 121.5], 10)
+    np.testing.assert_array_equal(many_idx, [[1, 2, 0], [0, 2, 1]])
+
+
+def test_empty_index():
+    index = SpatialIndex([], [])
+    assert index.size == 0
+    for idx, km in (index.nearest(31.2, 121.5, 3), index.within(31.2, 121.5, 100.0)):
+        assert idx.shape == km.shape == (0,)
+        assert idx.dtype == np.int64 and km.dtype == np.float64
+    idx, km = index.nearest_many([31.2, 31.3], [121.5, 121.6], 3)
+    assert idx.shape == km.shape == (2, 0)
+
+
+def test_k_zero_and_no_queries():
+    index = SpatialIndex([31.2, 31.3], [121.5, 121.6])
+    idx, km = index.nearest(31.2, 121.5, 0)
+    assert idx.shape == km.shape == (0,)
+    idx, km = index.nearest_many([], [], 2)
+    assert idx.shape == km.shape == (0, 2)
+
+
+def test_radius_zero_returns_all_duplicates_by_index():
+    lat = [31.2, 31.25, 31.2, 31.2, 31.2000001]
+    lon = [121.5, 121.5, 121.5, 121.5, 121.5]
+    idx, km = SpatialIndex(lat, lon).within(31.2, 121.5, 0.0)
+    np.testing.assert_array_equal(idx, [0, 2, 3])
+    np.testing.assert_array_equal(km, [0.0, 0.0, 0.0])
+
+
+def test_ties_at_k_boundary_broken_by_index():
+    """Twenty identical points: k-NN must return the lowest indices."""
+    lat = np.full(20, 31.2)
+    lon = np.full(20, 121.5)
+    lat[0], lon[0] = 31.3, 121.5  # one farther point first
+    idx, km = SpatialIndex(lat, lon).nearest(31.2, 121.5, 3)
+    np.testing.assert_array_equal(idx, [1, 2, 3])
+    np.testing.assert_array_equal(km, [0.0, 0.0, 0.0])
+
+
+def test_within_whole_earth_radius_returns_everything():
+    lat = np.array([90.0, -90.0, 0.0, 31.2])
+    lon = np.array([0.0, 0.0, -179.9, 121.5])
+    idx, _ = SpatialIndex(lat, lon).within(0.0, 0.0, 1e6)
+    assert sorted(idx.tolist()) == [0, 1, 2, 3]
+
+
+def test_size_and_input_not_aliased():
+    lat = np.array([31.2, 31.3])
+    lon = np.array([121.5, 121.6])
+    index = SpatialIndex(lat, lon)
+    lat[0] = 0.0  # mutating the caller's array must not corrupt the index
+    assert index.size == 2
+    idx, km = index.nearest(31.2, 121.5, 1)
+    assert idx.tolist() == [0] and km[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "field"),
+    [
+        ([31.2, 31.3], [121.5], "lat and lon"),
+        ([[31.2]], [121.5], "lat"),
+        ([91.0], [121.5], "lat"),
+        ([np.nan], [121.5], "lat"),
+        ([31.2], [np.inf], "lon"),
+    ],
+)
+def test_constructor_validation(lat, lon, field):
+    with pytest.raises(ValueError, match=field):
+        SpatialIndex(lat, lon)
+
+
+def test_query_validation():
+    index = SpatialIndex([31.2], [121.5])
+    with pytest.raises(ValueError, match="k"):
+        index.nearest(31.2, 121.5, -1)
+    with pytest.raises(ValueError, match="k"):
+        index.nearest(31.2, 121.5, 1.5)
+    with pytest.raises(ValueError, match="radius_km"):
+        index.within(31.2, 121.5, -0.1)
+    with pytest.raises(ValueError, match="lat"):
+        index.nearest([31.2, 31.3], 121.5, 1)
