@@ -1,0 +1,1 @@
+"""The dispatch domain: model, constraints, insertion, scoring, solvers, planner, engine, store."""

@@ -1,0 +1,229 @@
+"""The dispatch config: one TOML file validated into frozen dataclasses.
+
+Every key has a type and an allowed range declared next to its default; an unknown key, a wrong
+type or an out-of-range value is an error that names the key path and what is allowed. All
+problems of a file are reported at once (:class:`ConfigError`). The hash of the validated config
+is recorded on every assignment it produces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; ``errors`` has one line per problem, each naming its key."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def _key(default: Any, lo: float | None = None, hi: float | None = None) -> Any:
+    return field(default=default, metadata={"range": (lo, hi)})
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    # IANA zone of the service area: it decides the service day for certificates and daily limits.
+    timezone: str = "Asia/Shanghai"
+    # The service types orders and skills may name.
+    service_types: tuple[str, ...] = (
+        "cleaning", "hourly", "maternity", "nanny", "elder_care", "repair", "moving")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    listen: str = "127.0.0.1:50051"
+    # Seconds a SIGTERM waits for in-flight requests before the server stops.
+    shutdown_grace_s: float = _key(5.0, 0.0, 600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class TravelConfig:
+    # Road km per great-circle km.
+    detour_factor: float = _key(1.3, 1.0, 5.0)
+    # Average door-to-door speed in km/h (city traffic, on foot, by e-bike or metro).
+    speed_kmh: float = _key(25.0, 1.0, 200.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    # A worker below this credit score takes no order.
+    min_credit_score: float = _key(60.0, 0.0, 100.0)
+    # Working minutes per service day for workers that set no limit of their own.
+    max_work_minutes_per_day: int = _key(600, 1, 1440)
+    # A worker takes orders within this great-circle distance of home (its service area).
+    service_radius_km: float = _key(15.0, 0.1, 20000.0)
+
+
+@dataclass(frozen=True, slots=True)
+class WeightsConfig:
+    # Per hour of travel the job adds to the worker's day.
+    travel: float = _key(1.0, 0.0, 1000.0)
+    # Per unit of credit score / 100.
+    credit: float = _key(0.3, 0.0, 1000.0)
+    # Per level above the order's minimum, / 4 (keeps senior workers for demanding jobs).
+    skill_surplus: float = _key(0.1, 0.0, 1000.0)
+    # 1 for a worker the order prefers, 0.5 for one who served the customer before.
+    customer_preference: float = _key(0.5, 0.0, 1000.0)
+    # Per share of the day's working minutes already planned (spreads work across workers).
+    workload_balance: float = _key(0.2, 0.0, 1000.0)
+    # Per unit of priority / 10.
+    priority: float = _key(0.5, 0.0, 1000.0)
+
+
+@dataclass(frozen=True, slots=True)
+class UnassignedConfig:
+    # Cost of leaving an order unassigned in a round: base + per_priority * priority.
+    penalty_base: float = _key(10.0, 0.0, 1e6)
+    penalty_per_priority: float = _key(1.0, 0.0, 1e6)
+
+
+@dataclass(frozen=True, slots=True)
+class SolverConfig:
+    # Feasible candidates kept per order (the nearest ones) for the matching.
+    candidates_per_order: int = _key(12, 1, 1000)
+    # Matching rounds per Dispatch call at most (each worker takes one order per round).
+    max_rounds: int = _key(50, 1, 10000)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchConfig:
+    service: ServiceConfig = ServiceConfig()
+    server: ServerConfig = ServerConfig()
+    travel: TravelConfig = TravelConfig()
+    limits: LimitsConfig = LimitsConfig()
+    weights: WeightsConfig = WeightsConfig()
+    unassigned: UnassignedConfig = UnassignedConfig()
+    solver: SolverConfig = SolverConfig()
+
+    @property
+    def hash(self) -> str:
+        return config_hash(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: dataclasses.asdict(getattr(self, f.name))
+                for f in dataclasses.fields(self)}
+
+
+def config_hash(config: DispatchConfig) -> str:
+    canonical = json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def load_config(path: str | Path) -> DispatchConfig:
+    """Read and validate a TOML config file."""
+    return parse_config(Path(path).read_text(encoding="utf-8"))
+
+
+def parse_config(text: str) -> DispatchConfig:
+    """Validate TOML text into a config; raise :class:`ConfigError` listing every problem."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"<toml>: {exc}"]) from exc
+    errors: list[str] = []
+    config = _build(DispatchConfig, table, "", errors)
+    if not errors:
+        _check_semantics(config, errors)
+    if errors:
+        raise ConfigError(errors)
+    return config
+
+
+def _build(cls: type, table: dict[str, Any], path: str, errors: list[str]) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for name in sorted(set(table) - set(known)):
+        errors.append(f"{path}{name}: unknown key (allowed: {', '.join(sorted(known))})")
+    values: dict[str, Any] = {}
+    for name, spec in known.items():
+        if name not in table:
+            continue
+        key_path = f"{path}{name}"
+        default = spec.default if spec.default is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default):
+            if isinstance(table[name], dict):
+                values[name] = _build(type(default), table[name], key_path + ".", errors)
+            else:
+                errors.append(f"{key_path}: must be a table")
+            continue
+        value = _coerce(table[name], default, key_path, errors)
+        if value is not None and _in_range(value, spec.metadata.get("range"), key_path, errors):
+            values[name] = value
+    return cls(**values)
+
+
+def _coerce(value: Any, default: Any, key_path: str, errors: list[str]) -> Any:
+    if isinstance(default, bool) or isinstance(value, bool) and not isinstance(default, bool):
+        ok = isinstance(value, bool) and isinstance(default, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float))
+        value = float(value) if ok else value
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        errors.append(f"{key_path}: expected {_type_name(default)}, got {value!r}")
+        return None
+    return value
+
+
+def _type_name(default: Any) -> str:
+    if isinstance(default, tuple):
+        return "a list of strings"
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}[
+        type(default)]
+
+
+def _in_range(value: Any, bounds: tuple | None, key_path: str, errors: list[str]) -> bool:
+    if not bounds or not isinstance(value, (int, float)):
+        return True
+    lo, hi = bounds
+    if isinstance(value, float) and not math.isfinite(value) or value < lo or value > hi:
+        errors.append(f"{key_path}: {value!r} is out of range [{lo}, {hi}]")
+        return False
+    return True
+
+
+def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
+    try:
+        zoneinfo.ZoneInfo(config.service.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors.append(f"service.timezone: unknown time zone {config.service.timezone!r}")
+    types = config.service.service_types
+    if not types or len(set(types)) != len(types) or not all(types):
+        errors.append("service.service_types: must be a non-empty list of distinct names")
+    host, _, port = config.server.listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")
+
+
+def to_toml(config: DispatchConfig) -> str:
+    """The config as TOML text (what GetConfig returns); parses back to an equal config."""
+    lines: list[str] = []
+    for section, values in config.to_dict().items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)

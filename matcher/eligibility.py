@@ -1,0 +1,84 @@
+"""The hard constraints a worker must pass before any slot of its day is tried, vectorised over
+(order, worker) pairs: order columns of an :class:`OrderBatch` against worker rows (m, k).
+
+Each check is named as ExplainOrder reports it; they run in this order and a worker is counted
+under the first one it fails:
+
+- ``worker_status``: the worker is online (not offline, on leave or suspended).
+- ``skill``: the worker holds a certificate for the order's service type.
+- ``skill_level``: its level is at least the order's minimum.
+- ``certificate``: the certificate is valid through the end of the last service day the job can
+  touch (the local day of its latest possible end).
+- ``credit_floor``: the credit score is at least ``limits.min_credit_score``.
+- ``customer_block``: the customer has not blocked the worker (on this order or an earlier one).
+- ``required_tags``: the worker carries every tag the order requires.
+- ``service_radius``: the order lies within ``limits.service_radius_km`` of the worker's home.
+
+Insertion then adds ``shift``, ``daily_limit`` and ``day_plan`` (see :mod:`matcher.insertion`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.config import LimitsConfig
+from matcher.model import WorkerStatus
+from matcher.order_batch import OrderBatch
+from matcher.worker_table import WorkerTable
+
+STATIC_CHECKS = ("worker_status", "skill", "skill_level", "certificate", "credit_floor",
+                 "customer_block", "required_tags", "service_radius")
+SLOT_CHECKS = ("shift", "daily_limit", "day_plan")
+ALL_CHECKS = STATIC_CHECKS + SLOT_CHECKS
+
+
+@dataclass(frozen=True, slots=True)
+class StaticRules:
+    limits: LimitsConfig
+
+    def checks(self, batch: OrderBatch, table: WorkerTable, rows: np.ndarray, km: np.ndarray,
+               blocked: list[frozenset[str]]) -> Iterator[tuple[str, np.ndarray]]:
+        """Each check's pass mask over ``rows`` (m, k), in funnel order. ``km`` is each
+        worker's home distance to its order; ``blocked`` the worker ids each order excludes."""
+        column = table.skill(batch.service_type)
+        level = column.level[rows]
+        yield "worker_status", table.status[rows] == WorkerStatus.ONLINE
+        yield "skill", level > 0
+        yield "skill_level", level >= batch.min_level[:, None]
+        yield "certificate", column.certified_until[rows] >= batch.certificate_until[:, None]
+        yield "credit_floor", table.credit[rows] >= self.limits.min_credit_score
+        yield "customer_block", _per_order(rows, blocked, lambda r, ids: ~np.isin(
+            r, table.rows_of(ids)))
+        yield "required_tags", _per_order(rows, [o.required_tags for o in batch.orders],
+                                          table.has_tags)
+        yield "service_radius", km <= self.limits.service_radius_km
+
+    def passing(self, batch: OrderBatch, table: WorkerTable, rows: np.ndarray, km: np.ndarray,
+                blocked: list[frozenset[str]]) -> np.ndarray:
+        """Mask over ``rows``: the pair passes every static check."""
+        mask = np.ones(rows.shape, dtype=bool)
+        for _, ok in self.checks(batch, table, rows, km, blocked):
+            mask &= ok
+        return mask
+
+    def funnel(self, batch: OrderBatch, table: WorkerTable, rows: np.ndarray, km: np.ndarray,
+               blocked: list[frozenset[str]]) -> tuple[dict[str, int], np.ndarray]:
+        """Pairs ruled out by each check (the first failure counts) and the mask passing all."""
+        alive = np.ones(rows.shape, dtype=bool)
+        counts: dict[str, int] = {}
+        for name, ok in self.checks(batch, table, rows, km, blocked):
+            counts[name] = int(np.count_nonzero(alive & ~ok))
+            alive &= ok
+        return counts, alive
+
+
+def _per_order(rows: np.ndarray, arguments: list, check) -> np.ndarray:
+    """A check that needs per-order data, run only on the orders that have any."""
+    mask = np.ones(rows.shape, dtype=bool)
+    for j, argument in enumerate(arguments):
+        if argument:
+            mask[j] = check(rows[j], argument)
+    return mask

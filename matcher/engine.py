@@ -1,0 +1,320 @@
+"""The async engine: validates requests against the state, runs the planner off the event loop
+and writes the outcome through the store.
+
+Mutations are serialised by one lock per engine, so a decision is always made on the state it is
+written to. Every refused request raises a :mod:`matcher.errors` error and writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+import dataclasses
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from geo import haversine_km
+from matcher.config import DispatchConfig
+from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from matcher.model import (Assignment, DispatchMode, Job, Order, OrderRecord, OrderState,
+                           Unassigned, UnassignedReason, Worker)
+from matcher.planner import DispatchResult, Explanation, Planner
+from matcher.world import World
+from matcher.store import Commit, Store
+from matcher.worker_table import WorkerTable
+
+T = TypeVar("T")
+
+# States from which an order can still be cancelled; the others are final.
+CANCELLABLE = (OrderState.PENDING, OrderState.OFFERED, OrderState.ASSIGNED)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    assignments: list[Assignment]
+    unassigned: list[Unassigned]
+    accepted: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """A planned job with the travel leg that leads to it."""
+
+    job: Job
+    travel_s: int
+    travel_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    lat: float
+    lon: float
+    radius_km: float
+
+
+class Engine:
+    def __init__(self, store: Store, config: DispatchConfig) -> None:
+        self.store = store
+        self.planner = Planner(config)
+        self._lock = asyncio.Lock()
+        self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
+        self._table: WorkerTable | None = None
+
+    @property
+    def config(self) -> DispatchConfig:
+        return self.planner.config
+
+    def close(self) -> None:
+        self._solver.shutdown(wait=True)
+
+    # ------------------------------------------------------------------ workers
+
+    async def upsert_workers(self, workers: Sequence[Worker], request_id: str = "") -> int:
+        """Create or replace workers. Jobs a changed worker can no longer do go back to pending."""
+        self._check_unique([w.worker_id for w in workers], "workers", "worker_id")
+        for i, worker in enumerate(workers):
+            for k, skill in enumerate(worker.skills):
+                self._check_service_type(skill.service_type,
+                                         f"workers[{i}].skills[{k}].service_type")
+        async with self._lock:
+            return await self._idempotent(request_id, ("upsert", workers),
+                                          lambda: self._upsert(workers))
+
+    async def _upsert(self, workers: Sequence[Worker]) -> int:
+        await self.store.put_workers(workers)
+        self._table = None
+        table = await self._worker_table()
+        commit = Commit()
+        for worker in workers:
+            await self._revalidate(worker, table, commit)
+        await self.store.commit(commit)
+        return len(workers)
+
+    async def _revalidate(self, worker: Worker, table: WorkerTable, commit: Commit) -> None:
+        jobs = await self.store.plan(worker.worker_id)
+        if not jobs:
+            return
+        served, blocked = await self.store.customers()
+        kept: list[Job] = []
+        for job in jobs:
+            record = await self.store.order(job.order_id)
+            world = World(table, {worker.worker_id: kept}, served, blocked)
+            if record and self.planner.still_fits(record.order, job, worker, world):
+                kept.append(job)
+            elif record:
+                record.state, record.assignment = OrderState.PENDING, None
+                record.history.append(f"unassigned: worker {worker.worker_id} changed")
+                commit.orders.append(record)
+        commit.plans[worker.worker_id] = kept
+
+    async def worker_schedule(self, worker_id: str) -> tuple[Worker, list[Leg]]:
+        worker = await self.store.worker(worker_id)
+        if worker is None:
+            raise NotFound(f"worker {worker_id!r} not found")
+        jobs = await self.store.plan(worker_id)
+        return worker, self._legs(worker, jobs)
+
+    def _legs(self, worker: Worker, jobs: list[Job]) -> list[Leg]:
+        legs, prev = [], None
+        for job in jobs:
+            shift = next((s for s in worker.shifts if s.start <= job.start < s.end), None)
+            from_home = prev is None or shift is None or prev.start < shift.start
+            lat, lon = (worker.home_lat, worker.home_lon) if from_home else (prev.lat, prev.lon)
+            travel_s, km = self.planner.day_rules.leg(lat, lon, job.lat, job.lon)
+            legs.append(Leg(job, travel_s, km))
+            prev = job
+        return legs
+
+    # ------------------------------------------------------------------ orders
+
+    async def submit_orders(self, orders: Sequence[Order], now: int,
+                            request_id: str = "") -> SubmitResult:
+        """Accept orders (idempotent on order id); place the instant ones at once."""
+        self._check_unique([o.order_id for o in orders], "orders", "order_id")
+        for i, order in enumerate(orders):
+            self._check_service_type(order.service_type, f"orders[{i}].service_type")
+        async with self._lock:
+            return await self._idempotent(request_id, ("submit", orders),
+                                          lambda: self._submit(orders, now))
+
+    async def _submit(self, orders: Sequence[Order], now: int) -> SubmitResult:
+        new: list[Order] = []
+        for i, order in enumerate(orders):
+            known = await self.store.order(order.order_id)
+            if known is None:
+                new.append(order)
+            elif known.order != order:
+                raise AlreadyExists(f"orders[{i}].order_id: order {order.order_id!r} exists "
+                                    "with different content")
+        commit = Commit(orders=[OrderRecord(o, OrderState.PENDING, now) for o in new])
+        for order in new:
+            if order.blocked_worker_ids:
+                commit.blocked.setdefault(order.customer_id, set()).update(
+                    order.blocked_worker_ids)
+        await self.store.commit(commit)
+        assignments, unassigned = [], []
+        for order in orders:
+            if order.mode == DispatchMode.INSTANT:
+                record = await self.store.order(order.order_id)
+                if record.state == OrderState.PENDING:
+                    result = await self._run_dispatch([record], now)
+                    assignments += result.assignments
+                    unassigned += result.unassigned
+                elif record.assignment is not None:
+                    assignments.append(record.assignment)
+        return SubmitResult(assignments, unassigned, len(orders))
+
+    async def dispatch(self, order_ids: Sequence[str], now: int,
+                       region: Region | None = None) -> DispatchResult:
+        """One Dispatch call: batch rounds over the pending orders (or the given ones)."""
+        async with self._lock:
+            if order_ids:
+                self._check_unique(list(order_ids), "order_ids", None)
+                records = [await self._pending(oid, i) for i, oid in enumerate(order_ids)]
+            else:
+                records = await self.store.orders_in(OrderState.PENDING)
+            if region is not None:
+                records = [r for r in records if haversine_km(
+                    region.lat, region.lon, r.order.lat, r.order.lon) <= region.radius_km]
+            records.sort(key=lambda r: (r.submitted_at, r.order.order_id))
+            return await self._run_dispatch(records, now)
+
+    async def _pending(self, order_id: str, i: int) -> OrderRecord:
+        record = await self.store.order(order_id)
+        if record is None:
+            raise NotFound(f"order_ids[{i}]: order {order_id!r} not found")
+        if record.state != OrderState.PENDING:
+            raise FailedPrecondition(f"order_ids[{i}]: order {order_id!r} is "
+                                     f"{record.state.name}, not PENDING")
+        return record
+
+    async def _run_dispatch(self, records: list[OrderRecord], now: int) -> DispatchResult:
+        """Plan ``records`` and write the outcome; the caller holds the lock."""
+        world = await self._world()
+        orders = [r.order for r in records]
+        result = await asyncio.get_running_loop().run_in_executor(
+            self._solver, self.planner.dispatch, orders, world, now)
+        await self.store.commit(self._outcome(records, result))
+        return result
+
+    def _outcome(self, records: list[OrderRecord], result: DispatchResult) -> Commit:
+        by_id = {r.order.order_id: r for r in records}
+        commit = Commit(plans=result.plans)
+        for assignment in result.assignments:
+            record = by_id[assignment.order_id]
+            record.state, record.assignment, record.unassigned = (
+                OrderState.ASSIGNED, assignment, None)
+            commit.orders.append(record)
+            commit.served.setdefault(record.order.customer_id, set()).add(assignment.worker_id)
+        for miss in result.unassigned:
+            record = by_id[miss.order_id]
+            record.unassigned = miss
+            if miss.reason == UnassignedReason.EXPIRED:
+                record.state = OrderState.EXPIRED
+            commit.orders.append(record)
+        return commit
+
+    async def order(self, order_id: str) -> OrderRecord:
+        record = await self.store.order(order_id)
+        if record is None:
+            raise NotFound(f"order {order_id!r} not found")
+        return record
+
+    async def cancel_order(self, order_id: str, reason: str = "",
+                           request_id: str = "") -> OrderRecord:
+        """Cancel an order; its slot in the worker's day is freed. Cancelling twice is a no-op."""
+        async with self._lock:
+            return await self._idempotent(request_id, ("cancel", order_id),
+                                          lambda: self._cancel(order_id, reason))
+
+    async def _cancel(self, order_id: str, reason: str) -> OrderRecord:
+        record = await self.order(order_id)
+        if record.state == OrderState.CANCELLED:
+            return record
+        if record.state not in CANCELLABLE:
+            raise FailedPrecondition(f"order {order_id!r} is {record.state.name}; only "
+                                     "PENDING, OFFERED or ASSIGNED orders can be cancelled")
+        commit = Commit()
+        if record.assignment is not None:
+            worker_id = record.assignment.worker_id
+            jobs = await self.store.plan(worker_id)
+            commit.plans[worker_id] = [j for j in jobs if j.order_id != order_id]
+        record.state = OrderState.CANCELLED
+        record.history.append(f"cancelled: {reason}" if reason else "cancelled")
+        commit.orders.append(record)
+        await self.store.commit(commit)
+        return record
+
+    async def explain(self, order_id: str, now: int) -> tuple[OrderRecord, Explanation]:
+        """The constraint funnel and the scored candidates for an order, as of ``now``. An
+        assigned order is explained as if its own job were not yet in its worker's day."""
+        record = await self.order(order_id)
+        world = await self._world()
+        if record.assignment is not None:
+            worker_id = record.assignment.worker_id
+            world.plans[worker_id] = [j for j in world.plans.get(worker_id, [])
+                                      if j.order_id != order_id]
+        explanation = await asyncio.get_running_loop().run_in_executor(
+            self._solver, self.planner.explain, record.order, world, now)
+        return record, explanation
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _world(self) -> World:
+        served, blocked = await self.store.customers()
+        return World(await self._worker_table(), await self.store.plans(), served, blocked)
+
+    async def _worker_table(self) -> WorkerTable:
+        if self._table is None:
+            workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
+            self._table = WorkerTable(workers)
+        return self._table
+
+    async def _idempotent(self, request_id: str, body: Any,
+                          run: Callable[[], Awaitable[T]]) -> T:
+        """Run once per request id: a retry with the same body gets the first answer."""
+        if not request_id:
+            return await run()
+        fingerprint = _fingerprint(body)
+        seen = await self.store.remembered(request_id)
+        if seen is not None:
+            if seen[0] != fingerprint:
+                raise AlreadyExists(f"request_id: {request_id!r} was used for a different request")
+            return seen[1]
+        response = await run()
+        await self.store.remember(request_id, fingerprint, response)
+        return response
+
+    def _check_service_type(self, service_type: str, field: str) -> None:
+        known = self.config.service.service_types
+        if service_type not in known:
+            raise InvalidArgument(field, f"unknown service type {service_type!r} "
+                                         f"(known: {', '.join(known)})")
+
+    @staticmethod
+    def _check_unique(ids: list[str], field: str, key: str | None) -> None:
+        seen: set[str] = set()
+        for i, value in enumerate(ids):
+            if value in seen:
+                path = f"{field}[{i}].{key}" if key else f"{field}[{i}]"
+                raise InvalidArgument(path, f"duplicate id {value!r} in one request")
+            seen.add(value)
+
+
+def _fingerprint(body: Any) -> str:
+    """A stable digest of a request body (sets sorted, so equal bodies always match)."""
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, (set, frozenset)):
+            return sorted(plain(v) for v in value)
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, enum.Enum):
+            return value.name
+        return value
+    return hashlib.sha256(json.dumps(plain(body), sort_keys=True).encode()).hexdigest()

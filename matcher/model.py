@@ -1,0 +1,236 @@
+"""Domain values: workers, orders, planned jobs and assignments.
+
+Times are whole seconds since the Unix epoch (UTC) and durations whole seconds, so that every
+schedule is exact integer arithmetic. Values are frozen and validated on construction; a bad
+value raises :class:`~matcher.errors.InvalidArgument` naming the field.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+
+from matcher.errors import InvalidArgument
+
+MIN_LEVEL, MAX_LEVEL = 1, 5
+MAX_PRIORITY = 10
+# Nothing in a home-service day lasts longer than a week; larger values are input errors.
+MAX_DURATION_S = 7 * 24 * 3600
+
+
+class WorkerStatus(enum.IntEnum):
+    ONLINE = 1
+    OFFLINE = 2
+    ON_LEAVE = 3
+    SUSPENDED = 4
+
+
+class DispatchMode(enum.IntEnum):
+    INSTANT = 1
+    BATCHED = 2
+
+
+class OrderState(enum.IntEnum):
+    PENDING = 1
+    OFFERED = 2
+    ASSIGNED = 3
+    IN_PROGRESS = 4
+    COMPLETED = 5
+    CANCELLED = 6
+    EXPIRED = 7
+
+
+class UnassignedReason(enum.IntEnum):
+    NO_ELIGIBLE_WORKER = 1
+    NO_FEASIBLE_SLOT = 2
+    OUTBID = 3
+    EXPIRED = 4
+    DAILY_LIMIT = 5
+
+
+def _require(ok: bool, field_name: str, message: str) -> None:
+    if not ok:
+        raise InvalidArgument(field_name, message)
+
+
+def _check_location(lat: float, lon: float, prefix: str) -> None:
+    _require(math.isfinite(lat) and -90.0 <= lat <= 90.0, f"{prefix}.latitude",
+             f"must be a finite number in [-90, 90], got {lat!r}")
+    _require(math.isfinite(lon) and -180.0 <= lon <= 180.0, f"{prefix}.longitude",
+             f"must be a finite number in [-180, 180], got {lon!r}")
+
+
+def _check_id(value: str, field_name: str) -> None:
+    _require(bool(value) and value.strip() == value and len(value) <= 128, field_name,
+             "must be a non-empty id of at most 128 characters without surrounding spaces")
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    """A certified skill: the service type, the level (1-5) and the certificate's expiry."""
+
+    service_type: str
+    level: int
+    certified_until: int
+
+    def __post_init__(self) -> None:
+        _require(bool(self.service_type), "service_type", "must not be empty")
+        _require(MIN_LEVEL <= self.level <= MAX_LEVEL, "level",
+                 f"must be in [{MIN_LEVEL}, {MAX_LEVEL}], got {self.level}")
+        _require(self.certified_until > 0, "certified_until_time", "must be set")
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """An interval ``[start, end)`` in which the worker takes jobs, starting from home."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        _require(self.start > 0, "start_time", "must be set")
+        _require(self.end > self.start, "end_time",
+                 f"must be after start_time ({self.end} <= {self.start})")
+        _require(self.end - self.start <= MAX_DURATION_S, "end_time",
+                 f"a shift may last at most {MAX_DURATION_S} s")
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    worker_id: str
+    agency_id: str
+    home_lat: float
+    home_lon: float
+    skills: tuple[Skill, ...]
+    credit_score: float
+    shifts: tuple[Shift, ...]
+    max_jobs_per_day: int = 0
+    tags: frozenset[str] = frozenset()
+    status: WorkerStatus = WorkerStatus.ONLINE
+    max_work_minutes_per_day: int = 0
+
+    def __post_init__(self) -> None:
+        _check_id(self.worker_id, "worker_id")
+        _check_location(self.home_lat, self.home_lon, "home")
+        _require(math.isfinite(self.credit_score) and 0.0 <= self.credit_score <= 100.0,
+                 "credit_score", f"must be in [0, 100], got {self.credit_score!r}")
+        _require(self.max_jobs_per_day >= 0, "max_jobs_per_day", "must be >= 0 (0 = no limit)")
+        _require(0 <= self.max_work_minutes_per_day <= 24 * 60, "max_work_minutes_per_day",
+                 "must be in [0, 1440] (0 = the config's limit)")
+        seen: set[str] = set()
+        for i, skill in enumerate(self.skills):
+            _require(skill.service_type not in seen, f"skills[{i}].service_type",
+                     f"duplicate service type {skill.service_type!r}")
+            seen.add(skill.service_type)
+        ordered = sorted(self.shifts, key=lambda s: s.start)
+        for i in range(1, len(ordered)):
+            _require(ordered[i].start >= ordered[i - 1].end, "shifts",
+                     "shifts must not overlap")
+        object.__setattr__(self, "shifts", tuple(ordered))
+
+    def skill(self, service_type: str) -> Skill | None:
+        return next((s for s in self.skills if s.service_type == service_type), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    customer_id: str
+    service_type: str
+    min_skill_level: int
+    lat: float
+    lon: float
+    earliest_start: int
+    latest_start: int
+    duration: int
+    priority: int = 0
+    required_tags: frozenset[str] = frozenset()
+    preferred_worker_ids: frozenset[str] = frozenset()
+    blocked_worker_ids: frozenset[str] = frozenset()
+    workers_needed: int = 1
+    mode: DispatchMode = DispatchMode.BATCHED
+
+    def __post_init__(self) -> None:
+        _check_id(self.order_id, "order_id")
+        _check_id(self.customer_id, "customer_id")
+        _require(bool(self.service_type), "service_type", "must not be empty")
+        _require(0 <= self.min_skill_level <= MAX_LEVEL, "min_skill_level",
+                 f"must be in [0, {MAX_LEVEL}] (0 = any level), got {self.min_skill_level}")
+        _check_location(self.lat, self.lon, "location")
+        _require(self.earliest_start > 0, "earliest_start_time", "must be set")
+        _require(self.latest_start >= self.earliest_start, "latest_start_time",
+                 "must not be before earliest_start_time")
+        _require(self.latest_start - self.earliest_start <= MAX_DURATION_S, "latest_start_time",
+                 f"the start window may span at most {MAX_DURATION_S} s")
+        _require(0 < self.duration <= MAX_DURATION_S, "duration",
+                 f"must be positive and at most {MAX_DURATION_S} s, got {self.duration}")
+        _require(0 <= self.priority <= MAX_PRIORITY, "priority",
+                 f"must be in [0, {MAX_PRIORITY}], got {self.priority}")
+        _require(self.workers_needed == 1, "workers_needed",
+                 "team jobs (more than one worker) are not supported yet")
+
+    @property
+    def latest_end(self) -> int:
+        return self.latest_start + self.duration
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """An order placed in a worker's day: where and when the worker is busy."""
+
+    order_id: str
+    customer_id: str
+    service_type: str
+    lat: float
+    lon: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreTerm:
+    name: str
+    weight: float
+    value: float
+
+    @property
+    def contribution(self) -> float:
+        return self.weight * self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    order_id: str
+    worker_id: str
+    planned_start: int
+    planned_end: int
+    travel_s: int
+    travel_km: float
+    added_travel_s: int
+    added_travel_km: float
+    score_terms: tuple[ScoreTerm, ...]
+    config_hash: str
+
+    @property
+    def score(self) -> float:
+        return sum(t.contribution for t in self.score_terms)
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    order_id: str
+    reason: UnassignedReason
+    detail: str
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    """An order as the service holds it: its state and, when placed, its assignment."""
+
+    order: Order
+    state: OrderState
+    submitted_at: int
+    assignment: Assignment | None = None
+    unassigned: Unassigned | None = None
+    history: list[str] = field(default_factory=list)

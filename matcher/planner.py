@@ -1,0 +1,177 @@
+"""The pure, synchronous planner: batch rounds, instant placement, explanations.
+
+It takes ``now`` as an argument, reads nothing but its inputs and returns new day plans instead
+of writing anywhere, so the server (wall clock) and the simulator (simulated clock) drive the same
+code, and the same inputs always give the same assignments.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from geo import TravelModel, haversine_km
+from matcher.candidates import FEASIBLE, CandidateSearch, Candidates
+from matcher.config import DispatchConfig
+from matcher.eligibility import ALL_CHECKS, SLOT_CHECKS, StaticRules
+from matcher.insertion import DayRules, Insertion
+from matcher.matching import Edges, solve_round
+from matcher.model import (Assignment, Job, Order, ScoreTerm, Unassigned, UnassignedReason,
+                           Worker)
+from matcher.order_batch import OrderBatch
+from matcher.scoring import score_terms, unassigned_penalty, weight_vector
+from matcher.service_day import ServiceCalendar
+from matcher.world import World
+
+# Nearest certified workers examined first per order; widened while too few are feasible.
+FIRST_POOL = 48
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    worker_id: str
+    insertion: Insertion
+    terms: tuple[ScoreTerm, ...]
+
+    @property
+    def score(self) -> float:
+        return sum(t.contribution for t in self.terms)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchResult:
+    assignments: list[Assignment]
+    unassigned: list[Unassigned]
+    plans: dict[str, list[Job]]  # the day plans that changed, whole
+    rounds: int
+    solve_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    total_workers: int
+    ruled_out: dict[str, int]    # every check in ALL_CHECKS order
+    candidates: list[Candidate]  # every feasible worker, best score first
+
+
+class Planner:
+    """Dispatch decisions under one config."""
+
+    def __init__(self, config: DispatchConfig) -> None:
+        self.config = config
+        self.config_hash = config.hash
+        calendar = ServiceCalendar(config.service.timezone)
+        travel = TravelModel(config.travel.detour_factor, config.travel.speed_kmh)
+        self.day_rules = DayRules(travel, calendar, config.limits.max_work_minutes_per_day)
+        self.search = CandidateSearch(StaticRules(config.limits), self.day_rules)
+        self._weights = weight_vector(config.weights)
+
+    def dispatch(self, orders: Sequence[Order], world: World, now: int) -> DispatchResult:
+        """Batch rounds over ``orders`` until a round places nothing.
+
+        Each round is an exact max-weight matching (one order per worker per round). An order
+        without any feasible worker leaves the loop at once: a fuller day never opens a slot.
+        """
+        live = world.copy()
+        pending = [o for o in orders if o.latest_start >= now]
+        verdicts: dict[str, Unassigned] = {}
+        ever_feasible: set[str] = set()
+        assignments: list[Assignment] = []
+        changed: set[str] = set()
+        rounds, solve_seconds = 0, 0.0
+        while pending and rounds < self.config.solver.max_rounds:
+            rounds += 1
+            found = self.search.search(pending, live, now,
+                                       self.config.solver.candidates_per_order, FIRST_POOL)
+            started = time.perf_counter()
+            picks = self._match(pending, found)
+            solve_seconds += time.perf_counter() - started
+            for e in picks:
+                assignments.append(self._commit(pending[found.order[e]], found, e, live))
+                changed.add(assignments[-1].worker_id)
+            has_any = np.bincount(found.order, minlength=len(pending)) > 0
+            placed = set(found.order[picks].tolist())
+            for i, order in enumerate(pending):
+                if has_any[i]:
+                    ever_feasible.add(order.order_id)
+                elif order.order_id not in ever_feasible:
+                    verdicts[order.order_id] = self._no_worker(order, found, i)
+            pending = [o for i, o in enumerate(pending) if has_any[i] and i not in placed]
+            if len(picks) == 0:
+                break
+        placed_ids = {a.order_id for a in assignments}
+        unassigned = [self._verdict(o, now, verdicts) for o in orders
+                      if o.order_id not in placed_ids]
+        return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in changed},
+                              rounds, solve_seconds)
+
+    def _match(self, orders: list[Order], found: Candidates) -> np.ndarray:
+        penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders])
+        weight = found.values @ self._weights + penalties[found.order]
+        return solve_round(Edges(found.order, found.row, weight))
+
+    def _commit(self, order: Order, found: Candidates, e: int, world: World) -> Assignment:
+        ins = found.insertion(e)
+        worker_id = world.table.workers[found.row[e]].worker_id
+        jobs = list(world.plans.get(worker_id, []))
+        jobs.insert(ins.position, Job(order.order_id, order.customer_id, order.service_type,
+                                      order.lat, order.lon, ins.start, ins.end))
+        world.place(worker_id, jobs)
+        return Assignment(order.order_id, worker_id, ins.start, ins.end, ins.travel_s,
+                          ins.travel_km, ins.added_travel_s, ins.added_travel_km,
+                          score_terms(found.values[e], self.config.weights), self.config_hash)
+
+    def _no_worker(self, order: Order, found: Candidates, i: int) -> Unassigned:
+        radius = self.config.limits.service_radius_km
+        if found.eligible[i] == 0:
+            return Unassigned(order.order_id, UnassignedReason.NO_ELIGIBLE_WORKER,
+                              f"no worker within {radius:g} km passes the hard constraints "
+                              "(status, skill, level, certificate, credit, blocks, tags); "
+                              "ExplainOrder counts them")
+        refused = dict(zip(SLOT_CHECKS, found.refused[i].tolist()))
+        only_limits = refused["daily_limit"] > 0 and refused["shift"] + refused["day_plan"] == 0
+        reason = (UnassignedReason.DAILY_LIMIT if only_limits
+                  else UnassignedReason.NO_FEASIBLE_SLOT)
+        detail = ", ".join(f"{name}: {n}" for name, n in refused.items() if n)
+        return Unassigned(order.order_id, reason,
+                          f"{found.eligible[i]} eligible workers, none with a free slot "
+                          f"(refused by {detail})")
+
+    @staticmethod
+    def _verdict(order: Order, now: int, verdicts: dict[str, Unassigned]) -> Unassigned:
+        if order.latest_start < now:
+            return Unassigned(order.order_id, UnassignedReason.EXPIRED,
+                              "the start window ended before dispatch")
+        return verdicts.get(order.order_id) or Unassigned(
+            order.order_id, UnassignedReason.OUTBID,
+            "feasible workers went to higher-value orders in this dispatch")
+
+    def still_fits(self, order: Order, job: Job, worker: Worker, world: World) -> bool:
+        """Whether ``job`` (of ``order``) still fits at its planned start after the jobs in
+        ``world.plans`` for ``worker``: the check applied when a worker's data changes."""
+        pinned = replace(order, earliest_start=job.start, latest_start=job.start)
+        batch = OrderBatch.of([pinned], self.day_rules.calendar)
+        row = np.array([[world.table.row[worker.worker_id]]], dtype=np.int64)
+        km = np.array([[haversine_km(worker.home_lat, worker.home_lon, order.lat, order.lon)]])
+        pairs = self.search.evaluate(batch, row, km, world, 0)
+        return pairs.code[0, 0] == FEASIBLE and pairs.start[0, 0] == job.start
+
+    def explain(self, order: Order, world: World, now: int) -> Explanation:
+        """Every worker of the city through the constraint funnel; feasible ones scored."""
+        table = world.table
+        batch = OrderBatch.of([order], self.day_rules.calendar)
+        rows = np.arange(len(table), dtype=np.int64)[None, :]
+        km = np.asarray(haversine_km(table.lat, table.lon, order.lat, order.lon))[None, :]
+        counts, alive = self.search.static.funnel(batch, table, rows, km,
+                                                  [world.blocked_for(order)])
+        found = self.search.search_rows(batch, rows[alive][None, :], km[alive][None, :],
+                                        world, now)
+        counts.update(zip(SLOT_CHECKS, found.refused[0].tolist()))
+        candidates = [Candidate(table.workers[r].worker_id, found.insertion(e),
+                                score_terms(found.values[e], self.config.weights))
+                      for e, r in enumerate(found.row)]
+        candidates.sort(key=lambda c: (-c.score, c.worker_id))
+        return Explanation(len(table), {name: counts[name] for name in ALL_CHECKS}, candidates)

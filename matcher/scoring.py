@@ -1,0 +1,54 @@
+"""The soft preferences: one weighted sum of named terms.
+
+Each term's value is a "goodness" (higher is better, penalties are negative) on a scale where 1
+is a large effect; its weight comes from ``[weights]`` in the config under the same name.
+
+- ``travel``: minus the hours of travel the job adds to the worker's day.
+- ``credit``: the worker's credit score / 100.
+- ``skill_surplus``: minus the levels above the order's minimum / 4 (senior workers stay free
+  for demanding jobs).
+- ``customer_preference``: 1 when the order names the worker as preferred, 0.5 when the worker
+  served this customer before, else 0.
+- ``workload_balance``: minus the share of the day's working minutes already planned.
+- ``priority``: the order's priority / 10.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.config import UnassignedConfig, WeightsConfig
+from matcher.model import MAX_LEVEL, MAX_PRIORITY, MIN_LEVEL, Order, ScoreTerm
+
+TERMS = ("travel", "credit", "skill_surplus", "customer_preference", "workload_balance",
+         "priority")
+
+
+def term_values(added_travel_s: np.ndarray, credit: np.ndarray, level: np.ndarray,
+                min_level: np.ndarray, preferred: np.ndarray, served: np.ndarray,
+                day_minutes: np.ndarray, max_minutes: np.ndarray,
+                priority: np.ndarray) -> np.ndarray:
+    """The value of every term for each candidate: an (n, len(TERMS)) array."""
+    return np.column_stack([
+        -added_travel_s / 3600.0,
+        credit / 100.0,
+        -(level - np.maximum(min_level, MIN_LEVEL)) / (MAX_LEVEL - MIN_LEVEL),
+        np.where(preferred, 1.0, np.where(served, 0.5, 0.0)),
+        -day_minutes / max_minutes,
+        priority / MAX_PRIORITY,
+    ]).astype(np.float64)
+
+
+def weight_vector(weights: WeightsConfig) -> np.ndarray:
+    return np.array([getattr(weights, name) for name in TERMS], dtype=np.float64)
+
+
+def score_terms(values: np.ndarray, weights: WeightsConfig) -> tuple[ScoreTerm, ...]:
+    """One candidate's terms, named and weighted, from its row of :func:`term_values`."""
+    return tuple(ScoreTerm(name, getattr(weights, name), float(value))
+                 for name, value in zip(TERMS, values))
+
+
+def unassigned_penalty(order: Order, unassigned: UnassignedConfig) -> float:
+    """What leaving ``order`` unassigned costs in a round; an assignment must beat it."""
+    return unassigned.penalty_base + unassigned.penalty_per_priority * order.priority

@@ -1,0 +1,110 @@
+"""The worker table: every worker's attributes in numpy columns, for vectorised filtering.
+
+Built from a list of workers; rebuilt when the set of workers changes (upserts are rare next to
+dispatch rounds). Per service type it also keeps a spatial index over the workers certified for
+it, so candidate retrieval costs with the candidates, not with the city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from geo import SpatialIndex
+from matcher.model import Worker
+
+
+@dataclass(frozen=True, slots=True)
+class SkillColumn:
+    """One service type: every row's level and certificate expiry (0 where the worker lacks the
+    skill), and a spatial index over the homes of the workers who have it."""
+
+    level: np.ndarray            # int16 per table row
+    certified_until: np.ndarray  # int64 per table row
+    workers: np.ndarray          # int64 rows with the skill, in the index's order
+    index: SpatialIndex
+
+
+class WorkerTable:
+    """Columns over a fixed list of workers; row ``i`` is ``workers[i]``."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = list(workers)
+        self.row = {w.worker_id: i for i, w in enumerate(self.workers)}
+        self.lat = np.array([w.home_lat for w in self.workers], dtype=np.float64)
+        self.lon = np.array([w.home_lon for w in self.workers], dtype=np.float64)
+        self.credit = np.array([w.credit_score for w in self.workers], dtype=np.float64)
+        self.status = np.array([int(w.status) for w in self.workers], dtype=np.int8)
+        # 0 where the worker sets no limit of its own (the config's limit applies).
+        self.own_max_minutes = np.array([w.max_work_minutes_per_day for w in self.workers],
+                                        dtype=np.int64)
+        self._skills: dict[str, SkillColumn] = {}
+        self._max_minutes: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.workers)
+
+    def max_minutes(self, default: int) -> np.ndarray:
+        """Working minutes per service day per row: the worker's own limit, else ``default``."""
+        cached = self._max_minutes.get(default)
+        if cached is None:
+            cached = np.where(self.own_max_minutes > 0, self.own_max_minutes, default)
+            self._max_minutes[default] = cached
+        return cached
+
+    def skill(self, service_type: str) -> SkillColumn:
+        """The column of workers certified for ``service_type`` (empty if none)."""
+        column = self._skills.get(service_type)
+        if column is None:
+            column = self._build_skill(service_type)
+            self._skills[service_type] = column
+        return column
+
+    def _build_skill(self, service_type: str) -> SkillColumn:
+        level = np.zeros(len(self), dtype=np.int16)
+        until = np.zeros(len(self), dtype=np.int64)
+        for i, worker in enumerate(self.workers):
+            skill = worker.skill(service_type)
+            if skill is not None:
+                level[i], until[i] = skill.level, skill.certified_until
+        rows = np.flatnonzero(level > 0)
+        return SkillColumn(level, until, rows, SpatialIndex(self.lat[rows], self.lon[rows]))
+
+    @cached_property
+    def shifts(self) -> np.ndarray:
+        """(rows, most shifts, 2) start and end; padding is an empty shift (0, 0)."""
+        width = max((len(w.shifts) for w in self.workers), default=0)
+        shifts = np.zeros((len(self), max(width, 1), 2), dtype=np.int64)
+        for i, worker in enumerate(self.workers):
+            for k, shift in enumerate(worker.shifts):
+                shifts[i, k] = shift.start, shift.end
+        return shifts
+
+    def shift_covers(self, rows: np.ndarray, earliest: int, latest: int, duration: int,
+                     now: int) -> np.ndarray:
+        """Mask over ``rows``: some shift can hold a job of ``duration`` starting in
+        ``[earliest, latest]`` and not before ``now`` (travel and other jobs aside)."""
+        shifts = self.shifts[rows]
+        start = np.maximum(shifts[:, :, 0], max(earliest, now))
+        fits = (start <= latest) & (start + duration <= shifts[:, :, 1])
+        return fits.any(axis=1)
+
+    @cached_property
+    def _tag_rows(self) -> dict[str, np.ndarray]:
+        rows: dict[str, list[int]] = {}
+        for i, worker in enumerate(self.workers):
+            for tag in worker.tags:
+                rows.setdefault(tag, []).append(i)
+        return {tag: np.array(r, dtype=np.int64) for tag, r in rows.items()}
+
+    def has_tags(self, rows: np.ndarray, tags: frozenset[str]) -> np.ndarray:
+        """Boolean mask over ``rows``: the worker carries every tag in ``tags``."""
+        mask = np.ones(len(rows), dtype=bool)
+        for tag in sorted(tags):
+            mask &= np.isin(rows, self._tag_rows.get(tag, np.empty(0, dtype=np.int64)))
+        return mask
+
+    def rows_of(self, worker_ids: frozenset[str] | set[str]) -> np.ndarray:
+        return np.array(sorted(self.row[w] for w in worker_ids if w in self.row), dtype=np.int64)
