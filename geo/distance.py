@@ -12,6 +12,8 @@ broadcasting; scalar inputs give Python floats back.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -57,6 +59,8 @@ def haversine_km(
     ``pi * R`` rather than NaN.
     """
     inputs = (lat1, lon1, lat2, lon2)
+    if all(type(x) is float for x in inputs):
+        return _haversine_scalar(lat1, lon1, lat2, lon2)
     phi1, lam1, phi2, lam2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in inputs)
     hav = (
         np.sin((phi2 - phi1) / 2.0) ** 2
@@ -64,6 +68,15 @@ def haversine_km(
     )
     km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(hav, 0.0, 1.0)))
     return _float_or_array(km, inputs)
+
+
+def _haversine_scalar(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    # The insertion hot path prices one leg at a time; plain math is ~20x faster than numpy
+    # on scalars and follows the same formula.
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    hav = (math.sin((phi2 - phi1) / 2.0) ** 2
+           + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2.0) ** 2)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(hav, 0.0), 1.0)))
 
 
 def to_unit_xyz(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:

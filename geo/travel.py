@@ -105,6 +105,10 @@ class TravelModel:
         ValueError
             If any distance is negative or not finite.
         """
+        if type(road_km) is float and 0.0 <= road_km < math.inf:
+            # Scalar fast path for the insertion hot path; same rounding as below.
+            return math.ceil(road_km * _SECONDS_PER_HOUR / self.speed_kmh
+                             * (1.0 - _ROUNDING_SLACK))
         km = np.asarray(road_km, dtype=np.float64)
         if not np.all(np.isfinite(km)) or np.any(km < 0.0):
             raise ValueError("road_km must be finite and non-negative")

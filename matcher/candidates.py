@@ -184,11 +184,11 @@ class CandidateSearch:
         ids = [table.workers[r].worker_id for r in rows]
         preferred = np.array([w in batch.orders[o].preferred_worker_ids
                               for w, o in zip(ids, j)], dtype=bool)
-        served = np.array([w in world.served.get(batch.orders[o].customer_id, ())
+        known = np.array([w in world.workers_of(batch.orders[o].customer_id)
                            for w, o in zip(ids, j)], dtype=bool)
         return term_values(pairs.added_s[j, c], table.credit[rows],
                            table.skill(batch.service_type).level[rows], batch.min_level[j],
-                           preferred, served, pairs.day_minutes[j, c],
+                           preferred, known, pairs.day_minutes[j, c],
                            world.max_minutes(self.rules)[rows], batch.priority[j])
 
 

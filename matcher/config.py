@@ -73,7 +73,7 @@ class WeightsConfig:
     credit: float = _key(0.3, 0.0, 1000.0)
     # Per level above the order's minimum, / 4 (keeps senior workers for demanding jobs).
     skill_surplus: float = _key(0.1, 0.0, 1000.0)
-    # 1 for a worker the order prefers, 0.5 for one who served the customer before.
+    # 1 for a worker the order prefers, 0.5 for one with another job of the customer planned.
     customer_preference: float = _key(0.5, 0.0, 1000.0)
     # Per share of the day's working minutes already planned (spreads work across workers).
     workload_balance: float = _key(0.2, 0.0, 1000.0)

@@ -98,11 +98,11 @@ class Engine:
         jobs = await self.store.plan(worker.worker_id)
         if not jobs:
             return
-        served, blocked = await self.store.customers()
+        blocked = await self.store.blocked()
         kept: list[Job] = []
         for job in jobs:
             record = await self.store.order(job.order_id)
-            world = World(table, {worker.worker_id: kept}, served, blocked)
+            world = World(table, {worker.worker_id: kept}, blocked)
             if record and self.planner.still_fits(record.order, job, worker, world):
                 kept.append(job)
             elif record:
@@ -209,7 +209,6 @@ class Engine:
             record.state, record.assignment, record.unassigned = (
                 OrderState.ASSIGNED, assignment, None)
             commit.orders.append(record)
-            commit.served.setdefault(record.order.customer_id, set()).add(assignment.worker_id)
         for miss in result.unassigned:
             record = by_id[miss.order_id]
             record.unassigned = miss
@@ -265,8 +264,8 @@ class Engine:
     # ------------------------------------------------------------------ helpers
 
     async def _world(self) -> World:
-        served, blocked = await self.store.customers()
-        return World(await self._worker_table(), await self.store.plans(), served, blocked)
+        return World(await self._worker_table(), await self.store.plans(),
+                     await self.store.blocked())
 
     async def _worker_table(self) -> WorkerTable:
         if self._table is None:

@@ -8,7 +8,7 @@ is a large effect; its weight comes from ``[weights]`` in the config under the s
 - ``skill_surplus``: minus the levels above the order's minimum / 4 (senior workers stay free
   for demanding jobs).
 - ``customer_preference``: 1 when the order names the worker as preferred, 0.5 when the worker
-  served this customer before, else 0.
+  already has another job of this customer in its plan, else 0.
 - ``workload_balance``: minus the share of the day's working minutes already planned.
 - ``priority``: the order's priority / 10.
 """
@@ -25,7 +25,7 @@ TERMS = ("travel", "credit", "skill_surplus", "customer_preference", "workload_b
 
 
 def term_values(added_travel_s: np.ndarray, credit: np.ndarray, level: np.ndarray,
-                min_level: np.ndarray, preferred: np.ndarray, served: np.ndarray,
+                min_level: np.ndarray, preferred: np.ndarray, known: np.ndarray,
                 day_minutes: np.ndarray, max_minutes: np.ndarray,
                 priority: np.ndarray) -> np.ndarray:
     """The value of every term for each candidate: an (n, len(TERMS)) array."""
@@ -33,7 +33,7 @@ def term_values(added_travel_s: np.ndarray, credit: np.ndarray, level: np.ndarra
         -added_travel_s / 3600.0,
         credit / 100.0,
         -(level - np.maximum(min_level, MIN_LEVEL)) / (MAX_LEVEL - MIN_LEVEL),
-        np.where(preferred, 1.0, np.where(served, 0.5, 0.0)),
+        np.where(preferred, 1.0, np.where(known, 0.5, 0.0)),
         -day_minutes / max_minutes,
         priority / MAX_PRIORITY,
     ]).astype(np.float64)

@@ -17,11 +17,10 @@ from matcher.model import Job, OrderRecord, OrderState, Worker
 
 @dataclass(slots=True)
 class Commit:
-    """Writes applied together: order records, whole day plans, customer facts."""
+    """Writes applied together: order records, whole day plans, customer blocks."""
 
     orders: list[OrderRecord] = field(default_factory=list)
     plans: dict[str, list[Job]] = field(default_factory=dict)
-    served: dict[str, set[str]] = field(default_factory=dict)   # customer -> workers to add
     blocked: dict[str, set[str]] = field(default_factory=dict)  # customer -> workers to add
 
 
@@ -33,8 +32,8 @@ class Store(Protocol):
     async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
     async def plan(self, worker_id: str) -> list[Job]: ...
     async def plans(self) -> dict[str, list[Job]]: ...
-    async def customers(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-        """(served, blocked): per customer, the workers who served it and those it blocked."""
+    async def blocked(self) -> dict[str, frozenset[str]]:
+        """Per customer, the workers it has blocked on any of its orders."""
     async def commit(self, commit: Commit) -> None: ...
     async def remembered(self, request_id: str) -> tuple[str, Any] | None:
         """The (fingerprint, response) stored for an idempotency key, if any."""
@@ -49,7 +48,6 @@ class MemoryStore:
         self._workers: dict[str, Worker] = {}
         self._orders: dict[str, OrderRecord] = {}
         self._plans: dict[str, list[Job]] = {}
-        self._served: dict[str, frozenset[str]] = {}
         self._blocked: dict[str, frozenset[str]] = {}
         self._requests: dict[str, tuple[str, Any]] = {}
 
@@ -76,16 +74,15 @@ class MemoryStore:
         # Job lists are replaced, never mutated in place, so sharing them is safe.
         return dict(self._plans)
 
-    async def customers(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-        return dict(self._served), dict(self._blocked)
+    async def blocked(self) -> dict[str, frozenset[str]]:
+        return dict(self._blocked)
 
     async def commit(self, commit: Commit) -> None:
         self._orders.update((r.order.order_id, copy.copy(r)) for r in commit.orders)
         for worker_id, jobs in commit.plans.items():
             self._plans[worker_id] = list(jobs)
-        for target, additions in ((self._served, commit.served), (self._blocked, commit.blocked)):
-            for customer, workers in additions.items():
-                target[customer] = target.get(customer, frozenset()) | workers
+        for customer, workers in commit.blocked.items():
+            self._blocked[customer] = self._blocked.get(customer, frozenset()) | workers
 
     async def remembered(self, request_id: str) -> tuple[str, Any] | None:
         return self._requests.get(request_id)

@@ -1,7 +1,8 @@
-"""What the planner sees: the worker table, every worker's day plan, and the customers' history.
+"""What the planner sees: the worker table, every worker's day plan, and the customers' blocks.
 
-The planner changes plans only through :meth:`World.place`, which keeps the per-row plan lengths
-(used to route workers with an empty day to the vectorised insertion) in step.
+The planner changes plans only through :meth:`World.place`, which keeps what is derived from the
+plans in step: the per-row plan lengths (workers with an empty day take the vectorised
+insertion) and which workers have jobs of which customer (the customer's history term).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from matcher.worker_table import WorkerTable
 class World:
     table: WorkerTable
     plans: dict[str, list[Job]]                  # worker id -> jobs sorted by start
-    served: dict[str, frozenset[str]] = field(default_factory=dict)   # customer -> workers
     blocked: dict[str, frozenset[str]] = field(default_factory=dict)  # customer -> workers
     _lengths: np.ndarray | None = None
+    _customers: dict[str, set[str]] | None = None
 
     def blocked_for(self, order: Order) -> frozenset[str]:
         return order.blocked_worker_ids | self.blocked.get(order.customer_id, frozenset())
@@ -35,11 +36,23 @@ class World:
                     self._lengths[row] = len(jobs)
         return self._lengths
 
+    def workers_of(self, customer_id: str) -> set[str]:
+        """Workers with a planned job for ``customer_id``."""
+        if self._customers is None:
+            self._customers = {}
+            for worker_id, jobs in self.plans.items():
+                for job in jobs:
+                    self._customers.setdefault(job.customer_id, set()).add(worker_id)
+        return self._customers.get(customer_id, set())
+
     def place(self, worker_id: str, jobs: list[Job]) -> None:
-        """Replace a worker's day plan."""
+        """Replace a worker's day plan with ``jobs``, which holds at most one job more."""
         self.plans[worker_id] = jobs
         if self._lengths is not None:
             self._lengths[self.table.row[worker_id]] = len(jobs)
+        if self._customers is not None:
+            for job in jobs:
+                self._customers.setdefault(job.customer_id, set()).add(worker_id)
 
     def max_minutes(self, rules) -> np.ndarray:
         """Working minutes allowed per service day, per table row."""
@@ -47,4 +60,4 @@ class World:
 
     def copy(self) -> "World":
         """A world whose plans can change without touching this one's."""
-        return World(self.table, dict(self.plans), self.served, self.blocked)
+        return World(self.table, dict(self.plans), self.blocked)

@@ -194,3 +194,11 @@ def test_chord_conversions_vectorised_and_clipped():
     # Beyond half the circumference the chord saturates instead of shrinking.
     assert km_to_chord(1e6) == 2.0
     assert km_to_chord(np.array([1.0, 2.0])).shape == (2,)
+
+
+@settings(max_examples=150, deadline=None)
+@given(latitudes, longitudes, latitudes, longitudes)
+def test_scalar_fast_path_matches_the_vectorised_one(lat1, lon1, lat2, lon2):
+    scalar = haversine_km(float(lat1), float(lon1), float(lat2), float(lon2))
+    vector = haversine_km(np.array([lat1]), np.array([lon1]), np.array([lat2]), np.array([lon2]))
+    assert scalar == pytest.approx(float(vector[0]), rel=1e-12, abs=1e-9)

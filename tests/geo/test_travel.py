@@ -131,3 +131,10 @@ def test_frozen():
 def test_seconds_for_km_rejects_invalid_distances(bad):
     with pytest.raises(ValueError, match="road_km"):
         TravelModel().seconds_for_km(np.array([1.0, bad]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0.0, max_value=500.0))
+def test_scalar_seconds_match_the_vectorised_ones(km):
+    model = TravelModel(detour_factor=1.3, speed_kmh=25.0)
+    assert model.seconds_for_km(float(km)) == int(model.seconds_for_km(np.array([km]))[0])

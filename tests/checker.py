@@ -1,0 +1,125 @@
+"""An independent checker of day plans and assignments.
+
+It re-derives every hard constraint from the raw inputs with its own arithmetic (plain ``math``,
+no code from ``matcher`` or ``geo``), so a bug in the engine cannot hide behind the same bug here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zoneinfo
+from collections import defaultdict
+
+from matcher.config import DispatchConfig
+from matcher.model import Job, Order, Worker, WorkerStatus
+
+
+def _travel_s(config: DispatchConfig, lat1: float, lon1: float, lat2: float, lon2: float) -> int:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    km = 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a))) * config.travel.detour_factor
+    return math.ceil(km / config.travel.speed_kmh * 3600 - 1e-6)
+
+
+def _local_day(config: DispatchConfig, ts: int) -> dt.date:
+    return dt.datetime.fromtimestamp(ts, zoneinfo.ZoneInfo(config.service.timezone)).date()
+
+
+def _day_end(config: DispatchConfig, ts: int) -> int:
+    zone = zoneinfo.ZoneInfo(config.service.timezone)
+    nxt = _local_day(config, ts) + dt.timedelta(days=1)
+    return int(dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).timestamp())
+
+
+def check_worker_day(config: DispatchConfig, worker: Worker, jobs: list[Job],
+                     orders: dict[str, Order], blocked: dict[str, set[str]] | None = None
+                     ) -> list[str]:
+    """Every hard-constraint violation in one worker's planned jobs, as readable lines."""
+    problems: list[str] = []
+    blocked = blocked or {}
+    jobs = sorted(jobs, key=lambda j: j.start)
+    for job in jobs:
+        order = orders[job.order_id]
+        problems += [f"{worker.worker_id}/{job.order_id}: {p}"
+                     for p in _check_job(config, worker, job, order, blocked)]
+    problems += _check_sequence(config, worker, jobs)
+    problems += _check_daily(config, worker, jobs)
+    return problems
+
+
+def _check_job(config: DispatchConfig, worker: Worker, job: Job, order: Order,
+               blocked: dict[str, set[str]]) -> list[str]:
+    out = []
+    if worker.status != WorkerStatus.ONLINE:
+        out.append(f"worker status {worker.status.name}")
+    skill = next((s for s in worker.skills if s.service_type == order.service_type), None)
+    if skill is None:
+        out.append(f"no skill {order.service_type}")
+    else:
+        if skill.level < max(order.min_skill_level, 1):
+            out.append(f"level {skill.level} < {order.min_skill_level}")
+        if skill.certified_until < _day_end(config, job.end - 1) - 1:
+            out.append("certificate expires before the end of the service day")
+    if worker.credit_score < config.limits.min_credit_score:
+        out.append(f"credit {worker.credit_score} below floor")
+    if worker.worker_id in order.blocked_worker_ids | blocked.get(order.customer_id, set()):
+        out.append("worker blocked by customer")
+    if not order.required_tags <= worker.tags:
+        out.append(f"missing tags {sorted(order.required_tags - worker.tags)}")
+    if not order.earliest_start <= job.start <= order.latest_start:
+        out.append("start outside the window")
+    if job.end - job.start != order.duration:
+        out.append("planned duration differs from the order's")
+    if not any(s.start <= job.start and job.end <= s.end for s in worker.shifts):
+        out.append("no shift covers the job")
+    p1, p2 = math.radians(worker.home_lat), math.radians(order.lat)
+    if 6371.0088 * math.acos(min(1.0, math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2)
+                                 * math.cos(math.radians(order.lon - worker.home_lon)))) \
+            > config.limits.service_radius_km + 1e-6:
+        out.append("order outside the worker's service radius")
+    return out
+
+
+def _check_sequence(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> list[str]:
+    out = []
+    for shift in worker.shifts:
+        inside = [j for j in jobs if shift.start <= j.start < shift.end]
+        lat, lon, free = worker.home_lat, worker.home_lon, shift.start
+        for job in inside:
+            arrive = free + _travel_s(config, lat, lon, job.lat, job.lon)
+            if job.start < arrive:
+                out.append(f"{worker.worker_id}/{job.order_id}: starts {arrive - job.start} s "
+                           "before the worker can arrive")
+            lat, lon, free = job.lat, job.lon, job.end
+    return out
+
+
+def _check_daily(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> list[str]:
+    per_day: dict[dt.date, list[Job]] = defaultdict(list)
+    for job in jobs:
+        per_day[_local_day(config, job.start)].append(job)
+    limit_min = worker.max_work_minutes_per_day or config.limits.max_work_minutes_per_day
+    out = []
+    for day, day_jobs in per_day.items():
+        if worker.max_jobs_per_day and len(day_jobs) > worker.max_jobs_per_day:
+            out.append(f"{worker.worker_id}: {len(day_jobs)} jobs on {day}")
+        if sum(j.end - j.start for j in day_jobs) > limit_min * 60:
+            out.append(f"{worker.worker_id}: over {limit_min} working minutes on {day}")
+    return out
+
+
+def check_plans(config: DispatchConfig, workers: dict[str, Worker],
+                plans: dict[str, list[Job]], orders: dict[str, Order],
+                blocked: dict[str, set[str]] | None = None) -> list[str]:
+    """Violations across all plans, plus any order planned twice."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for worker_id, jobs in sorted(plans.items()):
+        for job in jobs:
+            if job.order_id in seen:
+                problems.append(f"{job.order_id} planned for {seen[job.order_id]} and {worker_id}")
+            seen[job.order_id] = worker_id
+        problems += check_worker_day(config, workers[worker_id], jobs, orders, blocked)
+    return problems

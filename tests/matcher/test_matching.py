@@ -1,0 +1,60 @@
+"""The min-cost-flow round reaches the CP-SAT optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.config import DispatchConfig
+from matcher.exact import solve_round_exact
+from matcher.matching import Edges, matching_weight, solve_round
+from matcher.planner import Planner
+from matcher.scoring import unassigned_penalty, weight_vector
+from tests.builders import at, world_of
+from tests.city import random_orders, random_workers
+
+
+def assert_is_matching(edges, chosen):
+    assert len(set(edges.order[chosen])) == len(chosen)
+    assert len(set(edges.worker[chosen])) == len(chosen)
+    assert (edges.int_weight[chosen] > 0).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 25), st.integers(1, 25), st.integers(0, 120))
+def test_min_cost_flow_equals_cp_sat_on_random_graphs(seed, n_orders, n_workers, n_edges):
+    rng = np.random.default_rng(seed)
+    pairs = {(int(o), int(w)) for o, w in zip(rng.integers(0, n_orders, n_edges),
+                                             rng.integers(0, n_workers, n_edges))}
+    pairs = sorted(pairs)
+    edges = Edges(np.array([o for o, _ in pairs], dtype=np.int64),
+                  np.array([w for _, w in pairs], dtype=np.int64),
+                  rng.normal(1.0, 2.0, len(pairs)))
+    ours = solve_round(edges)
+    exact, proved = solve_round_exact(edges, workers=2)
+    assert proved
+    assert_is_matching(edges, ours)
+    assert matching_weight(edges, ours) == matching_weight(edges, exact)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 30), st.integers(2, 40))
+def test_planner_round_reaches_the_exact_optimum_of_its_graph(seed, n_workers, n_orders):
+    rng = np.random.default_rng(seed)
+    workers, orders = random_workers(rng, n_workers), random_orders(rng, n_orders, n_workers)
+    planner, config = Planner(DispatchConfig()), DispatchConfig()
+    found = planner.search.search(orders, world_of(workers), at(6), 10**6, 10**6)
+    penalties = np.array([unassigned_penalty(o, config.unassigned) for o in orders])
+    edges = Edges(found.order, found.row,
+                  found.values @ weight_vector(config.weights) + penalties[found.order])
+    ours = solve_round(edges)
+    exact, proved = solve_round_exact(edges, workers=2)
+    assert proved
+    assert_is_matching(edges, ours)
+    assert matching_weight(edges, ours) == matching_weight(edges, exact)
+
+
+def test_an_order_stays_unassigned_when_no_edge_beats_its_penalty():
+    edges = Edges(np.array([0, 1]), np.array([0, 0]), np.array([-0.5, 2.0]))
+    assert solve_round(edges).tolist() == [1]
