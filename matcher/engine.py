@@ -227,7 +227,7 @@ class Engine:
                            request_id: str = "") -> OrderRecord:
         """Cancel an order; its slot in the worker's day is freed. Cancelling twice is a no-op."""
         async with self._lock:
-            return await self._idempotent(request_id, ("cancel", order_id),
+            return await self._idempotent(request_id, ("cancel", order_id, reason),
                                           lambda: self._cancel(order_id, reason))
 
     async def _cancel(self, order_id: str, reason: str) -> OrderRecord:
@@ -242,7 +242,9 @@ class Engine:
             worker_id = record.assignment.worker_id
             jobs = await self.store.plan(worker_id)
             commit.plans[worker_id] = [j for j in jobs if j.order_id != order_id]
-        record.state = OrderState.CANCELLED
+        if record.assignment is not None:
+            record.history.append(f"was assigned to {record.assignment.worker_id}")
+        record.state, record.assignment = OrderState.CANCELLED, None
         record.history.append(f"cancelled: {reason}" if reason else "cancelled")
         commit.orders.append(record)
         await self.store.commit(commit)

@@ -17,6 +17,9 @@ MIN_LEVEL, MAX_LEVEL = 1, 5
 MAX_PRIORITY = 10
 # Nothing in a home-service day lasts longer than a week; larger values are input errors.
 MAX_DURATION_S = 7 * 24 * 3600
+# Times are refused from 2100-01-01 UTC on: nothing is booked that far ahead, and it keeps every
+# calendar computation far from the limits of Python's datetime.
+MAX_TIME = 4_102_444_800
 
 
 class WorkerStatus(enum.IntEnum):
@@ -61,6 +64,11 @@ def _check_location(lat: float, lon: float, prefix: str) -> None:
              f"must be a finite number in [-180, 180], got {lon!r}")
 
 
+def _check_time(value: int, field_name: str) -> None:
+    _require(0 < value < MAX_TIME, field_name,
+             f"must be set and before 2100-01-01T00:00:00Z, got {value}")
+
+
 def _check_id(value: str, field_name: str) -> None:
     _require(bool(value) and value.strip() == value and len(value) <= 128, field_name,
              "must be a non-empty id of at most 128 characters without surrounding spaces")
@@ -78,7 +86,7 @@ class Skill:
         _require(bool(self.service_type), "service_type", "must not be empty")
         _require(MIN_LEVEL <= self.level <= MAX_LEVEL, "level",
                  f"must be in [{MIN_LEVEL}, {MAX_LEVEL}], got {self.level}")
-        _require(self.certified_until > 0, "certified_until_time", "must be set")
+        _check_time(self.certified_until, "certified_until_time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +97,8 @@ class Shift:
     end: int
 
     def __post_init__(self) -> None:
-        _require(self.start > 0, "start_time", "must be set")
+        _check_time(self.start, "start_time")
+        _check_time(self.end, "end_time")
         _require(self.end > self.start, "end_time",
                  f"must be after start_time ({self.end} <= {self.start})")
         _require(self.end - self.start <= MAX_DURATION_S, "end_time",
@@ -158,7 +167,8 @@ class Order:
         _require(0 <= self.min_skill_level <= MAX_LEVEL, "min_skill_level",
                  f"must be in [0, {MAX_LEVEL}] (0 = any level), got {self.min_skill_level}")
         _check_location(self.lat, self.lon, "location")
-        _require(self.earliest_start > 0, "earliest_start_time", "must be set")
+        _check_time(self.earliest_start, "earliest_start_time")
+        _check_time(self.latest_start, "latest_start_time")
         _require(self.latest_start >= self.earliest_start, "latest_start_time",
                  "must not be before earliest_start_time")
         _require(self.latest_start - self.earliest_start <= MAX_DURATION_S, "latest_start_time",

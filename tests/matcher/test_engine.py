@@ -118,6 +118,7 @@ async def test_cancelling_frees_the_slot(engine):
     result = await engine.dispatch([], NOW)
     (placed,), (waiting,) = result.assignments, result.unassigned
     cancelled = await engine.cancel_order(placed.order_id)
+    assert cancelled.assignment is None
     assert cancelled.state == OrderState.CANCELLED
     assert await engine.cancel_order(placed.order_id) == cancelled  # twice is a no-op
     _, legs = await engine.worker_schedule("w1")

@@ -17,6 +17,8 @@ from tests.builders import at, make_order, make_worker
     (lambda: make_order(duration=10**9), "duration"),
     (lambda: make_order(earliest_start=at(11), latest_start=at(9)), "latest_start_time"),
     (lambda: make_order(earliest_start=0), "earliest_start_time"),
+    (lambda: make_order(latest_start=253402214400), "latest_start_time"),  # 9999-12-31
+    (lambda: Shift(at(8), 253402214400), "end_time"),
     (lambda: make_order(lat=91.0), "location.latitude"),
     (lambda: make_order(lat=math.nan), "location.latitude"),
     (lambda: make_order(lon=-180.5), "location.longitude"),

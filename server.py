@@ -1,0 +1,540 @@
+"""The gRPC transport of home-dispatch: proto ⇄ domain converters, request validation, one error
+mapper, health, reflection, graceful shutdown and ``main()``.
+
+Run it with ``python server.py --config config/dispatch.toml [--listen HOST:PORT]``. Tests and
+embedders use :func:`start_server`, which returns a :class:`RunningServer`.
+
+Everything about dispatching lives in :mod:`matcher`; this module only translates. Times cross
+the wire as ``google.protobuf.Timestamp`` and become whole seconds since the epoch (sub-second
+``nanos`` are truncated, so 09:00:00.9 is 09:00:00); durations become whole seconds the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import math
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2, timestamp_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from homedispatch.v1 import dispatch_pb2 as pb
+from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
+from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
+from matcher.engine import Engine, Leg, Region
+from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
+                            InvalidArgument, NotFound)
+from matcher.model import (Assignment, DispatchMode, Order, OrderRecord, OrderState, ScoreTerm,
+                           Shift, Skill, Unassigned, UnassignedReason, Worker, WorkerStatus)
+from matcher.planner import Candidate
+from matcher.store import MemoryStore
+
+log = logging.getLogger("homedispatch.server")
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DispatchService"].full_name
+ERROR_DOMAIN = "homedispatch"
+DEFAULT_TOP_K = 5
+# Times the service plans with: 1970-01-01 to 9999-01-01 UTC. (A Timestamp may reach 9999-12-31,
+# but a service day there would end in the year 10000, which the calendar cannot represent.)
+MIN_TIME_S, MAX_TIME_S = 0, 253_370_764_800
+
+
+# ====================================================================== converters: proto -> domain
+
+@contextlib.contextmanager
+def _field(prefix: str) -> Iterator[None]:
+    """Put ``prefix`` in front of the field path of an InvalidArgument raised inside."""
+    try:
+        yield
+    except InvalidArgument as error:
+        raise error.under(prefix) from None
+
+
+def _seconds(ts: timestamp_pb2.Timestamp, field: str) -> int:
+    """A Timestamp as whole seconds since the epoch; nanos are truncated."""
+    if not MIN_TIME_S <= ts.seconds < MAX_TIME_S:
+        raise InvalidArgument(field, f"must lie between 1970-01-01 and 9999-01-01 UTC, "
+                                     f"got {ts.seconds} s")
+    return ts.seconds
+
+
+def _duration_s(d: duration_pb2.Duration) -> int:
+    """A Duration as whole seconds; nanos are truncated (toward zero)."""
+    return d.seconds
+
+
+class _EnumMap:
+    """A proto enum (``PREFIX_NAME``) and the domain enum of the same names (``NAME``)."""
+
+    def __init__(self, proto_enum: Any, domain_enum: type, prefix: str) -> None:
+        self.proto_enum, self.domain_enum, self.prefix = proto_enum, domain_enum, prefix
+
+    def to_domain(self, value: int, field: str, default: Any) -> Any:
+        if value == 0:
+            return default
+        try:
+            return self.domain_enum[self.proto_enum.Name(value).removeprefix(self.prefix)]
+        except (ValueError, KeyError):
+            names = ", ".join(n for n in self.proto_enum.keys() if not n.endswith("UNSPECIFIED"))
+            raise InvalidArgument(field, f"unknown enum value {value} (allowed: {names})") \
+                from None
+
+    def to_proto(self, value: Any) -> int:
+        return self.proto_enum.Value(self.prefix + value.name)
+
+
+WORKER_STATUS = _EnumMap(pb.WorkerStatus, WorkerStatus, "WORKER_STATUS_")
+DISPATCH_MODE = _EnumMap(pb.DispatchMode, DispatchMode, "DISPATCH_MODE_")
+ORDER_STATE = _EnumMap(pb.OrderState, OrderState, "ORDER_STATE_")
+UNASSIGNED_REASON = _EnumMap(pb.UnassignedReason, UnassignedReason, "UNASSIGNED_REASON_")
+
+
+def _require_message(msg: Any, name: str) -> None:
+    if not msg.HasField(name):
+        raise InvalidArgument(name, "must be set")
+
+
+def skill_from_proto(msg: pb.Skill) -> Skill:
+    return Skill(msg.service_type, msg.level,
+                 _seconds(msg.certified_until_time, "certified_until_time"))
+
+
+def shift_from_proto(msg: pb.Shift) -> Shift:
+    return Shift(_seconds(msg.start_time, "start_time"), _seconds(msg.end_time, "end_time"))
+
+
+def worker_from_proto(msg: pb.Worker) -> Worker:
+    """A proto Worker as a domain Worker; bad values raise InvalidArgument naming the field."""
+    _require_message(msg, "home")
+    skills, shifts = [], []
+    for k, skill in enumerate(msg.skills):
+        with _field(f"skills[{k}]"):
+            skills.append(skill_from_proto(skill))
+    for k, shift in enumerate(msg.shifts):
+        with _field(f"shifts[{k}]"):
+            shifts.append(shift_from_proto(shift))
+    return Worker(
+        worker_id=msg.worker_id, agency_id=msg.agency_id,
+        home_lat=msg.home.latitude, home_lon=msg.home.longitude,
+        skills=tuple(skills), credit_score=msg.credit_score, shifts=tuple(shifts),
+        max_jobs_per_day=msg.max_jobs_per_day, tags=frozenset(msg.tags),
+        status=WORKER_STATUS.to_domain(msg.status, "status", WorkerStatus.ONLINE),
+        max_work_minutes_per_day=msg.max_work_minutes_per_day)
+
+
+def order_from_proto(msg: pb.Order) -> Order:
+    """A proto Order as a domain Order; bad values raise InvalidArgument naming the field."""
+    if msg.HasField("link"):
+        raise InvalidArgument("link", "linked orders are not supported yet")
+    _require_message(msg, "location")
+    return Order(
+        order_id=msg.order_id, customer_id=msg.customer_id, service_type=msg.service_type,
+        min_skill_level=msg.min_skill_level,
+        lat=msg.location.latitude, lon=msg.location.longitude,
+        earliest_start=_seconds(msg.earliest_start_time, "earliest_start_time"),
+        latest_start=_seconds(msg.latest_start_time, "latest_start_time"),
+        duration=_duration_s(msg.duration), priority=msg.priority,
+        required_tags=frozenset(msg.required_tags),
+        preferred_worker_ids=frozenset(msg.preferred_worker_ids),
+        blocked_worker_ids=frozenset(msg.blocked_worker_ids),
+        workers_needed=msg.workers_needed or 1,
+        mode=DISPATCH_MODE.to_domain(msg.mode, "mode", DispatchMode.BATCHED))
+
+
+def _batch(items: Sequence[Any], name: str, convert: Callable[[Any], Any]) -> list[Any]:
+    """Convert a whole request batch (or raise for its first bad item) before anything runs."""
+    if not items:
+        raise InvalidArgument(name, "must not be empty")
+    converted = []
+    for i, item in enumerate(items):
+        with _field(f"{name}[{i}]"):
+            converted.append(convert(item))
+    return converted
+
+
+def _required_id(value: str, field: str) -> str:
+    if not value:
+        raise InvalidArgument(field, "must not be empty")
+    return value
+
+
+def _check_latlng(msg: pb.LatLng) -> None:
+    if not (math.isfinite(msg.latitude) and -90.0 <= msg.latitude <= 90.0):
+        raise InvalidArgument("latitude", f"must be a finite number in [-90, 90], "
+                                          f"got {msg.latitude!r}")
+    if not (math.isfinite(msg.longitude) and -180.0 <= msg.longitude <= 180.0):
+        raise InvalidArgument("longitude", f"must be a finite number in [-180, 180], "
+                                           f"got {msg.longitude!r}")
+
+
+def region_from_proto(request: pb.DispatchRequest) -> Region | None:
+    """The optional Dispatch region: none when neither a radius nor a center is given."""
+    radius = request.region_radius_km
+    if radius == 0 and not request.HasField("region_center"):
+        return None
+    if not (math.isfinite(radius) and radius > 0):
+        raise InvalidArgument("region_radius_km",
+                              f"must be a finite number > 0 for a region, got {radius!r}")
+    _require_message(request, "region_center")
+    with _field("region_center"):
+        _check_latlng(request.region_center)
+    return Region(request.region_center.latitude, request.region_center.longitude, radius)
+
+
+# ====================================================================== converters: domain -> proto
+
+def _ts(seconds: int) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(seconds=seconds)
+
+
+def _dur(seconds: int) -> duration_pb2.Duration:
+    return duration_pb2.Duration(seconds=seconds)
+
+
+def worker_to_proto(worker: Worker) -> pb.Worker:
+    return pb.Worker(
+        worker_id=worker.worker_id, agency_id=worker.agency_id,
+        home=pb.LatLng(latitude=worker.home_lat, longitude=worker.home_lon),
+        skills=[pb.Skill(service_type=s.service_type, level=s.level,
+                         certified_until_time=_ts(s.certified_until)) for s in worker.skills],
+        credit_score=worker.credit_score,
+        shifts=[pb.Shift(start_time=_ts(s.start), end_time=_ts(s.end)) for s in worker.shifts],
+        max_jobs_per_day=worker.max_jobs_per_day, tags=sorted(worker.tags),
+        status=WORKER_STATUS.to_proto(worker.status),
+        max_work_minutes_per_day=worker.max_work_minutes_per_day)
+
+
+def order_to_proto(order: Order) -> pb.Order:
+    return pb.Order(
+        order_id=order.order_id, customer_id=order.customer_id, service_type=order.service_type,
+        min_skill_level=order.min_skill_level,
+        location=pb.LatLng(latitude=order.lat, longitude=order.lon),
+        earliest_start_time=_ts(order.earliest_start), latest_start_time=_ts(order.latest_start),
+        duration=_dur(order.duration), priority=order.priority,
+        required_tags=sorted(order.required_tags),
+        preferred_worker_ids=sorted(order.preferred_worker_ids),
+        blocked_worker_ids=sorted(order.blocked_worker_ids),
+        workers_needed=order.workers_needed, mode=DISPATCH_MODE.to_proto(order.mode))
+
+
+def score_terms_to_proto(terms: Sequence[ScoreTerm]) -> list[pb.ScoreTerm]:
+    return [pb.ScoreTerm(name=t.name, weight=t.weight, value=t.value,
+                         contribution=t.contribution) for t in terms]
+
+
+def assignment_to_proto(a: Assignment) -> pb.Assignment:
+    return pb.Assignment(
+        order_id=a.order_id, worker_id=a.worker_id, planned_start_time=_ts(a.planned_start),
+        planned_end_time=_ts(a.planned_end), travel_duration=_dur(a.travel_s),
+        travel_km=a.travel_km, added_travel_duration=_dur(a.added_travel_s),
+        added_travel_km=a.added_travel_km, score=a.score,
+        score_terms=score_terms_to_proto(a.score_terms), config_hash=a.config_hash)
+
+
+def unassigned_to_proto(u: Unassigned) -> pb.UnassignedOrder:
+    return pb.UnassignedOrder(order_id=u.order_id, reason=UNASSIGNED_REASON.to_proto(u.reason),
+                              detail=u.detail)
+
+
+def order_status_to_proto(record: OrderRecord) -> pb.OrderStatus:
+    status = pb.OrderStatus(order=order_to_proto(record.order),
+                            state=ORDER_STATE.to_proto(record.state),
+                            submit_time=_ts(record.submitted_at))
+    if record.assignment is not None:
+        status.assignment.CopyFrom(assignment_to_proto(record.assignment))
+    if record.unassigned is not None:
+        status.unassigned.CopyFrom(unassigned_to_proto(record.unassigned))
+    return status
+
+
+def scheduled_job_to_proto(leg: Leg) -> pb.ScheduledJob:
+    job = leg.job
+    return pb.ScheduledJob(
+        order_id=job.order_id, planned_start_time=_ts(job.start), planned_end_time=_ts(job.end),
+        travel_duration=_dur(leg.travel_s), travel_km=leg.travel_km,
+        location=pb.LatLng(latitude=job.lat, longitude=job.lon),
+        service_type=job.service_type, customer_id=job.customer_id)
+
+
+def candidate_to_proto(c: Candidate) -> pb.Candidate:
+    ins = c.insertion
+    return pb.Candidate(worker_id=c.worker_id, planned_start_time=_ts(ins.start),
+                        travel_duration=_dur(ins.travel_s), travel_km=ins.travel_km,
+                        score=c.score, score_terms=score_terms_to_proto(c.terms))
+
+
+# ====================================================================== errors
+
+_CODES: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
+    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (Aborted, grpc.StatusCode.ABORTED),
+)
+
+
+def _rich_status(code: grpc.StatusCode, message: str, reason: str,
+                 field: str | None = None, description: str = "") -> grpc.Status:
+    """A gRPC status with ``google.rpc`` details: ErrorInfo, and BadRequest when a field is
+    named."""
+    details = [error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN)]
+    if field is not None:
+        details.append(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=field, description=description)]))
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    return rpc_status.to_status(status_pb2.Status(code=code.value[0], message=message,
+                                                  details=packed))
+
+
+def error_status(error: Exception) -> grpc.Status:
+    """The one mapping from a domain error to a gRPC status; anything else is INTERNAL."""
+    for cls, code in _CODES:
+        if isinstance(error, cls):
+            if isinstance(error, InvalidArgument):
+                return _rich_status(code, str(error), error.reason, error.field,
+                                    error.description)
+            return _rich_status(code, str(error), error.reason)
+    return _rich_status(grpc.StatusCode.INTERNAL, "internal error; see the server log",
+                        "INTERNAL")
+
+
+def _rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Run a servicer method; turn what it raises into a gRPC status through
+    :func:`error_status`. Unexpected exceptions are logged and become INTERNAL."""
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await method(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            status = error_status(error)
+            if status.code == grpc.StatusCode.INTERNAL:
+                log.exception("unexpected error in %s (request_id=%r)", method.__name__,
+                              getattr(request, "request_id", ""))
+        await context.abort_with_status(status)
+    return wrapper
+
+
+async def _not_built(context: grpc.aio.ServicerContext, rpc: str, capability: str) -> None:
+    await context.abort_with_status(_rich_status(
+        grpc.StatusCode.UNIMPLEMENTED, f"{rpc}: {capability} is not built yet", "NOT_BUILT"))
+
+
+# ====================================================================== servicer
+
+class DispatchServicer(pb_grpc.DispatchServiceServicer):
+    """The DispatchService RPCs over one :class:`Engine`; ``clock`` supplies "now" when a
+    request leaves ``as_of_time`` unset."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    def _now(self, request: Any, field: str = "as_of_time") -> int:
+        if request.HasField(field):
+            return _seconds(getattr(request, field), field)
+        return int(self._clock())
+
+    @_rpc
+    async def UpsertWorkers(self, request, context):
+        workers = _batch(request.workers, "workers", worker_from_proto)
+        count = await self.engine.upsert_workers(workers, request.request_id)
+        return pb.UpsertWorkersResponse(upserted_count=count)
+
+    @_rpc
+    async def SubmitOrders(self, request, context):
+        orders = _batch(request.orders, "orders", order_from_proto)
+        result = await self.engine.submit_orders(orders, self._now(request), request.request_id)
+        return pb.SubmitOrdersResponse(
+            assignments=[assignment_to_proto(a) for a in result.assignments],
+            unassigned=[unassigned_to_proto(u) for u in result.unassigned],
+            accepted_count=result.accepted)
+
+    @_rpc
+    async def Dispatch(self, request, context):
+        order_ids = [_required_id(oid, f"order_ids[{i}]")
+                     for i, oid in enumerate(request.order_ids)]
+        region = region_from_proto(request)
+        result = await self.engine.dispatch(order_ids, self._now(request), region)
+        solve = duration_pb2.Duration()
+        solve.FromNanoseconds(int(result.solve_seconds * 1e9))
+        return pb.DispatchResponse(
+            assignments=[assignment_to_proto(a) for a in result.assignments],
+            unassigned=[unassigned_to_proto(u) for u in result.unassigned],
+            rounds=result.rounds, solve_duration=solve)
+
+    @_rpc
+    async def ExplainOrder(self, request, context):
+        order_id = _required_id(request.order_id, "order_id")
+        if request.top_k < 0:
+            raise InvalidArgument("top_k", f"must be >= 0 (0 means {DEFAULT_TOP_K}), "
+                                           f"got {request.top_k}")
+        record, why = await self.engine.explain(order_id, self._now(request))
+        return pb.ExplainOrderResponse(
+            order=order_status_to_proto(record), total_workers=why.total_workers,
+            feasible_workers=len(why.candidates),
+            constraint_counts=[pb.ConstraintCount(constraint=name, ruled_out=n)
+                               for name, n in why.ruled_out.items()],
+            candidates=[candidate_to_proto(c)
+                        for c in why.candidates[:request.top_k or DEFAULT_TOP_K]])
+
+    @_rpc
+    async def GetOrder(self, request, context):
+        record = await self.engine.order(_required_id(request.order_id, "order_id"))
+        return pb.GetOrderResponse(order=order_status_to_proto(record))
+
+    @_rpc
+    async def CancelOrder(self, request, context):
+        order_id = _required_id(request.order_id, "order_id")
+        by = request.cancelled_by or pb.CANCELLED_BY_CUSTOMER
+        if by not in pb.CancelledBy.values():
+            raise InvalidArgument("cancelled_by", f"unknown enum value {by}")
+        who = pb.CancelledBy.Name(by).removeprefix("CANCELLED_BY_").lower()
+        reason = f"by {who}: {request.reason}" if request.reason else f"by {who}"
+        record = await self.engine.cancel_order(order_id, reason, request.request_id)
+        return pb.CancelOrderResponse(order=order_status_to_proto(record))
+
+    @_rpc
+    async def GetWorkerSchedule(self, request, context):
+        worker, legs = await self.engine.worker_schedule(
+            _required_id(request.worker_id, "worker_id"))
+        return pb.GetWorkerScheduleResponse(jobs=[scheduled_job_to_proto(leg) for leg in legs],
+                                            worker=worker_to_proto(worker))
+
+    @_rpc
+    async def GetConfig(self, request, context):
+        config = self.engine.config
+        return pb.GetConfigResponse(config_toml=to_toml(config), config_hash=config.hash)
+
+    # Capabilities that land with later issues.
+
+    async def UpdateWorkerLocation(self, request, context):
+        await _not_built(context, "UpdateWorkerLocation", "live worker locations")
+
+    async def SetWorkerStatus(self, request, context):
+        await _not_built(context, "SetWorkerStatus", "live worker status changes")
+
+    async def OptimizePlans(self, request, context):
+        await _not_built(context, "OptimizePlans", "re-optimising day plans")
+
+    async def RespondToOffer(self, request, context):
+        await _not_built(context, "RespondToOffer", "offers to workers")
+
+    async def CompleteOrder(self, request, context):
+        await _not_built(context, "CompleteOrder", "order completion")
+
+    async def SubmitFeedback(self, request, context):
+        await _not_built(context, "SubmitFeedback", "feedback and credit updates")
+
+    async def WatchEvents(self, request, context):
+        await _not_built(context, "WatchEvents", "the event stream")
+
+    async def ReloadConfig(self, request, context):
+        await _not_built(context, "ReloadConfig", "config reload")
+
+
+# ====================================================================== server
+
+@dataclass
+class RunningServer:
+    """A started server: the bound ``port``, the ``engine`` behind it, and :meth:`stop`."""
+
+    server: grpc.aio.Server
+    engine: Engine
+    health: health.aio.HealthServicer
+    port: int
+    config: DispatchConfig
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
+        ``server.shutdown_grace_s``), then close the engine."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
+        await asyncio.to_thread(self.engine.close)
+
+
+async def start_server(config: DispatchConfig, listen: str | None = None) -> RunningServer:
+    """Start the service on ``listen`` (default ``config.server.listen``; port 0 picks a free
+    one) with an embedded memory store."""
+    engine = Engine(MemoryStore(), config)
+    server = grpc.aio.server()
+    pb_grpc.add_DispatchServiceServicer_to_server(DispatchServicer(engine), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_name, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(listen or config.server.listen)
+    await server.start()
+    for service in ("", SERVICE_NAME):
+        await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server, engine, health_servicer, port, config)
+
+
+async def serve(config: DispatchConfig, listen: str | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully."""
+    running = await start_server(config, listen)
+    host = (listen or config.server.listen).rpartition(":")[0]
+    log.info("serving %s on %s:%d (config %s)", SERVICE_NAME, host, running.port, config.hash)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    log.info("shutting down (grace %.1f s)", config.server.shutdown_grace_s)
+    await running.stop()
+    log.info("stopped")
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": self.formatTime(record), "level": record.levelname,
+                "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The home-dispatch gRPC service.")
+    parser.add_argument("--config", required=True, help="TOML config file")
+    parser.add_argument("--listen", help="HOST:PORT (default: server.listen of the config)")
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonLines())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        for line in error.errors:
+            print(f"{args.config}: {line}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"{args.config}: {error}", file=sys.stderr)
+        return 2
+    asyncio.run(serve(config, args.listen))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
