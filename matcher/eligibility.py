@@ -50,9 +50,9 @@ class StaticRules:
         yield "skill_level", level >= batch.min_level[:, None]
         yield "certificate", column.certified_until[rows] >= batch.certificate_until[:, None]
         yield "credit_floor", table.credit[rows] >= self.limits.min_credit_score
-        yield "customer_block", _per_order(rows, blocked, lambda r, ids: ~np.isin(
+        yield "customer_block", per_order(rows, blocked, lambda r, ids: ~np.isin(
             r, table.rows_of(ids)))
-        yield "required_tags", _per_order(rows, [o.required_tags for o in batch.orders],
+        yield "required_tags", per_order(rows, [o.required_tags for o in batch.orders],
                                           table.has_tags)
         yield "service_radius", km <= self.limits.service_radius_km
 
@@ -75,9 +75,10 @@ class StaticRules:
         return counts, alive
 
 
-def _per_order(rows: np.ndarray, arguments: list, check) -> np.ndarray:
-    """A check that needs per-order data, run only on the orders that have any."""
-    mask = np.ones(rows.shape, dtype=bool)
+def per_order(rows: np.ndarray, arguments: list, check, default: bool = True) -> np.ndarray:
+    """A mask over ``rows`` (m, k) from a check that needs per-order data, run only on the
+    orders whose argument is non-empty (``default`` elsewhere)."""
+    mask = np.full(rows.shape, default, dtype=bool)
     for j, argument in enumerate(arguments):
         if argument:
             mask[j] = check(rows[j], argument)

@@ -16,8 +16,10 @@ def solve_round_exact(edges: Edges, time_limit_s: float = 60.0,
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{e}") for e in range(len(weights))]
     for group in (edges.order, edges.worker):
-        for key in np.unique(group):
-            model.add_at_most_one(x[e] for e in np.flatnonzero(group == key))
+        ranked = np.argsort(group, kind="stable")
+        bounds = np.flatnonzero(np.diff(group[ranked])) + 1
+        for members in np.split(ranked, bounds):
+            model.add_at_most_one(x[e] for e in members)
     model.maximize(sum(int(w) * var for w, var in zip(weights, x)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s

@@ -1,11 +1,15 @@
-"""Cheapest insertion of an order into one worker's day.
+"""Cheapest insertion of an order into workers' days, for many (order, worker) pairs at once.
 
 A worker's day is a list of jobs sorted by start; every job lies inside one shift, and each shift
 starts from the worker's home at the shift's start. Planned starts of existing jobs never move:
-the new job goes into a gap where it starts inside its window, travel from the previous stop (or
-home) fits before it, travel to the next stop fits after it, it ends inside the shift, and the
-daily job and working-minute limits still hold. Among the feasible gaps the one adding the least
-travel wins (ties: the earlier start), and the job starts as early as it can.
+the new job goes into a gap where it starts inside its window and not before ``now``, travel
+from the previous stop (or home) fits before it, travel to the next stop fits after it, it ends
+inside the shift, and the daily job and working-minute limits still hold on its service day.
+Among the feasible gaps the one adding the least travel wins (ties: the earlier start, then the
+earlier shift and position), and the job starts as early as it can there.
+
+Every pair is priced over all (shift, gap) combinations in numpy; ``tests/reference_insertion.py``
+holds the same rules as a plain loop, and the tests check that both agree.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo import TravelModel, haversine_km
-from matcher.model import Job, Order, Worker
 from matcher.service_day import ServiceCalendar
 
 
@@ -28,8 +31,11 @@ class Refusal(enum.Enum):
     DAY_PLAN = "day_plan"
 
 
-# Codes of :func:`first_job_insertion`'s outcome array: 0 = feasible, then the refusals.
+# Codes of :class:`Slots` ``code``: 0 = feasible, then the refusals.
 REFUSAL_CODES = (None, Refusal.SHIFT, Refusal.DAILY_LIMIT, Refusal.DAY_PLAN)
+SHIFT, DAILY_LIMIT, DAY_PLAN = 1, 2, 3
+# Pads the job arrays of days with fewer jobs; sorts after every real start.
+NO_JOB = np.iinfo(np.int64).max // 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,116 +60,135 @@ class DayRules:
     calendar: ServiceCalendar
     default_max_minutes: int
 
-    def leg(self, lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[int, float]:
-        """Travel seconds and road km between two points."""
-        km = haversine_km(float(lat1), float(lon1), float(lat2), float(lon2))
-        road_km = km * self.travel.detour_factor
+    def leg(self, lat1, lon1, lat2, lon2):
+        """Travel seconds and road km between points (scalars or arrays)."""
+        road_km = haversine_km(lat1, lon1, lat2, lon2) * self.travel.detour_factor
         return self.travel.seconds_for_km(road_km), road_km
-
-    def max_minutes(self, worker: Worker) -> int:
-        return worker.max_work_minutes_per_day or self.default_max_minutes
-
-
-def best_insertion(worker: Worker, jobs: list[Job], order: Order, now: int,
-                   rules: DayRules) -> Insertion | Refusal:
-    """The cheapest feasible insertion of ``order`` into ``jobs`` (sorted by start), or why not."""
-    best: Insertion | None = None
-    covered = limited = False
-    for shift in worker.shifts:
-        lo = max(order.earliest_start, shift.start, now)
-        if lo > order.latest_start or lo + order.duration > shift.end:
-            continue
-        covered = True
-        first = next((i for i, j in enumerate(jobs) if j.start >= shift.start), len(jobs))
-        last = next((i for i, j in enumerate(jobs) if j.start >= shift.end), len(jobs))
-        for position in range(first, last + 1):
-            found = _try_gap(worker, jobs, order, now, rules, shift.start, shift.end,
-                             position, first, last, lo)
-            if found is Refusal.DAILY_LIMIT:
-                limited = True
-            elif isinstance(found, Insertion) and (
-                    best is None
-                    or (found.added_travel_s, found.start) < (best.added_travel_s, best.start)):
-                best = found
-    if best is not None:
-        return best
-    if not covered:
-        return Refusal.SHIFT
-    return Refusal.DAILY_LIMIT if limited else Refusal.DAY_PLAN
-
-
-def _try_gap(worker: Worker, jobs: list[Job], order: Order, now: int, rules: DayRules,
-             shift_start: int, shift_end: int, position: int, first: int, last: int,
-             lo: int) -> Insertion | Refusal | None:
-    if position == first:
-        prev_lat, prev_lon, free_at = worker.home_lat, worker.home_lon, max(shift_start, now)
-    else:
-        prev = jobs[position - 1]
-        prev_lat, prev_lon, free_at = prev.lat, prev.lon, max(prev.end, now)
-    if free_at > order.latest_start:
-        return None
-    travel_in, km_in = rules.leg(prev_lat, prev_lon, order.lat, order.lon)
-    start = max(lo, free_at + travel_in)
-    end = start + order.duration
-    if start > order.latest_start or end > shift_end:
-        return None
-    travel_out, km_out, travel_skip, km_skip = 0, 0.0, 0, 0.0
-    if position < last:
-        nxt = jobs[position]
-        travel_out, km_out = rules.leg(order.lat, order.lon, nxt.lat, nxt.lon)
-        if end + travel_out > nxt.start:
-            return None
-        travel_skip, km_skip = rules.leg(prev_lat, prev_lon, nxt.lat, nxt.lon)
-    day_minutes = _day_load(jobs, start, worker, order, rules)
-    if day_minutes is None:
-        return Refusal.DAILY_LIMIT
-    return Insertion(position, start, end, travel_in, km_in,
-                     travel_in + travel_out - travel_skip, km_in + km_out - km_skip, day_minutes)
-
-
-def _day_load(jobs: list[Job], start: int, worker: Worker, order: Order,
-              rules: DayRules) -> float | None:
-    """Minutes already planned on the job's service day, or None if a daily limit would break."""
-    day = rules.calendar.day(start)
-    same_day = [j for j in jobs if rules.calendar.day(j.start) == day]
-    if worker.max_jobs_per_day and len(same_day) + 1 > worker.max_jobs_per_day:
-        return None
-    minutes = sum(j.end - j.start for j in same_day) / 60.0
-    if minutes + order.duration / 60.0 > rules.max_minutes(worker):
-        return None
-    return minutes
 
 
 @dataclass(frozen=True, slots=True)
-class FirstJobs:
-    """Vectorised insertion outcome over pairs whose worker has an empty day."""
+class Days:
+    """Per pair: the worker's home, shifts (P, S, 2; padding (0, 0)), limits and jobs (P, J;
+    padding starts at NO_JOB), and the order's columns (P,)."""
 
-    code: np.ndarray      # int8 index into REFUSAL_CODES (0 = feasible)
-    start: np.ndarray     # int64 planned start where feasible
-    travel_s: np.ndarray  # int64 leg from home
+    home_lat: np.ndarray
+    home_lon: np.ndarray
+    shifts: np.ndarray
+    max_jobs: np.ndarray     # 0 = no limit
+    max_minutes: np.ndarray
+    job_start: np.ndarray
+    job_end: np.ndarray
+    job_lat: np.ndarray
+    job_lon: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class OrderColumns:
+    lat: np.ndarray
+    lon: np.ndarray
+    earliest: np.ndarray
+    latest: np.ndarray
+    duration: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Slots:
+    """The best insertion per pair (P,); ``code`` 0 where feasible, else a refusal code."""
+
+    code: np.ndarray
+    position: np.ndarray
+    start: np.ndarray
+    travel_s: np.ndarray
     travel_km: np.ndarray
+    added_s: np.ndarray
+    added_km: np.ndarray
+    day_minutes: np.ndarray
 
 
-def first_job_insertion(shifts: np.ndarray, home_km: np.ndarray, earliest: np.ndarray,
-                        latest: np.ndarray, duration: np.ndarray, max_minutes: np.ndarray,
-                        now: int, rules: DayRules) -> FirstJobs:
-    """:func:`best_insertion` for workers with no job yet, over many pairs at once.
+def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
+    """The cheapest feasible insertion of each pair's order into its worker's day."""
+    if len(order.lat) == 0:
+        return Slots(*(np.zeros(0, dtype=t) for t in (np.int8, np.int64, np.int64, np.int64,
+                                                      float, np.int64, float, float)))
+    g = _Gaps(order, days, now, rules)
+    fits = g.fits()
+    ok = fits & g.within_limits(fits)
+    # lexicographic (added travel, start); argmin keeps the first (shift, gap) among ties
+    key = np.where(ok, g.added_s * (1 << 33) + g.start, np.iinfo(np.int64).max)
+    best = np.argmin(key.reshape(len(key), -1), axis=1)
+    code = np.where(~g.covered.any(axis=1), SHIFT,
+                    np.where(~fits.any(axis=(1, 2)), DAY_PLAN,
+                             np.where(~ok.any(axis=(1, 2)), DAILY_LIMIT, 0)))
 
-    ``shifts`` is (..., S, 2) per pair (padding shifts are (0, 0)), ``home_km`` the great-circle
-    km from each worker's home to its order; order columns broadcast against the pairs. With an
-    empty day the only gap of a shift starts at home, so the added travel is the leg from home
-    for every shift and the earliest feasible shift wins.
-    """
-    travel_km = home_km * rules.travel.detour_factor
-    travel_s = np.asarray(rules.travel.seconds_for_km(travel_km), dtype=np.int64)
-    shift_start, shift_end = shifts[..., 0], shifts[..., 1]
-    lo = np.maximum(np.maximum(shift_start, now), earliest[..., None])
-    covered = (lo <= latest[..., None]) & (lo + duration[..., None] <= shift_end)
-    start = np.maximum(lo, np.maximum(shift_start, now) + travel_s[..., None])
-    fits = covered & (start <= latest[..., None]) & (start + duration[..., None] <= shift_end)
-    first_fit = np.argmax(fits, axis=-1)
-    within_limit = duration <= max_minutes * 60
-    code = np.where(~covered.any(axis=-1), 1,
-                    np.where(~fits.any(axis=-1), 3, np.where(within_limit, 0, 2)))
-    chosen = np.take_along_axis(start, first_fit[..., None], axis=-1)[..., 0]
-    return FirstJobs(code.astype(np.int8), chosen, travel_s, travel_km)
+    def pick(values: np.ndarray) -> np.ndarray:
+        return values.reshape(len(values), -1)[np.arange(len(values)), best]
+
+    q = best % g.start.shape[2]
+    return Slots(code.astype(np.int8), q, pick(g.start), pick(g.travel_in), pick(g.km_in),
+                 pick(g.added_s), pick(g.added_km), pick(g.day_seconds) / 60.0)
+
+
+class _Gaps:
+    """Every (pair, shift, gap) combination: gap q sits before job q (after job q - 1)."""
+
+    def __init__(self, order: OrderColumns, days: Days, now: int, rules: DayRules) -> None:
+        self.order, self.days, self.rules = order, days, rules
+        n_jobs = days.job_start.shape[1]
+        q = np.arange(n_jobs + 1)
+        prev, nxt = np.clip(q - 1, 0, n_jobs - 1), np.clip(q, 0, n_jobs - 1)
+        start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
+        first = (days.job_start[:, None, :] < start_s[..., None]).sum(axis=-1)
+        last = (days.job_start[:, None, :] < end_s[..., None]).sum(axis=-1)
+        self.valid = (q >= first[..., None]) & (q <= last[..., None])
+        at_first = q == first[..., None]
+        self.has_next = q < last[..., None]
+        # legs: home -> order, job k -> order, home -> job k, job k-1 -> job k
+        t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
+        t_job, k_job = rules.leg(days.job_lat, days.job_lon, order.lat[:, None],
+                                 order.lon[:, None])
+        t_hj, k_hj = rules.leg(days.home_lat[:, None], days.home_lon[:, None], days.job_lat,
+                               days.job_lon)
+        t_jj, k_jj = rules.leg(np.roll(days.job_lat, 1, axis=1),
+                               np.roll(days.job_lon, 1, axis=1), days.job_lat, days.job_lon)
+        depart = np.maximum(start_s, now)[..., None]
+        self.free = np.where(at_first, depart, np.maximum(days.job_end[:, prev], now)[:, None])
+        self.travel_in = np.where(at_first, t_home[:, None, None], t_job[:, prev][:, None])
+        self.km_in = np.where(at_first, k_home[:, None, None], k_job[:, prev][:, None])
+        out_s = np.where(self.has_next, t_job[:, nxt][:, None], 0)
+        out_km = np.where(self.has_next, k_job[:, nxt][:, None], 0.0)
+        skip_s = np.where(self.has_next, np.where(at_first, t_hj[:, nxt][:, None],
+                                                  t_jj[:, nxt][:, None]), 0)
+        skip_km = np.where(self.has_next, np.where(at_first, k_hj[:, nxt][:, None],
+                                                   k_jj[:, nxt][:, None]), 0.0)
+        self.out_s, self.next_start = out_s, days.job_start[:, nxt][:, None]
+        self.added_s = self.travel_in + out_s - skip_s
+        self.added_km = self.km_in + out_km - skip_km
+        lo = np.maximum(np.maximum(start_s, now), order.earliest[:, None])
+        self.covered = (lo <= order.latest[:, None]) & (lo + order.duration[:, None] <= end_s)
+        self.start = np.maximum(lo[..., None], self.free + self.travel_in)
+        self.end = self.start + order.duration[:, None, None]
+        self.shift_end = end_s[..., None]
+
+    def fits(self) -> np.ndarray:
+        """Gaps where the job fits its window, its shift and the travel around it."""
+        return (self.valid & self.covered[..., None]
+                & (self.start <= self.order.latest[:, None, None])
+                & (self.end <= self.shift_end)
+                & (~self.has_next | (self.end + self.out_s <= self.next_start)))
+
+    def within_limits(self, fits: np.ndarray) -> np.ndarray:
+        """Gaps whose service day still has room for one more job of this length (worked out
+        where the job ``fits``; elsewhere no job shares the day)."""
+        days, calendar = self.days, self.rules.calendar
+        real = days.job_start < NO_JOB
+        job_day = np.where(real, calendar.days(np.where(real, days.job_start, 0)), -1)
+        start_day = np.full(self.start.shape, -2, dtype=np.int64)
+        start_day[fits] = calendar.days(self.start[fits])
+        same = job_day[:, None, None, :] == start_day[..., None]
+        lengths = np.where(real, days.job_end - days.job_start, 0)
+        self.day_seconds = (same * lengths[:, None, None, :]).sum(axis=-1)
+        count = same.sum(axis=-1)
+        max_jobs = days.max_jobs[:, None, None]
+        return (((max_jobs == 0) | (count + 1 <= max_jobs))
+                & (self.day_seconds + self.order.duration[:, None, None]
+                   <= days.max_minutes[:, None, None] * 60))

@@ -66,8 +66,8 @@ class Planner:
         calendar = ServiceCalendar(config.service.timezone)
         travel = TravelModel(config.travel.detour_factor, config.travel.speed_kmh)
         self.day_rules = DayRules(travel, calendar, config.limits.max_work_minutes_per_day)
-        self.search = CandidateSearch(StaticRules(config.limits), self.day_rules)
         self._weights = weight_vector(config.weights)
+        self.search = CandidateSearch(StaticRules(config.limits), self.day_rules, self._weights)
 
     def dispatch(self, orders: Sequence[Order], world: World, now: int) -> DispatchResult:
         """Batch rounds over ``orders`` until a round places nothing.

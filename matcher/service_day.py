@@ -1,5 +1,5 @@
 """The service day: the local calendar day (in the config's time zone) that daily limits and
-certificate validity are counted in."""
+certificate validity are counted in. Days are numbered from the epoch in local time."""
 
 from __future__ import annotations
 
@@ -8,22 +8,32 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
+# Offset changes and midnights fall on quarter hours in every zone in use, so all seconds of a
+# quarter-hour bucket share one UTC offset and one local date.
+BUCKET_S = 900
+DAY_S = 86_400
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceCalendar:
     timezone: str
 
     def day(self, ts: int) -> int:
-        """The local date of ``ts`` as a proleptic ordinal (consecutive days differ by 1)."""
-        return _local(ts, self.timezone).toordinal()
+        """The local day of ``ts``, as days since 1970-01-01 (local)."""
+        return (ts + _offset(ts // BUCKET_S, self.timezone)) // DAY_S
+
+    def days(self, ts: np.ndarray) -> np.ndarray:
+        """:meth:`day` over an array."""
+        buckets = ts // BUCKET_S
+        unique, inverse = np.unique(buckets, return_inverse=True)
+        offsets = np.array([_offset(int(b), self.timezone) for b in unique], dtype=np.int64)
+        return (ts + offsets[inverse].reshape(ts.shape)) // DAY_S
 
     def day_end(self, ts: int) -> int:
         """The first second after the local day that contains ``ts``."""
         return _day_end(self.day(ts), self.timezone)
-
-
-def _local(ts: int, timezone: str) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, _zone(timezone))
 
 
 @lru_cache(maxsize=64)
@@ -31,8 +41,14 @@ def _zone(timezone: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(timezone)
 
 
+@lru_cache(maxsize=65_536)
+def _offset(bucket: int, timezone: str) -> int:
+    moment = dt.datetime.fromtimestamp(bucket * BUCKET_S, _zone(timezone))
+    return int(moment.utcoffset().total_seconds())
+
+
 @lru_cache(maxsize=4096)
-def _day_end(ordinal: int, timezone: str) -> int:
-    next_day = dt.date.fromordinal(ordinal + 1)
+def _day_end(day: int, timezone: str) -> int:
+    next_day = dt.date(1970, 1, 1) + dt.timedelta(days=day + 1)
     midnight = dt.datetime(next_day.year, next_day.month, next_day.day, tzinfo=_zone(timezone))
     return int(midnight.timestamp())

@@ -37,6 +37,7 @@ class WorkerTable:
         self.lon = np.array([w.home_lon for w in self.workers], dtype=np.float64)
         self.credit = np.array([w.credit_score for w in self.workers], dtype=np.float64)
         self.status = np.array([int(w.status) for w in self.workers], dtype=np.int8)
+        self.max_jobs = np.array([w.max_jobs_per_day for w in self.workers], dtype=np.int64)
         # 0 where the worker sets no limit of its own (the config's limit applies).
         self.own_max_minutes = np.array([w.max_work_minutes_per_day for w in self.workers],
                                         dtype=np.int64)
@@ -92,18 +93,19 @@ class WorkerTable:
         return fits.any(axis=1)
 
     @cached_property
-    def _tag_rows(self) -> dict[str, np.ndarray]:
-        rows: dict[str, list[int]] = {}
+    def _tag_columns(self) -> dict[str, np.ndarray]:
+        columns: dict[str, np.ndarray] = {}
         for i, worker in enumerate(self.workers):
             for tag in worker.tags:
-                rows.setdefault(tag, []).append(i)
-        return {tag: np.array(r, dtype=np.int64) for tag, r in rows.items()}
+                columns.setdefault(tag, np.zeros(len(self), dtype=bool))[i] = True
+        return columns
 
     def has_tags(self, rows: np.ndarray, tags: frozenset[str]) -> np.ndarray:
         """Boolean mask over ``rows``: the worker carries every tag in ``tags``."""
-        mask = np.ones(len(rows), dtype=bool)
-        for tag in sorted(tags):
-            mask &= np.isin(rows, self._tag_rows.get(tag, np.empty(0, dtype=np.int64)))
+        mask = np.ones(rows.shape, dtype=bool)
+        for tag in tags:
+            column = self._tag_columns.get(tag)
+            mask &= column[rows] if column is not None else False
         return mask
 
     def rows_of(self, worker_ids: frozenset[str] | set[str]) -> np.ndarray:

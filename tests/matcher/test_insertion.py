@@ -1,5 +1,5 @@
-"""Insertion into a day plan: gaps, travel, existing jobs fixed, and the vectorised first-job
-path agreeing with the general one."""
+"""Insertion into a day plan: gaps, travel, existing jobs fixed, and the vectorised
+``insert_many`` agreeing with the plain-loop reference on random days."""
 
 from __future__ import annotations
 
@@ -7,14 +7,35 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import TravelModel, haversine_km
-from matcher.insertion import (REFUSAL_CODES, DayRules, Insertion, Refusal, best_insertion,
-                               first_job_insertion)
+from geo import TravelModel
+from matcher.insertion import (REFUSAL_CODES, DayRules, Days, Insertion, OrderColumns,
+                               Refusal, insert_many)
 from matcher.model import Job, Shift
 from matcher.service_day import ServiceCalendar
+from matcher.world import JobColumns
+from matcher.worker_table import WorkerTable
 from tests.builders import CENTRE, HOUR, at, make_order, make_worker
+from tests.reference_insertion import best_insertion
 
 RULES = DayRules(TravelModel(1.3, 25.0), ServiceCalendar("Asia/Shanghai"), 600)
+
+
+def insert(worker, jobs, order, now=0) -> Insertion | Refusal:
+    """The production path for one pair: ``insert_many`` over a one-row table."""
+    table = WorkerTable([worker])
+    columns = JobColumns(table, {worker.worker_id: jobs}).take(np.array([0]))
+    days = Days(table.lat, table.lon, table.shifts, table.max_jobs,
+                table.max_minutes(RULES.default_max_minutes), columns["start"],
+                columns["end"], columns["lat"], columns["lon"])
+    slots = insert_many(OrderColumns(*(np.array([v]) for v in (
+        order.lat, order.lon, order.earliest_start, order.latest_start, order.duration))),
+        days, now, RULES)
+    if slots.code[0]:
+        return REFUSAL_CODES[slots.code[0]]
+    start = int(slots.start[0])
+    return Insertion(int(slots.position[0]), start, start + order.duration,
+                     int(slots.travel_s[0]), float(slots.travel_km[0]), int(slots.added_s[0]),
+                     float(slots.added_km[0]), float(slots.day_minutes[0]))
 
 
 def job(order_id, start_h, end_h, dlat=0.0):
@@ -23,71 +44,100 @@ def job(order_id, start_h, end_h, dlat=0.0):
 
 def test_first_job_starts_after_travel_from_home():
     order = make_order(earliest_start=at(8), latest_start=at(10))
-    found = best_insertion(make_worker(), [], order, 0, RULES)
+    found = insert(make_worker(), [], order)
     travel, _ = RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)
     assert isinstance(found, Insertion)
     assert (found.start, found.travel_s, found.added_travel_s) == (at(8) + travel, travel, travel)
 
 
 def test_the_gap_with_least_added_travel_wins():
-    # two gaps: between a far-north job and a far-south one, or after the far-south one next to
-    # the order; the order lies south, so joining the southern job adds less travel
+    # the order lies south: joining the southern job adds less travel than going between
     jobs = [job("north", 8, 9, dlat=0.05), job("south", 11, 12, dlat=-0.05)]
     order = make_order(lat=CENTRE[0] - 0.05, earliest_start=at(9), latest_start=at(14),
                        duration=HOUR)
-    found = best_insertion(make_worker(), jobs, order, 0, RULES)
+    found = insert(make_worker(), jobs, order)
     assert found.position == 2 and found.start >= at(12)
+    assert found.added_travel_s == RULES.leg(CENTRE[0] - 0.05, CENTRE[1], order.lat,
+                                             order.lon)[0]
 
 
 def test_travel_to_the_next_job_must_fit():
     jobs = [job("next", 11, 12, dlat=0.05)]  # ~5.6 km away: ~18 min by the model
     tight = make_order(earliest_start=at(9), latest_start=at(9), duration=2 * HOUR - 600,
                        lat=CENTRE[0], lon=CENTRE[1])
-    assert best_insertion(make_worker(), jobs, tight, 0, RULES) is Refusal.DAY_PLAN
+    assert insert(make_worker(), jobs, tight) is Refusal.DAY_PLAN
     loose = make_order(earliest_start=at(8) + 600, latest_start=at(8) + 600, lat=CENTRE[0],
                        lon=CENTRE[1], duration=2 * HOUR - 1800)
-    assert isinstance(best_insertion(make_worker(), jobs, loose, 0, RULES), Insertion)
+    found = insert(make_worker(), jobs, loose)
+    assert isinstance(found, Insertion) and found.position == 0
 
 
 def test_the_job_ends_inside_its_shift():
     order = make_order(earliest_start=at(16), latest_start=at(16) + 1200, duration=2 * HOUR)
-    assert isinstance(best_insertion(make_worker(), [], order, 0, RULES), Insertion)
+    assert isinstance(insert(make_worker(), [], order), Insertion)
     late = make_order(earliest_start=at(16) + 1200, latest_start=at(17), duration=2 * HOUR)
-    assert best_insertion(make_worker(), [], late, 0, RULES) is Refusal.SHIFT
+    assert insert(make_worker(), [], late) is Refusal.SHIFT
 
 
-shift_starts = st.integers(5, 14)
-orders = st.tuples(st.floats(-0.1, 0.1), st.floats(-0.1, 0.1), st.integers(6 * 60, 20 * 60),
-                   st.integers(0, 240), st.integers(30, 300), st.integers(0, 14 * 60))
+def test_each_shift_starts_from_home():
+    worker = make_worker(shifts=(Shift(at(8), at(12)), Shift(at(13), at(18))))
+    jobs = [job("morning", 10, 12, dlat=0.08)]
+    order = make_order(earliest_start=at(13), latest_start=at(14), duration=HOUR)
+    found = insert(worker, jobs, order)
+    assert found.position == 1
+    assert found.travel_s == RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(shift_starts, st.integers(1, 6)), min_size=1, max_size=3), orders,
-       st.sampled_from([0, 60, 120, 600]))
-def test_vectorised_first_job_agrees_with_best_insertion(shift_specs, order_spec, max_minutes):
+# ---------------------------------------------------------------- against the reference
+
+spots = st.tuples(st.floats(-0.08, 0.08), st.floats(-0.08, 0.08))
+order_specs = st.tuples(spots, st.integers(6 * 60, 20 * 60), st.integers(0, 240),
+                        st.integers(30, 300))
+
+
+def random_day(shift_specs, booked, max_jobs, max_minutes):
+    """A worker and a feasible day built by inserting ``booked`` orders with the reference."""
     shifts, t = [], 0
     for start_h, length_h in sorted(shift_specs):
         start = max(start_h, t)
         shifts.append(Shift(at(start), at(start + length_h)))
         t = start + length_h
-    worker = make_worker(shifts=tuple(shifts), max_work_minutes_per_day=max_minutes)
-    dlat, dlon, earliest_min, window_min, duration_min, now_min = order_spec
-    order = make_order(lat=CENTRE[0] + dlat, lon=CENTRE[1] + dlon,
-                       earliest_start=at(earliest_min / 60),
-                       latest_start=at((earliest_min + window_min) / 60),
-                       duration=duration_min * 60)
-    now = at(now_min / 60)
-    expected = best_insertion(worker, [], order, now, RULES)
+    worker = make_worker(shifts=tuple(shifts), max_jobs_per_day=max_jobs,
+                         max_work_minutes_per_day=max_minutes)
+    jobs: list[Job] = []
+    for k, spec in enumerate(booked):
+        order = order_from(f"b{k}", spec)
+        found = best_insertion(worker, jobs, order, 0, RULES)
+        if isinstance(found, Insertion):
+            jobs.insert(found.position, Job(order.order_id, "c9", "cleaning", order.lat,
+                                            order.lon, found.start, found.end))
+    return worker, jobs
 
-    padded = np.zeros((1, 3, 2), dtype=np.int64)
-    for k, shift in enumerate(shifts):
-        padded[0, k] = shift.start, shift.end
-    km = np.array([haversine_km(worker.home_lat, worker.home_lon, order.lat, order.lon)])
-    got = first_job_insertion(padded, km, np.array([order.earliest_start]),
-                              np.array([order.latest_start]), np.array([order.duration]),
-                              np.array([max_minutes or 600]), now, RULES)
+
+def order_from(order_id, spec):
+    (dlat, dlon), earliest_min, window_min, duration_min = spec
+    return make_order(order_id, lat=CENTRE[0] + dlat, lon=CENTRE[1] + dlon,
+                      earliest_start=at(earliest_min / 60),
+                      latest_start=at((earliest_min + window_min) / 60),
+                      duration=duration_min * 60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(5, 14), st.integers(1, 6)), min_size=1, max_size=3),
+       st.lists(order_specs, max_size=6), order_specs, st.integers(0, 14 * 60),
+       st.sampled_from([0, 2, 3]), st.sampled_from([0, 120, 300]))
+def test_insert_many_agrees_with_the_reference(shift_specs, booked, spec, now_min, max_jobs,
+                                               max_minutes):
+    worker, jobs = random_day(shift_specs, booked, max_jobs, max_minutes)
+    order = order_from("new", spec)
+    now = at(now_min / 60)
+    expected = best_insertion(worker, jobs, order, now, RULES)
+    got = insert(worker, jobs, order, now)
     if isinstance(expected, Refusal):
-        assert REFUSAL_CODES[got.code[0]] is expected
+        assert got is expected
     else:
-        assert got.code[0] == 0
-        assert (int(got.start[0]), int(got.travel_s[0])) == (expected.start, expected.travel_s)
+        assert isinstance(got, Insertion)
+        assert (got.position, got.start, got.travel_s, got.added_travel_s) == (
+            expected.position, expected.start, expected.travel_s, expected.added_travel_s)
+        assert got.day_minutes_before == expected.day_minutes_before
+        assert abs(got.added_travel_km - expected.added_travel_km) < 1e-9
