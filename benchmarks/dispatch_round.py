@@ -9,8 +9,7 @@ What is measured
   Reported: median and p90 (linear interpolation) of the round, orders placed, matching rounds,
   and the share of the time spent in the min-cost-flow solver (``DispatchResult.solve_seconds``).
 - **Half-full days.** The same, after first dispatching 2,000 other orders into the world (not
-  timed): workers with jobs go through the per-worker insertion instead of the vectorised
-  first-job insertion.
+  timed): insertion then prices gaps between existing jobs, not only the first job of a day.
 - **Quality.** On a slice (the first 200 orders) against the same workers, one round: the full
   candidate graph (every feasible worker within the service radius) solved by CP-SAT is the
   optimum; the planner's sparse graph (the best-scoring ``solver.candidates_per_order`` feasible
@@ -283,8 +282,8 @@ def render(report: dict) -> str:
         f"{_s(empty['table_build_s'])} once per worker set (median).",
         f"Half-full days: {report['prefill']['orders']:,} other orders of the same day are "
         f"dispatched first (not timed); {report['prefill']['placed']:,} are placed, on "
-        f"{report['prefill']['busy_workers']:,} workers, whose days then go through the "
-        "per-worker insertion.",
+        f"{report['prefill']['busy_workers']:,} workers, so insertion also prices the gaps "
+        "around their jobs.",
         (f"Other processes kept at most {max(busy):.0%} of the cores busy "
          "during the timed rounds (from /proc/stat; near 0% means a quiet machine)."
          if busy else "Other processes' CPU use was not measured (no /proc/stat)."),

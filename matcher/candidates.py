@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.eligibility import StaticRules, per_order
-from matcher.insertion import DayRules, Days, Insertion, OrderColumns, insert_many
+from matcher.insertion import SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many
 from matcher.model import Order
 from matcher.order_batch import OrderBatch
 from matcher.scoring import TERMS, term_values
@@ -71,8 +71,10 @@ class Candidates:
     eligible: np.ndarray   # per order
     refused: np.ndarray    # per order, (n_orders, 3): shift, daily_limit, day_plan
 
-    def insertion(self, e: int) -> Insertion:
-        return Insertion(**{name: column[e].item() for name, column in self.slot.items()})
+    def insertions(self, chosen: np.ndarray) -> list[Insertion]:
+        """The insertions of the ``chosen`` candidates, in that order."""
+        columns = {name: column[chosen].tolist() for name, column in self.slot.items()}
+        return [Insertion(**dict(zip(columns, values))) for values in zip(*columns.values())]
 
 
 class CandidateSearch:
@@ -87,7 +89,12 @@ class CandidateSearch:
         blocked = [world.blocked_for(o) for o in batch.orders]
         ok = self.static.passing(batch, world.table, rows, km, blocked)
         pairs = Pairs.blank(rows, np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8))
+        # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
         j, c = np.nonzero(ok)
+        covered = world.table.shift_covers(rows[j, c], batch.earliest[j], batch.latest[j],
+                                           batch.duration[j], now)
+        pairs.code[j[~covered], c[~covered]] = SHIFT
+        j, c = j[covered], c[covered]
         slots = insert_many(_order_columns(batch, j), _days(world, rows[j, c], self.rules),
                             now, self.rules)
         pairs.code[j, c] = slots.code

@@ -90,7 +90,7 @@ class UnassignedConfig:
 
 @dataclass(frozen=True, slots=True)
 class SolverConfig:
-    # Feasible candidates kept per order (the nearest ones) for the matching.
+    # Feasible candidates kept per order for the matching: the best-scoring among the nearest.
     candidates_per_order: int = _key(12, 1, 1000)
     # Matching rounds per Dispatch call at most (each worker takes one order per round).
     max_rounds: int = _key(50, 1, 10000)

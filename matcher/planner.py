@@ -89,8 +89,9 @@ class Planner:
             started = time.perf_counter()
             picks = self._match(pending, found)
             solve_seconds += time.perf_counter() - started
-            for e in picks:
-                assignments.append(self._commit(pending[found.order[e]], found, e, live))
+            for e, insertion in zip(picks.tolist(), found.insertions(picks)):
+                assignments.append(self._commit(pending[found.order[e]], found, e, insertion,
+                                                live))
                 changed.add(assignments[-1].worker_id)
             has_any = np.bincount(found.order, minlength=len(pending)) > 0
             placed = set(found.order[picks].tolist())
@@ -113,8 +114,8 @@ class Planner:
         weight = found.values @ self._weights + penalties[found.order]
         return solve_round(Edges(found.order, found.row, weight))
 
-    def _commit(self, order: Order, found: Candidates, e: int, world: World) -> Assignment:
-        ins = found.insertion(e)
+    def _commit(self, order: Order, found: Candidates, e: int, ins: Insertion,
+                world: World) -> Assignment:
         worker_id = world.table.workers[found.row[e]].worker_id
         jobs = list(world.plans.get(worker_id, []))
         jobs.insert(ins.position, Job(order.order_id, order.customer_id, order.service_type,
@@ -170,8 +171,9 @@ class Planner:
         found = self.search.search_rows(batch, rows[alive][None, :], km[alive][None, :],
                                         world, now)
         counts.update(zip(SLOT_CHECKS, found.refused[0].tolist()))
-        candidates = [Candidate(table.workers[r].worker_id, found.insertion(e),
+        everyone = np.arange(len(found.row))
+        candidates = [Candidate(table.workers[r].worker_id, ins,
                                 score_terms(found.values[e], self.config.weights))
-                      for e, r in enumerate(found.row)]
+                      for e, (r, ins) in enumerate(zip(found.row, found.insertions(everyone)))]
         candidates.sort(key=lambda c: (-c.score, c.worker_id))
         return Explanation(len(table), {name: counts[name] for name in ALL_CHECKS}, candidates)

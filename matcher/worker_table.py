@@ -83,13 +83,14 @@ class WorkerTable:
                 shifts[i, k] = shift.start, shift.end
         return shifts
 
-    def shift_covers(self, rows: np.ndarray, earliest: int, latest: int, duration: int,
-                     now: int) -> np.ndarray:
-        """Mask over ``rows``: some shift can hold a job of ``duration`` starting in
-        ``[earliest, latest]`` and not before ``now`` (travel and other jobs aside)."""
+    def shift_covers(self, rows: np.ndarray, earliest: np.ndarray, latest: np.ndarray,
+                     duration: np.ndarray, now: int) -> np.ndarray:
+        """Mask over ``rows`` (P,): some shift can hold a job of ``duration`` starting in
+        ``[earliest, latest]`` and not before ``now`` (travel and other jobs aside); the order
+        columns are (P,) too."""
         shifts = self.shifts[rows]
-        start = np.maximum(shifts[:, :, 0], max(earliest, now))
-        fits = (start <= latest) & (start + duration <= shifts[:, :, 1])
+        start = np.maximum(shifts[:, :, 0], np.maximum(earliest, now)[:, None])
+        fits = (start <= latest[:, None]) & (start + duration[:, None] <= shifts[:, :, 1])
         return fits.any(axis=1)
 
     @cached_property

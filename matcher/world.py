@@ -28,9 +28,16 @@ class JobColumns:
         capacity = max((len(jobs) for jobs in plans.values()), default=1)
         self.columns = {name: np.full((len(table), max(capacity, 1)), fill, dtype=dtype)
                         for name, fill, dtype in self._FIELDS}
-        for worker_id, jobs in plans.items():
-            if worker_id in table.row and jobs:
-                self.set(table.row[worker_id], jobs)
+        rows, cols, jobs = [], [], []
+        for worker_id, day in plans.items():
+            row = table.row.get(worker_id)
+            if row is not None:
+                self.count[row] = len(day)
+                rows += [row] * len(day)
+                cols += range(len(day))
+                jobs += day
+        for name, _, _ in self._FIELDS:
+            self.columns[name][rows, cols] = [getattr(j, name) for j in jobs]
 
     def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The job columns of ``rows`` (any shape), trimmed to the widest of their days."""
