@@ -272,7 +272,13 @@ class Engine:
     async def _worker_table(self) -> WorkerTable:
         if self._table is None:
             workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
-            self._table = WorkerTable(workers)
+            # building the columns of a large city takes a while: keep it off the event loop
+            table = await asyncio.get_running_loop().run_in_executor(
+                self._solver, WorkerTable, workers)
+            if self._table is None and [w.worker_id for w in workers] == [
+                    w.worker_id for w in table.workers]:
+                self._table = table
+            return table
         return self._table
 
     async def _idempotent(self, request_id: str, body: Any,

@@ -106,7 +106,7 @@ class Planner:
         placed_ids = {a.order_id for a in assignments}
         unassigned = [self._verdict(o, now, verdicts) for o in orders
                       if o.order_id not in placed_ids]
-        return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in changed},
+        return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in sorted(changed)},
                               rounds, solve_seconds)
 
     def _match(self, orders: list[Order], found: Candidates) -> np.ndarray:
