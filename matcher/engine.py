@@ -63,6 +63,7 @@ class Engine:
         self._lock = asyncio.Lock()
         self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
         self._table: WorkerTable | None = None
+        self._table_generation = 0  # bumped by every upsert, so a stale build is not kept
 
     @property
     def config(self) -> DispatchConfig:
@@ -86,7 +87,7 @@ class Engine:
 
     async def _upsert(self, workers: Sequence[Worker]) -> int:
         await self.store.put_workers(workers)
-        self._table = None
+        self._table, self._table_generation = None, self._table_generation + 1
         table = await self._worker_table()
         commit = Commit()
         for worker in workers:
@@ -273,10 +274,10 @@ class Engine:
         if self._table is None:
             workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
             # building the columns of a large city takes a while: keep it off the event loop
+            generation = self._table_generation
             table = await asyncio.get_running_loop().run_in_executor(
                 self._solver, WorkerTable, workers)
-            if self._table is None and [w.worker_id for w in workers] == [
-                    w.worker_id for w in table.workers]:
+            if generation == self._table_generation:  # no upsert meanwhile
                 self._table = table
             return table
         return self._table
