@@ -1,10 +1,12 @@
 """Cheapest insertion of an order into workers' days, for many (order, worker) pairs at once.
 
-A worker's day is a list of jobs sorted by start; every job lies inside one shift, and each shift
-starts from the worker's home at the shift's start. Planned starts of existing jobs never move:
-the new job goes into a gap where it starts inside its window and not before ``now``, travel
-from the previous stop (or home) fits before it, travel to the next stop fits after it, it ends
-inside the shift, and the daily job and working-minute limits still hold on its service day.
+A worker's plan is a list of jobs sorted by start; every job lies inside one shift. The first job
+of a service day is reached from the worker's home, leaving at its shift's start; every later job
+of that day is reached from the job before it, whichever shift that one was in (a lunch break
+between two shifts does not teleport the worker home). Planned starts of existing jobs never
+move: the new job goes into a gap where it starts inside its window and not before ``now``,
+travel from the previous stop fits before it, travel to the next job of the day fits after it,
+it ends inside its shift, and the daily job and working-minute limits still hold on its day.
 Among the feasible gaps the one adding the least travel wins (ties: the earlier start, then the
 earlier shift and position), and the job starts as early as it can there.
 
@@ -137,11 +139,17 @@ class _Gaps:
         q = np.arange(n_jobs + 1)
         prev, nxt = np.clip(q - 1, 0, n_jobs - 1), np.clip(q, 0, n_jobs - 1)
         start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
-        first = (days.job_start[:, None, :] < start_s[..., None]).sum(axis=-1)
-        last = (days.job_start[:, None, :] < end_s[..., None]).sum(axis=-1)
-        self.valid = (q >= first[..., None]) & (q <= last[..., None])
-        at_first = q == first[..., None]
-        self.has_next = q < last[..., None]
+        self.real = days.job_start < NO_JOB
+        calendar = rules.calendar
+        self.job_day = np.where(self.real, calendar.days(np.where(self.real, days.job_start, 0)),
+                                -1)
+        shift_day = calendar.days(start_s)[..., None]
+        count = self.real.sum(axis=1)[:, None, None]
+        self.valid = q <= count
+        # the previous stop is job q-1 when it is on the shift's day, else home
+        at_first = (q == 0) | (self.job_day[:, prev][:, None, :] != shift_day)
+        self.has_next = q < count
+        linked_next = self.has_next & (self.job_day[:, nxt][:, None, :] == shift_day)
         # legs: home -> order, job k -> order, home -> job k, job k-1 -> job k
         t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
         t_job, k_job = rules.leg(days.job_lat, days.job_lon, order.lat[:, None],
@@ -154,12 +162,12 @@ class _Gaps:
         self.free = np.where(at_first, depart, np.maximum(days.job_end[:, prev], now)[:, None])
         self.travel_in = np.where(at_first, t_home[:, None, None], t_job[:, prev][:, None])
         self.km_in = np.where(at_first, k_home[:, None, None], k_job[:, prev][:, None])
-        out_s = np.where(self.has_next, t_job[:, nxt][:, None], 0)
-        out_km = np.where(self.has_next, k_job[:, nxt][:, None], 0.0)
-        skip_s = np.where(self.has_next, np.where(at_first, t_hj[:, nxt][:, None],
-                                                  t_jj[:, nxt][:, None]), 0)
-        skip_km = np.where(self.has_next, np.where(at_first, k_hj[:, nxt][:, None],
-                                                   k_jj[:, nxt][:, None]), 0.0)
+        out_s = np.where(linked_next, t_job[:, nxt][:, None], 0)
+        out_km = np.where(linked_next, k_job[:, nxt][:, None], 0.0)
+        skip_s = np.where(linked_next, np.where(at_first, t_hj[:, nxt][:, None],
+                                                t_jj[:, nxt][:, None]), 0)
+        skip_km = np.where(linked_next, np.where(at_first, k_hj[:, nxt][:, None],
+                                                 k_jj[:, nxt][:, None]), 0.0)
         self.out_s, self.next_start = out_s, days.job_start[:, nxt][:, None]
         self.added_s = self.travel_in + out_s - skip_s
         self.added_km = self.km_in + out_km - skip_km
@@ -179,9 +187,7 @@ class _Gaps:
     def within_limits(self, fits: np.ndarray) -> np.ndarray:
         """Gaps whose service day still has room for one more job of this length (worked out
         where the job ``fits``; elsewhere no job shares the day)."""
-        days, calendar = self.days, self.rules.calendar
-        real = days.job_start < NO_JOB
-        job_day = np.where(real, calendar.days(np.where(real, days.job_start, 0)), -1)
+        days, calendar, real, job_day = self.days, self.rules.calendar, self.real, self.job_day
         start_day = np.full(self.start.shape, -2, dtype=np.int64)
         start_day[fits] = calendar.days(self.start[fits])
         same = job_day[:, None, None, :] == start_day[..., None]

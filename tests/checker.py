@@ -83,16 +83,25 @@ def _check_job(config: DispatchConfig, worker: Worker, job: Job, order: Order,
 
 
 def _check_sequence(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> list[str]:
-    out = []
-    for shift in worker.shifts:
-        inside = [j for j in jobs if shift.start <= j.start < shift.end]
-        lat, lon, free = worker.home_lat, worker.home_lon, shift.start
-        for job in inside:
-            arrive = free + _travel_s(config, lat, lon, job.lat, job.lon)
-            if job.start < arrive:
-                out.append(f"{worker.worker_id}/{job.order_id}: starts {arrive - job.start} s "
-                           "before the worker can arrive")
-            lat, lon, free = job.lat, job.lon, job.end
+    """Travel between consecutive jobs: the first job of a local day from home at the start of
+    its shift, every later job of that day from the job before it (even across shifts)."""
+    out, prev = [], None
+    for job in jobs:
+        if prev is not None and job.start < prev.end:
+            out.append(f"{worker.worker_id}/{job.order_id}: overlaps {prev.order_id}")
+        if prev is not None and _local_day(config, prev.start) == _local_day(config, job.start):
+            arrive = prev.end + _travel_s(config, prev.lat, prev.lon, job.lat, job.lon)
+        else:
+            shift = next((s for s in worker.shifts if s.start <= job.start < s.end), None)
+            if shift is None:
+                prev = job
+                continue  # reported by the shift check
+            arrive = shift.start + _travel_s(config, worker.home_lat, worker.home_lon,
+                                             job.lat, job.lon)
+        if job.start < arrive:
+            out.append(f"{worker.worker_id}/{job.order_id}: starts {arrive - job.start} s "
+                       "before the worker can arrive")
+        prev = job
     return out
 
 

@@ -19,7 +19,7 @@ def random_workers(rng: np.random.Generator, n: int, spread: float = 0.06) -> li
         types = rng.choice(TYPES, size=int(rng.integers(1, 3)), replace=False)
         skills = tuple(Skill(str(t), int(rng.integers(1, 6)),
                              at(float(rng.choice([12.0, 30.0, 24 * 60.0])))) for t in types)
-        shifts = ((Shift(at(8), at(12)), Shift(at(13), at(19))) if rng.random() < 0.5
+        shifts = ((Shift(at(8), at(12)), Shift(at(12.5), at(19))) if rng.random() < 0.5
                   else (Shift(at(float(rng.integers(7, 10))), at(float(rng.integers(15, 21)))),))
         workers.append(Worker(
             f"w{i:03d}", "a1", CENTRE[0] + rng.normal(0, spread), CENTRE[1] + rng.normal(0, spread),

@@ -20,11 +20,8 @@ def best_insertion(worker: Worker, jobs: list[Job], order: Order, now: int,
         if lo > order.latest_start or lo + order.duration > shift.end:
             continue
         covered = True
-        first = sum(1 for j in jobs if j.start < shift.start)
-        last = sum(1 for j in jobs if j.start < shift.end)
-        for position in range(first, last + 1):
-            found = _try_gap(worker, jobs, order, now, rules, shift.end, position, first, last,
-                             lo, shift.start)
+        for position in range(len(jobs) + 1):
+            found = _try_gap(worker, jobs, order, now, rules, shift, position, lo)
             if found is Refusal.DAILY_LIMIT:
                 limited = True
             elif isinstance(found, Insertion) and (
@@ -38,27 +35,28 @@ def best_insertion(worker: Worker, jobs: list[Job], order: Order, now: int,
     return Refusal.DAILY_LIMIT if limited else Refusal.DAY_PLAN
 
 
-def _try_gap(worker, jobs, order, now, rules, shift_end, position, first, last, lo,
-             shift_start):
-    if position == first:
-        prev_lat, prev_lon, free_at = worker.home_lat, worker.home_lon, max(shift_start, now)
-    else:
-        prev = jobs[position - 1]
+def _try_gap(worker, jobs, order, now, rules, shift, position, lo):
+    day = rules.calendar.day(shift.start)
+    prev = jobs[position - 1] if position > 0 else None
+    if prev is not None and rules.calendar.day(prev.start) == day:
         prev_lat, prev_lon, free_at = prev.lat, prev.lon, max(prev.end, now)
+    else:  # the first job of the day leaves from home
+        prev_lat, prev_lon, free_at = worker.home_lat, worker.home_lon, max(shift.start, now)
     travel_in, km_in = rules.leg(prev_lat, prev_lon, order.lat, order.lon)
     start = max(lo, free_at + travel_in)
     end = start + order.duration
-    if start > order.latest_start or end > shift_end:
+    if start > order.latest_start or end > shift.end:
         return None
     travel_out, km_out, travel_skip, km_skip = 0, 0.0, 0, 0.0
-    if position < last:
+    if position < len(jobs):
         nxt = jobs[position]
-        travel_out, km_out = rules.leg(order.lat, order.lon, nxt.lat, nxt.lon)
+        if rules.calendar.day(nxt.start) == day:
+            travel_out, km_out = rules.leg(order.lat, order.lon, nxt.lat, nxt.lon)
+            travel_skip, km_skip = rules.leg(prev_lat, prev_lon, nxt.lat, nxt.lon)
         if end + travel_out > nxt.start:
             return None
-        travel_skip, km_skip = rules.leg(prev_lat, prev_lon, nxt.lat, nxt.lon)
-    day = rules.calendar.day(start)
-    same_day = [j for j in jobs if rules.calendar.day(j.start) == day]
+    job_day = rules.calendar.day(start)
+    same_day = [j for j in jobs if rules.calendar.day(j.start) == job_day]
     if worker.max_jobs_per_day and len(same_day) + 1 > worker.max_jobs_per_day:
         return Refusal.DAILY_LIMIT
     seconds = sum(j.end - j.start for j in same_day)

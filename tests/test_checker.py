@@ -58,3 +58,15 @@ def test_overlaps_daily_limits_and_double_planning_are_reported():
     assert any("working minutes" in p for p in check_worker_day(
         CONFIG, make_worker(max_work_minutes_per_day=300), long_day,
         {"x": make_order("x", duration=6 * HOUR, earliest_start=at(8), latest_start=at(9))}))
+
+
+def test_travel_across_a_break_is_checked():
+    from matcher.model import Shift
+    worker = make_worker(shifts=(Shift(at(8), at(12)), Shift(at(12), at(18))))
+    far = make_order("far", lat=CENTRE[0] + 0.12, earliest_start=at(10), latest_start=at(10))
+    home = make_order("home", lat=CENTRE[0], lon=CENTRE[1], earliest_start=at(12),
+                      latest_start=at(12))
+    day = [job_for(far, at(10)), job_for(home, at(12))]
+    problems = check_worker_day(CONFIG, worker, day, {"far": far, "home": home})
+    assert any("home: starts" in p and "before the worker can arrive" in p for p in problems)
+

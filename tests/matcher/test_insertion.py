@@ -79,10 +79,24 @@ def test_the_job_ends_inside_its_shift():
     assert insert(make_worker(), [], late) is Refusal.SHIFT
 
 
-def test_each_shift_starts_from_home():
-    worker = make_worker(shifts=(Shift(at(8), at(12)), Shift(at(13), at(18))))
-    jobs = [job("morning", 10, 12, dlat=0.08)]
-    order = make_order(earliest_start=at(13), latest_start=at(14), duration=HOUR)
+def test_a_break_between_shifts_does_not_take_the_worker_home():
+    # the morning job ends 13 km north at 12:00; the afternoon shift starts at 12:00 right away
+    worker = make_worker(shifts=(Shift(at(8), at(12)), Shift(at(12), at(18))))
+    jobs = [job("far", 10, 12, dlat=0.12)]
+    leg = RULES.leg(CENTRE[0] + 0.12, CENTRE[1], CENTRE[0], CENTRE[1])[0]
+    at_home = make_order(lat=CENTRE[0], lon=CENTRE[1], earliest_start=at(12),
+                         latest_start=at(12) + 600, duration=HOUR)
+    assert insert(worker, jobs, at_home) is Refusal.DAY_PLAN
+    later = make_order(lat=CENTRE[0], lon=CENTRE[1], earliest_start=at(12),
+                       latest_start=at(14), duration=HOUR)
+    found = insert(worker, jobs, later)
+    assert (found.position, found.start, found.travel_s) == (1, at(12) + leg, leg)
+
+
+def test_the_first_job_of_a_day_starts_from_home():
+    worker = make_worker(shifts=(Shift(at(8), at(18)), Shift(at(32), at(42))))
+    jobs = [job("yesterday", 16, 18, dlat=0.12)]
+    order = make_order(earliest_start=at(32), latest_start=at(33), duration=HOUR)
     found = insert(worker, jobs, order)
     assert found.position == 1
     assert found.travel_s == RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
