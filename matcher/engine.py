@@ -120,10 +120,9 @@ class Engine:
         return worker, self._legs(worker, jobs)
 
     def _legs(self, worker: Worker, jobs: list[Job]) -> list[Leg]:
-        legs, prev = [], None
+        legs, prev, day = [], None, self.planner.day_rules.calendar.day
         for job in jobs:
-            shift = next((s for s in worker.shifts if s.start <= job.start < s.end), None)
-            from_home = prev is None or shift is None or prev.start < shift.start
+            from_home = prev is None or day(prev.start) != day(job.start)
             lat, lon = (worker.home_lat, worker.home_lon) if from_home else (prev.lat, prev.lon)
             travel_s, km = self.planner.day_rules.leg(lat, lon, job.lat, job.lon)
             legs.append(Leg(job, travel_s, km))
