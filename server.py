@@ -358,7 +358,8 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     @_rpc
     async def UpsertWorkers(self, request, context):
         workers = _batch(request.workers, "workers", worker_from_proto)
-        count = await self.engine.upsert_workers(workers, request.request_id)
+        count = await self.engine.upsert_workers(workers, request.request_id,
+                                                 now=int(self._clock()))
         return pb.UpsertWorkersResponse(upserted_count=count)
 
     @_rpc

@@ -74,8 +74,10 @@ class Engine:
 
     # ------------------------------------------------------------------ workers
 
-    async def upsert_workers(self, workers: Sequence[Worker], request_id: str = "") -> int:
-        """Create or replace workers. Jobs a changed worker can no longer do go back to pending."""
+    async def upsert_workers(self, workers: Sequence[Worker], request_id: str = "", *,
+                             now: int = 0) -> int:
+        """Create or replace workers. Jobs not started by ``now`` that a changed worker can no
+        longer do go back to pending; jobs already started stay (0: none has started)."""
         self._check_unique([w.worker_id for w in workers], "workers", "worker_id")
         for i, worker in enumerate(workers):
             for k, skill in enumerate(worker.skills):
@@ -83,19 +85,20 @@ class Engine:
                                          f"workers[{i}].skills[{k}].service_type")
         async with self._lock:
             return await self._idempotent(request_id, ("upsert", workers),
-                                          lambda: self._upsert(workers))
+                                          lambda: self._upsert(workers, now))
 
-    async def _upsert(self, workers: Sequence[Worker]) -> int:
+    async def _upsert(self, workers: Sequence[Worker], now: int) -> int:
         await self.store.put_workers(workers)
         self._table, self._table_generation = None, self._table_generation + 1
         table = await self._worker_table()
         commit = Commit()
         for worker in workers:
-            await self._revalidate(worker, table, commit)
+            await self._revalidate(worker, table, commit, now)
         await self.store.commit(commit)
         return len(workers)
 
-    async def _revalidate(self, worker: Worker, table: WorkerTable, commit: Commit) -> None:
+    async def _revalidate(self, worker: Worker, table: WorkerTable, commit: Commit,
+                          now: int) -> None:
         jobs = await self.store.plan(worker.worker_id)
         if not jobs:
             return
@@ -104,13 +107,28 @@ class Engine:
         for job in jobs:
             record = await self.store.order(job.order_id)
             world = World(table, {worker.worker_id: kept}, blocked)
-            if record and self.planner.still_fits(record.order, job, worker, world):
+            if job.start < now or (
+                    record and self.planner.still_fits(record.order, job, worker, world)):
                 kept.append(job)
             elif record:
-                record.state, record.assignment = OrderState.PENDING, None
-                record.history.append(f"unassigned: worker {worker.worker_id} changed")
-                commit.orders.append(record)
+                commit.orders.append(_back_to_pending(
+                    record, f"unassigned: worker {worker.worker_id} changed"))
         commit.plans[worker.worker_id] = kept
+
+    async def _drop_blocked_jobs(self, orders: Sequence[Order], now: int,
+                                 commit: Commit) -> None:
+        """A customer who blocks a worker loses that worker on its jobs not yet started."""
+        for order in orders:
+            for worker_id in sorted(order.blocked_worker_ids):
+                jobs = commit.plans.get(worker_id) or await self.store.plan(worker_id)
+                gone = [j for j in jobs if j.customer_id == order.customer_id
+                        and j.start >= now and j.order_id != order.order_id]
+                for job in gone:
+                    record = await self.store.order(job.order_id)
+                    commit.orders.append(_back_to_pending(
+                        record, f"unassigned: customer blocked worker {worker_id}"))
+                if gone:
+                    commit.plans[worker_id] = [j for j in jobs if j not in gone]
 
     async def worker_schedule(self, worker_id: str) -> tuple[Worker, list[Leg]]:
         worker = await self.store.worker(worker_id)
@@ -155,6 +173,7 @@ class Engine:
             if order.blocked_worker_ids:
                 commit.blocked.setdefault(order.customer_id, set()).update(
                     order.blocked_worker_ids)
+        await self._drop_blocked_jobs(new, now, commit)
         await self.store.commit(commit)
         assignments, unassigned = [], []
         for order in orders:
@@ -310,6 +329,13 @@ class Engine:
                 path = f"{field}[{i}].{key}" if key else f"{field}[{i}]"
                 raise InvalidArgument(path, f"duplicate id {value!r} in one request")
             seen.add(value)
+
+
+def _back_to_pending(record: OrderRecord, why: str) -> OrderRecord:
+    """The order loses its worker and waits for the next round; nothing else about it changes."""
+    record.history.append(why)
+    record.state, record.assignment = OrderState.PENDING, None
+    return record
 
 
 def _fingerprint(body: Any) -> str:

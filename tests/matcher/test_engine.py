@@ -202,3 +202,26 @@ async def test_identical_runs_give_identical_assignments():
         engine.close()
         return result.assignments
     assert await run() == await run()
+
+
+async def test_jobs_already_started_stay_when_the_worker_changes(engine):
+    await engine.upsert_workers([make_worker("w1")])
+    await engine.submit_orders([make_order("o1")], NOW)
+    await engine.dispatch([], NOW)
+    offline = make_worker("w1", skills=(Skill("cleaning", 3, at(12)),))
+    await engine.upsert_workers([offline], now=at(19))
+    assert await states(engine, "o1") == ["ASSIGNED"]
+
+
+async def test_a_block_on_a_later_order_takes_the_worker_off_earlier_jobs(engine):
+    await engine.upsert_workers([make_worker("w1"), make_worker("w2", credit_score=61.0)])
+    await engine.submit_orders([make_order("o1")], NOW)
+    await engine.dispatch([], NOW)
+    assert (await engine.order("o1")).assignment.worker_id == "w1"
+    later = make_order("o2", earliest_start=at(14), latest_start=at(15),
+                       blocked_worker_ids=frozenset({"w1"}))
+    await engine.submit_orders([later], NOW)
+    assert await states(engine, "o1") == ["PENDING"]
+    assert (await engine.worker_schedule("w1"))[1] == []
+    result = await engine.dispatch([], NOW)
+    assert {a.order_id: a.worker_id for a in result.assignments} == {"o1": "w2", "o2": "w2"}
