@@ -1,0 +1,324 @@
+"""Routing re-optimisation with the OR-Tools routing solver (``pywrapcp``).
+
+A :class:`RoutingProblem` is plain data over integer node indices into a travel-time matrix:
+visits with start windows (hard, or soft with a cost per late second up to a hard limit), the
+vehicles allowed to do each one, loads; vehicles with a start node, an optional end node, a time
+span, a load capacity, a cap on service seconds and break windows; start-gap links between two
+visits (a simultaneous pair is a gap of exactly 0) and same-vehicle links; visits locked to a
+vehicle and start. Every visit may be optional with a drop cost, so the first solution never
+dead-ends on tight windows. :func:`solve` returns routes with start times and the cost split
+into its parts; it is used by ``OptimizePlans`` and by the public benchmarks alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    node: int                  # row and column of the travel matrix
+    duration: int              # service time
+    earliest: int              # start window
+    latest: int                # latest start without a lateness cost
+    late_limit: int | None = None  # latest start at all (None: ``latest``, a hard window)
+    late_cost: int = 0         # cost per unit of time started after ``latest``
+    vehicles: tuple[int, ...] | None = None  # vehicles allowed (None: every vehicle)
+    load: int = 1              # against the vehicle's capacity
+    drop_cost: int | None = None  # cost of leaving the visit out (None: mandatory)
+
+    @property
+    def hard_latest(self) -> int:
+        return self.latest if self.late_limit is None else self.late_limit
+
+
+@dataclass(frozen=True, slots=True)
+class BreakWindow:
+    """A break of ``duration`` that starts in ``[earliest, latest]``; visits never overlap it
+    and travel around it takes longer by its length."""
+
+    earliest: int
+    latest: int
+    duration: int
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    start_node: int
+    end_node: int | None       # None: the route ends at its last visit (open route)
+    start: int                 # earliest departure
+    end: int                   # latest end of the route (last service or arrival at the end)
+    capacity: int = 0          # total load; 0 = no limit
+    max_service: int = 0       # total service time; 0 = no limit
+    breaks: tuple[BreakWindow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StartGap:
+    """``start(second) - start(first)`` in ``[min_gap, max_gap]``; both visits served or both
+    dropped. A gap of exactly 0 is a simultaneous (team) visit; the two go to different
+    vehicles whenever their durations are positive."""
+
+    first: int
+    second: int
+    min_gap: int
+    max_gap: int
+
+
+@dataclass(frozen=True, slots=True)
+class SameVehicle:
+    """Both visits on one vehicle, ``first`` before ``second``, or both dropped."""
+
+    first: int
+    second: int
+
+
+@dataclass(frozen=True, slots=True)
+class Locked:
+    """A visit that must stay on ``vehicle`` and start exactly at ``start``."""
+
+    visit: int
+    vehicle: int
+    start: int
+
+
+@dataclass(slots=True)
+class RoutingProblem:
+    travel: np.ndarray                  # (nodes, nodes) travel time, integer
+    visits: list[Visit]
+    vehicles: list[Vehicle]
+    cost: np.ndarray | None = None      # (nodes, nodes) arc cost; None: the travel time
+    gaps: list[StartGap] = field(default_factory=list)
+    same_vehicle: list[SameVehicle] = field(default_factory=list)
+    locked: list[Locked] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    vehicle: int
+    visits: tuple[int, ...]            # visit indices in order
+    starts: tuple[int, ...]            # service start of each
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSolution:
+    routes: tuple[Route, ...]          # one per vehicle, possibly empty
+    dropped: tuple[int, ...]
+    arc_cost: int                      # sum of arc costs over the routes
+    lateness_cost: int
+    drop_cost: int
+    found: bool                        # False: no solution at all (nothing else is meaningful)
+
+    @property
+    def cost(self) -> int:
+        return self.arc_cost + self.lateness_cost + self.drop_cost
+
+
+# Drop costs and soft-bound costs beyond this would overflow OR-Tools' int64 objective sums.
+MAX_COST = 1 << 40
+
+
+def solve(problem: RoutingProblem, time_limit_s: float, *,
+          initial: list[list[int]] | None = None, solution_limit: int = 0,
+          first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
+          iterated: bool = False) -> RoutingSolution:
+    """Optimise ``problem`` within ``time_limit_s`` seconds of search.
+
+    ``initial`` (visit indices per vehicle) warm-starts the search when it is feasible; it is
+    ignored otherwise. ``solution_limit`` > 0 stops after that many improving solutions, which
+    makes the result independent of the machine's speed (the time limit still caps it).
+    """
+    model = _Model(problem)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, first_solution)
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
+    if iterated:
+        _iterated_local_search(params)
+    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if solution_limit:
+        params.solution_limit = solution_limit
+    start = model.read_routes(initial) if initial is not None else None
+    if start is not None:
+        found = model.routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        found = model.routing.SolveWithParameters(params)
+    return model.solution(found)
+
+
+def _iterated_local_search(params) -> None:
+    """Ruin (string removals, as in SISR) and recreate, with simulated-annealing acceptance."""
+    params.use_iterated_local_search = True
+    ils = params.iterated_local_search_parameters
+    ruin = ils.ruin_recreate_parameters.ruin_strategies.add()
+    ruin.sisr.max_removed_sequence_size = int(_TUNE.get("seq", 10))
+    ruin.sisr.avg_num_removed_visits = int(_TUNE.get("removed", 10))
+    ruin.sisr.bypass_factor = float(_TUNE.get("bypass", 0.01))
+    ils.improve_perturbed_solution = True
+    sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+    sa.automatic_temperatures = bool(_TUNE.get("auto", True))
+    if _TUNE.get("meta"):
+        params.local_search_metaheuristic = getattr(
+            routing_enums_pb2.LocalSearchMetaheuristic, _TUNE["meta"])
+
+
+_TUNE: dict = {}
+
+
+class _Model:
+    """The pywrapcp model of a problem. Routing nodes: visits ``0..n-1``, then one start node
+    per vehicle, then one end node per vehicle (an open route ends at a node that costs
+    nothing to reach)."""
+
+    def __init__(self, problem: RoutingProblem) -> None:
+        self.problem = problem
+        visits, vehicles = problem.visits, problem.vehicles
+        n, m = len(visits), len(vehicles)
+        self.t0 = min([v.start for v in vehicles] + [v.earliest for v in visits], default=0)
+        starts = list(range(n, n + m))
+        ends = list(range(n + m, n + 2 * m))
+        self.manager = pywrapcp.RoutingIndexManager(n + 2 * m, m, starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.first_solution_at: float | None = None
+        self._matrix_node = np.array([v.node for v in visits] + [v.start_node for v in vehicles]
+                                     + [-1 if v.end_node is None else v.end_node
+                                        for v in vehicles], dtype=np.int64)
+        self._service = np.array([v.duration for v in visits] + [0] * (2 * m), dtype=np.int64)
+        self._add_costs()
+        self._add_time()
+        self._add_capacities()
+        self._add_visits()
+        self._add_links()
+
+    # -------------------------------------------------------------- model building
+
+    def _node_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """``matrix`` between routing nodes; 0 into an open route's end."""
+        nodes = self._matrix_node
+        safe = np.where(nodes < 0, 0, nodes)
+        out = np.asarray(matrix, dtype=np.int64)[safe[:, None], safe[None, :]]
+        out[:, nodes < 0] = 0
+        return out
+
+    def _add_costs(self) -> None:
+        cost = self.problem.travel if self.problem.cost is None else self.problem.cost
+        callback = self.routing.RegisterTransitMatrix(self._node_matrix(cost).tolist())
+        self.routing.SetArcCostEvaluatorOfAllVehicles(callback)
+
+    def _add_time(self) -> None:
+        problem, routing, t0 = self.problem, self.routing, self.t0
+        transit = self._node_matrix(problem.travel) + self._service[:, None]
+        callback = routing.RegisterTransitMatrix(transit.tolist())
+        horizon = max([v.end for v in problem.vehicles]
+                      + [v.hard_latest + v.duration for v in problem.visits]) - t0
+        routing.AddDimension(callback, horizon, horizon, False, "time")
+        self.time = routing.GetDimensionOrDie("time")
+        for k, vehicle in enumerate(problem.vehicles):
+            self.time.CumulVar(routing.Start(k)).SetRange(vehicle.start - t0, vehicle.end - t0)
+            self.time.CumulVar(routing.End(k)).SetRange(vehicle.start - t0, vehicle.end - t0)
+            # minimise each route's end, so the routes are tight and waiting is not invented
+            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(k)))
+        self._add_breaks()
+
+    def _add_breaks(self) -> None:
+        problem, routing, solver = self.problem, self.routing, self.routing.solver()
+        if not any(v.breaks for v in problem.vehicles):
+            return
+        visit_transit = [int(self._service[self.manager.IndexToNode(i)])
+                         for i in range(routing.Size())]
+        for k, vehicle in enumerate(problem.vehicles):
+            intervals = [solver.FixedDurationIntervalVar(
+                b.earliest - self.t0, b.latest - self.t0, b.duration, False, f"break {k}.{j}")
+                for j, b in enumerate(vehicle.breaks)]
+            if intervals:
+                self.time.SetBreakIntervalsOfVehicle(intervals, k, visit_transit)
+
+    def _add_capacities(self) -> None:
+        problem, routing = self.problem, self.routing
+        m = len(problem.vehicles)
+        for name, per_visit, limit in (
+                ("load", [v.load for v in problem.visits], [v.capacity for v in problem.vehicles]),
+                ("service", [v.duration for v in problem.visits],
+                 [v.max_service for v in problem.vehicles])):
+            if not any(limit):
+                continue
+            values = per_visit + [0] * (2 * m)
+            callback = routing.RegisterUnaryTransitVector(values)
+            total = sum(per_visit) + 1
+            routing.AddDimensionWithVehicleCapacity(
+                callback, 0, [c if c > 0 else total for c in limit], True, name)
+
+    def _add_visits(self) -> None:
+        problem, routing, t0 = self.problem, self.routing, self.t0
+        locked = {lock.visit: lock for lock in problem.locked}
+        for i, visit in enumerate(problem.visits):
+            index = self.manager.NodeToIndex(i)
+            cumul = self.time.CumulVar(index)
+            lock = locked.get(i)
+            if lock is not None:
+                cumul.SetValue(lock.start - t0)
+                routing.VehicleVar(index).SetValue(lock.vehicle)
+                continue
+            cumul.SetRange(visit.earliest - t0, visit.hard_latest - t0)
+            if visit.late_cost and visit.hard_latest > visit.latest:
+                self.time.SetCumulVarSoftUpperBound(index, visit.latest - t0, visit.late_cost)
+            if visit.drop_cost is not None:
+                routing.AddDisjunction([index], min(visit.drop_cost, MAX_COST))
+            if visit.vehicles is not None:
+                optional = [-1] if visit.drop_cost is not None else []
+                routing.VehicleVar(index).SetValues(optional + list(visit.vehicles))
+
+    def _add_links(self) -> None:
+        routing, solver = self.routing, self.routing.solver()
+        index = self.manager.NodeToIndex
+        for gap in self.problem.gaps:
+            a, b = index(gap.first), index(gap.second)
+            active_a, active_b = routing.ActiveVar(a), routing.ActiveVar(b)
+            solver.Add(active_a == active_b)
+            delta = self.time.CumulVar(b) - self.time.CumulVar(a)
+            solver.Add(active_a * (delta - gap.min_gap) >= 0)
+            solver.Add(active_a * (gap.max_gap - delta) >= 0)
+        for link in self.problem.same_vehicle:
+            # as a pickup and delivery, so that insertions and moves take the pair together
+            a, b = index(link.first), index(link.second)
+            routing.AddPickupAndDelivery(a, b)
+            solver.Add(routing.ActiveVar(a) == routing.ActiveVar(b))
+            solver.Add(routing.VehicleVar(a) == routing.VehicleVar(b))
+            solver.Add(self.time.CumulVar(a) <= self.time.CumulVar(b))
+
+    # -------------------------------------------------------------- solutions
+
+    def read_routes(self, routes: list[list[int]]):
+        """An assignment from visit indices per vehicle, or None when it is infeasible."""
+        as_indices = [[self.manager.NodeToIndex(i) for i in route] for route in routes]
+        return self.routing.ReadAssignmentFromRoutes(as_indices, True)
+
+    def solution(self, found) -> RoutingSolution:
+        if found is None:
+            return RoutingSolution((), (), 0, 0, 0, False)
+        routing, problem = self.routing, self.problem
+        cost = self._node_matrix(problem.travel if problem.cost is None else problem.cost)
+        routes, served, arc_cost, late = [], set(), 0, 0
+        for k in range(len(problem.vehicles)):
+            index, visits, starts = routing.Start(k), [], []
+            while not routing.IsEnd(index):
+                nxt = found.Value(routing.NextVar(index))
+                arc_cost += int(cost[self.manager.IndexToNode(index),
+                                     self.manager.IndexToNode(nxt)])
+                index = nxt
+                if not routing.IsEnd(index):
+                    i = self.manager.IndexToNode(index)
+                    start = found.Value(self.time.CumulVar(index)) + self.t0
+                    visits.append(i)
+                    starts.append(start)
+                    served.add(i)
+                    visit = problem.visits[i]
+                    late += visit.late_cost * max(0, start - visit.latest)
+            routes.append(Route(k, tuple(visits), tuple(starts)))
+        dropped = tuple(i for i in range(len(problem.visits)) if i not in served)
+        drop = sum(problem.visits[i].drop_cost or 0 for i in dropped)
+        return RoutingSolution(tuple(routes), dropped, arc_cost, late, drop, True)
