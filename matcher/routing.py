@@ -123,8 +123,7 @@ MAX_COST = 1 << 40
 
 def solve(problem: RoutingProblem, time_limit_s: float, *,
           initial: list[list[int]] | None = None, solution_limit: int = 0,
-          first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
-          iterated: bool = False) -> RoutingSolution:
+          first_solution: str = "PARALLEL_CHEAPEST_INSERTION") -> RoutingSolution:
     """Optimise ``problem`` within ``time_limit_s`` seconds of search.
 
     ``initial`` (visit indices per vehicle) warm-starts the search when it is feasible; it is
@@ -137,8 +136,6 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
         routing_enums_pb2.FirstSolutionStrategy, first_solution)
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
-    if iterated:
-        _iterated_local_search(params)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if solution_limit:
         params.solution_limit = solution_limit
@@ -148,25 +145,6 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
     else:
         found = model.routing.SolveWithParameters(params)
     return model.solution(found)
-
-
-def _iterated_local_search(params) -> None:
-    """Ruin (string removals, as in SISR) and recreate, with simulated-annealing acceptance."""
-    params.use_iterated_local_search = True
-    ils = params.iterated_local_search_parameters
-    ruin = ils.ruin_recreate_parameters.ruin_strategies.add()
-    ruin.sisr.max_removed_sequence_size = int(_TUNE.get("seq", 10))
-    ruin.sisr.avg_num_removed_visits = int(_TUNE.get("removed", 10))
-    ruin.sisr.bypass_factor = float(_TUNE.get("bypass", 0.01))
-    ils.improve_perturbed_solution = True
-    sa = ils.reference_solution_acceptance_strategy.simulated_annealing
-    sa.automatic_temperatures = bool(_TUNE.get("auto", True))
-    if _TUNE.get("meta"):
-        params.local_search_metaheuristic = getattr(
-            routing_enums_pb2.LocalSearchMetaheuristic, _TUNE["meta"])
-
-
-_TUNE: dict = {}
 
 
 class _Model:
