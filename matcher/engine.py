@@ -155,6 +155,12 @@ class Engine:
         self._check_unique([o.order_id for o in orders], "orders", "order_id")
         for i, order in enumerate(orders):
             self._check_service_type(order.service_type, f"orders[{i}].service_type")
+            if order.workers_needed > 1:
+                raise InvalidArgument(f"orders[{i}].workers_needed",
+                                      "team jobs are not supported by dispatch yet")
+            if order.link is not None:
+                raise InvalidArgument(f"orders[{i}].link",
+                                      "linked orders are not supported by dispatch yet")
         async with self._lock:
             return await self._idempotent(request_id, ("submit", orders),
                                           lambda: self._submit(orders, now))

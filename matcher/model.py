@@ -15,6 +15,8 @@ from matcher.errors import InvalidArgument
 
 MIN_LEVEL, MAX_LEVEL = 1, 5
 MAX_PRIORITY = 10
+# A team larger than this is not a home-service job; larger values are input errors.
+MAX_TEAM = 10
 # Nothing in a home-service day lasts longer than a week; larger values are input errors.
 MAX_DURATION_S = 7 * 24 * 3600
 # Times are refused from 2100-01-01 UTC on: nothing is booked that far ahead, and it keeps every
@@ -42,6 +44,11 @@ class OrderState(enum.IntEnum):
     COMPLETED = 5
     CANCELLED = 6
     EXPIRED = 7
+
+
+class LinkType(enum.IntEnum):
+    SAME_WORKER = 1   # done by the worker who does the linked order
+    START_GAP = 2     # starts min_gap..max_gap after the linked order starts
 
 
 class UnassignedReason(enum.IntEnum):
@@ -143,6 +150,25 @@ class Worker:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderLink:
+    """This order depends on ``order_id``: same worker, or a start ``min_gap..max_gap`` seconds
+    after that order's start (a follow-up visit; a gap of 0 is a simultaneous visit)."""
+
+    order_id: str
+    kind: LinkType
+    min_gap: int = 0
+    max_gap: int = 0
+
+    def __post_init__(self) -> None:
+        _check_id(self.order_id, "order_id")
+        if self.kind == LinkType.START_GAP:
+            _require(abs(self.min_gap) <= MAX_DURATION_S, "min_gap",
+                     f"must be within {MAX_DURATION_S} s either way, got {self.min_gap}")
+            _require(self.min_gap <= self.max_gap <= MAX_DURATION_S, "max_gap",
+                     f"must be in [min_gap, {MAX_DURATION_S}] s, got {self.max_gap}")
+
+
+@dataclass(frozen=True, slots=True)
 class Order:
     order_id: str
     customer_id: str
@@ -159,6 +185,7 @@ class Order:
     blocked_worker_ids: frozenset[str] = frozenset()
     workers_needed: int = 1
     mode: DispatchMode = DispatchMode.BATCHED
+    link: OrderLink | None = None
 
     def __post_init__(self) -> None:
         _check_id(self.order_id, "order_id")
@@ -177,8 +204,13 @@ class Order:
                  f"must be positive and at most {MAX_DURATION_S} s, got {self.duration}")
         _require(0 <= self.priority <= MAX_PRIORITY, "priority",
                  f"must be in [0, {MAX_PRIORITY}], got {self.priority}")
-        _require(self.workers_needed == 1, "workers_needed",
-                 "team jobs (more than one worker) are not supported yet")
+        _require(1 <= self.workers_needed <= MAX_TEAM, "workers_needed",
+                 f"must be in [1, {MAX_TEAM}], got {self.workers_needed}")
+        if self.link is not None:
+            _require(self.link.order_id != self.order_id, "link.order_id",
+                     "an order cannot be linked to itself")
+            _require(self.link.kind != LinkType.SAME_WORKER or self.workers_needed == 1,
+                     "link.kind", "a team job cannot require the same worker as another order")
 
     @property
     def latest_end(self) -> int:

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from matcher.errors import InvalidArgument
-from matcher.model import Shift, Skill
+from matcher.model import LinkType, OrderLink, Shift, Skill
 from tests.builders import at, make_order, make_worker
 
 
@@ -26,7 +26,12 @@ from tests.builders import at, make_order, make_worker
     (lambda: make_order(min_skill_level=6), "min_skill_level"),
     (lambda: make_order(order_id=""), "order_id"),
     (lambda: make_order(customer_id=" c1"), "customer_id"),
-    (lambda: make_order(workers_needed=2), "workers_needed"),
+    (lambda: make_order(workers_needed=0), "workers_needed"),
+    (lambda: make_order(workers_needed=11), "workers_needed"),
+    (lambda: make_order(link=OrderLink("o1", LinkType.START_GAP)), "link.order_id"),
+    (lambda: make_order(workers_needed=2, link=OrderLink("o0", LinkType.SAME_WORKER)),
+     "link.kind"),
+    (lambda: OrderLink("o0", LinkType.START_GAP, 600, 300), "max_gap"),
     (lambda: make_worker(home_lat=-90.01), "home.latitude"),
     (lambda: make_worker(credit_score=100.5), "credit_score"),
     (lambda: make_worker(credit_score=math.inf), "credit_score"),
