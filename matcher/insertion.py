@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo import TravelModel, haversine_km
+from geo.matrix import PointMatrix
 from matcher.service_day import ServiceCalendar
 
 
@@ -61,9 +62,12 @@ class DayRules:
     travel: TravelModel
     calendar: ServiceCalendar
     default_max_minutes: int
+    matrix: PointMatrix | None = None  # when set, travel comes from it instead of ``travel``
 
     def leg(self, lat1, lon1, lat2, lon2):
         """Travel seconds and road km between points (scalars or arrays)."""
+        if self.matrix is not None:
+            return self.matrix.leg(lat1, lon1, lat2, lon2)
         road_km = haversine_km(lat1, lon1, lat2, lon2) * self.travel.detour_factor
         return self.travel.seconds_for_km(road_km), road_km
 

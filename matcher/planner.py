@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from geo import TravelModel, haversine_km
+from geo.matrix import PointMatrix
 from matcher.candidates import FEASIBLE, CandidateSearch, Candidates
 from matcher.config import DispatchConfig
 from matcher.eligibility import ALL_CHECKS, SLOT_CHECKS, StaticRules
@@ -60,12 +61,13 @@ class Explanation:
 class Planner:
     """Dispatch decisions under one config."""
 
-    def __init__(self, config: DispatchConfig) -> None:
+    def __init__(self, config: DispatchConfig, matrix: PointMatrix | None = None) -> None:
         self.config = config
         self.config_hash = config.hash
         calendar = ServiceCalendar(config.service.timezone)
         travel = TravelModel(config.travel.detour_factor, config.travel.speed_kmh)
-        self.day_rules = DayRules(travel, calendar, config.limits.max_work_minutes_per_day)
+        self.day_rules = DayRules(travel, calendar, config.limits.max_work_minutes_per_day,
+                                  matrix)
         self._weights = weight_vector(config.weights)
         self.search = CandidateSearch(StaticRules(config.limits), self.day_rules, self._weights)
 
