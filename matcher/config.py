@@ -79,6 +79,22 @@ class WeightsConfig:
     workload_balance: float = _key(0.2, 0.0, 1000.0)
     # Per unit of priority / 10.
     priority: float = _key(0.5, 0.0, 1000.0)
+    # Per unit of the lateness term: minus late minutes x the service type's penalty_per_minute.
+    lateness: float = _key(1.0, 0.0, 1000.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LatenessConfig:
+    """``[lateness.<service_type>]``: a soft start window for one service type."""
+
+    # Minutes after latest_start_time a job may still start (the hard limit). 0 = on time only.
+    max_late_minutes: int = _key(0, 0, 1440)
+    # Score units per minute late: the lateness term's value is minus minutes x this.
+    penalty_per_minute: float = _key(0.05, 0.0, 1e6)
+
+
+# A service type without a [lateness.<type>] table must start inside its window.
+HARD_WINDOW = LatenessConfig(0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +121,27 @@ class DispatchConfig:
     weights: WeightsConfig = WeightsConfig()
     unassigned: UnassignedConfig = UnassignedConfig()
     solver: SolverConfig = SolverConfig()
+    # (service type, its soft window) pairs sorted by type: a table of tables keyed by type.
+    lateness: tuple[tuple[str, LatenessConfig], ...] = field(
+        default=(), metadata={"table_of": LatenessConfig})
 
     @property
     def hash(self) -> str:
         return config_hash(self)
 
+    def lateness_for(self, service_type: str) -> LatenessConfig:
+        """The soft window of ``service_type``; :data:`HARD_WINDOW` when it has no table."""
+        return dict(self.lateness).get(service_type, HARD_WINDOW)
+
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: dataclasses.asdict(getattr(self, f.name))
-                for f in dataclasses.fields(self)}
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _plain(section: Any) -> dict[str, Any]:
+    """A section as plain values; a table of tables as {name: {key: value}}."""
+    if dataclasses.is_dataclass(section):
+        return dataclasses.asdict(section)
+    return {name: dataclasses.asdict(value) for name, value in section}
 
 
 def config_hash(config: DispatchConfig) -> str:
@@ -150,6 +179,10 @@ def _build(cls: type, table: dict[str, Any], path: str, errors: list[str]) -> An
             continue
         key_path = f"{path}{name}"
         default = spec.default if spec.default is not dataclasses.MISSING else None
+        if "table_of" in spec.metadata:
+            values[name] = _build_table_of(spec.metadata["table_of"], table[name], key_path,
+                                           errors)
+            continue
         if dataclasses.is_dataclass(default):
             if isinstance(table[name], dict):
                 values[name] = _build(type(default), table[name], key_path + ".", errors)
@@ -160,6 +193,21 @@ def _build(cls: type, table: dict[str, Any], path: str, errors: list[str]) -> An
         if value is not None and _in_range(value, spec.metadata.get("range"), key_path, errors):
             values[name] = value
     return cls(**values)
+
+
+def _build_table_of(cls: type, table: Any, path: str, errors: list[str]) -> tuple:
+    """``[path.<name>]`` tables, each validated as ``cls``: (name, value) pairs sorted by name
+    (so the order of the tables in the file changes neither equality nor the hash)."""
+    if not isinstance(table, dict):
+        errors.append(f"{path}: must be a table of tables ([{path}.<name>])")
+        return ()
+    built = []
+    for name in sorted(table):
+        if isinstance(table[name], dict):
+            built.append((name, _build(cls, table[name], f"{path}.{name}.", errors)))
+        else:
+            errors.append(f"{path}.{name}: must be a table")
+    return tuple(built)
 
 
 def _coerce(value: Any, default: Any, key_path: str, errors: list[str]) -> Any:
@@ -204,6 +252,10 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
     types = config.service.service_types
     if not types or len(set(types)) != len(types) or not all(types):
         errors.append("service.service_types: must be a non-empty list of distinct names")
+    for name, _ in config.lateness:
+        if name not in types:
+            errors.append(f"lateness.{name}: unknown service type {name!r} "
+                          f"(known: {', '.join(types)})")
     host, _, port = config.server.listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")
@@ -213,10 +265,27 @@ def to_toml(config: DispatchConfig) -> str:
     """The config as TOML text (what GetConfig returns); parses back to an equal config."""
     lines: list[str] = []
     for section, values in config.to_dict().items():
-        lines.append(f"[{section}]")
-        lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
-        lines.append("")
+        if _is_table_of(config, section):
+            for name, keys in values.items():
+                lines.extend(_toml_table(f"{section}.{_toml_key(name)}", keys))
+        else:
+            lines.extend(_toml_table(section, values))
     return "\n".join(lines)
+
+
+def _is_table_of(config: DispatchConfig, section: str) -> bool:
+    return "table_of" in next(f for f in dataclasses.fields(config) if f.name == section).metadata
+
+
+def _toml_table(header: str, values: dict[str, Any]) -> list[str]:
+    return [f"[{header}]", *(f"{key} = {_toml_value(value)}" for key, value in values.items()),
+            ""]
+
+
+def _toml_key(name: str) -> str:
+    """A bare TOML key when the name allows one, else a quoted one."""
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else json.dumps(name, ensure_ascii=False)
 
 
 def _toml_value(value: Any) -> str:
