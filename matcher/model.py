@@ -22,6 +22,8 @@ MAX_DURATION_S = 7 * 24 * 3600
 # Times are refused from 2100-01-01 UTC on: nothing is booked that far ahead, and it keeps every
 # calendar computation far from the limits of Python's datetime.
 MAX_TIME = 4_102_444_800
+# A break window spans at most a day: a break belongs to one stretch of a worker's days.
+MAX_BREAK_WINDOW_S = 24 * 3600
 
 
 class WorkerStatus(enum.IntEnum):
@@ -113,6 +115,25 @@ class Shift:
 
 
 @dataclass(frozen=True, slots=True)
+class Break:
+    """``duration`` seconds, entirely inside the window ``[start, end]``, in which the worker
+    neither works nor travels (see :mod:`matcher.insertion` for when a day plan holds it)."""
+
+    start: int
+    end: int
+    duration: int
+
+    def __post_init__(self) -> None:
+        _check_time(self.start, "window_start_time")
+        _check_time(self.end, "window_end_time")
+        _require(self.duration > 0, "duration", f"must be positive, got {self.duration}")
+        _require(self.end - self.start >= self.duration, "window_end_time",
+                 f"the window must be at least the break's duration ({self.duration} s) long")
+        _require(self.end - self.start <= MAX_BREAK_WINDOW_S, "window_end_time",
+                 f"a break window may span at most {MAX_BREAK_WINDOW_S} s")
+
+
+@dataclass(frozen=True, slots=True)
 class Worker:
     worker_id: str
     agency_id: str
@@ -125,6 +146,7 @@ class Worker:
     tags: frozenset[str] = frozenset()
     status: WorkerStatus = WorkerStatus.ONLINE
     max_work_minutes_per_day: int = 0
+    breaks: tuple[Break, ...] = ()
 
     def __post_init__(self) -> None:
         _check_id(self.worker_id, "worker_id")
@@ -144,6 +166,12 @@ class Worker:
             _require(ordered[i].start >= ordered[i - 1].end, "shifts",
                      "shifts must not overlap")
         object.__setattr__(self, "shifts", tuple(ordered))
+        for i in range(1, len(self.breaks)):
+            _require(self.breaks[i].start >= self.breaks[i - 1].end,
+                     f"breaks[{i}].window_start_time",
+                     f"must not be before breaks[{i - 1}].window_end_time: break windows are "
+                     "listed in time order and do not overlap")
+        object.__setattr__(self, "breaks", tuple(self.breaks))
 
     def skill(self, service_type: str) -> Skill | None:
         return next((s for s in self.skills if s.service_type == service_type), None)
@@ -253,6 +281,7 @@ class Assignment:
     added_travel_km: float
     score_terms: tuple[ScoreTerm, ...]
     config_hash: str
+    late_s: int = 0  # seconds the job starts after the order's latest start (soft windows)
 
     @property
     def score(self) -> float:

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from matcher.errors import InvalidArgument
-from matcher.model import LinkType, OrderLink, Shift, Skill
-from tests.builders import at, make_order, make_worker
+from matcher.model import Break, LinkType, OrderLink, Shift, Skill
+from tests.builders import HOUR, at, make_order, make_worker
 
 
 @pytest.mark.parametrize(("build", "field"), [
@@ -42,6 +42,15 @@ from tests.builders import at, make_order, make_worker
     (lambda: Shift(at(12), at(8)), "end_time"),
     (lambda: Skill("cleaning", 0, at(30)), "level"),
     (lambda: Skill("cleaning", 2, 0), "certified_until_time"),
+    (lambda: Break(at(11), at(14), 0), "duration"),
+    (lambda: Break(at(11), at(14), -60), "duration"),
+    (lambda: Break(at(11), at(11.5), HOUR), "window_end_time"),
+    (lambda: Break(at(11), at(11) + 24 * HOUR + 1, HOUR), "window_end_time"),
+    (lambda: Break(0, at(14), HOUR), "window_start_time"),
+    (lambda: make_worker(breaks=(Break(at(11), at(14), HOUR), Break(at(13), at(15), 600))),
+     "breaks[1].window_start_time"),
+    (lambda: make_worker(breaks=(Break(at(15), at(16), 600), Break(at(11), at(14), HOUR))),
+     "breaks[1].window_start_time"),
 ])
 def test_bad_values_are_refused_naming_the_field(build, field):
     with pytest.raises(InvalidArgument) as caught:
@@ -52,3 +61,8 @@ def test_bad_values_are_refused_naming_the_field(build, field):
 def test_shifts_are_kept_in_time_order():
     worker = make_worker(shifts=(Shift(at(13), at(18)), Shift(at(8), at(12))))
     assert [s.start for s in worker.shifts] == [at(8), at(13)]
+
+
+def test_break_windows_may_touch_and_span_a_whole_day():
+    worker = make_worker(breaks=[Break(at(11), at(12), HOUR), Break(at(12), at(36), 600)])
+    assert worker.breaks == (Break(at(11), at(12), HOUR), Break(at(12), at(36), 600))
