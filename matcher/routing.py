@@ -58,14 +58,16 @@ class Vehicle:
 
 @dataclass(frozen=True, slots=True)
 class StartGap:
-    """``start(second) - start(first)`` in ``[min_gap, max_gap]``; both visits served or both
-    dropped. A gap of exactly 0 is a simultaneous (team) visit; the two go to different
-    vehicles whenever their durations are positive."""
+    """``start(second) - start(first)`` in ``[min_gap, max_gap]`` when both are served. With
+    ``together`` both are served or both dropped (a team); otherwise ``second`` is served only
+    with ``first`` (a follow-up). A gap of exactly 0 is a simultaneous visit; the two go to
+    different vehicles whenever their durations are positive."""
 
     first: int
     second: int
     min_gap: int
     max_gap: int
+    together: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,8 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
         params.solution_limit = solution_limit
     start = model.read_routes(initial) if initial is not None else None
     if start is not None:
-        found = model.routing.SolveFromAssignmentWithParameters(start, params)
+        # a search stopped before its first step still has the (feasible) warm start
+        found = model.routing.SolveFromAssignmentWithParameters(start, params) or start
     else:
         found = model.routing.SolveWithParameters(params)
     return model.solution(found)
@@ -256,10 +259,10 @@ class _Model:
         for gap in self.problem.gaps:
             a, b = index(gap.first), index(gap.second)
             active_a, active_b = routing.ActiveVar(a), routing.ActiveVar(b)
-            solver.Add(active_a == active_b)
+            solver.Add(active_a == active_b if gap.together else active_b <= active_a)
             delta = self.time.CumulVar(b) - self.time.CumulVar(a)
-            solver.Add(active_a * (delta - gap.min_gap) >= 0)
-            solver.Add(active_a * (gap.max_gap - delta) >= 0)
+            solver.Add(active_b * (delta - gap.min_gap) >= 0)
+            solver.Add(active_b * (gap.max_gap - delta) >= 0)
         for link in self.problem.same_vehicle:
             # as a pickup and delivery, so that insertions and moves take the pair together
             a, b = index(link.first), index(link.second)

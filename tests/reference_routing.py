@@ -101,9 +101,9 @@ def check_routes(problem: RoutingProblem, solution) -> list[str]:
             out.append(f"mandatory visit {i} dropped")
     for gap in problem.gaps:
         a, b = start_of.get(gap.first), start_of.get(gap.second)
-        if (a is None) != (b is None):
-            out.append(f"gap {gap}: only one of the two served")
-        elif a is not None and not gap.min_gap <= b - a <= gap.max_gap:
+        if b is not None and a is None or gap.together and (a is None) != (b is None):
+            out.append(f"gap {gap}: served without its partner")
+        elif a is not None and b is not None and not gap.min_gap <= b - a <= gap.max_gap:
             out.append(f"gap {gap}: starts {b - a} apart")
     for link in problem.same_vehicle:
         if seen.get(link.first) != seen.get(link.second):

@@ -127,6 +127,17 @@ def test_a_start_gap_holds_between_two_visits():
     assert solved(problem).dropped == (0, 1)
 
 
+def test_a_follow_up_is_served_only_with_its_first_visit():
+    visits = [stop(1, latest=100, drop_cost=50_000), stop(2, earliest=900, latest=950)]
+    follow_up = StartGap(0, 1, 100, 200, together=False)
+    problem = RoutingProblem(line(0, 10, 10), visits, [car()], gaps=[follow_up])
+    solution = solved(problem)   # the follow-up cannot make its gap: only the first is served
+    assert solution.dropped == (1,)
+    problem.visits[1] = stop(2, earliest=0, latest=950)
+    solution = solved(problem)
+    assert solution.dropped == () and 100 <= start(solution, 1) - start(solution, 0) <= 200
+
+
 def test_same_vehicle_link():
     visits = [stop(1), stop(2)]
     vehicles = [car(start_node=1, end_node=1), car(start_node=2, end_node=2)]
