@@ -34,6 +34,17 @@ proto: venv
 bench: venv
 	$(PY) benchmarks/dispatch_round.py
 
+# Public VRPTW instances against the best-known, beside OR-Tools' sample, VROOM and PyVRP
+# (the `bench` extra). Needs ../shared/benchmarks or HOME_DISPATCH_BENCHMARKS; pass options
+# with VRPTW_ARGS, e.g. make bench-vrptw VRPTW_ARGS="--jobs 2 --limits 5".
+.PHONY: bench-vrptw
+bench-vrptw: $(VENV)/.bench-installed
+	$(PY) benchmarks/vrptw.py $(VRPTW_ARGS)
+
+$(VENV)/.bench-installed: $(STAMP)
+	$(PY) -m pip install -e '.[dev,bench]'
+	touch $@
+
 # Caches and build output; `distclean` also removes the virtualenv.
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis
