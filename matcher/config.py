@@ -113,6 +113,19 @@ class SolverConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OptimizerConfig:
+    # Search time of one OptimizePlans run when the request sets none, in seconds.
+    time_limit_s: float = _key(5.0, 0.01, 600.0)
+    # Improving solutions after which the search stops (0 = only the time limit). A limit makes
+    # the result independent of the machine's speed, hence reproducible.
+    solution_limit: int = _key(0, 0, 1_000_000)
+    # Workers (nearest eligible first) a job may move to.
+    candidates_per_order: int = _key(16, 1, 1000)
+    # Seconds between automatic re-optimisations of all plans (0 = only on request).
+    interval_s: float = _key(0.0, 0.0, 86400.0)
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchConfig:
     service: ServiceConfig = ServiceConfig()
     server: ServerConfig = ServerConfig()
@@ -121,6 +134,7 @@ class DispatchConfig:
     weights: WeightsConfig = WeightsConfig()
     unassigned: UnassignedConfig = UnassignedConfig()
     solver: SolverConfig = SolverConfig()
+    optimizer: OptimizerConfig = OptimizerConfig()
     # (service type, its soft window) pairs sorted by type: a table of tables keyed by type.
     lateness: tuple[tuple[str, LatenessConfig], ...] = field(
         default=(), metadata={"table_of": LatenessConfig})

@@ -12,7 +12,7 @@ import zoneinfo
 from collections import defaultdict
 
 from matcher.config import DispatchConfig
-from matcher.model import Job, Order, Worker, WorkerStatus
+from matcher.model import Job, LinkType, Order, Worker, WorkerStatus
 
 
 def _travel_s(config: DispatchConfig, lat1: float, lon1: float, lat2: float, lon2: float) -> int:
@@ -122,13 +122,48 @@ def _check_daily(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> lis
 def check_plans(config: DispatchConfig, workers: dict[str, Worker],
                 plans: dict[str, list[Job]], orders: dict[str, Order],
                 blocked: dict[str, set[str]] | None = None) -> list[str]:
-    """Violations across all plans, plus any order planned twice."""
+    """Violations across all plans: each worker's day, then the orders planned on several
+    days (a team job: exactly its team size, distinct workers, one start; any other order at
+    most once) and the links between orders."""
     problems: list[str] = []
-    seen: dict[str, str] = {}
+    placed: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for worker_id, jobs in sorted(plans.items()):
         for job in jobs:
-            if job.order_id in seen:
-                problems.append(f"{job.order_id} planned for {seen[job.order_id]} and {worker_id}")
-            seen[job.order_id] = worker_id
+            placed[job.order_id].append((worker_id, job.start))
         problems += check_worker_day(config, workers[worker_id], jobs, orders, blocked)
+    for order_id, where in placed.items():
+        problems += _check_team(orders[order_id], where)
+        problems += _check_link(orders[order_id], where, placed)
     return problems
+
+
+def _check_team(order: Order, where: list[tuple[str, int]]) -> list[str]:
+    names = sorted(w for w, _ in where)
+    if len(where) == 1 and order.workers_needed == 1:
+        return []
+    if order.workers_needed == 1:
+        return [f"{order.order_id} planned for {' and '.join(names)}"]
+    out = []
+    if len(where) != order.workers_needed or len(set(names)) != len(names):
+        out.append(f"{order.order_id}: team of {order.workers_needed} planned as {names}")
+    if len({start for _, start in where}) != 1:
+        out.append(f"{order.order_id}: team members start at different times")
+    return out
+
+
+def _check_link(order: Order, where: list[tuple[str, int]],
+                placed: dict[str, list[tuple[str, int]]]) -> list[str]:
+    link = order.link
+    if link is None:
+        return []
+    first = placed.get(link.order_id)
+    if not first:
+        return [f"{order.order_id}: planned while its linked order {link.order_id} is not"]
+    if link.kind == LinkType.SAME_WORKER and where[0][0] != first[0][0]:
+        return [f"{order.order_id}: worker {where[0][0]}, not {first[0][0]} of "
+                f"{link.order_id}"]
+    gap = where[0][1] - first[0][1]
+    if link.kind == LinkType.START_GAP and not link.min_gap <= gap <= link.max_gap:
+        return [f"{order.order_id}: starts {gap} s after {link.order_id}, outside "
+                f"[{link.min_gap}, {link.max_gap}]"]
+    return []

@@ -1,0 +1,407 @@
+"""Re-optimising day plans with the routing solver: what ``OptimizePlans`` runs.
+
+Batch rounds place orders one at a time, each into the best free slot of the moment, so by
+mid-morning the plans are far from the best ones. Here the jobs not yet started and not locked
+(with any pending orders the caller adds) are handed to :mod:`matcher.routing` as one problem:
+
+- a vehicle per worker and service day, leaving home at the day's first shift (not before
+  ``now``); the gaps between shifts of a day and the worker's breaks are breaks of the vehicle;
+  the daily job and minute limits are its capacities;
+- a visit per job (a team job: one per worker, starting together), allowed on the worker-days
+  that pass the static hard constraints and whose shifts can hold it, among the nearest
+  ``optimizer.candidates_per_order`` workers; a job stays with its worker when that worker is
+  the customer's preferred or known one (continuity), or when a same-worker link ties it;
+- started and locked jobs as fixed visits; follow-ups as start gaps; soft windows as lateness
+  costs; planned jobs may not be dropped, pending orders may, at their unassigned penalty.
+
+The solver starts from the current plans. Its answer is checked against the domain rules again
+(the same insertion code that dispatch uses) and priced with :func:`plan_cost`; the current
+plans are kept unless the new ones pass and cost less. Objective, in score units: travel hours
+x ``weights.travel`` + late minutes x the type's ``penalty_per_minute`` x ``weights.lateness`` +
+the unassigned penalty of each pending order left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from geo import haversine_km
+from matcher.eligibility import StaticRules
+from matcher.model import Job, LinkType, Order, Worker, WorkerStatus
+from matcher.order_batch import OrderBatch
+from matcher.planner import Planner
+from matcher.routing import (BreakWindow, Locked, RoutingProblem, RoutingSolution, StartGap,
+                             Vehicle, Visit, solve)
+from matcher.scoring import unassigned_penalty
+from matcher.worker_table import WorkerTable
+from matcher.world import World
+
+# A planned job is never dropped: its drop cost dwarfs every other cost of the problem.
+KEEP = 1 << 36
+
+
+@dataclass(frozen=True, slots=True)
+class PlanScope:
+    """What one re-optimisation may change: the plans of ``workers``, from ``now`` on."""
+
+    workers: list[Worker]
+    plans: dict[str, list[Job]]         # worker id -> jobs sorted by start
+    orders: dict[str, Order]            # every planned job's order and every pending one
+    pending: tuple[str, ...] = ()       # orders the optimiser may add to the plans
+    locked: frozenset[str] = frozenset()  # orders whose jobs stay exactly as they are
+    blocked: dict[str, frozenset[str]] | None = None
+    now: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCost:
+    travel_s: int
+    travel_km: float
+    late_s: int
+    unplaced: int
+    total: float                        # in score units, lower is better
+
+
+@dataclass(frozen=True, slots=True)
+class Reoptimised:
+    plans: dict[str, list[Job]]         # every scope worker's whole plan
+    placed: tuple[str, ...]             # pending orders that are now planned
+    moved: int                          # planned jobs with a new worker or start
+    before: PlanCost
+    after: PlanCost
+    improved: bool                      # False: ``plans`` are the current plans
+    note: str = ""
+
+
+class Reoptimiser:
+    def __init__(self, planner: Planner) -> None:
+        self.planner = planner
+        self.config = planner.config
+
+    def run(self, scope: PlanScope, time_limit_s: float, solution_limit: int = 0
+            ) -> Reoptimised:
+        before = plan_cost(self.planner, scope, scope.plans)
+        build = _Build(self, scope)
+        if not build.problem.visits:
+            return Reoptimised(scope.plans, (), 0, before, before, False, "nothing to move")
+        solution = solve(build.problem, time_limit_s, initial=build.initial,
+                         solution_limit=solution_limit)
+        plans, problems = build.plans(solution)
+        if not problems:
+            problems = check_scope(self.planner, scope, plans)
+        if problems:
+            return Reoptimised(scope.plans, (), 0, before, before, False,
+                               "kept the current plans: " + problems[0])
+        after = plan_cost(self.planner, scope, plans)
+        if after.total >= before.total:
+            return Reoptimised(scope.plans, (), 0, before, before, False,
+                               "kept the current plans: no cheaper plan found")
+        placed = tuple(sorted(o for o in scope.pending if any(
+            j.order_id == o for jobs in plans.values() for j in jobs)))
+        return Reoptimised(plans, placed, _moved(scope.plans, plans), before, after, True)
+
+
+class _Build:
+    """The routing problem of a scope, and the way back from its solution to day plans."""
+
+    def __init__(self, owner: Reoptimiser, scope: PlanScope) -> None:
+        self.owner, self.scope = owner, scope
+        self.planner, self.config = owner.planner, owner.config
+        self.calendar = self.planner.day_rules.calendar
+        self.today = self.calendar.day(scope.now)
+        self.workers = [w for w in scope.workers if w.status == WorkerStatus.ONLINE]
+        self.table = WorkerTable(self.workers)
+        self.points: dict[tuple[float, float], int] = {}
+        self.vehicles: list[Vehicle] = []
+        self.vehicle_of: dict[tuple[str, int], int] = {}    # (worker, day) -> vehicle
+        self.vehicle_key: list[tuple[str, int]] = []
+        self.visits: list[Visit] = []
+        self.visit_order: list[str] = []                    # visit -> order id
+        self.visits_of: dict[str, list[int]] = defaultdict(list)
+        self.locked: list[Locked] = []
+        self.gaps: list[StartGap] = []
+        self.initial: list[list[int]] = []
+        self.kept: dict[str, list[Job]] = {}               # jobs outside the problem
+        self._add_vehicles()
+        self._add_jobs()
+        self._add_pending()
+        self._add_links()
+        self.problem = RoutingProblem(self._travel(), self.visits, self.vehicles,
+                                      gaps=self.gaps, locked=self.locked)
+
+    # ------------------------------------------------------------------ points and travel
+
+    def _point(self, lat: float, lon: float) -> int:
+        return self.points.setdefault((lat, lon), len(self.points))
+
+    def _travel(self) -> np.ndarray:
+        coords = np.array(list(self.points) or [(0.0, 0.0)])
+        lat, lon = coords[:, 0], coords[:, 1]
+        seconds, _ = self.planner.day_rules.leg(lat[:, None], lon[:, None], lat[None, :],
+                                                lon[None, :])
+        return np.asarray(seconds, dtype=np.int64)
+
+    # ------------------------------------------------------------------ vehicles
+
+    def _add_vehicles(self) -> None:
+        horizon = self._last_day()
+        max_minutes = self.table.max_minutes(self.planner.day_rules.default_max_minutes)
+        started = {(w, self.calendar.day(j.start)) for w, jobs in self.scope.plans.items()
+                   for j in jobs if j.start < self.scope.now}
+        for row, worker in enumerate(self.workers):
+            days: dict[int, list] = defaultdict(list)
+            for shift in worker.shifts:
+                day = self.calendar.day(shift.start)
+                if self.today <= day <= horizon:
+                    days[day].append(shift)
+            for day, shifts in sorted(days.items()):
+                # a day already under way starts from its first shift; otherwise not before now
+                leave = (shifts[0].start if (worker.worker_id, day) in started
+                         else max(shifts[0].start, self.scope.now))
+                if leave < shifts[-1].end:
+                    self._add_vehicle(worker, day, shifts, leave, int(max_minutes[row]))
+
+    def _last_day(self) -> int:
+        ends = [j.start for jobs in self.scope.plans.values() for j in jobs]
+        ends += [self.scope.orders[o].latest_start for o in self.scope.pending]
+        return max((self.calendar.day(t) for t in ends), default=self.today)
+
+    def _add_vehicle(self, worker: Worker, day: int, shifts: list, leave: int,
+                     max_minutes: int) -> None:
+        """A worker-day; the time between its shifts and the worker's breaks are its breaks
+        (a break already past is left out, one under way keeps what is left of its window)."""
+        last = shifts[-1].end
+        breaks = [BreakWindow(max(a.end, leave), max(a.end, leave), b.start - max(a.end, leave))
+                  for a, b in zip(shifts, shifts[1:]) if b.start > max(a.end, leave)]
+        windows = [(p.start, p.end, p.duration) for p in worker.breaks
+                   if p.start < last and p.end > shifts[0].start]
+        for start, end, duration in windows:
+            start = max(start, leave)
+            if end - start >= duration:
+                breaks.append(BreakWindow(start, end - duration, duration))
+            elif start < end:
+                return  # a break that can no longer be taken: leave the day as it is
+        home = self._point(worker.home_lat, worker.home_lon)
+        self.vehicle_of[(worker.worker_id, day)] = len(self.vehicles)
+        self.vehicle_key.append((worker.worker_id, day))
+        self.vehicles.append(Vehicle(home, None, leave, last, capacity=worker.max_jobs_per_day,
+                                     max_service=max_minutes * 60,
+                                     breaks=tuple(sorted(breaks, key=lambda b: b.earliest))))
+        self.initial.append([])
+
+    # ------------------------------------------------------------------ visits
+
+    def _add_jobs(self) -> None:
+        scope = self.scope
+        for worker in scope.workers:
+            for job in scope.plans.get(worker.worker_id, []):
+                vehicle = self.vehicle_of.get((worker.worker_id, self.calendar.day(job.start)))
+                if vehicle is None:
+                    self.kept.setdefault(worker.worker_id, []).append(job)
+                    continue
+                fixed = job.start < scope.now or job.order_id in scope.locked
+                visit = self._add_visit(scope.orders[job.order_id], KEEP,
+                                        fixed_at=job.start if fixed else None)
+                if fixed:
+                    self.locked.append(Locked(visit, vehicle, job.start))
+                self.initial[vehicle].append(visit)
+
+    def _add_pending(self) -> None:
+        for order_id in self.scope.pending:
+            order = self.scope.orders[order_id]
+            if order.link is not None and not self._link_placeable(order):
+                continue
+            penalty = unassigned_penalty(order, self.config.unassigned)
+            for _ in range(order.workers_needed):
+                self._add_visit(order, self._cost(penalty))
+
+    def _link_placeable(self, order: Order) -> bool:
+        """A follow-up needs its first order among the visits; a same-worker order needs it
+        planned, so that the worker is known."""
+        if order.link.kind == LinkType.SAME_WORKER:
+            return self._current_worker(order.link.order_id) is not None
+        return order.link.order_id in self.visits_of
+
+    def _add_visit(self, order: Order, drop_cost: int, fixed_at: int | None = None) -> int:
+        soft = self.config.lateness_for(order.service_type)
+        late_cost = self._cost(soft.penalty_per_minute * self.config.weights.lateness / 60)
+        earliest = fixed_at if fixed_at is not None else max(order.earliest_start,
+                                                             self.scope.now)
+        latest = fixed_at if fixed_at is not None else order.latest_start
+        limit = fixed_at if fixed_at is not None else order.latest_start + (
+            soft.max_late_minutes * 60)
+        vehicles = None if fixed_at is not None else self._allowed(order)
+        index = len(self.visits)
+        self.visits.append(Visit(self._point(order.lat, order.lon), order.duration,
+                                 min(earliest, limit), latest, late_limit=limit,
+                                 late_cost=late_cost if limit > latest else 0,
+                                 vehicles=vehicles, drop_cost=drop_cost))
+        self.visit_order.append(order.order_id)
+        self.visits_of[order.order_id].append(index)
+        return index
+
+    def _cost(self, score_units: float) -> int:
+        """Score units as integer costs: one unit is one second of travel at the travel weight
+        (one score unit per hour when that weight is 0)."""
+        per_second = (self.config.weights.travel or 1.0) / 3600
+        return max(0, round(score_units / per_second))
+
+    def _allowed(self, order: Order) -> tuple[int, ...]:
+        """Vehicles (worker-days) that may take ``order``: nearest eligible workers first."""
+        keep = self._kept_worker(order)
+        rows = (np.array([self.table.row[keep]]) if keep is not None
+                else np.arange(len(self.table), dtype=np.int64))
+        if len(rows) == 0:
+            return ()
+        batch = OrderBatch.of([order], self.calendar)
+        km = np.asarray(haversine_km(self.table.lat[rows], self.table.lon[rows], order.lat,
+                                     order.lon))
+        blocked = order.blocked_worker_ids | (self.scope.blocked or {}).get(order.customer_id,
+                                                                             frozenset())
+        ok = StaticRules(self.config.limits).passing(batch, self.table, rows[None, :],
+                                                      km[None, :], [blocked])[0]
+        rows, km = rows[ok], km[ok]
+        rows = rows[np.argsort(km, kind="stable")][:self.config.optimizer.candidates_per_order]
+        soft = self.config.lateness_for(order.service_type)
+        last = order.latest_start + soft.max_late_minutes * 60
+        out = []
+        for row in sorted(rows.tolist()):
+            worker = self.workers[row]
+            for shift in worker.shifts:
+                start = max(shift.start, order.earliest_start, self.scope.now)
+                vehicle = self.vehicle_of.get((worker.worker_id, self.calendar.day(shift.start)))
+                if vehicle is not None and start <= last and start + order.duration <= shift.end:
+                    out.append(vehicle)
+        return tuple(sorted(set(out)))
+
+    def _kept_worker(self, order: Order) -> str | None:
+        """The worker a planned job must stay with: continuity or a same-worker link."""
+        current = self._current_worker(order.order_id)
+        if order.link is not None and order.link.kind == LinkType.SAME_WORKER:
+            return self._current_worker(order.link.order_id) or current
+        if current is None or order.workers_needed > 1:
+            return None
+        if current in order.preferred_worker_ids or any(
+                j.customer_id == order.customer_id and j.order_id != order.order_id
+                for j in self.scope.plans.get(current, [])):
+            return current
+        if any(o.link is not None and o.link.order_id == order.order_id
+               and o.link.kind == LinkType.SAME_WORKER for o in self.scope.orders.values()):
+            return current
+        return None
+
+    def _current_worker(self, order_id: str) -> str | None:
+        for worker_id, jobs in self.scope.plans.items():
+            if any(j.order_id == order_id for j in jobs):
+                return worker_id
+        return None
+
+    def _add_links(self) -> None:
+        for order_id, visits in self.visits_of.items():
+            for other in visits[1:]:
+                self.gaps.append(StartGap(visits[0], other, 0, 0, together=True))
+            link = self.scope.orders[order_id].link
+            if link is None or link.kind != LinkType.START_GAP:
+                continue
+            first = self.visits_of.get(link.order_id)
+            if first:
+                self.gaps.append(StartGap(first[0], visits[0], link.min_gap, link.max_gap,
+                                          together=False))
+
+    # ------------------------------------------------------------------ back to plans
+
+    def plans(self, solution: RoutingSolution) -> tuple[dict[str, list[Job]], list[str]]:
+        if not solution.found:
+            return self.scope.plans, ["the solver found no plan"]
+        lost = [self.visit_order[i] for i in solution.dropped if self.visits[i].drop_cost == KEEP]
+        if lost:
+            return self.scope.plans, [f"the solver dropped planned order {lost[0]}"]
+        plans = {w.worker_id: list(self.kept.get(w.worker_id, [])) for w in self.scope.workers}
+        for route in solution.routes:
+            worker_id, _ = self.vehicle_key[route.vehicle]
+            for visit, start in zip(route.visits, route.starts):
+                order = self.scope.orders[self.visit_order[visit]]
+                plans[worker_id].append(Job(order.order_id, order.customer_id,
+                                            order.service_type, order.lat, order.lon, start,
+                                            start + order.duration))
+        return {w: sorted(jobs, key=lambda j: j.start) for w, jobs in plans.items()}, []
+
+
+def check_scope(planner: Planner, scope: PlanScope, plans: dict[str, list[Job]]) -> list[str]:
+    """Every domain rule the new ``plans`` break, through the same insertion code that dispatch
+    uses (each job re-inserted at its planned start after the jobs before it), plus the team
+    and link rules."""
+    workers = {w.worker_id: w for w in scope.workers}
+    table = WorkerTable(scope.workers)
+    problems: list[str] = []
+    starts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for worker_id, jobs in plans.items():
+        kept: list[Job] = []
+        for job in jobs:
+            order = scope.orders[job.order_id]
+            starts[job.order_id].append((job.start, worker_id))
+            world = World(table, {worker_id: kept}, scope.blocked or {})
+            if job.start >= scope.now and job.order_id not in scope.locked and not (
+                    _in_window(planner, order, job.start)
+                    and planner.still_fits(order, job, workers[worker_id], world)):
+                problems.append(f"{worker_id}/{job.order_id} does not fit at {job.start}")
+            kept.append(job)
+    for order_id, placed in starts.items():
+        order = scope.orders[order_id]
+        if len(placed) != order.workers_needed or len({s for s, _ in placed}) != 1 \
+                or len({w for _, w in placed}) != len(placed):
+            problems.append(f"team order {order_id}: {placed}")
+        link = order.link
+        first = starts.get(link.order_id) if link else None
+        if link and first is None:
+            problems.append(f"{order_id} is planned without its linked order {link.order_id}")
+        elif link and link.kind == LinkType.START_GAP and not (
+                link.min_gap <= placed[0][0] - first[0][0] <= link.max_gap):
+            problems.append(f"{order_id} starts outside its gap after {link.order_id}")
+        elif link and link.kind == LinkType.SAME_WORKER and placed[0][1] != first[0][1]:
+            problems.append(f"{order_id} is not with the worker of {link.order_id}")
+    return problems
+
+
+def _in_window(planner: Planner, order: Order, start: int) -> bool:
+    soft = planner.config.lateness_for(order.service_type)
+    return order.earliest_start <= start <= order.latest_start + soft.max_late_minutes * 60
+
+
+def plan_cost(planner: Planner, scope: PlanScope, plans: dict[str, list[Job]]) -> PlanCost:
+    """The re-optimisation objective of ``plans`` from the scope's service day on."""
+    config, rules = planner.config, planner.day_rules
+    workers = {w.worker_id: w for w in scope.workers}
+    today = rules.calendar.day(scope.now)
+    travel_s, km, late_s, late_score, placed = 0, 0.0, 0, 0.0, set()
+    for worker_id, jobs in plans.items():
+        worker, prev = workers[worker_id], None
+        for job in jobs:
+            placed.add(job.order_id)
+            if rules.calendar.day(job.start) < today:
+                prev = job
+                continue
+            same_day = prev is not None and rules.calendar.day(prev.start) == rules.calendar.day(
+                job.start)
+            origin = (prev.lat, prev.lon) if same_day else (worker.home_lat, worker.home_lon)
+            seconds, leg_km = rules.leg(*origin, job.lat, job.lon)
+            travel_s, km = travel_s + int(seconds), km + float(leg_km)
+            order = scope.orders[job.order_id]
+            late = max(0, job.start - order.latest_start)
+            late_s += late
+            late_score += late / 60 * config.lateness_for(order.service_type).penalty_per_minute
+            prev = job
+    unplaced = [o for o in scope.pending if o not in placed]
+    total = (travel_s / 3600 * config.weights.travel + late_score * config.weights.lateness
+             + sum(unassigned_penalty(scope.orders[o], config.unassigned) for o in unplaced))
+    return PlanCost(travel_s, km, late_s, len(unplaced), total)
+
+
+def _moved(before: dict[str, list[Job]], after: dict[str, list[Job]]) -> int:
+    was = {(j.order_id, w, j.start) for w, jobs in before.items() for j in jobs}
+    planned = {j.order_id for jobs in before.values() for j in jobs}
+    return sum(1 for w, jobs in after.items() for j in jobs
+               if j.order_id in planned and (j.order_id, w, j.start) not in was)

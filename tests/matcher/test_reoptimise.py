@@ -1,0 +1,127 @@
+"""Re-optimisation of day plans: better plans where they exist, never a worse or broken one."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from matcher.config import DispatchConfig
+from matcher.model import Job, LinkType, Order, OrderLink
+from matcher.planner import Planner
+from matcher.reoptimise import PlanScope, Reoptimiser, check_scope
+from tests.builders import CENTRE, HOUR, at, make_order, make_worker, world_of
+from tests.checker import check_plans
+from tests.city import random_orders, random_workers
+
+CONFIG = DispatchConfig()
+LIMIT_S = 0.5
+EAST, WEST = (CENTRE[0], CENTRE[1] + 0.05), (CENTRE[0], CENTRE[1] - 0.05)
+
+
+def job(order: Order, start: int) -> Job:
+    return Job(order.order_id, order.customer_id, order.service_type, order.lat, order.lon,
+               start, start + order.duration)
+
+
+def run(scope: PlanScope, config: DispatchConfig = CONFIG):
+    planner = Planner(config)
+    result = Reoptimiser(planner).run(scope, LIMIT_S)
+    workers = {w.worker_id: w for w in scope.workers}
+    assert check_plans(config, workers, result.plans, scope.orders) == []
+    assert check_scope(planner, scope, result.plans) == []
+    assert result.after.total <= result.before.total
+    return result
+
+
+def where(result, order_id: str) -> list[tuple[str, int]]:
+    return sorted((w, j.start) for w, jobs in result.plans.items() for j in jobs
+                  if j.order_id == order_id)
+
+
+def crossed():
+    """Two workers, each planned for the order next to the other one's home."""
+    east = make_worker("east", home_lat=EAST[0], home_lon=EAST[1])
+    west = make_worker("west", home_lat=WEST[0], home_lon=WEST[1])
+    near_east = make_order("oe", lat=EAST[0], lon=EAST[1] + 0.001)
+    near_west = make_order("ow", lat=WEST[0], lon=WEST[1] + 0.001)
+    plans = {"east": [job(near_west, at(10))], "west": [job(near_east, at(10))]}
+    return [east, west], plans, {o.order_id: o for o in (near_east, near_west)}
+
+
+def test_crossed_jobs_are_swapped_and_travel_falls():
+    workers, plans, orders = crossed()
+    result = run(PlanScope(workers, plans, orders, now=at(7)))
+    assert result.improved and result.moved == 2
+    assert where(result, "oe")[0][0] == "east" and where(result, "ow")[0][0] == "west"
+    assert result.after.travel_s < result.before.travel_s / 5
+
+
+def test_started_and_locked_jobs_stay_where_they_are():
+    workers, plans, orders = crossed()
+    started = run(PlanScope(workers, plans, orders, now=at(10, ) + 60))
+    assert where(started, "oe") == [("west", at(10))] and not started.improved
+    locked = run(PlanScope(workers, plans, orders, locked=frozenset({"oe"}), now=at(7)))
+    assert where(locked, "oe") == [("west", at(10))]
+
+
+def test_continuity_keeps_a_job_with_the_customers_preferred_worker():
+    workers, plans, orders = crossed()
+    orders["oe"] = make_order("oe", lat=EAST[0], lon=EAST[1] + 0.001,
+                              preferred_worker_ids=frozenset({"west"}))
+    result = run(PlanScope(workers, plans, orders, now=at(7)))
+    assert where(result, "oe")[0][0] == "west"
+
+
+def test_pending_orders_are_placed_team_jobs_together():
+    workers, _, orders = crossed()
+    team = make_order("team", workers_needed=2, earliest_start=at(13), latest_start=at(14))
+    orders["team"] = team
+    result = run(PlanScope(workers, {}, orders, pending=("oe", "ow", "team"), now=at(7)))
+    assert result.improved and set(result.placed) == {"oe", "ow", "team"}
+    placed = where(result, "team")
+    assert {w for w, _ in placed} == {"east", "west"} and placed[0][1] == placed[1][1]
+
+
+def test_a_follow_up_keeps_its_gap_and_a_same_worker_order_its_worker():
+    workers, plans, orders = crossed()
+    orders["visit"] = make_order("visit", lat=EAST[0], lon=EAST[1], earliest_start=at(8),
+                                 latest_start=at(17), duration=HOUR,
+                                 link=OrderLink("oe", LinkType.START_GAP, 4 * HOUR, 5 * HOUR))
+    orders["again"] = make_order("again", lat=WEST[0], lon=WEST[1], earliest_start=at(8),
+                                 latest_start=at(17), duration=HOUR,
+                                 link=OrderLink("ow", LinkType.SAME_WORKER))
+    result = run(PlanScope(workers, plans, orders, pending=("visit", "again"), now=at(7)))
+    assert set(result.placed) == {"visit", "again"}
+    (_, first), (_, follow) = where(result, "oe")[0], where(result, "visit")[0]
+    assert 4 * HOUR <= follow - first <= 5 * HOUR
+    assert where(result, "again")[0][0] == where(result, "ow")[0][0]
+
+
+def test_nothing_cheaper_keeps_the_current_plans():
+    workers, plans, orders = crossed()
+    plans = {"east": [job(orders["oe"], at(9))], "west": [job(orders["ow"], at(9))]}
+    result = run(PlanScope(workers, plans, orders, now=at(7)))
+    assert not result.improved and result.plans == plans
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_never_worse_never_broken_on_random_cities(seed):
+    rng = np.random.default_rng(seed)
+    workers = random_workers(rng, 8)
+    orders = random_orders(rng, 14, 8)
+    planner = Planner(CONFIG)
+    world = world_of(workers)
+    dispatched = planner.dispatch(orders, world, at(6))
+    plans = {w.worker_id: dispatched.plans.get(w.worker_id, []) for w in workers}
+    by_id = {o.order_id: o for o in orders}
+    placed = {a.order_id for a in dispatched.assignments}
+    pending = tuple(o.order_id for o in orders if o.order_id not in placed)
+    now = at(float(rng.choice([6.0, 10.5])))
+    locked = frozenset(sorted(placed)[:2])
+    result = run(PlanScope(workers, plans, by_id, pending=pending, locked=locked, now=now))
+    for worker_id, jobs in plans.items():
+        for j in jobs:
+            if j.start < now or j.order_id in locked:
+                assert j in result.plans[worker_id]
+    assert set(placed) <= {j.order_id for jobs in result.plans.values() for j in jobs}
