@@ -123,6 +123,8 @@ class OptimizerConfig:
     candidates_per_order: int = _key(16, 1, 1000)
     # Seconds between automatic re-optimisations of all plans (0 = only on request).
     interval_s: float = _key(0.0, 0.0, 86400.0)
+    # Count each day's trip from the last job back home in the objective.
+    return_home: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ mid-morning the plans are far from the best ones. Here the jobs not yet started 
 The solver starts from the current plans. Its answer is checked against the domain rules again
 (the same insertion code that dispatch uses) and priced with :func:`plan_cost`; the current
 plans are kept unless the new ones pass and cost less. Objective, in score units: travel hours
-x ``weights.travel`` + late minutes x the type's ``penalty_per_minute`` x ``weights.lateness`` +
+x ``weights.travel`` (with each day's trip home when ``optimizer.return_home``) + late minutes x the type's ``penalty_per_minute`` x ``weights.lateness`` +
 the unassigned penalty of each pending order left out.
 """
 
@@ -187,7 +187,8 @@ class _Build:
         home = self._point(worker.home_lat, worker.home_lon)
         self.vehicle_of[(worker.worker_id, day)] = len(self.vehicles)
         self.vehicle_key.append((worker.worker_id, day))
-        self.vehicles.append(Vehicle(home, None, leave, last, capacity=worker.max_jobs_per_day,
+        end = home if self.config.optimizer.return_home else None
+        self.vehicles.append(Vehicle(home, end, leave, last, capacity=worker.max_jobs_per_day,
                                      max_service=max_minutes * 60,
                                      breaks=tuple(sorted(breaks, key=lambda b: b.earliest))))
         self.initial.append([])
@@ -376,19 +377,24 @@ def plan_cost(planner: Planner, scope: PlanScope, plans: dict[str, list[Job]]) -
     config, rules = planner.config, planner.day_rules
     workers = {w.worker_id: w for w in scope.workers}
     today = rules.calendar.day(scope.now)
+    day = rules.calendar.day
     travel_s, km, late_s, late_score, placed = 0, 0.0, 0, 0.0, set()
     for worker_id, jobs in plans.items():
         worker, prev = workers[worker_id], None
-        for job in jobs:
+        home = (worker.home_lat, worker.home_lon)
+        for k, job in enumerate(jobs):
             placed.add(job.order_id)
-            if rules.calendar.day(job.start) < today:
+            if day(job.start) < today:
                 prev = job
                 continue
-            same_day = prev is not None and rules.calendar.day(prev.start) == rules.calendar.day(
-                job.start)
-            origin = (prev.lat, prev.lon) if same_day else (worker.home_lat, worker.home_lon)
-            seconds, leg_km = rules.leg(*origin, job.lat, job.lon)
-            travel_s, km = travel_s + int(seconds), km + float(leg_km)
+            same_day = prev is not None and day(prev.start) == day(job.start)
+            legs = [((prev.lat, prev.lon) if same_day else home, (job.lat, job.lon))]
+            last_of_day = k + 1 == len(jobs) or day(jobs[k + 1].start) != day(job.start)
+            if last_of_day and config.optimizer.return_home:
+                legs.append(((job.lat, job.lon), home))
+            for origin, target in legs:
+                seconds, leg_km = rules.leg(*origin, *target)
+                travel_s, km = travel_s + int(seconds), km + float(leg_km)
             order = scope.orders[job.order_id]
             late = max(0, job.start - order.latest_start)
             late_s += late

@@ -12,6 +12,7 @@ into its parts; it is used by ``OptimizePlans`` and by the public benchmarks ali
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,6 +114,7 @@ class RoutingSolution:
     lateness_cost: int
     drop_cost: int
     found: bool                        # False: no solution at all (nothing else is meaningful)
+    first_solution_s: float | None = None  # search time until the first solution
 
     @property
     def cost(self) -> int:
@@ -141,6 +143,8 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if solution_limit:
         params.solution_limit = solution_limit
+    began = time.perf_counter()
+    model.routing.AddAtSolutionCallback(lambda: model.first_solution(began))
     start = model.read_routes(initial) if initial is not None else None
     if start is not None:
         # a search stopped before its first step still has the (feasible) warm start
@@ -273,6 +277,10 @@ class _Model:
 
     # -------------------------------------------------------------- solutions
 
+    def first_solution(self, began: float) -> None:
+        if self.first_solution_at is None:
+            self.first_solution_at = time.perf_counter() - began
+
     def read_routes(self, routes: list[list[int]]):
         """An assignment from visit indices per vehicle, or None when it is infeasible."""
         as_indices = [[self.manager.NodeToIndex(i) for i in route] for route in routes]
@@ -302,4 +310,5 @@ class _Model:
             routes.append(Route(k, tuple(visits), tuple(starts)))
         dropped = tuple(i for i in range(len(problem.visits)) if i not in served)
         drop = sum(problem.visits[i].drop_cost or 0 for i in dropped)
-        return RoutingSolution(tuple(routes), dropped, arc_cost, late, drop, True)
+        return RoutingSolution(tuple(routes), dropped, arc_cost, late, drop, True,
+                               self.first_solution_at)
