@@ -340,6 +340,10 @@ async def _not_built(context: grpc.aio.ServicerContext, rpc: str, capability: st
         grpc.StatusCode.UNIMPLEMENTED, f"{rpc}: {capability} is not built yet", "NOT_BUILT"))
 
 
+# The longest search one OptimizePlans request may ask for (the config's limit has the same).
+MAX_OPTIMIZE_S = 600.0
+
+
 # ====================================================================== servicer
 
 class DispatchServicer(pb_grpc.DispatchServiceServicer):
@@ -435,8 +439,24 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     async def SetWorkerStatus(self, request, context):
         await _not_built(context, "SetWorkerStatus", "live worker status changes")
 
+    @_rpc
     async def OptimizePlans(self, request, context):
-        await _not_built(context, "OptimizePlans", "re-optimising day plans")
+        worker_ids = [_required_id(wid, f"worker_ids[{i}]")
+                      for i, wid in enumerate(request.worker_ids)]
+        limit = None
+        if request.HasField("time_limit"):
+            limit = request.time_limit.ToNanoseconds() / 1e9
+            if not 0.01 <= limit <= MAX_OPTIMIZE_S:
+                raise InvalidArgument("time_limit", f"must be in [0.01, {MAX_OPTIMIZE_S}] s, "
+                                                    f"got {limit:g} s")
+        result = await self.engine.optimize_plans(worker_ids, self._now(request), limit,
+                                                  request.request_id)
+        return pb.OptimizePlansResponse(
+            jobs_moved=result.moved, travel_km_before=result.before.travel_km,
+            travel_km_after=result.after.travel_km, score_before=-result.before.total,
+            score_after=-result.after.total, lateness_before=_dur(result.before.late_s),
+            lateness_after=_dur(result.after.late_s), orders_placed=list(result.placed),
+            improved=result.improved, detail=result.note)
 
     async def RespondToOffer(self, request, context):
         await _not_built(context, "RespondToOffer", "offers to workers")

@@ -23,6 +23,7 @@ from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, N
 from matcher.model import (Assignment, DispatchMode, Job, Order, OrderRecord, OrderState,
                            Unassigned, UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
+from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import World
 from matcher.store import Commit, Store
 from matcher.worker_table import WorkerTable
@@ -207,6 +208,67 @@ class Engine:
                     region.lat, region.lon, r.order.lat, r.order.lon) <= region.radius_km]
             records.sort(key=lambda r: (r.submitted_at, r.order.order_id))
             return await self._run_dispatch(records, now)
+
+    async def optimize_plans(self, worker_ids: Sequence[str], now: int,
+                             time_limit_s: float | None = None,
+                             request_id: str = "") -> Reoptimised:
+        """Re-optimise the plans of ``worker_ids`` (all workers when empty) from ``now`` on,
+        placing pending orders where they fit; the plans change only when they get cheaper."""
+        self._check_unique(list(worker_ids), "worker_ids", None)
+        limit = self.config.optimizer.time_limit_s if time_limit_s is None else time_limit_s
+        async with self._lock:
+            return await self._idempotent(
+                request_id, ("optimize", sorted(worker_ids), now, limit),
+                lambda: self._optimize(worker_ids, now, limit))
+
+    async def _optimize(self, worker_ids: Sequence[str], now: int, limit: float) -> Reoptimised:
+        every = {w.worker_id: w for w in await self.store.workers()}
+        for i, worker_id in enumerate(worker_ids):
+            if worker_id not in every:
+                raise NotFound(f"worker_ids[{i}]: worker {worker_id!r} not found")
+        workers = [every[w] for w in sorted(worker_ids or every)]
+        plans = {w.worker_id: await self.store.plan(w.worker_id) for w in workers}
+        records = {j.order_id: await self.store.order(j.order_id)
+                   for jobs in plans.values() for j in jobs}
+        pending = [r for r in await self.store.orders_in(OrderState.PENDING)
+                   if r.order.latest_start + self._max_late(r.order) >= now]
+        records.update((r.order.order_id, r) for r in pending)
+        scope = PlanScope(workers, plans, {k: r.order for k, r in records.items()},
+                          tuple(sorted(r.order.order_id for r in pending)),
+                          blocked=await self.store.blocked(), now=now)
+        reoptimiser = Reoptimiser(self.planner)
+        result = await asyncio.get_running_loop().run_in_executor(
+            self._solver, reoptimiser.run, scope, limit, self.config.optimizer.solution_limit)
+        if result.improved:
+            await self.store.commit(self._reoptimised(scope, result, records))
+        return result
+
+    def _max_late(self, order: Order) -> int:
+        return self.config.lateness_for(order.service_type).max_late_minutes * 60
+
+    def _reoptimised(self, scope: PlanScope, result: Reoptimised,
+                     records: dict[str, OrderRecord]) -> Commit:
+        """The new plans, and a fresh assignment for every job that moved or was placed."""
+        was = {(w, j) for w, jobs in scope.plans.items() for j in jobs}
+        workers = {w.worker_id: w for w in scope.workers}
+        table = WorkerTable(scope.workers)
+        commit = Commit(plans={w: jobs for w, jobs in result.plans.items()
+                               if jobs != scope.plans.get(w, [])})
+        for worker_id, jobs in commit.plans.items():
+            for job in jobs:
+                if (worker_id, job) in was:
+                    continue
+                others = World(table, {worker_id: [j for j in jobs if j != job]},
+                               scope.blocked or {})
+                record = records[job.order_id]
+                record.assignment = assignment_at(self.planner, record.order, job,
+                                                  workers[worker_id], others)
+                moved = record.state == OrderState.ASSIGNED
+                record.state, record.unassigned = OrderState.ASSIGNED, None
+                record.history.append(f"{'moved' if moved else 'placed'} by re-optimisation: "
+                                      f"{worker_id} at {job.start}")
+                commit.orders.append(record)
+        return commit
 
     async def _pending(self, order_id: str, i: int) -> OrderRecord:
         record = await self.store.order(order_id)

@@ -30,12 +30,12 @@ import numpy as np
 
 from geo import haversine_km
 from matcher.eligibility import StaticRules
-from matcher.model import Job, LinkType, Order, Worker, WorkerStatus
+from matcher.model import Assignment, Job, LinkType, Order, Worker, WorkerStatus
 from matcher.order_batch import OrderBatch
 from matcher.planner import Planner
 from matcher.routing import (BreakWindow, Locked, RoutingProblem, RoutingSolution, StartGap,
                              Vehicle, Visit, solve)
-from matcher.scoring import unassigned_penalty
+from matcher.scoring import score_terms, unassigned_penalty
 from matcher.worker_table import WorkerTable
 from matcher.world import World
 
@@ -411,3 +411,23 @@ def _moved(before: dict[str, list[Job]], after: dict[str, list[Job]]) -> int:
     planned = {j.order_id for jobs in before.values() for j in jobs}
     return sum(1 for w, jobs in after.items() for j in jobs
                if j.order_id in planned and (j.order_id, w, j.start) not in was)
+
+
+def assignment_at(planner: Planner, order: Order, job: Job, worker: Worker,
+                  world: World) -> Assignment:
+    """The assignment record of ``job`` in its new plan (``world`` holds the worker's other
+    jobs): travel legs and score terms as dispatch reports them, lateness from the window."""
+    pinned = replace(order, earliest_start=job.start, latest_start=job.start)
+    batch = OrderBatch.of([pinned], planner.day_rules.calendar)
+    rows = np.array([[world.table.row[worker.worker_id]]], dtype=np.int64)
+    km = np.array([[haversine_km(worker.home_lat, worker.home_lon, order.lat, order.lon)]])
+    found = planner.search.search_rows(batch, rows, km, world, 0)
+    ins = found.insertions(np.arange(len(found.row)))[0]
+    late_s = max(0, job.start - order.latest_start)
+    soft = planner.config.lateness_for(order.service_type)
+    terms = tuple(replace(t, value=-late_s / 60 * soft.penalty_per_minute)
+                  if t.name == "lateness" else t
+                  for t in score_terms(found.values[0], planner.config.weights))
+    return Assignment(order.order_id, worker.worker_id, job.start, job.end, ins.travel_s,
+                      ins.travel_km, ins.added_travel_s, ins.added_travel_km, terms,
+                      planner.config_hash, late_s)

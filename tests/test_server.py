@@ -451,7 +451,6 @@ async def test_reflection_lists_the_services(channel):
 @pytest.mark.parametrize("rpc, request_type", [
     ("UpdateWorkerLocation", pb.UpdateWorkerLocationRequest),
     ("SetWorkerStatus", pb.SetWorkerStatusRequest),
-    ("OptimizePlans", pb.OptimizePlansRequest),
     ("RespondToOffer", pb.RespondToOfferRequest),
     ("CompleteOrder", pb.CompleteOrderRequest),
     ("SubmitFeedback", pb.SubmitFeedbackRequest),

@@ -465,18 +465,28 @@ class OptimizePlansRequest(_message.Message):
     def __init__(self, worker_ids: _Optional[_Iterable[str]] = ..., time_limit: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class OptimizePlansResponse(_message.Message):
-    __slots__ = ("jobs_moved", "travel_km_before", "travel_km_after", "score_before", "score_after")
+    __slots__ = ("jobs_moved", "travel_km_before", "travel_km_after", "score_before", "score_after", "lateness_before", "lateness_after", "orders_placed", "improved", "detail")
     JOBS_MOVED_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_KM_BEFORE_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_KM_AFTER_FIELD_NUMBER: _ClassVar[int]
     SCORE_BEFORE_FIELD_NUMBER: _ClassVar[int]
     SCORE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    LATENESS_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    LATENESS_AFTER_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_PLACED_FIELD_NUMBER: _ClassVar[int]
+    IMPROVED_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
     jobs_moved: int
     travel_km_before: float
     travel_km_after: float
     score_before: float
     score_after: float
-    def __init__(self, jobs_moved: _Optional[int] = ..., travel_km_before: _Optional[float] = ..., travel_km_after: _Optional[float] = ..., score_before: _Optional[float] = ..., score_after: _Optional[float] = ...) -> None: ...
+    lateness_before: _duration_pb2.Duration
+    lateness_after: _duration_pb2.Duration
+    orders_placed: _containers.RepeatedScalarFieldContainer[str]
+    improved: bool
+    detail: str
+    def __init__(self, jobs_moved: _Optional[int] = ..., travel_km_before: _Optional[float] = ..., travel_km_after: _Optional[float] = ..., score_before: _Optional[float] = ..., score_after: _Optional[float] = ..., lateness_before: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., lateness_after: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., orders_placed: _Optional[_Iterable[str]] = ..., improved: bool = ..., detail: _Optional[str] = ...) -> None: ...
 
 class GetOrderRequest(_message.Message):
     __slots__ = ("order_id",)
