@@ -485,13 +485,31 @@ class RunningServer:
     health: health.aio.HealthServicer
     port: int
     config: DispatchConfig
+    periodic: asyncio.Task | None = None
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
         ``server.shutdown_grace_s``), then close the engine."""
+        if self.periodic is not None:
+            self.periodic.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
         await asyncio.to_thread(self.engine.close)
+
+
+async def optimize_periodically(engine: Engine, interval_s: float,
+                                clock: Callable[[], float] = time.time) -> None:
+    """Re-optimise every plan every ``interval_s`` seconds (``optimizer.interval_s``) as of
+    ``clock()``; a failed run is logged and the next one still comes."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            result = await engine.optimize_plans([], int(clock()))
+            log.info("periodic re-optimisation: %s, %d jobs moved, %d orders placed",
+                     "improved" if result.improved else "kept", result.moved,
+                     len(result.placed))
+        except Exception:
+            log.exception("periodic re-optimisation failed")
 
 
 async def start_server(config: DispatchConfig, listen: str | None = None) -> RunningServer:
@@ -509,7 +527,10 @@ async def start_server(config: DispatchConfig, listen: str | None = None) -> Run
     await server.start()
     for service in ("", SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, engine, health_servicer, port, config)
+    interval = config.optimizer.interval_s
+    periodic = (asyncio.create_task(optimize_periodically(engine, interval))
+                if interval > 0 else None)
+    return RunningServer(server, engine, health_servicer, port, config, periodic)
 
 
 async def serve(config: DispatchConfig, listen: str | None = None) -> None:

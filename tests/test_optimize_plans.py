@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from homedispatch.v1 import dispatch_pb2 as pb
-from server import order_to_proto, worker_from_proto, worker_to_proto
+from server import order_from_proto, order_to_proto, worker_from_proto, worker_to_proto
 from tests.builders import CENTRE, DAY, HOUR, at, make_order, make_worker
 
 AS_OF = DAY - 12 * HOUR
@@ -111,3 +111,31 @@ async def test_bad_requests_name_the_field_and_change_nothing(stub, refused):
     await refused(stub.OptimizePlans(request), grpc.StatusCode.INVALID_ARGUMENT, "time_limit")
     _, plans = await plans_of(stub, "east", "west")
     assert plans == {"east": [], "west": ["o-east"]}
+
+
+async def test_the_periodic_run_improves_plans_without_a_request():
+    import asyncio
+    import dataclasses
+
+    from matcher.config import DispatchConfig, OptimizerConfig
+    from matcher.engine import Engine
+    from matcher.store import MemoryStore
+    from server import optimize_periodically
+
+    config = dataclasses.replace(DispatchConfig(), optimizer=OptimizerConfig(time_limit_s=0.2))
+    engine = Engine(MemoryStore(), config)
+    west, east = make_worker("west", home_lat=WEST[0], home_lon=WEST[1]), make_worker(
+        "east", home_lat=EAST[0], home_lon=EAST[1])
+    await engine.upsert_workers([west], now=AS_OF)
+    await engine.submit_orders([order_from_proto(instant("o-east", EAST, 10))], AS_OF)
+    await engine.upsert_workers([east], now=AS_OF)
+    task = asyncio.create_task(optimize_periodically(engine, 0.05, clock=lambda: AS_OF))
+    try:
+        for _ in range(100):
+            if await engine.store.plan("east"):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        engine.close()
+    assert [j.order_id for j in await engine.store.plan("east")] == ["o-east"]
