@@ -120,3 +120,14 @@ def test_lkh_reader_and_depot_due(tmp_path):
     path.write_text(TINY_LKH.format(depot_due=142))
     late = check(read_lkh_cvrptw(path), [[1, 2, 4, 3]])
     assert not late.valid and "back at" in late.reason
+
+
+def test_our_routing_solves_c101_and_the_benchmark_checker_agrees(c101):
+    from benchmarks.instances import check
+    from benchmarks.vrptw import solve_ours
+
+    outcome = solve_ours(c101, 1.0)
+    verdict = check(c101, outcome.routes)
+    assert verdict.valid, verdict.reason
+    assert outcome.first_solution_s is not None
+    assert verdict.distance <= 1.10 * 8273   # within 10% of the best-known 827.3
