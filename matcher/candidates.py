@@ -15,14 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.eligibility import StaticRules, per_order
+from matcher.config import HARD_WINDOW, LatenessConfig
+from matcher.eligibility import SLOT_CHECKS, StaticRules, per_order
 from matcher.insertion import SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many
 from matcher.model import Order
 from matcher.order_batch import OrderBatch
 from matcher.scoring import TERMS, term_values
 from matcher.world import World
 
-# Outcome codes of a pair: -1 failed a static check, 0 feasible, 1-3 see REFUSAL_CODES.
+# Outcome codes of a pair: -1 failed a static check, 0 feasible, 1-4 see REFUSAL_CODES.
 STATIC_FAIL, FEASIBLE = -1, 0
 
 
@@ -39,14 +40,15 @@ class Pairs:
     added_km: np.ndarray
     day_minutes: np.ndarray
     position: np.ndarray
+    late_s: np.ndarray
     values: np.ndarray     # (m, k, len(TERMS)) score term values; zero where not feasible
 
     @classmethod
     def blank(cls, rows: np.ndarray, code: np.ndarray) -> "Pairs":
         shape = rows.shape
         return cls(rows, code, *(np.zeros(shape, dtype=t) for t in (
-            np.int64, np.int64, np.float64, np.int64, np.float64, np.float64, np.int64)),
-            np.zeros(shape + (len(TERMS),)))
+            np.int64, np.int64, np.float64, np.int64, np.float64, np.float64, np.int64,
+            np.int64)), np.zeros(shape + (len(TERMS),)))
 
     def take(self, mask: np.ndarray) -> "Pairs":
         return Pairs(*(getattr(self, name)[mask] for name in Pairs.__slots__))
@@ -55,7 +57,8 @@ class Pairs:
 # Insertion fields and the Pairs arrays they come from ("end" is derived from the start).
 _SLOT = {"position": "position", "start": "start", "end": "start", "travel_s": "travel_s",
          "travel_km": "travel_km", "added_travel_s": "added_s",
-         "added_travel_km": "added_km", "day_minutes_before": "day_minutes"}
+         "added_travel_km": "added_km", "day_minutes_before": "day_minutes",
+         "late_s": "late_s"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,7 @@ class Candidates:
     values: np.ndarray     # (n, len(TERMS))
     slot: dict[str, np.ndarray]  # Insertion field name -> value per candidate
     eligible: np.ndarray   # per order
-    refused: np.ndarray    # per order, (n_orders, 3): shift, daily_limit, day_plan
+    refused: np.ndarray    # per order, (n_orders, len(SLOT_CHECKS)), in SLOT_CHECKS order
 
     def insertions(self, chosen: np.ndarray) -> list[Insertion]:
         """The insertions of the ``chosen`` candidates, in that order."""
@@ -78,10 +81,16 @@ class Candidates:
 
 
 class CandidateSearch:
-    def __init__(self, static: StaticRules, rules: DayRules, weights: np.ndarray) -> None:
+    def __init__(self, static: StaticRules, rules: DayRules, weights: np.ndarray,
+                 lateness: dict[str, LatenessConfig] | None = None) -> None:
         self.static = static
         self.rules = rules
         self.weights = weights
+        self.lateness = lateness or {}  # service type -> soft window; absent: hard window
+
+    def max_late_s(self, service_type: str) -> int:
+        """Seconds a job of ``service_type`` may start after its window (0: a hard window)."""
+        return self.lateness.get(service_type, HARD_WINDOW).max_late_minutes * 60
 
     def evaluate(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
                  now: int) -> Pairs:
@@ -91,15 +100,15 @@ class CandidateSearch:
         pairs = Pairs.blank(rows, np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8))
         # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
         j, c = np.nonzero(ok)
-        covered = world.table.shift_covers(rows[j, c], batch.earliest[j], batch.latest[j],
-                                           batch.duration[j], now)
+        covered = world.table.shift_covers(rows[j, c], batch.earliest[j],
+                                           batch.hard_latest[j], batch.duration[j], now)
         pairs.code[j[~covered], c[~covered]] = SHIFT
         j, c = j[covered], c[covered]
         slots = insert_many(_order_columns(batch, j), _days(world, rows[j, c], self.rules),
                             now, self.rules)
         pairs.code[j, c] = slots.code
         for name in ("position", "start", "travel_s", "travel_km", "added_s", "added_km",
-                     "day_minutes"):
+                     "day_minutes", "late_s"):
             getattr(pairs, name)[j, c] = getattr(slots, name)
         self._score(batch, pairs, world)
         return pairs
@@ -118,18 +127,20 @@ class CandidateSearch:
         pairs.values[j, c] = term_values(
             pairs.added_s[j, c], table.credit[r], table.skill(batch.service_type).level[r],
             batch.min_level[j], preferred[j, c], known[j, c], pairs.day_minutes[j, c],
-            world.max_minutes(self.rules)[r], batch.priority[j])
+            world.max_minutes(self.rules)[r], batch.priority[j], pairs.late_s[j, c],
+            self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute)
 
     def search(self, orders: list[Order], world: World, now: int, limit: int,
                pool: int) -> Candidates:
         """Up to ``limit`` feasible candidates per order: the best-scoring in its pool."""
         eligible = np.zeros(len(orders), dtype=np.int64)
-        refused = np.zeros((len(orders), 3), dtype=np.int64)
+        refused = np.zeros((len(orders), len(SLOT_CHECKS)), dtype=np.int64)
         blocks: list[tuple[np.ndarray, OrderBatch, Pairs, np.ndarray]] = []
         for service_type in sorted({o.service_type for o in orders}):
             positions = np.array([i for i, o in enumerate(orders)
                                   if o.service_type == service_type], dtype=np.int64)
-            batch = OrderBatch.of([orders[i] for i in positions], self.rules.calendar)
+            batch = OrderBatch.of([orders[i] for i in positions], self.rules.calendar,
+                                  self.max_late_s(service_type))
             for sub, pairs in self._widening(batch, world, now, limit, pool):
                 where = positions[sub]
                 eligible[where], refused[where] = _tally(pairs)
@@ -172,20 +183,22 @@ class CandidateSearch:
 
 def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
     return OrderColumns(batch.lat[j], batch.lon[j], batch.earliest[j], batch.latest[j],
-                        batch.duration[j])
+                        batch.duration[j], np.full(len(j), batch.max_late_s, dtype=np.int64))
 
 
 def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
     table, jobs = world.table, world.jobs.take(rows)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"])
+                jobs["lon"], table.breaks[rows])
 
 
 def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """Per order: pairs past the static checks, and the refusals of each slot check."""
-    refused = np.stack([np.count_nonzero(pairs.code == c, axis=1) for c in (1, 2, 3)], axis=1)
-    return np.count_nonzero(pairs.code >= FEASIBLE, axis=1), refused.reshape(-1, 3)
+    codes = range(1, len(SLOT_CHECKS) + 1)
+    refused = np.stack([np.count_nonzero(pairs.code == c, axis=1) for c in codes], axis=1)
+    return (np.count_nonzero(pairs.code >= FEASIBLE, axis=1),
+            refused.reshape(-1, len(SLOT_CHECKS)))
 
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:

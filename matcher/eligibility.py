@@ -14,7 +14,10 @@ under the first one it fails:
 - ``required_tags``: the worker carries every tag the order requires.
 - ``service_radius``: the order lies within ``limits.service_radius_km`` of the worker's home.
 
-Insertion then adds ``shift``, ``daily_limit`` and ``day_plan`` (see :mod:`matcher.insertion`).
+Insertion then adds ``shift``, ``daily_limit``, ``day_plan`` and ``break`` (see
+:mod:`matcher.insertion`; the codes of :data:`~matcher.insertion.REFUSAL_CODES`, in that order).
+``certificate`` and ``shift`` count the hard latest start: the window's end plus the service
+type's soft lateness (``[lateness.<service_type>]``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from matcher.worker_table import WorkerTable
 
 STATIC_CHECKS = ("worker_status", "skill", "skill_level", "certificate", "credit_floor",
                  "customer_block", "required_tags", "service_radius")
-SLOT_CHECKS = ("shift", "daily_limit", "day_plan")
+# one per refusal code of matcher.insertion, in code order (candidates tally them so)
+SLOT_CHECKS = ("shift", "daily_limit", "day_plan", "break")
 ALL_CHECKS = STATIC_CHECKS + SLOT_CHECKS
 
 

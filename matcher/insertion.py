@@ -6,9 +6,46 @@ of that day is reached from the job before it, whichever shift that one was in (
 between two shifts does not teleport the worker home). Planned starts of existing jobs never
 move: the new job goes into a gap where it starts inside its window and not before ``now``,
 travel from the previous stop fits before it, travel to the next job of the day fits after it,
-it ends inside its shift, and the daily job and working-minute limits still hold on its day.
-Among the feasible gaps the one adding the least travel wins (ties: the earlier start, then the
-earlier shift and position), and the job starts as early as it can there.
+it ends inside its shift, the daily job and working-minute limits still hold on its day, and
+every break still fits (below). Among the feasible gaps the one with the least lateness wins
+(so an on-time gap always beats a late one), then the one adding the least travel (ties: the
+earlier start, then the earlier shift and position); the job starts as early as it can there.
+
+Soft lateness: ``OrderColumns.max_late`` (seconds, from ``[lateness.<service_type>]``) lets a job
+start up to ``latest + max_late``; that is the hard limit, and ``late_s = max(0, start -
+latest)`` is reported so the score can charge it. Hard-window orders have ``max_late = 0``.
+
+Breaks: a break is ``L`` (its duration) seconds entirely inside its window ``[ws, we]`` during
+which the worker neither works nor travels; travel between two jobs may be interrupted by it
+(lunch on the way). The worker's jobs, sorted by start, leave gaps: before the first job,
+between consecutive jobs, after the last. A gap holds a break when:
+
+- between jobs i and j of one service day (t = travel i -> j):
+  ``max(end_i, ws) + L <= min(start_j, we)`` and ``start_j - end_i >= t + L``;
+- before a job j that is the first of its service day (reached from home, leaving no earlier
+  than S = the start of j's shift; t = travel home -> j), with ``b = max(ws, end_i)`` for the
+  job i before it on an earlier day (``b = ws`` before the worker's first job):
+  ``b + L <= min(start_j, we)`` and ``start_j - S >= t + max(0, min(L, b + L - S))`` (the part
+  of the break after S comes out of the time for the trip); a job outside every shift counts
+  as left just in time (S = start_j - t);
+- after the worker's last job k: ``max(end_k, ws) + L <= we``;
+- a worker without jobs holds every break (its window is long enough by validation).
+
+The gap between one day's last job and the next day's first job is both "after the last job"
+and "before the first job"; it needs both conditions. Read day by day, that is the same rule
+for every break whose window opens after the previous day's last job ends and closes its break
+before the next day's first trip; it is stricter only for windows reaching across a night,
+where the day-by-day reading would let a break overlap a job of the neighbouring day.
+
+Breaks can compete: two breaks in one gap take their time out of the same trip. So the rule is
+conservative: a gap holds a break only together with every break that fits its bounds, i.e.
+the parts they take out of the trip add up to at most ``start_j - end_i - t`` (between jobs)
+or ``start_j - S - t`` (first job of a day). A plan is valid when every break is held by some
+gap (breaks may share a gap). Inserting a job at its earliest start in gap q splits gap q in
+two; the insertion is refused (``break``) unless every break some gap of the current plan
+holds is still held by another gap or by one of the two halves. A break that no gap of the
+current plan holds (only when a worker's breaks change under jobs that had already started,
+which stay) does not block further jobs.
 
 Every pair is priced over all (shift, gap) combinations in numpy; ``tests/reference_insertion.py``
 holds the same rules as a plain loop, and the tests check that both agree.
@@ -32,11 +69,12 @@ class Refusal(enum.Enum):
     SHIFT = "shift"
     DAILY_LIMIT = "daily_limit"
     DAY_PLAN = "day_plan"
+    BREAK = "break"
 
 
 # Codes of :class:`Slots` ``code``: 0 = feasible, then the refusals.
-REFUSAL_CODES = (None, Refusal.SHIFT, Refusal.DAILY_LIMIT, Refusal.DAY_PLAN)
-SHIFT, DAILY_LIMIT, DAY_PLAN = 1, 2, 3
+REFUSAL_CODES = (None, Refusal.SHIFT, Refusal.DAILY_LIMIT, Refusal.DAY_PLAN, Refusal.BREAK)
+SHIFT, DAILY_LIMIT, DAY_PLAN, BREAK = 1, 2, 3, 4
 # Pads the job arrays of days with fewer jobs; sorts after every real start.
 NO_JOB = np.iinfo(np.int64).max // 4
 
@@ -53,6 +91,7 @@ class Insertion:
     added_travel_s: int    # travel the day gains by the insertion
     added_travel_km: float
     day_minutes_before: float  # working minutes already planned on the job's service day
+    late_s: int = 0        # seconds after the order's latest start (soft windows only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +113,9 @@ class DayRules:
 
 @dataclass(frozen=True, slots=True)
 class Days:
-    """Per pair: the worker's home, shifts (P, S, 2; padding (0, 0)), limits and jobs (P, J;
-    padding starts at NO_JOB), and the order's columns (P,)."""
+    """Per pair: the worker's home, shifts (P, S, 2; padding (0, 0)), limits, jobs (P, J;
+    padding starts at NO_JOB) and breaks (P, B, 3: window start, window end, duration; padding
+    has duration 0)."""
 
     home_lat: np.ndarray
     home_lon: np.ndarray
@@ -86,15 +126,20 @@ class Days:
     job_end: np.ndarray
     job_lat: np.ndarray
     job_lon: np.ndarray
+    breaks: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
 class OrderColumns:
+    """Per pair (P,): the order's place, start window and duration; ``max_late`` seconds a
+    start may come after ``latest`` (0 for a hard window)."""
+
     lat: np.ndarray
     lon: np.ndarray
     earliest: np.ndarray
     latest: np.ndarray
     duration: np.ndarray
+    max_late: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,29 +154,56 @@ class Slots:
     added_s: np.ndarray
     added_km: np.ndarray
     day_minutes: np.ndarray
+    late_s: np.ndarray
 
 
 def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
     """The cheapest feasible insertion of each pair's order into its worker's day."""
     if len(order.lat) == 0:
         return Slots(*(np.zeros(0, dtype=t) for t in (np.int8, np.int64, np.int64, np.int64,
-                                                      float, np.int64, float, float)))
+                                                      float, np.int64, float, float, np.int64)))
     g = _Gaps(order, days, now, rules)
     fits = g.fits()
-    ok = fits & g.within_limits(fits)
-    # lexicographic (added travel, start); argmin keeps the first (shift, gap) among ties
-    key = np.where(ok, g.added_s * (1 << 33) + g.start, np.iinfo(np.int64).max)
-    best = np.argmin(key.reshape(len(key), -1), axis=1)
+    limited = fits & g.within_limits(fits)
+    ok = limited & g.keeps_breaks()
+    best = _best(ok, g.late, g.added_s, g.start)
     code = np.where(~g.covered.any(axis=1), SHIFT,
                     np.where(~fits.any(axis=(1, 2)), DAY_PLAN,
-                             np.where(~ok.any(axis=(1, 2)), DAILY_LIMIT, 0)))
+                             np.where(~limited.any(axis=(1, 2)), DAILY_LIMIT,
+                                      np.where(~ok.any(axis=(1, 2)), BREAK, 0))))
 
     def pick(values: np.ndarray) -> np.ndarray:
         return values.reshape(len(values), -1)[np.arange(len(values)), best]
 
     q = best % g.start.shape[2]
     return Slots(code.astype(np.int8), q, pick(g.start), pick(g.travel_in), pick(g.km_in),
-                 pick(g.added_s), pick(g.added_km), pick(g.day_seconds) / 60.0)
+                 pick(g.added_s), pick(g.added_km), pick(g.day_seconds) / 60.0, pick(g.late))
+
+
+def _best(ok: np.ndarray, late: np.ndarray, added_s: np.ndarray,
+          start: np.ndarray) -> np.ndarray:
+    """Per pair, the flat (shift, gap) index of the best feasible gap: the least lateness, then
+    the least added travel, then the earliest start; argmin keeps the first among ties."""
+    flat = len(ok), -1
+    late = np.where(ok, late, NO_JOB).reshape(flat)
+    on_least = ok.reshape(flat) & (late == late.min(axis=1, keepdims=True))
+    key = np.where(on_least, (added_s * (1 << 33) + start).reshape(flat), np.iinfo(np.int64).max)
+    return np.argmin(key, axis=1)
+
+
+def _holds(lo, hi, depart, travel, breaks: np.ndarray) -> np.ndarray:
+    """Whether gaps hold breaks: bounds ``lo`` (end of the job before, or -NO_JOB) and ``hi``
+    (start of the job after, or NO_JOB), ``depart`` (when the trip to the job after may start:
+    ``lo``, or the shift's start when it comes from home) and ``travel`` (that trip), all of
+    one shape X; ``breaks`` (..., B, 3) broadcasts to X + (B, 3). Returns X + (B,)."""
+    lo, hi, depart, travel = (a[..., None] for a in (lo, hi, depart, travel))
+    ws, we, length = breaks[..., 0], breaks[..., 1], breaks[..., 2]
+    begin = np.maximum(ws, lo)  # as early as it can: every later start only costs more
+    fit = begin + length <= np.minimum(hi, we)
+    # the part of each break after the worker could set off comes out of the trip's time;
+    # every break that fits the gap counts, so breaks sharing a gap never overbook it
+    taken = np.where(fit, np.clip(begin + length - depart, 0, length), 0)
+    return fit & (taken.sum(axis=-1, keepdims=True) <= hi - depart - travel)
 
 
 class _Gaps:
@@ -154,6 +226,8 @@ class _Gaps:
         at_first = (q == 0) | (self.job_day[:, prev][:, None, :] != shift_day)
         self.has_next = q < count
         linked_next = self.has_next & (self.job_day[:, nxt][:, None, :] == shift_day)
+        self.prev, self.nxt, self.at_first, self.linked_next = prev, nxt, at_first, linked_next
+        self.shift_start = start_s[..., None]
         # legs: home -> order, job k -> order, home -> job k, job k-1 -> job k
         t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
         t_job, k_job = rules.leg(days.job_lat, days.job_lon, order.lat[:, None],
@@ -162,6 +236,7 @@ class _Gaps:
                                days.job_lon)
         t_jj, k_jj = rules.leg(np.roll(days.job_lat, 1, axis=1),
                                np.roll(days.job_lon, 1, axis=1), days.job_lat, days.job_lon)
+        self.t_hj, self.t_jj = t_hj, t_jj
         depart = np.maximum(start_s, now)[..., None]
         self.free = np.where(at_first, depart, np.maximum(days.job_end[:, prev], now)[:, None])
         self.travel_in = np.where(at_first, t_home[:, None, None], t_job[:, prev][:, None])
@@ -176,15 +251,18 @@ class _Gaps:
         self.added_s = self.travel_in + out_s - skip_s
         self.added_km = self.km_in + out_km - skip_km
         lo = np.maximum(np.maximum(start_s, now), order.earliest[:, None])
-        self.covered = (lo <= order.latest[:, None]) & (lo + order.duration[:, None] <= end_s)
+        self.hard_latest = order.latest + order.max_late
+        self.covered = ((lo <= self.hard_latest[:, None])
+                        & (lo + order.duration[:, None] <= end_s))
         self.start = np.maximum(lo[..., None], self.free + self.travel_in)
         self.end = self.start + order.duration[:, None, None]
+        self.late = np.maximum(self.start - order.latest[:, None, None], 0)
         self.shift_end = end_s[..., None]
 
     def fits(self) -> np.ndarray:
         """Gaps where the job fits its window, its shift and the travel around it."""
         return (self.valid & self.covered[..., None]
-                & (self.start <= self.order.latest[:, None, None])
+                & (self.start <= self.hard_latest[:, None, None])
                 & (self.end <= self.shift_end)
                 & (~self.has_next | (self.end + self.out_s <= self.next_start)))
 
@@ -202,3 +280,56 @@ class _Gaps:
         return (((max_jobs == 0) | (count + 1 <= max_jobs))
                 & (self.day_seconds + self.order.duration[:, None, None]
                    <= days.max_minutes[:, None, None] * 60))
+
+    def keeps_breaks(self) -> np.ndarray:
+        """Gaps where, with the job in, every break the current plan holds is still held: by
+        another gap of the plan, or by one of the two halves the job splits its gap into."""
+        breaks = self.days.breaks
+        if breaks.shape[1] == 0:
+            return np.ones(self.start.shape, dtype=bool)
+        plan = self._plan_holds()                                   # (P, G, B)
+        held = plan.any(axis=1) & (breaks[..., 2] > 0)              # (P, B); padding: 0 s
+        elsewhere = (plan.sum(axis=1)[:, None] - plan) > 0          # (P, G, B), G = gaps q
+        before, after = self._halves()
+        still = (elsewhere[:, None] | _holds(*before, breaks[:, None, None])
+                 | _holds(*after, breaks[:, None, None]))           # (P, S, Q, B)
+        return (still | ~held[:, None, None]).all(axis=-1)
+
+    def _plan_holds(self) -> np.ndarray:
+        """(P, G, B): gap g of the current plan (after job g - 1, before job g) holds break b."""
+        days, n_jobs = self.days, self.days.job_start.shape[1]
+        g = np.arange(n_jobs + 1)
+        prev, nxt = np.clip(g - 1, 0, n_jobs - 1), np.clip(g, 0, n_jobs - 1)
+        count = self.real.sum(axis=1)[:, None]
+        has_prev, has_next = (g >= 1) & (g <= count), g < count
+        lo = np.where(has_prev, days.job_end[:, prev], -NO_JOB)
+        hi = np.where(has_next, days.job_start[:, nxt], NO_JOB)
+        same_day = has_prev & has_next & (self.job_day[:, prev] == self.job_day[:, nxt])
+        from_home = has_next & ~same_day
+        depart = np.where(from_home, self._job_depart()[:, nxt], lo)
+        travel = np.where(same_day, self.t_jj[:, nxt], np.where(from_home, self.t_hj[:, nxt], 0))
+        return _holds(lo, hi, depart, travel, days.breaks[:, None]) & (g <= count)[..., None]
+
+    def _halves(self) -> tuple[tuple, tuple]:
+        """(lo, hi, depart, travel) per (P, S, Q) of the gaps before and after the new job."""
+        days, n_jobs = self.days, self.days.job_start.shape[1]
+        q = np.arange(n_jobs + 1)
+        lo = np.where(q >= 1, days.job_end[:, self.prev], -NO_JOB)[:, None]
+        before = (np.broadcast_to(lo, self.start.shape), self.start,
+                  np.where(self.at_first, self.shift_start, lo), self.travel_in)
+        next_from_home = self.has_next & ~self.linked_next
+        hi = np.where(self.has_next, self.next_start, NO_JOB)
+        after = (self.end, hi,
+                 np.where(next_from_home, self._job_depart()[:, self.nxt][:, None], self.end),
+                 np.where(next_from_home, self.t_hj[:, self.nxt][:, None], self.out_s))
+        return before, after
+
+    def _job_depart(self) -> np.ndarray:
+        """(P, J): when the worker may leave home for each job if it is the first of its day:
+        the start of the shift holding it (a job outside every shift, kept when the shifts
+        changed under it, counts as left just in time)."""
+        start_s, end_s = self.days.shifts[:, None, :, 0], self.days.shifts[:, None, :, 1]
+        job_start = self.days.job_start[..., None]
+        inside = (start_s <= job_start) & (job_start < end_s)
+        shift_start = np.where(inside, start_s, -NO_JOB).max(axis=-1)
+        return np.where(inside.any(axis=-1), shift_start, self.days.job_start - self.t_hj)

@@ -23,9 +23,13 @@ class OrderBatch:
     min_level: np.ndarray      # at least MIN_LEVEL
     priority: np.ndarray
     certificate_until: np.ndarray  # the certificate must be valid at least until this second
+    max_late_s: int = 0        # a start may come this long after ``latest`` (soft windows)
 
     @classmethod
-    def of(cls, orders: list[Order], calendar: ServiceCalendar) -> "OrderBatch":
+    def of(cls, orders: list[Order], calendar: ServiceCalendar,
+           max_late_s: int = 0) -> "OrderBatch":
+        """The orders (all of one service type) as columns; ``max_late_s`` is that type's soft
+        lateness (0: a hard window)."""
         types = {o.service_type for o in orders}
         if len(types) != 1:
             raise ValueError(f"a batch holds one service type, got {sorted(types)}")
@@ -42,21 +46,30 @@ class OrderBatch:
             column(o.duration for o in orders),
             column(max(o.min_skill_level, MIN_LEVEL) for o in orders),
             column(o.priority for o in orders),
-            column(certificate_needed_until(o, calendar) for o in orders))
+            column(certificate_needed_until(o, calendar, max_late_s) for o in orders),
+            max_late_s)
 
     def __len__(self) -> int:
         return len(self.orders)
 
+    @property
+    def hard_latest(self) -> np.ndarray:
+        """The latest start allowed at all: the window's end plus the soft lateness."""
+        return self.latest + self.max_late_s
+
     def take(self, positions: np.ndarray) -> "OrderBatch":
         """The sub-batch of the orders at ``positions``."""
         return OrderBatch([self.orders[i] for i in positions], self.service_type,
-                          *(getattr(self, name)[positions] for name in _COLUMNS))
+                          *(getattr(self, name)[positions] for name in _COLUMNS),
+                          max_late_s=self.max_late_s)
 
 
 _COLUMNS = ("lat", "lon", "earliest", "latest", "duration", "min_level", "priority",
             "certificate_until")
 
 
-def certificate_needed_until(order: Order, calendar: ServiceCalendar) -> int:
-    """The last second of the service day in which the job can end at the latest."""
-    return calendar.day_end(order.latest_end - 1) - 1
+def certificate_needed_until(order: Order, calendar: ServiceCalendar,
+                             max_late_s: int = 0) -> int:
+    """The last second of the service day in which the job can end at the latest (starting
+    ``max_late_s`` after the window when the service type allows lateness)."""
+    return calendar.day_end(order.latest_end + max_late_s - 1) - 1

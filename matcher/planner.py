@@ -69,7 +69,8 @@ class Planner:
         self.day_rules = DayRules(travel, calendar, config.limits.max_work_minutes_per_day,
                                   matrix)
         self._weights = weight_vector(config.weights)
-        self.search = CandidateSearch(StaticRules(config.limits), self.day_rules, self._weights)
+        self.search = CandidateSearch(StaticRules(config.limits), self.day_rules, self._weights,
+                                      dict(config.lateness))
 
     def dispatch(self, orders: Sequence[Order], world: World, now: int) -> DispatchResult:
         """Batch rounds over ``orders`` until a round places nothing.
@@ -78,7 +79,7 @@ class Planner:
         without any feasible worker leaves the loop at once: a fuller day never opens a slot.
         """
         live = world.copy()
-        pending = [o for o in orders if o.latest_start >= now]
+        pending = [o for o in orders if self._hard_latest(o) >= now]
         verdicts: dict[str, Unassigned] = {}
         ever_feasible: set[str] = set()
         assignments: list[Assignment] = []
@@ -125,7 +126,8 @@ class Planner:
         world.place(worker_id, jobs)
         return Assignment(order.order_id, worker_id, ins.start, ins.end, ins.travel_s,
                           ins.travel_km, ins.added_travel_s, ins.added_travel_km,
-                          score_terms(found.values[e], self.config.weights), self.config_hash)
+                          score_terms(found.values[e], self.config.weights), self.config_hash,
+                          ins.late_s)
 
     def _no_worker(self, order: Order, found: Candidates, i: int) -> Unassigned:
         radius = self.config.limits.service_radius_km
@@ -135,7 +137,8 @@ class Planner:
                               "(status, skill, level, certificate, credit, blocks, tags); "
                               "ExplainOrder counts them")
         refused = dict(zip(SLOT_CHECKS, found.refused[i].tolist()))
-        only_limits = refused["daily_limit"] > 0 and refused["shift"] + refused["day_plan"] == 0
+        others = sum(n for name, n in refused.items() if name != "daily_limit")
+        only_limits = refused["daily_limit"] > 0 and others == 0
         reason = (UnassignedReason.DAILY_LIMIT if only_limits
                   else UnassignedReason.NO_FEASIBLE_SLOT)
         detail = ", ".join(f"{name}: {n}" for name, n in refused.items() if n)
@@ -143,9 +146,12 @@ class Planner:
                           f"{found.eligible[i]} eligible workers, none with a free slot "
                           f"(refused by {detail})")
 
-    @staticmethod
-    def _verdict(order: Order, now: int, verdicts: dict[str, Unassigned]) -> Unassigned:
-        if order.latest_start < now:
+    def _hard_latest(self, order: Order) -> int:
+        """The latest start allowed at all: the window's end plus the soft lateness."""
+        return order.latest_start + self.search.max_late_s(order.service_type)
+
+    def _verdict(self, order: Order, now: int, verdicts: dict[str, Unassigned]) -> Unassigned:
+        if self._hard_latest(order) < now:
             return Unassigned(order.order_id, UnassignedReason.EXPIRED,
                               "the start window ended before dispatch")
         return verdicts.get(order.order_id) or Unassigned(
@@ -156,7 +162,7 @@ class Planner:
         """Whether ``job`` (of ``order``) still fits at its planned start after the jobs in
         ``world.plans`` for ``worker``: the check applied when a worker's data changes."""
         pinned = replace(order, earliest_start=job.start, latest_start=job.start)
-        batch = OrderBatch.of([pinned], self.day_rules.calendar)
+        batch = OrderBatch.of([pinned], self.day_rules.calendar)  # pinned: no lateness
         row = np.array([[world.table.row[worker.worker_id]]], dtype=np.int64)
         km = np.array([[haversine_km(worker.home_lat, worker.home_lon, order.lat, order.lon)]])
         pairs = self.search.evaluate(batch, row, km, world, 0)
@@ -165,7 +171,8 @@ class Planner:
     def explain(self, order: Order, world: World, now: int) -> Explanation:
         """Every worker of the city through the constraint funnel; feasible ones scored."""
         table = world.table
-        batch = OrderBatch.of([order], self.day_rules.calendar)
+        batch = OrderBatch.of([order], self.day_rules.calendar,
+                              self.search.max_late_s(order.service_type))
         rows = np.arange(len(table), dtype=np.int64)[None, :]
         km = np.asarray(haversine_km(table.lat, table.lon, order.lat, order.lon))[None, :]
         counts, alive = self.search.static.funnel(batch, table, rows, km,

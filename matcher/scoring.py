@@ -11,6 +11,9 @@ is a large effect; its weight comes from ``[weights]`` in the config under the s
   already has another job of this customer in its plan, else 0.
 - ``workload_balance``: minus the share of the day's working minutes already planned.
 - ``priority``: the order's priority / 10.
+- ``lateness``: minus the minutes the job starts after the order's latest start, times the
+  ``penalty_per_minute`` of its service type (``[lateness.<service_type>]``); 0 for a job on
+  time and for service types with a hard window.
 """
 
 from __future__ import annotations
@@ -21,14 +24,17 @@ from matcher.config import UnassignedConfig, WeightsConfig
 from matcher.model import MAX_LEVEL, MAX_PRIORITY, MIN_LEVEL, Order, ScoreTerm
 
 TERMS = ("travel", "credit", "skill_surplus", "customer_preference", "workload_balance",
-         "priority")
+         "priority", "lateness")
 
 
 def term_values(added_travel_s: np.ndarray, credit: np.ndarray, level: np.ndarray,
                 min_level: np.ndarray, preferred: np.ndarray, known: np.ndarray,
                 day_minutes: np.ndarray, max_minutes: np.ndarray,
-                priority: np.ndarray) -> np.ndarray:
-    """The value of every term for each candidate: an (n, len(TERMS)) array."""
+                priority: np.ndarray, late_s: np.ndarray | None = None,
+                penalty_per_minute: float = 0.0) -> np.ndarray:
+    """The value of every term for each candidate: an (n, len(TERMS)) array. ``late_s`` is
+    each start's lateness (none: all on time), ``penalty_per_minute`` its service type's."""
+    late_s = np.zeros(len(priority)) if late_s is None else late_s
     return np.column_stack([
         -added_travel_s / 3600.0,
         credit / 100.0,
@@ -36,6 +42,7 @@ def term_values(added_travel_s: np.ndarray, credit: np.ndarray, level: np.ndarra
         np.where(preferred, 1.0, np.where(known, 0.5, 0.0)),
         -day_minutes / max_minutes,
         priority / MAX_PRIORITY,
+        0.0 - late_s / 60.0 * penalty_per_minute,  # 0.0 - x: on time is 0, never -0
     ]).astype(np.float64)
 
 

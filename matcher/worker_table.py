@@ -83,11 +83,22 @@ class WorkerTable:
                 shifts[i, k] = shift.start, shift.end
         return shifts
 
+    @cached_property
+    def breaks(self) -> np.ndarray:
+        """(rows, most breaks, 3) window start, window end and duration; padding is all 0 (a
+        zero-length break, which never binds). Width 0 when no worker has a break."""
+        width = max((len(w.breaks) for w in self.workers), default=0)
+        breaks = np.zeros((len(self), width, 3), dtype=np.int64)
+        for i, worker in enumerate(self.workers):
+            for k, pause in enumerate(worker.breaks):
+                breaks[i, k] = pause.start, pause.end, pause.duration
+        return breaks
+
     def shift_covers(self, rows: np.ndarray, earliest: np.ndarray, latest: np.ndarray,
                      duration: np.ndarray, now: int) -> np.ndarray:
         """Mask over ``rows`` (P,): some shift can hold a job of ``duration`` starting in
         ``[earliest, latest]`` and not before ``now`` (travel and other jobs aside); the order
-        columns are (P,) too."""
+        columns are (P,) too. ``latest`` is the hard latest start (with any soft lateness)."""
         shifts = self.shifts[rows]
         start = np.maximum(shifts[:, :, 0], np.maximum(earliest, now)[:, None])
         fits = (start <= latest[:, None]) & (start + duration[:, None] <= shifts[:, :, 1])

@@ -176,7 +176,7 @@ class TestCityScenario:
             assert a.travel_duration.seconds > 0 or a.travel_km == 0
             assert tuple(t.name for t in a.score_terms) == TERMS == (
                 "travel", "credit", "skill_surplus", "customer_preference",
-                "workload_balance", "priority")
+                "workload_balance", "priority", "lateness")
             for term in a.score_terms:
                 assert term.contribution == pytest.approx(term.weight * term.value, abs=1e-12)
             assert abs(a.score - sum(t.contribution for t in a.score_terms)) <= 1e-9

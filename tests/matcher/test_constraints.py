@@ -9,8 +9,8 @@ import dataclasses
 
 import pytest
 
-from matcher.config import DispatchConfig
-from matcher.model import Job, Shift, Skill, WorkerStatus
+from matcher.config import DispatchConfig, LatenessConfig
+from matcher.model import Break, Job, Shift, Skill, WorkerStatus
 from matcher.planner import Planner
 from tests.builders import DAY, HOUR, at, make_order, make_worker, world_of
 
@@ -87,6 +87,12 @@ CASES = {
         dict(order=make_order(earliest_start=at(9), latest_start=at(11)),
              plans=busy_plan("w1", 8.5, 11)),
     ),
+    "break": (
+        # lunch (an hour between 12:00 and 14:00) fits after the 2-hour job
+        dict(worker=make_worker(breaks=(Break(at(12), at(14), HOUR),))),
+        # three hours off between 08:00 and 12:00: the job starting by 11:00 leaves no room
+        dict(worker=make_worker(breaks=(Break(at(8), at(12), 3 * HOUR),))),
+    ),
 }
 
 
@@ -153,3 +159,47 @@ def test_jobs_never_start_before_now():
     order = make_order(earliest_start=at(9), latest_start=at(11))
     result = planner.dispatch([order], world_of([make_worker()]), at(10))
     assert result.assignments[0].planned_start >= at(10)
+
+
+# ---------------------------------------------------------------- soft lateness
+
+SOFT = dataclasses.replace(CONFIG, lateness=(("cleaning", LatenessConfig(90, 0.1)),))
+
+
+def test_a_soft_window_lets_a_job_start_late_up_to_its_limit():
+    # next door 08:30-11:00; the order wants to start by 10:00
+    plans = busy_plan("w1", 8.5, 11)
+    order = make_order(earliest_start=at(9), latest_start=at(10), duration=HOUR)
+    assert outcome(make_worker(), order, plans) == (False, "day_plan")
+    assert outcome(make_worker(), order, plans, config=SOFT) == (True, None)
+    (placed,) = Planner(SOFT).dispatch([order], world_of([make_worker()], plans),
+                                       NOW).assignments
+    assert placed.late_s == placed.planned_start - at(10) > HOUR
+    # beyond the limit (busy until 11:30 is more than 90 min late with the trip) it is hard
+    assert outcome(make_worker(), order, busy_plan("w1", 8.5, 11.5), config=SOFT) == (
+        False, "day_plan")
+
+
+def test_the_shift_check_counts_the_soft_limit():
+    # the window closes at 07:00, before the 08:00 shift: only 90 minutes of grace reach it
+    order = make_order(earliest_start=at(6), latest_start=at(7), duration=HOUR)
+    assert outcome(make_worker(), order) == (False, "shift")
+    assert outcome(make_worker(), order, config=SOFT) == (True, None)
+
+
+def test_the_certificate_check_counts_the_soft_limit():
+    # the job may end at 01:30 past midnight when late: the certificate must cover that day
+    worker = make_worker(shifts=(Shift(at(20), at(26)),),
+                         skills=(Skill("cleaning", 3, DAY + 24 * HOUR - 1),))
+    order = make_order(earliest_start=at(22), latest_start=at(23), duration=HOUR)
+    assert outcome(worker, order) == (True, None)
+    assert outcome(worker, order, config=SOFT) == (False, "certificate")
+
+
+def test_an_order_expires_when_its_soft_limit_has_passed():
+    order = make_order(earliest_start=at(5), latest_start=at(7), duration=HOUR)
+    now = at(7.25)
+    expired = Planner(CONFIG).dispatch([order], world_of([make_worker()]), now)
+    assert [u.reason.name for u in expired.unassigned] == ["EXPIRED"]
+    late = Planner(SOFT).dispatch([order], world_of([make_worker()]), now)
+    assert late.assignments[0].planned_start <= at(8.5)

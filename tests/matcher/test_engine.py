@@ -10,9 +10,9 @@ import pytest
 from matcher.config import DispatchConfig
 from matcher.engine import Engine, Region
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from matcher.model import DispatchMode, OrderState, Skill
+from matcher.model import Break, DispatchMode, OrderState, Skill
 from matcher.store import MemoryStore
-from tests.builders import CENTRE, at, make_order, make_worker
+from tests.builders import CENTRE, HOUR, at, make_order, make_worker
 
 NOW = at(6)
 
@@ -225,3 +225,18 @@ async def test_a_block_on_a_later_order_takes_the_worker_off_earlier_jobs(engine
     assert (await engine.worker_schedule("w1"))[1] == []
     result = await engine.dispatch([], NOW)
     assert {a.order_id: a.worker_id for a in result.assignments} == {"o1": "w2", "o2": "w2"}
+
+
+async def test_a_new_break_a_planned_job_violates_sends_that_job_back_to_pending(engine):
+    await engine.upsert_workers([make_worker("w1")])
+    await engine.submit_orders([make_order("o1", latest_start=at(9)),  # 09:00-11:00
+                                make_order("o2", earliest_start=at(14), latest_start=at(15))],
+                               NOW)
+    await engine.dispatch([], NOW)
+    # an hour off between 10:00 and 11:30: o1 leaves no room for it, o2 (14:00) does
+    lunch = Break(at(10), at(11.5), HOUR)
+    await engine.upsert_workers([make_worker("w1", breaks=(lunch,))])
+    assert await states(engine, "o1", "o2") == ["PENDING", "ASSIGNED"]
+    again = await engine.dispatch([], NOW)
+    (miss,) = again.unassigned
+    assert miss.reason.name == "NO_FEASIBLE_SLOT" and "break: 1" in miss.detail

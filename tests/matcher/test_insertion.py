@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from geo import TravelModel
 from matcher.insertion import (REFUSAL_CODES, DayRules, Days, Insertion, OrderColumns,
                                Refusal, insert_many)
-from matcher.model import Job, Shift
+from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
 from matcher.worker_table import WorkerTable
@@ -20,22 +20,23 @@ from tests.reference_insertion import best_insertion
 RULES = DayRules(TravelModel(1.3, 25.0), ServiceCalendar("Asia/Shanghai"), 600)
 
 
-def insert(worker, jobs, order, now=0) -> Insertion | Refusal:
+def insert(worker, jobs, order, now=0, max_late=0) -> Insertion | Refusal:
     """The production path for one pair: ``insert_many`` over a one-row table."""
     table = WorkerTable([worker])
     columns = JobColumns(table, {worker.worker_id: jobs}).take(np.array([0]))
     days = Days(table.lat, table.lon, table.shifts, table.max_jobs,
                 table.max_minutes(RULES.default_max_minutes), columns["start"],
-                columns["end"], columns["lat"], columns["lon"])
+                columns["end"], columns["lat"], columns["lon"], table.breaks)
     slots = insert_many(OrderColumns(*(np.array([v]) for v in (
-        order.lat, order.lon, order.earliest_start, order.latest_start, order.duration))),
-        days, now, RULES)
+        order.lat, order.lon, order.earliest_start, order.latest_start, order.duration,
+        max_late))), days, now, RULES)
     if slots.code[0]:
         return REFUSAL_CODES[slots.code[0]]
     start = int(slots.start[0])
     return Insertion(int(slots.position[0]), start, start + order.duration,
                      int(slots.travel_s[0]), float(slots.travel_km[0]), int(slots.added_s[0]),
-                     float(slots.added_km[0]), float(slots.day_minutes[0]))
+                     float(slots.added_km[0]), float(slots.day_minutes[0]),
+                     int(slots.late_s[0]))
 
 
 def job(order_id, start_h, end_h, dlat=0.0):
@@ -102,26 +103,187 @@ def test_the_first_job_of_a_day_starts_from_home():
     assert found.travel_s == RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
 
 
+# ---------------------------------------------------------------- breaks
+
+LUNCH = Break(at(11), at(12.5), HOUR)  # an hour off between 11:00 and 12:30
+
+
+def test_lunch_on_the_way_fits_between_two_jobs_when_the_trip_leaves_room():
+    # the job before ends at 11:00 next door; the new job is 4.6 min away and starts 12:30
+    jobs = [job("before", 9, 11)]
+    order = make_order(earliest_start=at(12.5), latest_start=at(13), duration=HOUR)
+    found = insert(make_worker(breaks=(LUNCH,)), jobs, order)
+    assert (found.position, found.start) == (1, at(12.5))  # 90 min >= 4.6 min + 60 min
+
+
+def test_lunch_that_leaves_no_room_for_the_trip_refuses_the_gap():
+    # starting at 12:00 leaves 60 min between the jobs: the lunch or the trip, not both
+    jobs = [job("before", 9, 11)]
+    order = make_order(earliest_start=at(12), latest_start=at(12), duration=HOUR)
+    assert isinstance(insert(make_worker(), jobs, order), Insertion)
+    assert insert(make_worker(breaks=(LUNCH,)), jobs, order) is Refusal.BREAK
+
+
+def test_a_break_after_the_last_job_only_needs_its_window():
+    order = make_order(earliest_start=at(9), latest_start=at(9), duration=2 * HOUR)
+    assert isinstance(insert(make_worker(breaks=(Break(at(11), at(12), HOUR),)), [], order),
+                      Insertion)  # 11:00-12:00 right after the job ends at 11:00
+    late_lunch = Break(at(10.5), at(11.5), HOUR)
+    assert insert(make_worker(breaks=(late_lunch,)), [], order) is Refusal.BREAK
+
+
+def test_a_break_before_the_first_job_may_start_before_the_shift():
+    # 4.6 min from home, the shift at 08:00; the break sits in 07:00-09:00
+    order = make_order(earliest_start=at(8), latest_start=at(10), duration=HOUR)
+    early = insert(make_worker(breaks=(Break(at(7), at(9), HOUR),)), [], order)
+    assert early.start == at(8) + RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
+    # 07:30-08:30 at the earliest: the job starts first (08:05), so the break cannot come
+    # before it, and after it (09:05) its window has closed
+    assert insert(make_worker(breaks=(Break(at(7.5), at(9.5), HOUR),)), [], order) is \
+        Refusal.BREAK
+
+
+def test_the_part_of_a_break_after_the_shift_start_comes_out_of_the_trip():
+    travel = RULES.leg(CENTRE[0], CENTRE[1], CENTRE[0] + 0.01, CENTRE[1] + 0.01)[0]
+    pause = Break(at(7.5), at(8.5), HOUR)  # 30 min of it after the 08:00 shift start
+
+    def starting_at(start):
+        order = make_order(earliest_start=start, latest_start=start, duration=HOUR)
+        return insert(make_worker(breaks=(pause,)), [], order)
+
+    assert isinstance(starting_at(at(8.5) + travel), Insertion)
+    assert starting_at(at(8.5) + travel - 60) is Refusal.BREAK
+
+
+def test_breaks_sharing_a_gap_share_its_trip():
+    # 11:00-12:00 and 12:00-13:00 off; the new job 17 min north of the one ending at 11:00
+    two = (Break(at(11), at(12), HOUR), Break(at(12), at(13), HOUR))
+    jobs = [job("before", 9, 11)]
+    order = make_order(lat=CENTRE[0] + 0.05, lon=CENTRE[1], duration=HOUR,
+                       earliest_start=at(13.25), latest_start=at(13.25))
+    # either break alone leaves 75 min for 17 min of travel; both leave 15 min
+    assert isinstance(insert(make_worker(breaks=two[:1]), jobs, order), Insertion)
+    assert isinstance(insert(make_worker(breaks=two[1:]), jobs, order), Insertion)
+    assert insert(make_worker(breaks=two), jobs, order) is Refusal.BREAK
+
+
+def test_a_break_another_gap_holds_does_not_bind():
+    # lunch fits after the morning job; a job in the afternoon leaves it where it is
+    jobs = [job("morning", 8.5, 10.5)]
+    order = make_order(earliest_start=at(13), latest_start=at(14), duration=HOUR)
+    found = insert(make_worker(breaks=(LUNCH,)), jobs, order)
+    assert (found.position, found.start) == (1, at(13))
+
+
+def test_a_break_already_missed_does_not_block_other_jobs():
+    # a started job kept over a new break: the break fits nowhere, later jobs still come in
+    jobs = [job("started", 10.5, 12.5)]
+    order = make_order(earliest_start=at(14), latest_start=at(15), duration=HOUR)
+    assert isinstance(insert(make_worker(breaks=(LUNCH,)), jobs, order), Insertion)
+
+
+# ---------------------------------------------------------------- soft lateness
+
+def test_a_soft_window_allows_a_late_start_up_to_its_limit():
+    jobs = [job("busy", 8.5, 11)]  # next door until 11:00
+    order = make_order(earliest_start=at(9), latest_start=at(10), duration=HOUR)
+    travel = RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
+    assert insert(make_worker(), jobs, order) is Refusal.DAY_PLAN
+    assert insert(make_worker(), jobs, order, max_late=HOUR) is Refusal.DAY_PLAN
+    found = insert(make_worker(), jobs, order, max_late=HOUR + travel)
+    assert (found.start, found.late_s) == (at(11) + travel, HOUR + travel)
+
+
+def test_a_soft_window_counts_for_the_shift_check():
+    order = make_order(earliest_start=at(6), latest_start=at(7), duration=HOUR)
+    assert insert(make_worker(), [], order) is Refusal.SHIFT
+    found = insert(make_worker(), [], order, max_late=2 * HOUR)
+    assert found.late_s == found.start - at(7) > HOUR
+
+
+def test_an_on_time_gap_beats_a_late_gap_that_adds_less_travel():
+    jobs = [job("home", 9 + 1 / 6, 12)]  # at home, 09:10-12:00
+    order = make_order(lat=CENTRE[0] + 0.05, lon=CENTRE[1], earliest_start=at(8),
+                       latest_start=at(8.5), duration=HOUR // 2)
+    leg = RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
+    # before the job: on time at 08:17, the trip there and back (2 legs); after it: 12:17,
+    # one leg
+    found = insert(make_worker(), jobs, order, max_late=4 * HOUR)
+    assert (found.position, found.start, found.late_s, found.added_travel_s) == (
+        0, at(8) + leg, 0, 2 * leg)
+    # when both are late, the less late wins
+    earlier = make_order(lat=order.lat, lon=order.lon, earliest_start=at(8),
+                         latest_start=at(8) + 600, duration=HOUR // 2)
+    found = insert(make_worker(), jobs, earlier, max_late=4 * HOUR)
+    assert (found.position, found.late_s) == (0, leg - 600)
+
+
 # ---------------------------------------------------------------- against the reference
 
 spots = st.tuples(st.floats(-0.08, 0.08), st.floats(-0.08, 0.08))
-order_specs = st.tuples(spots, st.integers(6 * 60, 20 * 60), st.integers(0, 240),
-                        st.integers(30, 300))
+MINUTE = 60
 
 
-def random_day(shift_specs, booked, max_jobs, max_minutes):
+@st.composite
+def shift_lists(draw):
+    """One or two days, each with one shift or two (a lunch gap between them)."""
+    shifts, start = [], 0
+    for day in draw(st.sampled_from([(0,), (0,), (0, 1)])):
+        start = max(start, day * 24 * 60 + draw(st.integers(5 * 60, 12 * 60)))
+        for _ in range(draw(st.integers(1, 2))):
+            length = draw(st.integers(2 * 60, 10 * 60))
+            shifts.append(Shift(at(start / 60), at((start + length) / 60)))
+            start += length + draw(st.integers(0, 120))
+    return tuple(shifts)
+
+
+@st.composite
+def order_specs(draw, anchors):
+    """((dlat, dlon), earliest, window, duration), minutes; mostly starting inside one of the
+    ``anchors`` (shifts and break windows)."""
+    shift = draw(st.sampled_from(anchors))
+    duration = draw(st.integers(30, 240))
+    lo = (shift.start - at(0)) // MINUTE - 20
+    hi = max(lo, (shift.end - at(0)) // MINUTE - duration)
+    earliest = draw(st.one_of(st.integers(lo, hi), st.integers(lo, hi),
+                              st.integers(6 * 60, 44 * 60)))
+    return (draw(spots), earliest, draw(st.integers(0, 240)), duration)
+
+
+@st.composite
+def break_lists(draw, shifts):
+    """Break windows in time order, each starting no earlier than the previous one ends; most
+    near a shift, some reaching across its start or across midnight."""
+    breaks, t = [], 0
+    anchors = sorted(draw(st.lists(st.sampled_from(shifts), min_size=draw(st.sampled_from(
+        [0, 1, 1])), max_size=3)), key=lambda s: s.start)
+    for shift in anchors:
+        offset = draw(st.integers(-2 * 60, (shift.end - shift.start) // MINUTE))
+        start = max(shift.start + offset * MINUTE, t)
+        duration = draw(st.integers(15, 90)) * MINUTE
+        slack = draw(st.one_of(st.integers(0, 60), st.integers(0, 600))) * MINUTE
+        breaks.append(Break(start, start + duration + slack, duration))
+        t = breaks[-1].end
+    return tuple(breaks)
+
+
+@st.composite
+def scenarios(draw):
+    shifts = draw(shift_lists())
+    breaks = draw(break_lists(shifts))
+    return dict(shifts=shifts, breaks=breaks,
+                booked=draw(st.lists(order_specs(shifts + breaks), max_size=8)),
+                spec=draw(order_specs(shifts + breaks)))
+
+
+def random_day(shifts, booked, max_jobs, max_minutes, breaks=(), max_late=0):
     """A worker and a feasible day built by inserting ``booked`` orders with the reference."""
-    shifts, t = [], 0
-    for start_h, length_h in sorted(shift_specs):
-        start = max(start_h, t)
-        shifts.append(Shift(at(start), at(start + length_h)))
-        t = start + length_h
-    worker = make_worker(shifts=tuple(shifts), max_jobs_per_day=max_jobs,
-                         max_work_minutes_per_day=max_minutes)
+    worker = make_worker(shifts=shifts, max_jobs_per_day=max_jobs,
+                         max_work_minutes_per_day=max_minutes, breaks=breaks)
     jobs: list[Job] = []
     for k, spec in enumerate(booked):
         order = order_from(f"b{k}", spec)
-        found = best_insertion(worker, jobs, order, 0, RULES)
+        found = best_insertion(worker, jobs, order, 0, RULES, max_late)
         if isinstance(found, Insertion):
             jobs.insert(found.position, Job(order.order_id, "c9", "cleaning", order.lat,
                                             order.lon, found.start, found.end))
@@ -136,22 +298,26 @@ def order_from(order_id, spec):
                       duration=duration_min * 60)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(st.integers(5, 14), st.integers(1, 6)), min_size=1, max_size=3),
-       st.lists(order_specs, max_size=6), order_specs, st.integers(0, 14 * 60),
-       st.sampled_from([0, 2, 3]), st.sampled_from([0, 120, 300]))
-def test_insert_many_agrees_with_the_reference(shift_specs, booked, spec, now_min, max_jobs,
-                                               max_minutes):
-    worker, jobs = random_day(shift_specs, booked, max_jobs, max_minutes)
-    order = order_from("new", spec)
+@settings(max_examples=600, deadline=None)
+@given(scenarios(), st.one_of(st.just(0), st.integers(0, 14 * 60)), st.sampled_from([0, 0, 2, 3]),
+       st.sampled_from([0, 0, 120, 300]), st.sampled_from([0, 0, 1800, 3 * HOUR]))
+def test_insert_many_agrees_with_the_reference(scenario, now_min, max_jobs, max_minutes,
+                                               max_late):
+    worker, jobs = random_day(scenario["shifts"], scenario["booked"], max_jobs, max_minutes,
+                              scenario["breaks"], max_late)
+    order = order_from("new", scenario["spec"])
     now = at(now_min / 60)
-    expected = best_insertion(worker, jobs, order, now, RULES)
-    got = insert(worker, jobs, order, now)
+    expected = best_insertion(worker, jobs, order, now, RULES, max_late)
+    got = insert(worker, jobs, order, now, max_late)
+    event(f"{len(jobs)} jobs, {len(worker.breaks)} breaks: "
+          + (expected.name if isinstance(expected, Refusal)
+             else "late" if expected.late_s else "placed"))
     if isinstance(expected, Refusal):
         assert got is expected
     else:
         assert isinstance(got, Insertion)
-        assert (got.position, got.start, got.travel_s, got.added_travel_s) == (
-            expected.position, expected.start, expected.travel_s, expected.added_travel_s)
+        assert (got.position, got.start, got.travel_s, got.added_travel_s, got.late_s) == (
+            expected.position, expected.start, expected.travel_s, expected.added_travel_s,
+            expected.late_s)
         assert got.day_minutes_before == expected.day_minutes_before
         assert abs(got.added_travel_km - expected.added_travel_km) < 1e-9

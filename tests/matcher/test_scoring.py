@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from matcher.config import DispatchConfig, WeightsConfig
+from matcher.config import DispatchConfig, LatenessConfig, WeightsConfig
 from matcher.model import Job, Skill
 from matcher.planner import Planner
 from tests.builders import CENTRE, DAY, HOUR, at, make_order, make_worker, world_of
@@ -56,3 +56,28 @@ def test_weights_steer_the_choice():
 
     assert winner(WeightsConfig()) == "near"
     assert winner(WeightsConfig(travel=0.1, credit=5.0)) == "far"
+
+
+def test_the_lateness_term_charges_each_late_minute_at_the_types_penalty():
+    soft = dataclasses.replace(DispatchConfig(), weights=WeightsConfig(lateness=2.0),
+                               lateness=(("cleaning", LatenessConfig(120, 0.1)),))
+    plans = {"w1": [Job("x", "c9", "cleaning", CENTRE[0], CENTRE[1], at(8.5), at(11))]}
+    order = make_order(earliest_start=at(9), latest_start=at(10), duration=HOUR)
+    terms, candidate = terms_for(make_worker(), order, plans, config=soft)
+    late_min = candidate.insertion.late_s / 60
+    assert late_min > 60
+    assert terms["lateness"].value == pytest.approx(-late_min * 0.1)
+    assert terms["lateness"].weight == 2.0
+    on_time, _ = terms_for(make_worker(), make_order(), config=soft)
+    assert on_time["lateness"].value == 0.0 and str(on_time["lateness"].value) == "0.0"
+
+
+def test_a_late_worker_loses_to_an_on_time_one():
+    soft = dataclasses.replace(DispatchConfig(),
+                               lateness=(("cleaning", LatenessConfig(120, 0.1)),))
+    busy = {"near": [Job("x", "c9", "cleaning", CENTRE[0], CENTRE[1], at(8.5), at(11))]}
+    near, far = make_worker("near"), make_worker("far", home_lat=CENTRE[0] + 0.03)
+    order = make_order(earliest_start=at(9), latest_start=at(10), duration=HOUR)
+    (assignment,) = Planner(soft).dispatch([order], world_of([near, far], busy),
+                                           NOW).assignments
+    assert (assignment.worker_id, assignment.late_s) == ("far", 0)
