@@ -2,6 +2,8 @@
 
 It re-derives every hard constraint from the raw inputs with its own arithmetic (plain ``math``,
 no code from ``matcher`` or ``geo``), so a bug in the engine cannot hide behind the same bug here.
+Travel times come from its own haversine model, or from ``travel(lat1, lon1, lat2, lon2) ->
+seconds`` when the caller gives one (a benchmark with its own travel matrix).
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ import datetime as dt
 import math
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
 
 from matcher.config import DispatchConfig
-from matcher.model import Job, LinkType, Order, Worker, WorkerStatus
+from matcher.model import Break, Job, LinkType, Order, Worker, WorkerStatus
+
+Travel = Callable[[float, float, float, float], int]
 
 
 def _travel_s(config: DispatchConfig, lat1: float, lon1: float, lat2: float, lon2: float) -> int:
@@ -34,18 +40,21 @@ def _day_end(config: DispatchConfig, ts: int) -> int:
 
 
 def check_worker_day(config: DispatchConfig, worker: Worker, jobs: list[Job],
-                     orders: dict[str, Order], blocked: dict[str, set[str]] | None = None
-                     ) -> list[str]:
-    """Every hard-constraint violation in one worker's planned jobs, as readable lines."""
+                     orders: dict[str, Order], blocked: dict[str, set[str]] | None = None,
+                     travel: Travel | None = None) -> list[str]:
+    """Every hard-constraint violation in one worker's planned jobs, as readable lines.
+    ``travel(lat1, lon1, lat2, lon2)`` (seconds) replaces the built-in travel model."""
     problems: list[str] = []
     blocked = blocked or {}
+    travel = travel or partial(_travel_s, config)
     jobs = sorted(jobs, key=lambda j: j.start)
     for job in jobs:
         order = orders[job.order_id]
         problems += [f"{worker.worker_id}/{job.order_id}: {p}"
                      for p in _check_job(config, worker, job, order, blocked)]
-    problems += _check_sequence(config, worker, jobs)
+    problems += _check_sequence(config, worker, jobs, travel)
     problems += _check_daily(config, worker, jobs)
+    problems += _check_breaks(config, worker, jobs, travel)
     return problems
 
 
@@ -68,8 +77,12 @@ def _check_job(config: DispatchConfig, worker: Worker, job: Job, order: Order,
         out.append("worker blocked by customer")
     if not order.required_tags <= worker.tags:
         out.append(f"missing tags {sorted(order.required_tags - worker.tags)}")
-    if not order.earliest_start <= job.start <= order.latest_start:
-        out.append("start outside the window")
+    # a service type with a [lateness.<type>] table may start up to max_late_minutes late
+    grace = dict(config.lateness).get(order.service_type)
+    latest = order.latest_start + (grace.max_late_minutes * 60 if grace else 0)
+    if not order.earliest_start <= job.start <= latest:
+        off = max(order.earliest_start - job.start, job.start - latest)
+        out.append(f"start outside the window (by {off} s)")
     if job.end - job.start != order.duration:
         out.append("planned duration differs from the order's")
     if not any(s.start <= job.start and job.end <= s.end for s in worker.shifts):
@@ -82,7 +95,8 @@ def _check_job(config: DispatchConfig, worker: Worker, job: Job, order: Order,
     return out
 
 
-def _check_sequence(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> list[str]:
+def _check_sequence(config: DispatchConfig, worker: Worker, jobs: list[Job],
+                    travel: Travel) -> list[str]:
     """Travel between consecutive jobs: the first job of a local day from home at the start of
     its shift, every later job of that day from the job before it (even across shifts)."""
     out, prev = [], None
@@ -90,19 +104,67 @@ def _check_sequence(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> 
         if prev is not None and job.start < prev.end:
             out.append(f"{worker.worker_id}/{job.order_id}: overlaps {prev.order_id}")
         if prev is not None and _local_day(config, prev.start) == _local_day(config, job.start):
-            arrive = prev.end + _travel_s(config, prev.lat, prev.lon, job.lat, job.lon)
+            arrive = prev.end + travel(prev.lat, prev.lon, job.lat, job.lon)
         else:
             shift = next((s for s in worker.shifts if s.start <= job.start < s.end), None)
             if shift is None:
                 prev = job
                 continue  # reported by the shift check
-            arrive = shift.start + _travel_s(config, worker.home_lat, worker.home_lon,
-                                             job.lat, job.lon)
+            arrive = shift.start + travel(worker.home_lat, worker.home_lon, job.lat, job.lon)
         if job.start < arrive:
             out.append(f"{worker.worker_id}/{job.order_id}: starts {arrive - job.start} s "
                        "before the worker can arrive")
         prev = job
     return out
+
+
+def _check_breaks(config: DispatchConfig, worker: Worker, jobs: list[Job],
+                  travel: Travel) -> list[str]:
+    """Every break must sit in a gap of the sorted jobs where the worker neither works nor
+    travels: L seconds inside its window, the trip of the gap around it. A gap before a job j
+    (after job i, or from the start) with trip t, leaving no earlier than ``depart``:
+
+    - j is not the first job of its local day: depart = end_i, t = travel i -> j;
+    - j is the first of its day: depart = the start of j's shift (j's start - t without one),
+      t = travel home -> j; the part of the break before depart costs the trip nothing;
+    - after the last job: no trip, no end.
+
+    The break starts at b = max(window start, end_i) and must end by min(start_j, window end);
+    together with every other break that fits the same gap, the parts after ``depart`` must
+    leave the trip its time: sum <= start_j - depart - t.
+    """
+    gaps = [_gap(config, worker, jobs, g, travel) for g in range(len(jobs) + 1)]
+    out = []
+    for k, pause in enumerate(worker.breaks):
+        if not any(pause in _breaks_in(gap, worker.breaks) for gap in gaps):
+            out.append(f"{worker.worker_id}: break {k} ({pause.duration} s between "
+                       f"{pause.start} and {pause.end}) fits in no gap of the day plan")
+    return out
+
+
+def _gap(config: DispatchConfig, worker: Worker, jobs: list[Job], g: int,
+         travel: Travel) -> tuple[float, float, float, int]:
+    """(end of the job before, start of the job after, departure, trip) of the gap before job
+    ``g``; -inf and inf where there is no job."""
+    before = jobs[g - 1] if g > 0 else None
+    after = jobs[g] if g < len(jobs) else None
+    lo = before.end if before else -math.inf
+    if after is None:
+        return lo, math.inf, lo, 0
+    if before and _local_day(config, before.start) == _local_day(config, after.start):
+        return lo, after.start, lo, travel(before.lat, before.lon, after.lat, after.lon)
+    trip = travel(worker.home_lat, worker.home_lon, after.lat, after.lon)
+    shift = next((s for s in worker.shifts if s.start <= after.start < s.end), None)
+    return lo, after.start, shift.start if shift else after.start - trip, trip
+
+
+def _breaks_in(gap: tuple[float, float, float, int], breaks: tuple[Break, ...]) -> list[Break]:
+    """The breaks the gap holds: all that fit its bounds, or none when together they leave
+    the trip too little time."""
+    lo, hi, depart, trip = gap
+    fitting = [b for b in breaks if max(b.start, lo) + b.duration <= min(hi, b.end)]
+    cost = sum(min(b.duration, max(0, max(b.start, lo) + b.duration - depart)) for b in fitting)
+    return fitting if cost <= hi - depart - trip else []
 
 
 def _check_daily(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> list[str]:
@@ -121,7 +183,8 @@ def _check_daily(config: DispatchConfig, worker: Worker, jobs: list[Job]) -> lis
 
 def check_plans(config: DispatchConfig, workers: dict[str, Worker],
                 plans: dict[str, list[Job]], orders: dict[str, Order],
-                blocked: dict[str, set[str]] | None = None) -> list[str]:
+                blocked: dict[str, set[str]] | None = None,
+                travel: Travel | None = None) -> list[str]:
     """Violations across all plans: each worker's day, then the orders planned on several
     days (a team job: exactly its team size, distinct workers, one start; any other order at
     most once) and the links between orders."""
@@ -130,7 +193,7 @@ def check_plans(config: DispatchConfig, workers: dict[str, Worker],
     for worker_id, jobs in sorted(plans.items()):
         for job in jobs:
             placed[job.order_id].append((worker_id, job.start))
-        problems += check_worker_day(config, workers[worker_id], jobs, orders, blocked)
+        problems += check_worker_day(config, workers[worker_id], jobs, orders, blocked, travel)
     for order_id, where in placed.items():
         problems += _check_team(orders[order_id], where)
         problems += _check_link(orders[order_id], where, placed)

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.model import Order, Shift, Skill, Worker, WorkerStatus
+from matcher.model import Break, Order, Shift, Skill, Worker, WorkerStatus
 from tests.builders import CENTRE, HOUR, at
 
 TYPES = ("cleaning", "hourly", "elder_care")
 TAGS = ("pet_friendly", "non_smoker")
 
 
-def random_workers(rng: np.random.Generator, n: int, spread: float = 0.06) -> list[Worker]:
+def random_breaks(rng: np.random.Generator) -> tuple[Break, ...]:
+    """None, a lunch, or a lunch and an afternoon tea; windows from tight to loose."""
+    kinds = [(), ((11.0, 14.0, 1.0),), ((11.5, 13.0, 1.0), (15.0, 16.0, 0.25))]
+    return tuple(Break(at(lo), at(hi), int(length * HOUR))
+                 for lo, hi, length in kinds[int(rng.integers(0, 3))])
+
+
+def random_workers(rng: np.random.Generator, n: int, spread: float = 0.06,
+                   breaks: bool = False) -> list[Worker]:
+    """``n`` workers; with ``breaks``, two in three take a lunch (and some a tea) break."""
     workers = []
     for i in range(n):
         types = rng.choice(TYPES, size=int(rng.integers(1, 3)), replace=False)
@@ -27,7 +36,8 @@ def random_workers(rng: np.random.Generator, n: int, spread: float = 0.06) -> li
             max_jobs_per_day=int(rng.integers(0, 4)),
             tags=frozenset(t for t in TAGS if rng.random() < 0.5),
             status=WorkerStatus.ONLINE if rng.random() < 0.9 else WorkerStatus.SUSPENDED,
-            max_work_minutes_per_day=int(rng.choice([0, 240, 480]))))
+            max_work_minutes_per_day=int(rng.choice([0, 240, 480])),
+            breaks=random_breaks(rng) if breaks else ()))
     return workers
 
 

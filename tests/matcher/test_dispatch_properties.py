@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.config import DispatchConfig
+import dataclasses
+
+from matcher.config import DispatchConfig, LatenessConfig
+from matcher.eligibility import SLOT_CHECKS
 from matcher.planner import Planner
 from tests.builders import at, world_of
 from tests.checker import check_plans
 from tests.city import random_orders, random_workers
 
-CONFIG = DispatchConfig()
+# hourly help may start up to an hour late; the other types have hard windows
+CONFIG = dataclasses.replace(DispatchConfig(), lateness=(("hourly", LatenessConfig(60, 0.1)),))
 NOW = at(6)
 cities = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 30), st.integers(1, 60))
 
 
 def run(seed, n_workers, n_orders, now=NOW, batches=1):
     rng = np.random.default_rng(seed)
-    workers = random_workers(rng, n_workers)
+    workers = random_workers(rng, n_workers, breaks=True)
     orders = random_orders(rng, n_orders, n_workers)
     planner, world = Planner(CONFIG), world_of(workers)
     results = []
@@ -61,6 +66,11 @@ def test_every_order_is_accounted_for_exactly_once(city):
         job = next(j for j in world.plans[a.worker_id] if j.order_id == a.order_id)
         assert (job.start, job.end) == (a.planned_start, a.planned_end)
         assert abs(a.score - sum(t.weight * t.value for t in a.score_terms)) < 1e-12
+        order = next(o for o in orders if o.order_id == a.order_id)
+        assert a.late_s == max(0, a.planned_start - order.latest_start)
+        lateness = next(t.value for t in a.score_terms if t.name == "lateness")
+        penalty = CONFIG.lateness_for(order.service_type).penalty_per_minute
+        assert lateness == pytest.approx(-a.late_s / 60 * penalty)
 
 
 @settings(max_examples=30, deadline=None)
@@ -86,7 +96,7 @@ def test_unassigned_reasons_agree_with_explain(city):
                 == len(workers))
         if miss.reason.name == "NO_ELIGIBLE_WORKER":
             static = sum(n for k, n in explanation.ruled_out.items()
-                         if k not in ("shift", "daily_limit", "day_plan"))
+                         if k not in SLOT_CHECKS)
             assert static == len(workers)
         if miss.reason.name in ("NO_ELIGIBLE_WORKER", "NO_FEASIBLE_SLOT", "DAILY_LIMIT"):
             # with nothing planned yet, no worker could take it at all
