@@ -7,9 +7,10 @@ between two shifts does not teleport the worker home). Planned starts of existin
 move: the new job goes into a gap where it starts inside its window and not before ``now``,
 travel from the previous stop fits before it, travel to the next job of the day fits after it,
 it ends inside its shift, the daily job and working-minute limits still hold on its day, and
-every break still fits (below). Among the feasible gaps the one with the least lateness wins
-(so an on-time gap always beats a late one), then the one adding the least travel (ties: the
-earlier start, then the earlier shift and position); the job starts as early as it can there.
+every break still fits (below). In each gap the job starts as early as it can, or right after
+a break when the break must come first (below). Among the feasible candidates the one with the
+least lateness wins (so an on-time start always beats a late one), then the one adding the
+least travel, then the earliest start (ties: the earlier shift and position).
 
 Soft lateness: ``OrderColumns.max_late`` (seconds, from ``[lateness.<service_type>]``) lets a job
 start up to ``latest + max_late``; that is the hard limit, and ``late_s = max(0, start -
@@ -41,13 +42,19 @@ Breaks can compete: two breaks in one gap take their time out of the same trip. 
 conservative: a gap holds a break only together with every break that fits its bounds, i.e.
 the parts they take out of the trip add up to at most ``start_j - end_i - t`` (between jobs)
 or ``start_j - S - t`` (first job of a day). A plan is valid when every break is held by some
-gap (breaks may share a gap). Inserting a job at its earliest start in gap q splits gap q in
-two; the insertion is refused (``break``) unless every break some gap of the current plan
+gap (breaks may share a gap). Inserting a job at a start in gap q splits gap q in two; the
+insertion is refused (``break``) unless every break some gap of the current plan
 holds is still held by another gap or by one of the two halves. A break that no gap of the
 current plan holds (only when a worker's breaks change under jobs that had already started,
 which stay) does not block further jobs.
 
-Every pair is priced over all (shift, gap) combinations in numpy; ``tests/reference_insertion.py``
+Besides its earliest start, each gap offers one start per break k: the earliest with the
+breaks up to k that can fit after the stop before (each as early as its window allows) taken
+first, their parts after the departure added to the trip. So a job free at 11:05 but with
+lunch due by 12:30 starts after lunch instead of being refused. Each start is checked by every
+rule above; starts other than these are not tried.
+
+Every pair is priced over all (shift, gap, start) candidates in numpy; ``tests/reference_insertion.py``
 holds the same rules as a plain loop, and the tests check that both agree.
 """
 
@@ -166,24 +173,30 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
     fits = g.fits()
     limited = fits & g.within_limits(fits)
     ok = limited & g.keeps_breaks()
-    best = _best(ok, g.late, g.added_s, g.start)
+    best = _best(ok, g.late, g.added_s[..., None], g.start)
+    every = (1, 2, 3)
     code = np.where(~g.covered.any(axis=1), SHIFT,
-                    np.where(~fits.any(axis=(1, 2)), DAY_PLAN,
-                             np.where(~limited.any(axis=(1, 2)), DAILY_LIMIT,
-                                      np.where(~ok.any(axis=(1, 2)), BREAK, 0))))
+                    np.where(~fits.any(axis=every), DAY_PLAN,
+                             np.where(~limited.any(axis=every), DAILY_LIMIT,
+                                      np.where(~ok.any(axis=every), BREAK, 0))))
 
     def pick(values: np.ndarray) -> np.ndarray:
-        return values.reshape(len(values), -1)[np.arange(len(values)), best]
+        """The best candidate's value; per-gap arrays (P, S, Q) count for all its starts."""
+        if values.ndim == 3:
+            values = values[..., None]
+        full = np.broadcast_to(values, g.start.shape).reshape(len(best), -1)
+        return full[np.arange(len(best)), best]
 
-    q = best % g.start.shape[2]
+    q = best // g.start.shape[3] % g.start.shape[2]
     return Slots(code.astype(np.int8), q, pick(g.start), pick(g.travel_in), pick(g.km_in),
                  pick(g.added_s), pick(g.added_km), pick(g.day_seconds) / 60.0, pick(g.late))
 
 
 def _best(ok: np.ndarray, late: np.ndarray, added_s: np.ndarray,
           start: np.ndarray) -> np.ndarray:
-    """Per pair, the flat (shift, gap) index of the best feasible gap: the least lateness, then
-    the least added travel, then the earliest start; argmin keeps the first among ties."""
+    """Per pair, the flat (shift, gap, start) index of the best feasible candidate: the least
+    lateness, then the least added travel, then the earliest start; argmin keeps the first
+    among ties."""
     flat = len(ok), -1
     late = np.where(ok, late, NO_JOB).reshape(flat)
     on_least = ok.reshape(flat) & (late == late.min(axis=1, keepdims=True))
@@ -254,36 +267,68 @@ class _Gaps:
         self.hard_latest = order.latest + order.max_late
         self.covered = ((lo <= self.hard_latest[:, None])
                         & (lo + order.duration[:, None] <= end_s))
-        self.start = np.maximum(lo[..., None], self.free + self.travel_in)
-        self.end = self.start + order.duration[:, None, None]
-        self.late = np.maximum(self.start - order.latest[:, None, None], 0)
         self.shift_end = end_s[..., None]
+        self.before = self._before_bounds()
+        earliest = np.maximum(lo[..., None], self.free + self.travel_in)
+        # candidate starts per gap (last axis C): as early as the job can, then right after
+        # each break, for when taking the breaks first is what lets the job into the gap
+        self.start = np.concatenate([earliest[..., None], self._after_breaks(earliest)],
+                                    axis=-1)
+        self.end = self.start + order.duration[:, None, None, None]
+        self.late = np.maximum(self.start - order.latest[:, None, None, None], 0)
+
+    def _before_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(P, S, Q) end of the stop before the gap (-NO_JOB: none) and when the trip to the
+        new job may start (that end, or the shift's start for the first job of a day)."""
+        q = np.arange(self.days.job_start.shape[1] + 1)
+        lo = np.where(q >= 1, self.days.job_end[:, self.prev], -NO_JOB)[:, None]
+        lo = np.broadcast_to(lo, self.at_first.shape)
+        return lo, np.where(self.at_first, self.shift_start, lo)
+
+    def _after_breaks(self, earliest: np.ndarray) -> np.ndarray:
+        """(P, S, Q, B): for each break k, the earliest start with breaks 0..k that can fit
+        before the job taken there first (each as early as its window and the stop before
+        allow, their parts after the departure added to the trip); ``earliest`` where break k
+        cannot come before the job."""
+        breaks = self.days.breaks[:, None, None]
+        lo, depart = (a[..., None] for a in self.before)
+        length = breaks[..., 2]
+        done = np.maximum(breaks[..., 0], lo) + length
+        can = done <= breaks[..., 1]
+        taken = np.where(can, np.clip(done - depart, 0, length), 0)
+        after = np.maximum(np.maximum.accumulate(np.where(can, done, -NO_JOB), axis=-1),
+                           depart + self.travel_in[..., None] + np.cumsum(taken, axis=-1))
+        return np.where(can, np.maximum(earliest[..., None], after), earliest[..., None])
 
     def fits(self) -> np.ndarray:
-        """Gaps where the job fits its window, its shift and the travel around it."""
-        return (self.valid & self.covered[..., None]
-                & (self.start <= self.hard_latest[:, None, None])
-                & (self.end <= self.shift_end)
-                & (~self.has_next | (self.end + self.out_s <= self.next_start)))
+        """Candidates where the job fits its window, its shift and the travel around it."""
+        def gap(a: np.ndarray) -> np.ndarray:
+            return a[..., None]
+
+        return (gap(self.valid & self.covered[..., None])
+                & (self.start <= self.hard_latest[:, None, None, None])
+                & (self.end <= gap(self.shift_end))
+                & (gap(~self.has_next) | (self.end + gap(self.out_s) <= gap(self.next_start))))
 
     def within_limits(self, fits: np.ndarray) -> np.ndarray:
-        """Gaps whose service day still has room for one more job of this length (worked out
-        where the job ``fits``; elsewhere no job shares the day)."""
+        """Candidates whose service day still has room for one more job of this length (worked
+        out where the job ``fits``; elsewhere no job shares the day)."""
         days, calendar, real, job_day = self.days, self.rules.calendar, self.real, self.job_day
         start_day = np.full(self.start.shape, -2, dtype=np.int64)
         start_day[fits] = calendar.days(self.start[fits])
-        same = job_day[:, None, None, :] == start_day[..., None]
+        same = job_day[:, None, None, None, :] == start_day[..., None]
         lengths = np.where(real, days.job_end - days.job_start, 0)
-        self.day_seconds = (same * lengths[:, None, None, :]).sum(axis=-1)
+        self.day_seconds = (same * lengths[:, None, None, None, :]).sum(axis=-1)
         count = same.sum(axis=-1)
-        max_jobs = days.max_jobs[:, None, None]
+        max_jobs = days.max_jobs[:, None, None, None]
         return (((max_jobs == 0) | (count + 1 <= max_jobs))
-                & (self.day_seconds + self.order.duration[:, None, None]
-                   <= days.max_minutes[:, None, None] * 60))
+                & (self.day_seconds + self.order.duration[:, None, None, None]
+                   <= days.max_minutes[:, None, None, None] * 60))
 
     def keeps_breaks(self) -> np.ndarray:
-        """Gaps where, with the job in, every break the current plan holds is still held: by
-        another gap of the plan, or by one of the two halves the job splits its gap into."""
+        """Candidates where, with the job in, every break the current plan holds is still
+        held: by another gap of the plan, or by one of the two halves the job splits its gap
+        into."""
         breaks = self.days.breaks
         if breaks.shape[1] == 0:
             return np.ones(self.start.shape, dtype=bool)
@@ -291,9 +336,10 @@ class _Gaps:
         held = plan.any(axis=1) & (breaks[..., 2] > 0)              # (P, B); padding: 0 s
         elsewhere = (plan.sum(axis=1)[:, None] - plan) > 0          # (P, G, B), G = gaps q
         before, after = self._halves()
-        still = (elsewhere[:, None] | _holds(*before, breaks[:, None, None])
-                 | _holds(*after, breaks[:, None, None]))           # (P, S, Q, B)
-        return (still | ~held[:, None, None]).all(axis=-1)
+        pauses = breaks[:, None, None, None]
+        still = (elsewhere[:, None, :, None] | _holds(*before, pauses)
+                 | _holds(*after, pauses))                          # (P, S, Q, C, B)
+        return (still | ~held[:, None, None, None]).all(axis=-1)
 
     def _plan_holds(self) -> np.ndarray:
         """(P, G, B): gap g of the current plan (after job g - 1, before job g) holds break b."""
@@ -311,17 +357,17 @@ class _Gaps:
         return _holds(lo, hi, depart, travel, days.breaks[:, None]) & (g <= count)[..., None]
 
     def _halves(self) -> tuple[tuple, tuple]:
-        """(lo, hi, depart, travel) per (P, S, Q) of the gaps before and after the new job."""
-        days, n_jobs = self.days, self.days.job_start.shape[1]
-        q = np.arange(n_jobs + 1)
-        lo = np.where(q >= 1, days.job_end[:, self.prev], -NO_JOB)[:, None]
-        before = (np.broadcast_to(lo, self.start.shape), self.start,
-                  np.where(self.at_first, self.shift_start, lo), self.travel_in)
-        next_from_home = self.has_next & ~self.linked_next
-        hi = np.where(self.has_next, self.next_start, NO_JOB)
+        """(lo, hi, depart, travel) of the gaps before and after the new job, broadcasting to
+        the candidates (P, S, Q, C)."""
+        lo, depart = (a[..., None] for a in self.before)
+        before = (lo, self.start, depart, self.travel_in[..., None])
+        from_home = (self.has_next & ~self.linked_next)[..., None]
+        hi = np.where(self.has_next, self.next_start, NO_JOB)[..., None]
         after = (self.end, hi,
-                 np.where(next_from_home, self._job_depart()[:, self.nxt][:, None], self.end),
-                 np.where(next_from_home, self.t_hj[:, self.nxt][:, None], self.out_s))
+                 np.where(from_home, self._job_depart()[:, self.nxt][:, None, :, None],
+                          self.end),
+                 np.where(from_home, self.t_hj[:, self.nxt][:, None, :, None],
+                          self.out_s[..., None]))
         return before, after
 
     def _job_depart(self) -> np.ndarray:

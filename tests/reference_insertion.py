@@ -27,13 +27,15 @@ def best_insertion(worker: Worker, jobs: list[Job], order: Order, now: int,
             continue
         covered = True
         for position in range(len(jobs) + 1):
-            found = _try_gap(worker, jobs, order, now, rules, shift, position, lo, max_late)
-            if found is Refusal.DAILY_LIMIT:
-                limited = True
-            elif found is Refusal.BREAK:
-                broken = True
-            elif isinstance(found, Insertion) and (best is None or _rank(found) < _rank(best)):
-                best = found
+            for found in _try_gap(worker, jobs, order, now, rules, shift, position, lo,
+                                  max_late):
+                if found is Refusal.DAILY_LIMIT:
+                    limited = True
+                elif found is Refusal.BREAK:
+                    broken = True
+                elif isinstance(found, Insertion) and (best is None
+                                                       or _rank(found) < _rank(best)):
+                    best = found
     if best is not None:
         return best
     if not covered:
@@ -48,14 +50,43 @@ def _rank(found: Insertion) -> tuple[int, int, int]:
 
 
 def _try_gap(worker, jobs, order, now, rules, shift, position, lo, max_late):
+    """The outcome of each candidate start in the gap before ``jobs[position]``: as early as
+    the job can, then right after each break (see :func:`_after_breaks`)."""
     day = rules.calendar.day(shift.start)
     prev = jobs[position - 1] if position > 0 else None
+    after = prev.end if prev is not None else -math.inf
     if prev is not None and rules.calendar.day(prev.start) == day:
         prev_lat, prev_lon, free_at = prev.lat, prev.lon, max(prev.end, now)
+        depart = prev.end
     else:  # the first job of the day leaves from home
         prev_lat, prev_lon, free_at = worker.home_lat, worker.home_lon, max(shift.start, now)
+        depart = shift.start
     travel_in, km_in = rules.leg(prev_lat, prev_lon, order.lat, order.lon)
-    start = max(lo, free_at + travel_in)
+    earliest = max(lo, free_at + travel_in)
+    for start in [earliest] + _after_breaks(worker, after, depart, travel_in, earliest):
+        yield _try_start(worker, jobs, order, rules, shift, position, max_late, day, start,
+                         (prev_lat, prev_lon, travel_in, km_in))
+
+
+def _after_breaks(worker: Worker, after: float, depart: int, travel_in: int,
+                  earliest: int) -> list[int]:
+    """For each break k, the earliest start with the breaks up to k that can fit between
+    ``after`` (the stop before) and the job taken first: each as early as it can, the parts
+    after ``depart`` added to the trip; ``earliest`` where break k cannot come first."""
+    starts, done_last, taken = [], -math.inf, 0
+    for pause in worker.breaks:
+        done = max(pause.start, after) + pause.duration
+        if done > pause.end:
+            starts.append(earliest)
+            continue
+        done_last = max(done_last, done)
+        taken += min(max(done - depart, 0), pause.duration)
+        starts.append(max(earliest, done_last, depart + travel_in + taken))
+    return starts
+
+
+def _try_start(worker, jobs, order, rules, shift, position, max_late, day, start, leg_in):
+    prev_lat, prev_lon, travel_in, km_in = leg_in
     end = start + order.duration
     if start > order.latest_start + max_late or end > shift.end:
         return None

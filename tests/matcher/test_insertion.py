@@ -124,6 +124,17 @@ def test_lunch_that_leaves_no_room_for_the_trip_refuses_the_gap():
     assert insert(make_worker(breaks=(LUNCH,)), jobs, order) is Refusal.BREAK
 
 
+def test_a_job_waits_for_a_break_that_must_come_first():
+    # free from 11:00, the job could start at 11:05, but lunch (by 12:30) must come first:
+    # it starts after lunch and the trip, at 12:05
+    jobs = [job("before", 9, 11)]
+    order = make_order(earliest_start=at(11), latest_start=at(13), duration=2 * HOUR)
+    travel = RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
+    assert insert(make_worker(), jobs, order).start == at(11) + travel
+    found = insert(make_worker(breaks=(LUNCH,)), jobs, order)
+    assert (found.position, found.start) == (1, at(12) + travel)
+
+
 def test_a_break_after_the_last_job_only_needs_its_window():
     order = make_order(earliest_start=at(9), latest_start=at(9), duration=2 * HOUR)
     assert isinstance(insert(make_worker(breaks=(Break(at(11), at(12), HOUR),)), [], order),
@@ -137,10 +148,14 @@ def test_a_break_before_the_first_job_may_start_before_the_shift():
     order = make_order(earliest_start=at(8), latest_start=at(10), duration=HOUR)
     early = insert(make_worker(breaks=(Break(at(7), at(9), HOUR),)), [], order)
     assert early.start == at(8) + RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
-    # 07:30-08:30 at the earliest: the job starts first (08:05), so the break cannot come
-    # before it, and after it (09:05) its window has closed
-    assert insert(make_worker(breaks=(Break(at(7.5), at(9.5), HOUR),)), [], order) is \
-        Refusal.BREAK
+    # 07:30-08:30 at the earliest: the job waits for it; its second half comes out of the
+    # trip, which then ends at 08:34.6
+    later = Break(at(7.5), at(9.5), HOUR)
+    found = insert(make_worker(breaks=(later,)), [], order)
+    assert found.start == at(8.5) + RULES.leg(CENTRE[0], CENTRE[1], order.lat, order.lon)[0]
+    # a job that must start by 08:20 cannot wait, and after it (09:05) the window has closed
+    tight = make_order(earliest_start=at(8), latest_start=at(8) + 1200, duration=HOUR)
+    assert insert(make_worker(breaks=(later,)), [], tight) is Refusal.BREAK
 
 
 def test_the_part_of_a_break_after_the_shift_start_comes_out_of_the_trip():
