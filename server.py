@@ -38,8 +38,9 @@ from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
 from matcher.engine import Engine, Leg, Region
 from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
                             InvalidArgument, NotFound)
-from matcher.model import (Assignment, DispatchMode, Order, OrderRecord, OrderState, ScoreTerm,
-                           Shift, Skill, Unassigned, UnassignedReason, Worker, WorkerStatus)
+from matcher.model import (Assignment, Break, DispatchMode, Order, OrderRecord, OrderState,
+                           ScoreTerm, Shift, Skill, Unassigned, UnassignedReason, Worker,
+                           WorkerStatus)
 from matcher.planner import Candidate
 from matcher.store import MemoryStore
 
@@ -117,23 +118,31 @@ def shift_from_proto(msg: pb.Shift) -> Shift:
     return Shift(_seconds(msg.start_time, "start_time"), _seconds(msg.end_time, "end_time"))
 
 
+def break_from_proto(msg: pb.Break) -> Break:
+    return Break(_seconds(msg.window_start_time, "window_start_time"),
+                 _seconds(msg.window_end_time, "window_end_time"), _duration_s(msg.duration))
+
+
 def worker_from_proto(msg: pb.Worker) -> Worker:
     """A proto Worker as a domain Worker; bad values raise InvalidArgument naming the field."""
     _require_message(msg, "home")
-    skills, shifts = [], []
+    skills, shifts, breaks = [], [], []
     for k, skill in enumerate(msg.skills):
         with _field(f"skills[{k}]"):
             skills.append(skill_from_proto(skill))
     for k, shift in enumerate(msg.shifts):
         with _field(f"shifts[{k}]"):
             shifts.append(shift_from_proto(shift))
+    for k, pause in enumerate(msg.breaks):
+        with _field(f"breaks[{k}]"):
+            breaks.append(break_from_proto(pause))
     return Worker(
         worker_id=msg.worker_id, agency_id=msg.agency_id,
         home_lat=msg.home.latitude, home_lon=msg.home.longitude,
         skills=tuple(skills), credit_score=msg.credit_score, shifts=tuple(shifts),
         max_jobs_per_day=msg.max_jobs_per_day, tags=frozenset(msg.tags),
         status=WORKER_STATUS.to_domain(msg.status, "status", WorkerStatus.ONLINE),
-        max_work_minutes_per_day=msg.max_work_minutes_per_day)
+        max_work_minutes_per_day=msg.max_work_minutes_per_day, breaks=tuple(breaks))
 
 
 def order_from_proto(msg: pb.Order) -> Order:
@@ -215,7 +224,9 @@ def worker_to_proto(worker: Worker) -> pb.Worker:
         shifts=[pb.Shift(start_time=_ts(s.start), end_time=_ts(s.end)) for s in worker.shifts],
         max_jobs_per_day=worker.max_jobs_per_day, tags=sorted(worker.tags),
         status=WORKER_STATUS.to_proto(worker.status),
-        max_work_minutes_per_day=worker.max_work_minutes_per_day)
+        max_work_minutes_per_day=worker.max_work_minutes_per_day,
+        breaks=[pb.Break(window_start_time=_ts(b.start), window_end_time=_ts(b.end),
+                         duration=_dur(b.duration)) for b in worker.breaks])
 
 
 def order_to_proto(order: Order) -> pb.Order:
@@ -242,7 +253,8 @@ def assignment_to_proto(a: Assignment) -> pb.Assignment:
         planned_end_time=_ts(a.planned_end), travel_duration=_dur(a.travel_s),
         travel_km=a.travel_km, added_travel_duration=_dur(a.added_travel_s),
         added_travel_km=a.added_travel_km, score=a.score,
-        score_terms=score_terms_to_proto(a.score_terms), config_hash=a.config_hash)
+        score_terms=score_terms_to_proto(a.score_terms), config_hash=a.config_hash,
+        late_duration=_dur(a.late_s))
 
 
 def unassigned_to_proto(u: Unassigned) -> pb.UnassignedOrder:
@@ -274,7 +286,8 @@ def candidate_to_proto(c: Candidate) -> pb.Candidate:
     ins = c.insertion
     return pb.Candidate(worker_id=c.worker_id, planned_start_time=_ts(ins.start),
                         travel_duration=_dur(ins.travel_s), travel_km=ins.travel_km,
-                        score=c.score, score_terms=score_terms_to_proto(c.terms))
+                        score=c.score, score_terms=score_terms_to_proto(c.terms),
+                        late_duration=_dur(ins.late_s))
 
 
 # ====================================================================== errors

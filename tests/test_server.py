@@ -6,6 +6,7 @@ Bad input and its error details are in test_server_validation.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
 import random
@@ -26,8 +27,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc
+from matcher.config import LatenessConfig
 from matcher.eligibility import ALL_CHECKS
-from matcher.model import Job
+from matcher.model import Break, Job, Skill
 from matcher.scoring import TERMS
 from server import (SERVICE_NAME, order_from_proto, order_to_proto, start_server,
                     worker_from_proto, worker_to_proto)
@@ -294,6 +296,58 @@ async def test_instant_order_without_a_worker_stays_pending(stub):
         ("o1", pb.UNASSIGNED_REASON_NO_ELIGIBLE_WORKER)]
     status = (await stub.GetOrder(pb.GetOrderRequest(order_id="o1"))).order
     assert status.state == pb.ORDER_STATE_PENDING
+
+
+async def test_breaks_and_soft_lateness_end_to_end(config):
+    """Hourly help may start 90 minutes late, cleaning may not; the worker lunches for an hour
+    between 12:00 and 13:30."""
+    soft = dataclasses.replace(config, lateness=(("hourly", LatenessConfig(90, 0.1)),))
+    running = await start_server(soft, "127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+            worker = worker_pb("w1", skills=(Skill("cleaning", 3, DAY + MONTH),
+                                             Skill("hourly", 3, DAY + MONTH)),
+                               breaks=(Break(at(12), at(13.5), HOUR),))
+            await stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[worker]))
+
+            async def submit(order_id, service_type, earliest_h, latest_h, hours, mode):
+                order = order_pb(order_id, service_type=service_type,
+                                 earliest_start=at(earliest_h), latest_start=at(latest_h),
+                                 duration=int(hours * HOUR))
+                order.mode = mode
+                return await stub.SubmitOrders(pb.SubmitOrdersRequest(orders=[order],
+                                                                      as_of_time=ts(AS_OF)))
+
+            await submit("o1", "cleaning", 9, 9, 2, pb.DISPATCH_MODE_INSTANT)  # 09:00-11:00
+            late = (await submit("o2", "hourly", 9, 10, 1, pb.DISPATCH_MODE_INSTANT)).assignments
+            # o2 wanted to start by 10:00; right after o1 is an hour late
+            assert [(a.order_id, a.planned_start_time.seconds, a.late_duration.seconds)
+                    for a in late] == [("o2", at(11), HOUR)]
+            terms = {t.name: t for t in late[0].score_terms}
+            assert terms["lateness"].value == pytest.approx(-60 * 0.1)
+            # cleaning from 12:00 leaves lunch no room: after it (13:00) the window closes,
+            # and waiting for lunch would make it an hour late
+            refused = await submit("o3", "cleaning", 12, 12.25, 1, pb.DISPATCH_MODE_INSTANT)
+            assert [u.reason for u in refused.unassigned] == [
+                pb.UNASSIGNED_REASON_NO_FEASIBLE_SLOT]
+            why = await stub.ExplainOrder(pb.ExplainOrderRequest(order_id="o3",
+                                                                 as_of_time=ts(AS_OF)))
+            assert {c.constraint: c.ruled_out for c in why.constraint_counts}["break"] == 1
+            # hourly help at the same time waits for lunch and starts at 13:00, 45 min late
+            waits = (await submit("o4", "hourly", 12, 12.25, 1, pb.DISPATCH_MODE_INSTANT))
+            assert [(a.planned_start_time.seconds, a.late_duration.seconds)
+                    for a in waits.assignments] == [(at(13), 45 * 60)]
+            schedule = await stub.GetWorkerSchedule(pb.GetWorkerScheduleRequest(worker_id="w1"))
+            assert list(schedule.worker.breaks) == list(worker.breaks)
+            plans = {"w1": [Job(j.order_id, j.customer_id, j.service_type, j.location.latitude,
+                                j.location.longitude, j.planned_start_time.seconds,
+                                j.planned_end_time.seconds) for j in schedule.jobs]}
+            orders = {o: order_from_proto((await stub.GetOrder(pb.GetOrderRequest(
+                order_id=o))).order.order) for o in ("o1", "o2", "o4")}
+            assert check_plans(soft, {"w1": worker_from_proto(worker)}, plans, orders) == []
+    finally:
+        await running.stop(0)
 
 
 async def test_same_order_id_with_other_content_is_already_exists(stub, refused):

@@ -7,7 +7,7 @@ import math
 
 import grpc
 import pytest
-from google.protobuf import timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from server import order_to_proto, worker_to_proto
@@ -62,6 +62,33 @@ def _duplicate_skill(w: pb.Worker) -> None:
     w.skills.add().CopyFrom(w.skills[0])
 
 
+def _lunch(w: pb.Worker, start_h: float = 12, end_h: float = 14, minutes: int = 60) -> pb.Break:
+    return w.breaks.add(window_start_time=timestamp_pb2.Timestamp(seconds=at(start_h)),
+                        window_end_time=timestamp_pb2.Timestamp(seconds=at(end_h)),
+                        duration=duration_pb2.Duration(seconds=minutes * 60))
+
+
+def _break_without_duration(w: pb.Worker) -> None:
+    _lunch(w).ClearField("duration")
+
+
+def _break_longer_than_its_window(w: pb.Worker) -> None:
+    _lunch(w, 12, 12.5, 60)
+
+
+def _break_window_over_a_day(w: pb.Worker) -> None:
+    _lunch(w, 12, 36.5, 60)
+
+
+def _break_window_unset(w: pb.Worker) -> None:
+    _lunch(w).ClearField("window_start_time")
+
+
+def _overlapping_breaks(w: pb.Worker) -> None:
+    _lunch(w, 11, 14)
+    _lunch(w, 13, 15, 15)
+
+
 WORKER_CASES = {
     "latitude 91": (_set("home.latitude", 91.0), "home.latitude"),
     "latitude NaN": (_set("home.latitude", math.nan), "home.latitude"),
@@ -78,6 +105,12 @@ WORKER_CASES = {
     "shift start out of range": (lambda w: setattr(w.shifts[0].start_time, "seconds", 10**13),
                                  "shifts[0].start_time"),
     "overlapping shifts": (_overlapping_shifts, "shifts"),
+    "break without duration": (_break_without_duration, "breaks[0].duration"),
+    "break longer than its window": (_break_longer_than_its_window,
+                                     "breaks[0].window_end_time"),
+    "break window over a day": (_break_window_over_a_day, "breaks[0].window_end_time"),
+    "break window unset": (_break_window_unset, "breaks[0].window_start_time"),
+    "overlapping breaks": (_overlapping_breaks, "breaks[1].window_start_time"),
     "unknown status": (_set("status", 99), "status"),
     "credit 101": (_set("credit_score", 101.0), "credit_score"),
     "credit NaN": (_set("credit_score", math.nan), "credit_score"),
@@ -101,6 +134,24 @@ async def test_bad_worker_refuses_the_whole_batch(stub, refused, mutate, field):
     await absent_workers(stub, refused, "w-ok", "w-bad")
     known = await stub.GetWorkerSchedule(pb.GetWorkerScheduleRequest(worker_id="w-known"))
     assert known.worker.credit_score == 80.0
+
+
+async def test_a_bad_break_names_its_field(stub, refused):
+    bad = worker_pb("w1")
+    _lunch(bad, minutes=0)
+    _, _, violations = await refused(stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[bad])),
+                                     INVALID, "workers[0].breaks[0].duration")
+    assert "positive" in violations.field_violations[0].description
+    await absent_workers(stub, refused, "w1")
+
+
+async def test_breaks_are_kept_as_given(stub):
+    worker = worker_pb("w1")
+    _lunch(worker, 11.5, 13.5, 45)
+    _lunch(worker, 15, 16, 15)
+    await stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[worker]))
+    reply = await stub.GetWorkerSchedule(pb.GetWorkerScheduleRequest(worker_id="w1"))
+    assert list(reply.worker.breaks) == list(worker.breaks)
 
 
 async def test_worker_with_unset_status_is_online(stub):

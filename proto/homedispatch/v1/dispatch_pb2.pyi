@@ -162,8 +162,18 @@ class Shift(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class Break(_message.Message):
+    __slots__ = ("window_start_time", "window_end_time", "duration")
+    WINDOW_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_TIME_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    window_start_time: _timestamp_pb2.Timestamp
+    window_end_time: _timestamp_pb2.Timestamp
+    duration: _duration_pb2.Duration
+    def __init__(self, window_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
 class Worker(_message.Message):
-    __slots__ = ("worker_id", "agency_id", "home", "skills", "credit_score", "shifts", "max_jobs_per_day", "tags", "status", "max_work_minutes_per_day")
+    __slots__ = ("worker_id", "agency_id", "home", "skills", "credit_score", "shifts", "max_jobs_per_day", "tags", "status", "max_work_minutes_per_day", "breaks")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     AGENCY_ID_FIELD_NUMBER: _ClassVar[int]
     HOME_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +184,7 @@ class Worker(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MAX_WORK_MINUTES_PER_DAY_FIELD_NUMBER: _ClassVar[int]
+    BREAKS_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     agency_id: str
     home: LatLng
@@ -184,7 +195,8 @@ class Worker(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     status: WorkerStatus
     max_work_minutes_per_day: int
-    def __init__(self, worker_id: _Optional[str] = ..., agency_id: _Optional[str] = ..., home: _Optional[_Union[LatLng, _Mapping]] = ..., skills: _Optional[_Iterable[_Union[Skill, _Mapping]]] = ..., credit_score: _Optional[float] = ..., shifts: _Optional[_Iterable[_Union[Shift, _Mapping]]] = ..., max_jobs_per_day: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., max_work_minutes_per_day: _Optional[int] = ...) -> None: ...
+    breaks: _containers.RepeatedCompositeFieldContainer[Break]
+    def __init__(self, worker_id: _Optional[str] = ..., agency_id: _Optional[str] = ..., home: _Optional[_Union[LatLng, _Mapping]] = ..., skills: _Optional[_Iterable[_Union[Skill, _Mapping]]] = ..., credit_score: _Optional[float] = ..., shifts: _Optional[_Iterable[_Union[Shift, _Mapping]]] = ..., max_jobs_per_day: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., max_work_minutes_per_day: _Optional[int] = ..., breaks: _Optional[_Iterable[_Union[Break, _Mapping]]] = ...) -> None: ...
 
 class OrderLink(_message.Message):
     __slots__ = ("order_id", "type", "min_gap", "max_gap")
@@ -245,7 +257,7 @@ class ScoreTerm(_message.Message):
     def __init__(self, name: _Optional[str] = ..., weight: _Optional[float] = ..., value: _Optional[float] = ..., contribution: _Optional[float] = ...) -> None: ...
 
 class Assignment(_message.Message):
-    __slots__ = ("order_id", "worker_id", "planned_start_time", "travel_duration", "travel_km", "score", "score_terms", "config_hash", "planned_end_time", "added_travel_duration", "added_travel_km")
+    __slots__ = ("order_id", "worker_id", "planned_start_time", "travel_duration", "travel_km", "score", "score_terms", "config_hash", "planned_end_time", "added_travel_duration", "added_travel_km", "late_duration")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     PLANNED_START_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -257,6 +269,7 @@ class Assignment(_message.Message):
     PLANNED_END_TIME_FIELD_NUMBER: _ClassVar[int]
     ADDED_TRAVEL_DURATION_FIELD_NUMBER: _ClassVar[int]
     ADDED_TRAVEL_KM_FIELD_NUMBER: _ClassVar[int]
+    LATE_DURATION_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     worker_id: str
     planned_start_time: _timestamp_pb2.Timestamp
@@ -268,7 +281,8 @@ class Assignment(_message.Message):
     planned_end_time: _timestamp_pb2.Timestamp
     added_travel_duration: _duration_pb2.Duration
     added_travel_km: float
-    def __init__(self, order_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., planned_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., travel_km: _Optional[float] = ..., score: _Optional[float] = ..., score_terms: _Optional[_Iterable[_Union[ScoreTerm, _Mapping]]] = ..., config_hash: _Optional[str] = ..., planned_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., added_travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., added_travel_km: _Optional[float] = ...) -> None: ...
+    late_duration: _duration_pb2.Duration
+    def __init__(self, order_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., planned_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., travel_km: _Optional[float] = ..., score: _Optional[float] = ..., score_terms: _Optional[_Iterable[_Union[ScoreTerm, _Mapping]]] = ..., config_hash: _Optional[str] = ..., planned_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., added_travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., added_travel_km: _Optional[float] = ..., late_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class UnassignedOrder(_message.Message):
     __slots__ = ("order_id", "reason", "detail")
@@ -423,20 +437,22 @@ class ConstraintCount(_message.Message):
     def __init__(self, constraint: _Optional[str] = ..., ruled_out: _Optional[int] = ...) -> None: ...
 
 class Candidate(_message.Message):
-    __slots__ = ("worker_id", "planned_start_time", "travel_duration", "travel_km", "score", "score_terms")
+    __slots__ = ("worker_id", "planned_start_time", "travel_duration", "travel_km", "score", "score_terms", "late_duration")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     PLANNED_START_TIME_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_DURATION_FIELD_NUMBER: _ClassVar[int]
     TRAVEL_KM_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     SCORE_TERMS_FIELD_NUMBER: _ClassVar[int]
+    LATE_DURATION_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     planned_start_time: _timestamp_pb2.Timestamp
     travel_duration: _duration_pb2.Duration
     travel_km: float
     score: float
     score_terms: _containers.RepeatedCompositeFieldContainer[ScoreTerm]
-    def __init__(self, worker_id: _Optional[str] = ..., planned_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., travel_km: _Optional[float] = ..., score: _Optional[float] = ..., score_terms: _Optional[_Iterable[_Union[ScoreTerm, _Mapping]]] = ...) -> None: ...
+    late_duration: _duration_pb2.Duration
+    def __init__(self, worker_id: _Optional[str] = ..., planned_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., travel_km: _Optional[float] = ..., score: _Optional[float] = ..., score_terms: _Optional[_Iterable[_Union[ScoreTerm, _Mapping]]] = ..., late_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ExplainOrderResponse(_message.Message):
     __slots__ = ("order", "total_workers", "feasible_workers", "constraint_counts", "candidates")
