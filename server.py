@@ -38,9 +38,9 @@ from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
 from matcher.engine import Engine, Leg, Region
 from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
                             InvalidArgument, NotFound)
-from matcher.model import (Assignment, Break, DispatchMode, Order, OrderRecord, OrderState,
-                           ScoreTerm, Shift, Skill, Unassigned, UnassignedReason, Worker,
-                           WorkerStatus)
+from matcher.model import (Assignment, Break, DispatchMode, LinkType, Order, OrderLink,
+                           OrderRecord, OrderState, ScoreTerm, Shift, Skill, Unassigned,
+                           UnassignedReason, Worker, WorkerStatus)
 from matcher.planner import Candidate
 from matcher.store import MemoryStore
 
@@ -102,6 +102,7 @@ WORKER_STATUS = _EnumMap(pb.WorkerStatus, WorkerStatus, "WORKER_STATUS_")
 DISPATCH_MODE = _EnumMap(pb.DispatchMode, DispatchMode, "DISPATCH_MODE_")
 ORDER_STATE = _EnumMap(pb.OrderState, OrderState, "ORDER_STATE_")
 UNASSIGNED_REASON = _EnumMap(pb.UnassignedReason, UnassignedReason, "UNASSIGNED_REASON_")
+LINK_TYPE = _EnumMap(pb.LinkType, LinkType, "LINK_TYPE_")
 
 
 def _require_message(msg: Any, name: str) -> None:
@@ -147,9 +148,11 @@ def worker_from_proto(msg: pb.Worker) -> Worker:
 
 def order_from_proto(msg: pb.Order) -> Order:
     """A proto Order as a domain Order; bad values raise InvalidArgument naming the field."""
-    if msg.HasField("link"):
-        raise InvalidArgument("link", "linked orders are not supported yet")
     _require_message(msg, "location")
+    link = None
+    if msg.HasField("link"):
+        with _field("link"):
+            link = link_from_proto(msg.link)
     return Order(
         order_id=msg.order_id, customer_id=msg.customer_id, service_type=msg.service_type,
         min_skill_level=msg.min_skill_level,
@@ -161,7 +164,16 @@ def order_from_proto(msg: pb.Order) -> Order:
         preferred_worker_ids=frozenset(msg.preferred_worker_ids),
         blocked_worker_ids=frozenset(msg.blocked_worker_ids),
         workers_needed=msg.workers_needed or 1,
-        mode=DISPATCH_MODE.to_domain(msg.mode, "mode", DispatchMode.BATCHED))
+        mode=DISPATCH_MODE.to_domain(msg.mode, "mode", DispatchMode.BATCHED), link=link)
+
+
+def link_from_proto(msg: pb.OrderLink) -> OrderLink:
+    if msg.type == pb.LINK_TYPE_UNSPECIFIED:
+        raise InvalidArgument("type", "must be set (LINK_TYPE_SAME_WORKER or "
+                                      "LINK_TYPE_START_GAP)")
+    return OrderLink(_required_id(msg.order_id, "order_id"),
+                     LINK_TYPE.to_domain(msg.type, "type", None),
+                     _duration_s(msg.min_gap), _duration_s(msg.max_gap))
 
 
 def _batch(items: Sequence[Any], name: str, convert: Callable[[Any], Any]) -> list[Any]:
@@ -239,7 +251,15 @@ def order_to_proto(order: Order) -> pb.Order:
         required_tags=sorted(order.required_tags),
         preferred_worker_ids=sorted(order.preferred_worker_ids),
         blocked_worker_ids=sorted(order.blocked_worker_ids),
-        workers_needed=order.workers_needed, mode=DISPATCH_MODE.to_proto(order.mode))
+        workers_needed=order.workers_needed, mode=DISPATCH_MODE.to_proto(order.mode),
+        link=link_to_proto(order.link))
+
+
+def link_to_proto(link: OrderLink | None) -> pb.OrderLink | None:
+    if link is None:
+        return None
+    return pb.OrderLink(order_id=link.order_id, type=LINK_TYPE.to_proto(link.kind),
+                        min_gap=_dur(link.min_gap), max_gap=_dur(link.max_gap))
 
 
 def score_terms_to_proto(terms: Sequence[ScoreTerm]) -> list[pb.ScoreTerm]:
@@ -268,6 +288,7 @@ def order_status_to_proto(record: OrderRecord) -> pb.OrderStatus:
                             submit_time=_ts(record.submitted_at))
     if record.assignment is not None:
         status.assignment.CopyFrom(assignment_to_proto(record.assignment))
+    status.assignments.extend(assignment_to_proto(a) for a in record.assignments)
     if record.unassigned is not None:
         status.unassigned.CopyFrom(unassigned_to_proto(record.unassigned))
     return status

@@ -105,6 +105,7 @@ class Engine:
             return
         blocked = await self.store.blocked()
         kept: list[Job] = []
+        gone: list[str] = []
         for job in jobs:
             record = await self.store.order(job.order_id)
             world = World(table, {worker.worker_id: kept}, blocked)
@@ -112,9 +113,9 @@ class Engine:
                     record and self.planner.still_fits(record.order, job, worker, world)):
                 kept.append(job)
             elif record:
-                commit.orders.append(_back_to_pending(
-                    record, f"unassigned: worker {worker.worker_id} changed"))
+                gone.append(job.order_id)
         commit.plans[worker.worker_id] = kept
+        await self._unplan(gone, f"unassigned: worker {worker.worker_id} changed", commit, now)
 
     async def _drop_blocked_jobs(self, orders: Sequence[Order], now: int,
                                  commit: Commit) -> None:
@@ -122,14 +123,49 @@ class Engine:
         for order in orders:
             for worker_id in sorted(order.blocked_worker_ids):
                 jobs = commit.plans.get(worker_id) or await self.store.plan(worker_id)
-                gone = [j for j in jobs if j.customer_id == order.customer_id
+                gone = [j.order_id for j in jobs if j.customer_id == order.customer_id
                         and j.start >= now and j.order_id != order.order_id]
-                for job in gone:
-                    record = await self.store.order(job.order_id)
-                    commit.orders.append(_back_to_pending(
-                        record, f"unassigned: customer blocked worker {worker_id}"))
-                if gone:
-                    commit.plans[worker_id] = [j for j in jobs if j not in gone]
+                await self._unplan(gone, f"unassigned: customer blocked worker {worker_id}",
+                                   commit, now)
+
+    async def _plan_in(self, commit: Commit, worker_id: str) -> list[Job]:
+        """A worker's plan as ``commit`` leaves it."""
+        if worker_id in commit.plans:
+            return commit.plans[worker_id]
+        return await self.store.plan(worker_id)
+
+    async def _unplan(self, order_ids: Sequence[str], why: str, commit: Commit,
+                      now: int) -> None:
+        """The orders go back to pending: each of their jobs leaves every plan (a team job
+        loses all its members), and the orders placed relative to them (linked orders whose
+        jobs have not started) follow."""
+        todo, done, dependents = list(order_ids), set(), None
+        while todo:
+            order_id = todo.pop(0)
+            if order_id in done:
+                continue
+            done.add(order_id)
+            record = next((r for r in commit.orders if r.order.order_id == order_id), None) \
+                or await self.store.order(order_id)
+            for worker_id in sorted({a.worker_id for a in record.assignments}):
+                jobs = await self._plan_in(commit, worker_id)
+                commit.plans[worker_id] = [j for j in jobs if j.order_id != order_id]
+            if record not in commit.orders:
+                commit.orders.append(record)
+            _back_to_pending(record, why)
+            if dependents is None:
+                dependents = await self._dependents()
+            todo += [r.order.order_id for r in dependents.get(order_id, [])
+                     if all(a.planned_start >= now for a in r.assignments)]
+            why = f"unassigned: its linked order {order_id} lost its worker"
+
+    async def _dependents(self) -> dict[str, list[OrderRecord]]:
+        """Per order id, the placed orders linked to it."""
+        out: dict[str, list[OrderRecord]] = {}
+        for record in await self.store.orders_in(OrderState.ASSIGNED):
+            if record.order.link is not None:
+                out.setdefault(record.order.link.order_id, []).append(record)
+        return out
 
     async def worker_schedule(self, worker_id: str) -> tuple[Worker, list[Leg]]:
         worker = await self.store.worker(worker_id)
@@ -156,12 +192,6 @@ class Engine:
         self._check_unique([o.order_id for o in orders], "orders", "order_id")
         for i, order in enumerate(orders):
             self._check_service_type(order.service_type, f"orders[{i}].service_type")
-            if order.workers_needed > 1:
-                raise InvalidArgument(f"orders[{i}].workers_needed",
-                                      "team jobs are not supported by dispatch yet")
-            if order.link is not None:
-                raise InvalidArgument(f"orders[{i}].link",
-                                      "linked orders are not supported by dispatch yet")
         async with self._lock:
             return await self._idempotent(request_id, ("submit", orders),
                                           lambda: self._submit(orders, now))
@@ -175,6 +205,7 @@ class Engine:
             elif known.order != order:
                 raise AlreadyExists(f"orders[{i}].order_id: order {order.order_id!r} exists "
                                     "with different content")
+            await self._check_link(order, orders[:i], f"orders[{i}].link.order_id")
         commit = Commit(orders=[OrderRecord(o, OrderState.PENDING, now) for o in new])
         for order in new:
             if order.blocked_worker_ids:
@@ -190,9 +221,25 @@ class Engine:
                     result = await self._run_dispatch([record], now)
                     assignments += result.assignments
                     unassigned += result.unassigned
-                elif record.assignment is not None:
-                    assignments.append(record.assignment)
+                else:
+                    assignments += record.assignments
         return SubmitResult(assignments, unassigned, len(orders))
+
+    async def _check_link(self, order: Order, before: Sequence[Order], field: str) -> None:
+        """A link names an order of the same customer that exists already or comes earlier in
+        the same request (so links never form a cycle)."""
+        if order.link is None:
+            return
+        target = next((o for o in before if o.order_id == order.link.order_id), None)
+        if target is None:
+            record = await self.store.order(order.link.order_id)
+            if record is None:
+                raise NotFound(f"{field}: order {order.link.order_id!r} not found (a linked "
+                               "order must exist or come earlier in the same request)")
+            target = record.order
+        if target.customer_id != order.customer_id:
+            raise InvalidArgument(field, f"order {target.order_id!r} belongs to another "
+                                         "customer; links join orders of one customer")
 
     async def dispatch(self, order_ids: Sequence[str], now: int,
                        region: Region | None = None) -> DispatchResult:
@@ -248,26 +295,28 @@ class Engine:
 
     def _reoptimised(self, scope: PlanScope, result: Reoptimised,
                      records: dict[str, OrderRecord]) -> Commit:
-        """The new plans, and a fresh assignment for every job that moved or was placed."""
+        """The new plans, and fresh assignments for every order with a job that moved or was
+        placed (all members of a team)."""
         was = {(w, j) for w, jobs in scope.plans.items() for j in jobs}
         workers = {w.worker_id: w for w in scope.workers}
         table = WorkerTable(scope.workers)
         commit = Commit(plans={w: jobs for w, jobs in result.plans.items()
                                if jobs != scope.plans.get(w, [])})
-        for worker_id, jobs in commit.plans.items():
-            for job in jobs:
-                if (worker_id, job) in was:
-                    continue
-                others = World(table, {worker_id: [j for j in jobs if j != job]},
-                               scope.blocked or {})
-                record = records[job.order_id]
-                record.assignment = assignment_at(self.planner, record.order, job,
-                                                  workers[worker_id], others)
-                moved = record.state == OrderState.ASSIGNED
-                record.state, record.unassigned = OrderState.ASSIGNED, None
-                record.history.append(f"{'moved' if moved else 'placed'} by re-optimisation: "
-                                      f"{worker_id} at {job.start}")
-                commit.orders.append(record)
+        touched = sorted({j.order_id for w, jobs in commit.plans.items() for j in jobs
+                          if (w, j) not in was})
+        for order_id in touched:
+            record = records[order_id]
+            members = [(w, j) for w, jobs in sorted(result.plans.items()) for j in jobs
+                       if j.order_id == order_id]
+            record.assignments = [assignment_at(
+                self.planner, record.order, job, workers[w],
+                World(table, {w: [j for j in result.plans[w] if j != job]}, scope.blocked or {}))
+                for w, job in members]
+            moved = record.state == OrderState.ASSIGNED
+            record.state, record.unassigned = OrderState.ASSIGNED, None
+            where = ", ".join(f"{w} at {job.start}" for w, job in members)
+            record.history.append(f"{'moved' if moved else 'placed'} by re-optimisation: {where}")
+            commit.orders.append(record)
         return commit
 
     async def _pending(self, order_id: str, i: int) -> OrderRecord:
@@ -282,19 +331,32 @@ class Engine:
     async def _run_dispatch(self, records: list[OrderRecord], now: int) -> DispatchResult:
         """Plan ``records`` and write the outcome; the caller holds the lock."""
         world = await self._world()
-        orders = [r.order for r in records]
+        orders = [await self._binding(r.order) for r in records]
         result = await asyncio.get_running_loop().run_in_executor(
             self._solver, self.planner.dispatch, orders, world, now)
         await self.store.commit(self._outcome(records, result))
         return result
 
+    async def _binding(self, order: Order) -> Order:
+        """``order`` with its link while the linked order is live; a link to a cancelled or
+        expired order no longer binds, and the order is dispatched on its own."""
+        if order.link is None:
+            return order
+        first = await self.store.order(order.link.order_id)
+        if first is None or first.state in (OrderState.CANCELLED, OrderState.EXPIRED):
+            return dataclasses.replace(order, link=None)
+        return order
+
     def _outcome(self, records: list[OrderRecord], result: DispatchResult) -> Commit:
         by_id = {r.order.order_id: r for r in records}
         commit = Commit(plans=result.plans)
+        placed: dict[str, list[Assignment]] = {}
         for assignment in result.assignments:
-            record = by_id[assignment.order_id]
-            record.state, record.assignment, record.unassigned = (
-                OrderState.ASSIGNED, assignment, None)
+            placed.setdefault(assignment.order_id, []).append(assignment)
+        for order_id, assignments in placed.items():
+            record = by_id[order_id]
+            record.state, record.assignments, record.unassigned = (
+                OrderState.ASSIGNED, assignments, None)
             commit.orders.append(record)
         for miss in result.unassigned:
             record = by_id[miss.order_id]
@@ -325,15 +387,18 @@ class Engine:
             raise FailedPrecondition(f"order {order_id!r} is {record.state.name}; only "
                                      "PENDING, OFFERED or ASSIGNED orders can be cancelled")
         commit = Commit()
-        if record.assignment is not None:
-            worker_id = record.assignment.worker_id
+        workers = sorted({a.worker_id for a in record.assignments})
+        for worker_id in workers:
             jobs = await self.store.plan(worker_id)
             commit.plans[worker_id] = [j for j in jobs if j.order_id != order_id]
-        if record.assignment is not None:
-            record.history.append(f"was assigned to {record.assignment.worker_id}")
-        record.state, record.assignment = OrderState.CANCELLED, None
+        if workers:
+            record.history.append(f"was assigned to {', '.join(workers)}")
+        record.state, record.assignments = OrderState.CANCELLED, []
         record.history.append(f"cancelled: {reason}" if reason else "cancelled")
         commit.orders.append(record)
+        dependents = (await self._dependents()).get(order_id, [])
+        await self._unplan([r.order.order_id for r in dependents],
+                           f"unassigned: its linked order {order_id} was cancelled", commit, 0)
         await self.store.commit(commit)
         return record
 
@@ -342,8 +407,7 @@ class Engine:
         assigned order is explained as if its own job were not yet in its worker's day."""
         record = await self.order(order_id)
         world = await self._world()
-        if record.assignment is not None:
-            worker_id = record.assignment.worker_id
+        for worker_id in {a.worker_id for a in record.assignments}:
             world.plans[worker_id] = [j for j in world.plans.get(worker_id, [])
                                       if j.order_id != order_id]
         explanation = await asyncio.get_running_loop().run_in_executor(
@@ -402,7 +466,7 @@ class Engine:
 def _back_to_pending(record: OrderRecord, why: str) -> OrderRecord:
     """The order loses its worker and waits for the next round; nothing else about it changes."""
     record.history.append(why)
-    record.state, record.assignment = OrderState.PENDING, None
+    record.state, record.assignments = OrderState.PENDING, []
     return record
 
 

@@ -59,6 +59,7 @@ class UnassignedReason(enum.IntEnum):
     OUTBID = 3
     EXPIRED = 4
     DAILY_LIMIT = 5
+    LINKED_ORDER = 6
 
 
 def _require(ok: bool, field_name: str, message: str) -> None:
@@ -302,6 +303,11 @@ class OrderRecord:
     order: Order
     state: OrderState
     submitted_at: int
-    assignment: Assignment | None = None
+    assignments: list[Assignment] = field(default_factory=list)  # a team job has several
     unassigned: Unassigned | None = None
     history: list[str] = field(default_factory=list)
+
+    @property
+    def assignment(self) -> Assignment | None:
+        """The (first) worker's assignment, or None."""
+        return self.assignments[0] if self.assignments else None

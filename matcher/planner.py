@@ -17,6 +17,7 @@ from geo import TravelModel, haversine_km
 from geo.matrix import PointMatrix
 from matcher.candidates import FEASIBLE, CandidateSearch, Candidates
 from matcher.config import DispatchConfig
+from matcher.coupled import CoupledPlacer, is_coupled
 from matcher.eligibility import ALL_CHECKS, SLOT_CHECKS, StaticRules
 from matcher.insertion import DayRules, Insertion
 from matcher.matching import Edges, solve_round
@@ -71,6 +72,7 @@ class Planner:
         self._weights = weight_vector(config.weights)
         self.search = CandidateSearch(StaticRules(config.limits), self.day_rules, self._weights,
                                       dict(config.lateness))
+        self.coupled = CoupledPlacer(self)
 
     def dispatch(self, orders: Sequence[Order], world: World, now: int) -> DispatchResult:
         """Batch rounds over ``orders`` until a round places nothing.
@@ -79,13 +81,15 @@ class Planner:
         without any feasible worker leaves the loop at once: a fuller day never opens a slot.
         """
         live = world.copy()
-        pending = [o for o in orders if self._hard_latest(o) >= now]
+        live_orders = [o for o in orders if self._hard_latest(o) >= now]
+        pending = [o for o in live_orders if not is_coupled(o)]
+        coupled = [o for o in live_orders if is_coupled(o)]
         verdicts: dict[str, Unassigned] = {}
         ever_feasible: set[str] = set()
         assignments: list[Assignment] = []
         changed: set[str] = set()
         rounds, solve_seconds = 0, 0.0
-        while pending and rounds < self.config.solver.max_rounds:
+        while (pending or coupled) and rounds < self.config.solver.max_rounds:
             rounds += 1
             found = self.search.search(pending, live, now,
                                        self.config.solver.candidates_per_order, FIRST_POOL)
@@ -104,13 +108,33 @@ class Planner:
                 elif order.order_id not in ever_feasible:
                     verdicts[order.order_id] = self._no_worker(order, found, i)
             pending = [o for i, o in enumerate(pending) if has_any[i] and i not in placed]
-            if len(picks) == 0:
+            coupled, placed_coupled = self._place_coupled(coupled, live, now, assignments,
+                                                          changed, verdicts)
+            if len(picks) == 0 and not placed_coupled:
                 break
         placed_ids = {a.order_id for a in assignments}
         unassigned = [self._verdict(o, now, verdicts) for o in orders
                       if o.order_id not in placed_ids]
         return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in sorted(changed)},
                               rounds, solve_seconds)
+
+    def _place_coupled(self, orders: list[Order], live: World, now: int,
+                       assignments: list[Assignment], changed: set[str],
+                       verdicts: dict[str, Unassigned]) -> tuple[list[Order], int]:
+        """Team and linked orders, one at a time, higher priority first; the ones left and
+        how many were placed."""
+        left, placed = [], 0
+        for order in sorted(orders, key=lambda o: -o.priority):
+            outcome = self.coupled.place(order, live, now)
+            if outcome.assignments:
+                assignments += outcome.assignments
+                changed.update(a.worker_id for a in outcome.assignments)
+                verdicts.pop(order.order_id, None)
+                placed += 1
+            else:
+                verdicts[order.order_id] = outcome.unassigned
+                left.append(order)
+        return left, placed
 
     def _match(self, orders: list[Order], found: Candidates) -> np.ndarray:
         penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders])

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from geo import haversine_km
+from matcher.coupled import with_lateness
 from matcher.eligibility import StaticRules
 from matcher.model import Assignment, Job, LinkType, Order, Worker, WorkerStatus
 from matcher.order_batch import OrderBatch
@@ -424,10 +425,8 @@ def assignment_at(planner: Planner, order: Order, job: Job, worker: Worker,
     found = planner.search.search_rows(batch, rows, km, world, 0)
     ins = found.insertions(np.arange(len(found.row)))[0]
     late_s = max(0, job.start - order.latest_start)
-    soft = planner.config.lateness_for(order.service_type)
-    terms = tuple(replace(t, value=-late_s / 60 * soft.penalty_per_minute)
-                  if t.name == "lateness" else t
-                  for t in score_terms(found.values[0], planner.config.weights))
+    terms = with_lateness(score_terms(found.values[0], planner.config.weights), late_s,
+                          planner.config.lateness_for(order.service_type).penalty_per_minute)
     return Assignment(order.order_id, worker.worker_id, job.start, job.end, ins.travel_s,
                       ins.travel_km, ins.added_travel_s, ins.added_travel_km, terms,
                       planner.config_hash, late_s)

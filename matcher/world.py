@@ -67,6 +67,7 @@ class World:
     blocked: dict[str, frozenset[str]] = field(default_factory=dict)  # customer -> workers
     _jobs: JobColumns | None = None
     _customers: dict[str, set[str]] | None = None
+    _orders: dict[str, list[tuple[str, Job]]] | None = None
 
     def blocked_for(self, order: Order) -> frozenset[str]:
         return order.blocked_worker_ids | self.blocked.get(order.customer_id, frozenset())
@@ -86,6 +87,16 @@ class World:
                     self._customers.setdefault(job.customer_id, set()).add(worker_id)
         return self._customers.get(customer_id, set())
 
+    def placed(self, order_id: str) -> list[tuple[str, Job]]:
+        """(worker id, job) of every planned job of ``order_id``: one, a team's several, or
+        none."""
+        if self._orders is None:
+            self._orders = {}
+            for worker_id, jobs in sorted(self.plans.items()):
+                for job in jobs:
+                    self._orders.setdefault(job.order_id, []).append((worker_id, job))
+        return list(self._orders.get(order_id, []))
+
     def place(self, worker_id: str, jobs: list[Job]) -> None:
         """Replace a worker's day plan with ``jobs``, which holds at most one job more."""
         self.plans[worker_id] = jobs
@@ -94,6 +105,7 @@ class World:
         if self._customers is not None:
             for job in jobs:
                 self._customers.setdefault(job.customer_id, set()).add(worker_id)
+        self._orders = None
 
     def max_minutes(self, rules) -> np.ndarray:
         """Working minutes allowed per service day, per table row."""

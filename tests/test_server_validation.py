@@ -176,9 +176,12 @@ def _starts_on_the_last_day_of_9999(o: pb.Order) -> None:
     o.earliest_start_time.seconds = o.latest_start_time.seconds = 253_402_300_000
 
 
-def _linked(o: pb.Order) -> None:
-    o.link.order_id = "o-a"
-    o.link.type = pb.LINK_TYPE_SAME_WORKER
+def _linked(kind: int = pb.LINK_TYPE_START_GAP, min_s: int = 0, max_s: int = HOUR,
+            to: str = "o-a"):
+    def mutate(o: pb.Order) -> None:
+        o.link.order_id, o.link.type = to, kind
+        o.link.min_gap.seconds, o.link.max_gap.seconds = min_s, max_s
+    return mutate
 
 
 ORDER_CASES = {
@@ -194,8 +197,13 @@ ORDER_CASES = {
     "longitude inf": (_set("location.longitude", math.inf), "location.longitude"),
     "no location": (lambda o: o.ClearField("location"), "location"),
     "unknown mode": (_set("mode", 99), "mode"),
-    "linked": (_linked, "link"),
-    "team job": (_set("workers_needed", 2), "workers_needed"),
+    "link without a type": (_linked(pb.LINK_TYPE_UNSPECIFIED), "link.type"),
+    "unknown link type": (_linked(7), "link.type"),
+    "link without an order": (_linked(to=""), "link.order_id"),
+    "gap ends before it starts": (_linked(min_s=HOUR, max_s=0), "link.max_gap"),
+    "linked to itself": (_linked(to="o-c"), "link.order_id"),
+    "team of 11": (_set("workers_needed", 11), "workers_needed"),
+    "negative team": (_set("workers_needed", -1), "workers_needed"),
     "priority 11": (_set("priority", 11), "priority"),
     "level 6": (_set("min_skill_level", 6), "min_skill_level"),
     "empty customer": (_set("customer_id", ""), "customer_id"),
@@ -221,13 +229,43 @@ async def test_one_bad_order_of_three_stores_nothing(stub, refused, mutate, fiel
     assert not schedule.jobs
 
 
-async def test_linked_order_message_says_not_supported_yet(stub, refused):
+async def test_a_link_to_an_unknown_order_is_not_found(stub, refused):
     order = order_pb("o1")
-    _linked(order)
-    error, _, bad = await refused(stub.SubmitOrders(pb.SubmitOrdersRequest(
-        orders=[order], as_of_time=AS_OF)), INVALID, "orders[0].link")
-    assert "linked orders are not supported yet" in bad.field_violations[0].description
-    assert "orders[0].link" in error.details()
+    _linked(to="o-missing")(order)
+    error, _, _ = await refused(stub.SubmitOrders(pb.SubmitOrdersRequest(
+        orders=[order], as_of_time=AS_OF)), grpc.StatusCode.NOT_FOUND)
+    assert "orders[0].link.order_id" in error.details()
+    await absent_orders(stub, refused, "o1")
+
+
+async def test_a_link_to_another_customers_order_is_refused(stub, refused):
+    other, linked = order_pb("o-x", customer_id="c2"), order_pb("o1")
+    _linked(to="o-x")(linked)
+    await refused(stub.SubmitOrders(pb.SubmitOrdersRequest(
+        orders=[other, linked], as_of_time=AS_OF)), INVALID, "orders[1].link.order_id")
+    await absent_orders(stub, refused, "o-x", "o1")
+
+
+async def test_team_and_linked_orders_round_trip_and_are_placed(stub):
+    await stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[worker_pb("w1"),
+                                                              worker_pb("w2")]))
+    first, team, again = order_pb("o-a", duration=HOUR), order_pb("o-t"), order_pb(
+        "o-f", duration=HOUR, earliest_start=DAY + 8 * HOUR, latest_start=DAY + 17 * HOUR)
+    team.workers_needed = 2
+    _linked(min_s=3 * HOUR, max_s=4 * HOUR)(again)
+    await stub.SubmitOrders(pb.SubmitOrdersRequest(orders=[first, team, again],
+                                                   as_of_time=AS_OF))
+    await stub.Dispatch(pb.DispatchRequest(as_of_time=AS_OF))
+    statuses = {o: (await stub.GetOrder(pb.GetOrderRequest(order_id=o))).order
+                for o in ("o-a", "o-t", "o-f")}
+    assert statuses["o-f"].order.link == again.link
+    assert all(s.state == pb.ORDER_STATE_ASSIGNED for s in statuses.values())
+    team_members = statuses["o-t"].assignments
+    assert {a.worker_id for a in team_members} == {"w1", "w2"}
+    assert len({a.planned_start_time.seconds for a in team_members}) == 1
+    gap = (statuses["o-f"].assignment.planned_start_time.seconds
+           - statuses["o-a"].assignment.planned_start_time.seconds)
+    assert 3 * HOUR <= gap <= 4 * HOUR
 
 
 async def test_empty_order_batch(stub, refused):

@@ -39,6 +39,7 @@ class UnassignedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNASSIGNED_REASON_OUTBID: _ClassVar[UnassignedReason]
     UNASSIGNED_REASON_EXPIRED: _ClassVar[UnassignedReason]
     UNASSIGNED_REASON_DAILY_LIMIT: _ClassVar[UnassignedReason]
+    UNASSIGNED_REASON_LINKED_ORDER: _ClassVar[UnassignedReason]
 
 class OrderState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -103,6 +104,7 @@ UNASSIGNED_REASON_NO_FEASIBLE_SLOT: UnassignedReason
 UNASSIGNED_REASON_OUTBID: UnassignedReason
 UNASSIGNED_REASON_EXPIRED: UnassignedReason
 UNASSIGNED_REASON_DAILY_LIMIT: UnassignedReason
+UNASSIGNED_REASON_LINKED_ORDER: UnassignedReason
 ORDER_STATE_UNSPECIFIED: OrderState
 ORDER_STATE_PENDING: OrderState
 ORDER_STATE_OFFERED: OrderState
@@ -315,18 +317,20 @@ class ScheduledJob(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., planned_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., planned_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., location: _Optional[_Union[LatLng, _Mapping]] = ..., travel_km: _Optional[float] = ..., service_type: _Optional[str] = ..., customer_id: _Optional[str] = ...) -> None: ...
 
 class OrderStatus(_message.Message):
-    __slots__ = ("order", "state", "assignment", "unassigned", "submit_time")
+    __slots__ = ("order", "state", "assignment", "unassigned", "submit_time", "assignments")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     UNASSIGNED_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     order: Order
     state: OrderState
     assignment: Assignment
     unassigned: UnassignedOrder
     submit_time: _timestamp_pb2.Timestamp
-    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., state: _Optional[_Union[OrderState, str]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., unassigned: _Optional[_Union[UnassignedOrder, _Mapping]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    assignments: _containers.RepeatedCompositeFieldContainer[Assignment]
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., state: _Optional[_Union[OrderState, str]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., unassigned: _Optional[_Union[UnassignedOrder, _Mapping]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignments: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ...) -> None: ...
 
 class UpsertWorkersRequest(_message.Message):
     __slots__ = ("workers", "request_id")

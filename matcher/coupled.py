@@ -1,0 +1,153 @@
+"""Orders placed together with others: team jobs (several workers starting at one time) and
+linked orders (the worker of another order, or a start a set time after it).
+
+They do not fit a matching in which each order takes one worker, so every round places them one
+at a time after its matching, higher priority first:
+
+- a linked order waits until the order it is linked to has a worker. A follow-up's start window
+  is then narrowed to ``[first start + min_gap, first start + max_gap]`` (inside its own window
+  and soft lateness); a same-worker order is tried on that worker only.
+- a team job of N workers tries, as common start times, the starts its feasible workers could
+  each take; at each time it prices the order pinned to that time for every one of them, and
+  takes the time where its N best-scoring workers score highest together (ties: the earlier).
+
+Lateness is always measured against the order's own window, whatever window the search used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from geo import haversine_km
+from matcher.candidates import CandidateSearch, Candidates
+from matcher.model import (Assignment, Job, LinkType, Order, ScoreTerm, Unassigned,
+                           UnassignedReason)
+from matcher.order_batch import OrderBatch
+from matcher.scoring import score_terms
+from matcher.world import World
+
+# Nearest certified workers examined first per order (as in the rounds).
+FIRST_POOL = 48
+
+
+def is_coupled(order: Order) -> bool:
+    return order.workers_needed > 1 or order.link is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    assignments: list[Assignment]      # empty when the order was not placed
+    unassigned: Unassigned | None = None
+
+
+class CoupledPlacer:
+    def __init__(self, planner) -> None:
+        self.planner = planner
+        self.search: CandidateSearch = planner.search
+        # the same search with hard windows, for orders pinned to a time or a narrowed window
+        self.exact = CandidateSearch(planner.search.static, planner.day_rules,
+                                     planner.search.weights)
+
+    def place(self, order: Order, world: World, now: int) -> Placement:
+        """Place ``order`` (and its whole team) into ``world``, or say why not."""
+        link, first = order.link, []
+        if link is not None:
+            first = world.placed(link.order_id)
+            if not first:
+                return Placement([], Unassigned(
+                    order.order_id, UnassignedReason.LINKED_ORDER,
+                    f"waits until its linked order {link.order_id} has a worker"))
+        if link is not None and link.kind == LinkType.SAME_WORKER:
+            found = self._on_worker(order, first[0][0], world, now)
+        elif link is not None:
+            narrowed = self._narrowed(order, first[0][1].start)
+            if narrowed is None:
+                return Placement([], Unassigned(
+                    order.order_id, UnassignedReason.NO_FEASIBLE_SLOT,
+                    f"its start window and the gap after {link.order_id} do not meet"))
+            found = self.exact.search([narrowed], world, now, self._limit(order), FIRST_POOL)
+        else:
+            found = self.search.search([order], world, now, self._limit(order), FIRST_POOL)
+        if order.workers_needed == 1:
+            if len(found.row) == 0:
+                return Placement([], self.planner._no_worker(order, found, 0))
+            best = int(np.argmax(found.values @ self.search.weights))
+            return Placement([self._commit(order, found, best, world)])
+        return self._team(order, found, world, now)
+
+    def _limit(self, order: Order) -> int:
+        return max(self.planner.config.solver.candidates_per_order, 4 * order.workers_needed)
+
+    def _narrowed(self, order: Order, first_start: int) -> Order | None:
+        """The follow-up's window after its first order started at ``first_start``."""
+        link = order.link
+        hard = order.latest_start + self.search.max_late_s(order.service_type)
+        lo = max(order.earliest_start, first_start + link.min_gap)
+        hi = min(hard, first_start + link.max_gap)
+        return replace(order, earliest_start=lo, latest_start=hi, link=None) if lo <= hi else None
+
+    def _on_worker(self, order: Order, worker_id: str, world: World, now: int) -> Candidates:
+        row = world.table.row.get(worker_id)
+        rows = np.array([[row]] if row is not None else [[]], dtype=np.int64).reshape(1, -1)
+        batch = OrderBatch.of([order], self.planner.day_rules.calendar,
+                              self.search.max_late_s(order.service_type))
+        return self.search.search_rows(batch, rows, self._km(order, rows, world), world, now)
+
+    @staticmethod
+    def _km(order: Order, rows: np.ndarray, world: World) -> np.ndarray:
+        table = world.table
+        return np.asarray(haversine_km(table.lat[rows], table.lon[rows], order.lat, order.lon),
+                          dtype=np.float64).reshape(rows.shape)
+
+    def _team(self, order: Order, found: Candidates, world: World, now: int) -> Placement:
+        need = order.workers_needed
+        rows = np.unique(found.row)
+        if len(rows) < need:
+            reason = (UnassignedReason.NO_ELIGIBLE_WORKER if found.eligible[0] < need
+                      else UnassignedReason.NO_FEASIBLE_SLOT)
+            return Placement([], Unassigned(
+                order.order_id, reason, f"a team of {need} is needed; {found.eligible[0]} "
+                f"workers are eligible and {len(rows)} have a free slot"))
+        best = None
+        for t in sorted(set(found.slot["start"].tolist())):
+            pinned = replace(order, earliest_start=t, latest_start=t, link=None)
+            batch = OrderBatch.of([pinned], self.planner.day_rules.calendar)
+            at = self.exact.search_rows(batch, rows[None, :], self._km(order, rows[None, :],
+                                                                        world), world, now)
+            if len(at.row) < need:
+                continue
+            scores = at.values @ self.search.weights
+            top = np.argsort(-scores, kind="stable")[:need]
+            if best is None or scores[top].sum() > best[0] + 1e-9:
+                best = (scores[top].sum(), at, top)
+        if best is None:
+            return Placement([], Unassigned(
+                order.order_id, UnassignedReason.NO_FEASIBLE_SLOT,
+                f"no start time at which {need} workers are free together"))
+        _, at, top = best
+        return Placement([self._commit(order, at, int(e), world) for e in top])
+
+    def _commit(self, order: Order, found: Candidates, e: int, world: World) -> Assignment:
+        ins = found.insertions(np.array([e]))[0]
+        worker_id = world.table.workers[found.row[e]].worker_id
+        jobs = list(world.plans.get(worker_id, []))
+        jobs.insert(ins.position, Job(order.order_id, order.customer_id, order.service_type,
+                                      order.lat, order.lon, ins.start, ins.end))
+        world.place(worker_id, jobs)
+        late_s = max(0, ins.start - order.latest_start)
+        terms = with_lateness(score_terms(found.values[e], self.planner.config.weights), late_s,
+                              self.planner.config.lateness_for(order.service_type)
+                              .penalty_per_minute)
+        return Assignment(order.order_id, worker_id, ins.start, ins.end, ins.travel_s,
+                          ins.travel_km, ins.added_travel_s, ins.added_travel_km, terms,
+                          self.planner.config_hash, late_s)
+
+
+def with_lateness(terms: tuple[ScoreTerm, ...], late_s: int,
+                  penalty_per_minute: float) -> tuple[ScoreTerm, ...]:
+    """``terms`` with the lateness term measured from the order's own window (a search on a
+    pinned or narrowed window sees none)."""
+    return tuple(replace(t, value=-late_s / 60 * penalty_per_minute) if t.name == "lateness"
+                 else t for t in terms)

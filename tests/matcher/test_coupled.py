@@ -1,0 +1,167 @@
+"""Team jobs and linked orders in dispatch rounds and through the engine: each rule with a
+case that holds and one that cannot, all plans checked by the independent checker."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from matcher.config import DispatchConfig
+from matcher.engine import Engine
+from matcher.model import LinkType, OrderLink, OrderState, UnassignedReason
+from matcher.planner import Planner
+from matcher.store import MemoryStore
+from tests.builders import HOUR, at, make_order, make_worker, world_of
+from tests.checker import check_plans
+from tests.city import random_orders, random_workers
+
+CONFIG = DispatchConfig()
+
+
+def dispatch(orders, workers, now=at(6)):
+    result = Planner(CONFIG).dispatch(orders, world_of(workers), now)
+    plans = {w.worker_id: result.plans.get(w.worker_id, []) for w in workers}
+    assert check_plans(CONFIG, {w.worker_id: w for w in workers}, plans,
+                       {o.order_id: o for o in orders}) == []
+    return result
+
+
+def placed(result, order_id):
+    return sorted((a.worker_id, a.planned_start) for a in result.assignments
+                  if a.order_id == order_id)
+
+
+def follow_up(order_id, first, lo, hi, **kw):
+    return make_order(order_id, duration=HOUR, earliest_start=at(8), latest_start=at(17),
+                      link=OrderLink(first, LinkType.START_GAP, lo, hi), **kw)
+
+
+def test_a_team_job_gets_its_workers_at_one_start():
+    team = make_order("team", workers_needed=3)
+    result = dispatch([team], [make_worker(f"w{i}") for i in range(4)])
+    members = placed(result, "team")
+    assert len(members) == 3 and len({s for _, s in members}) == 1
+
+
+def test_a_team_waits_for_the_time_all_its_workers_are_free():
+    busy = make_order("busy", customer_id="c9", earliest_start=at(9), latest_start=at(9),
+                      duration=2 * HOUR, preferred_worker_ids=frozenset({"w0"}))
+    team = make_order("team", workers_needed=2, earliest_start=at(9), latest_start=at(13),
+                      duration=HOUR)
+    result = dispatch([busy, team], [make_worker("w0"), make_worker("w1")])
+    members = placed(result, "team")
+    assert {w for w, _ in members} == {"w0", "w1"} and members[0][1] >= at(11)
+
+
+def test_a_team_larger_than_the_free_workers_stays_pending():
+    result = dispatch([make_order("team", workers_needed=3)], [make_worker("w0"),
+                                                               make_worker("w1")])
+    assert not result.assignments
+    assert [(u.order_id, u.reason) for u in result.unassigned] == [
+        ("team", UnassignedReason.NO_ELIGIBLE_WORKER)]
+
+
+def test_a_follow_up_starts_inside_its_gap_after_the_first_visit():
+    first = make_order("first", duration=HOUR)
+    result = dispatch([follow_up("again", "first", 3 * HOUR, 4 * HOUR), first],
+                      [make_worker("w0")])
+    (_, start_first), (_, start_again) = placed(result, "first")[0], placed(result, "again")[0]
+    assert 3 * HOUR <= start_again - start_first <= 4 * HOUR
+
+
+def test_a_follow_up_whose_gap_leaves_its_window_is_not_placed():
+    first = make_order("first", duration=HOUR)
+    late = make_order("again", duration=HOUR, earliest_start=at(9), latest_start=at(10),
+                      link=OrderLink("first", LinkType.START_GAP, 5 * HOUR, 6 * HOUR))
+    result = dispatch([first, late], [make_worker("w0")])
+    assert placed(result, "first") and not placed(result, "again")
+    assert {u.order_id: u.reason for u in result.unassigned} == {
+        "again": UnassignedReason.NO_FEASIBLE_SLOT}
+
+
+def test_a_linked_order_waits_for_its_first_order():
+    result = dispatch([follow_up("again", "first", 0, HOUR)], [make_worker("w0")])
+    assert [(u.order_id, u.reason) for u in result.unassigned] == [
+        ("again", UnassignedReason.LINKED_ORDER)]
+
+
+def test_a_same_worker_order_goes_to_the_first_orders_worker_or_nowhere():
+    workers = [make_worker("w0"), make_worker("w1")]
+    first = make_order("first", duration=HOUR, preferred_worker_ids=frozenset({"w1"}))
+    again = make_order("again", duration=HOUR, earliest_start=at(8), latest_start=at(17),
+                       link=OrderLink("first", LinkType.SAME_WORKER))
+    result = dispatch([first, again], workers)
+    assert placed(result, "again")[0][0] == placed(result, "first")[0][0] == "w1"
+    full = make_order("again", duration=9 * HOUR, earliest_start=at(8), latest_start=at(9),
+                      link=OrderLink("first", LinkType.SAME_WORKER))
+    result = dispatch([first, full], workers)
+    assert not placed(result, "again")
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_random_cities_with_teams_and_links_stay_valid(seed):
+    rng = np.random.default_rng(seed)
+    workers = random_workers(rng, 10)
+    orders = random_orders(rng, 12, 10)
+    coupled = []
+    for i, order in enumerate(orders):
+        kind = rng.integers(0, 4)
+        if kind == 1:
+            coupled.append(make_order(f"team{i}", customer_id=order.customer_id,
+                                      service_type=order.service_type, lat=order.lat,
+                                      lon=order.lon, workers_needed=int(rng.integers(2, 4))))
+        elif kind == 2:
+            gap = int(rng.integers(0, 6)) * HOUR
+            coupled.append(make_order(
+                f"link{i}", customer_id=order.customer_id, service_type=order.service_type,
+                lat=order.lat, lon=order.lon, duration=HOUR, earliest_start=at(7),
+                latest_start=at(19), link=OrderLink(order.order_id, LinkType(
+                    int(rng.integers(1, 3))), gap, gap + HOUR)))
+    dispatch(orders + coupled, workers)
+
+
+async def test_the_engine_keeps_teams_and_links_whole():
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        await engine.upsert_workers([make_worker(f"w{i}") for i in range(3)], now=at(6))
+        team = make_order("team", workers_needed=2, duration=HOUR)
+        first = make_order("first", duration=HOUR)
+        again = follow_up("again", "first", 2 * HOUR, 3 * HOUR)
+        await engine.submit_orders([team, first, again], at(6))
+        await engine.dispatch([], at(6))
+        record = await engine.order("team")
+        assert record.state == OrderState.ASSIGNED and len(record.assignments) == 2
+        assert (await engine.order("again")).state == OrderState.ASSIGNED
+        # cancelling the first order frees the follow-up, which is dispatched on its own
+        await engine.cancel_order("first")
+        again_now = await engine.order("again")
+        assert again_now.state == OrderState.PENDING and not again_now.assignments
+        await engine.dispatch([], at(6))
+        assert (await engine.order("again")).state == OrderState.ASSIGNED
+        # a worker who can no longer work takes the whole team back to pending
+        member = record.assignments[0].worker_id
+        await engine.upsert_workers([make_worker(member, shifts=())], now=at(6))
+        team_now = await engine.order("team")
+        assert team_now.state == OrderState.PENDING
+        plans = await engine.store.plans()
+        assert not any(j.order_id == "team" for jobs in plans.values() for j in jobs)
+    finally:
+        engine.close()
+
+
+async def test_links_name_an_existing_order_of_the_same_customer():
+    import pytest
+    from matcher.errors import InvalidArgument, NotFound
+
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        with pytest.raises(NotFound, match=r"orders\[0\].link.order_id"):
+            await engine.submit_orders([follow_up("again", "nowhere", 0, HOUR)], at(6))
+        other = make_order("other", customer_id="c2")
+        with pytest.raises(InvalidArgument) as caught:
+            await engine.submit_orders([other, follow_up("again", "other", 0, HOUR)], at(6))
+        assert caught.value.field == "orders[1].link.order_id"
+        assert (await engine.store.orders_in(OrderState.PENDING)) == []
+    finally:
+        engine.close()
