@@ -338,6 +338,10 @@ async def test_breaks_and_soft_lateness_end_to_end(config):
             waits = (await submit("o4", "hourly", 12, 12.25, 1, pb.DISPATCH_MODE_INSTANT))
             assert [(a.planned_start_time.seconds, a.late_duration.seconds)
                     for a in waits.assignments] == [(at(13), 45 * 60)]
+            again = await stub.ExplainOrder(pb.ExplainOrderRequest(order_id="o2",
+                                                                   as_of_time=ts(AS_OF)))
+            assert [(c.worker_id, c.late_duration.seconds) for c in again.candidates] == [
+                ("w1", HOUR)]
             schedule = await stub.GetWorkerSchedule(pb.GetWorkerScheduleRequest(worker_id="w1"))
             assert list(schedule.worker.breaks) == list(worker.breaks)
             plans = {"w1": [Job(j.order_id, j.customer_id, j.service_type, j.location.latitude,
