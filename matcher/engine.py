@@ -280,15 +280,32 @@ class Engine:
         pending = [r for r in await self.store.orders_in(OrderState.PENDING)
                    if r.order.latest_start + self._max_late(r.order) >= now]
         records.update((r.order.order_id, r) for r in pending)
-        scope = PlanScope(workers, plans, {k: r.order for k, r in records.items()},
+        orders = {k: await self._binding(r.order) for k, r in records.items()}
+        scope = PlanScope(workers, plans, orders,
                           tuple(sorted(r.order.order_id for r in pending)),
-                          blocked=await self.store.blocked(), now=now)
+                          await self._locked_outside(plans, records, orders),
+                          await self.store.blocked(), now)
         reoptimiser = Reoptimiser(self.planner)
         result = await asyncio.get_running_loop().run_in_executor(
             self._solver, reoptimiser.run, scope, limit, self.config.optimizer.solution_limit)
         if result.improved:
             await self.store.commit(self._reoptimised(scope, result, records))
         return result
+
+    async def _locked_outside(self, plans: dict[str, list[Job]],
+                              records: dict[str, OrderRecord],
+                              orders: dict[str, Order]) -> frozenset[str]:
+        """Planned orders tied to a job outside the scope stay as they are: a team with a
+        member elsewhere, an order linked to one elsewhere, or one that another order outside
+        is linked to."""
+        inside = {j.order_id for jobs in plans.values() for j in jobs}
+        locked = {o for o in inside
+                  if any(a.worker_id not in plans for a in records[o].assignments)
+                  or orders[o].link is not None and orders[o].link.order_id not in inside}
+        for first, dependents in (await self._dependents()).items():
+            if first in inside and any(d.order.order_id not in inside for d in dependents):
+                locked.add(first)
+        return frozenset(locked)
 
     def _max_late(self, order: Order) -> int:
         return self.config.lateness_for(order.service_type).max_late_minutes * 60

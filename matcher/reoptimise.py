@@ -352,6 +352,8 @@ def check_scope(planner: Planner, scope: PlanScope, plans: dict[str, list[Job]])
                 problems.append(f"{worker_id}/{job.order_id} does not fit at {job.start}")
             kept.append(job)
     for order_id, placed in starts.items():
+        if order_id in scope.locked:
+            continue  # tied to jobs outside the scope, and left as they were
         order = scope.orders[order_id]
         if len(placed) != order.workers_needed or len({s for s, _ in placed}) != 1 \
                 or len({w for _, w in placed}) != len(placed):

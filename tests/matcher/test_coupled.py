@@ -165,3 +165,26 @@ async def test_links_name_an_existing_order_of_the_same_customer():
         assert (await engine.store.orders_in(OrderState.PENDING)) == []
     finally:
         engine.close()
+
+
+async def test_re_optimisation_keeps_teams_and_links_valid():
+    workers = [make_worker(f"w{i}") for i in range(3)]
+    orders = [make_order("team", workers_needed=2, duration=HOUR),
+              make_order("first", duration=HOUR),
+              follow_up("again", "first", 2 * HOUR, 3 * HOUR),
+              make_order("same", duration=HOUR, earliest_start=at(8), latest_start=at(17),
+                         link=OrderLink("first", LinkType.SAME_WORKER))]
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        await engine.upsert_workers(workers, now=at(6))
+        await engine.submit_orders(orders, at(6))
+        await engine.dispatch([], at(6))
+        for scope in ([], ["w0"], ["w1", "w2"]):
+            await engine.optimize_plans(scope, at(6), 0.3)
+            plans = await engine.store.plans()
+            assert check_plans(CONFIG, {w.worker_id: w for w in workers}, plans,
+                               {o.order_id: o for o in orders}) == []
+            for order in orders:
+                assert (await engine.order(order.order_id)).state == OrderState.ASSIGNED
+    finally:
+        engine.close()
