@@ -125,3 +125,11 @@ def test_the_commented_lateness_example_in_the_shipped_file_is_valid():
         example.append(line.removeprefix("# "))
     config = parse_config("\n".join(example))
     assert config.lateness == (("cleaning", LatenessConfig(30, 0.05)),)
+
+
+def test_a_service_type_that_is_no_bare_toml_key_round_trips():
+    config = parse_config('[service]\nservice_types = ["deep clean", "保洁"]\n'
+                          '[lateness."deep clean"]\nmax_late_minutes = 5\n'
+                          '[lateness."保洁"]\nmax_late_minutes = 7\n')
+    assert '[lateness."deep clean"]' in to_toml(config)
+    assert parse_config(to_toml(config)) == config
