@@ -31,6 +31,7 @@ import numpy as np
 from geo import haversine_km
 from matcher.coupled import with_lateness
 from matcher.eligibility import StaticRules
+from matcher.errors import FailedPrecondition
 from matcher.model import Assignment, Job, LinkType, Order, Worker, WorkerStatus
 from matcher.order_batch import OrderBatch
 from matcher.planner import Planner
@@ -42,6 +43,8 @@ from matcher.world import World
 
 # A planned job is never dropped: its drop cost dwarfs every other cost of the problem.
 KEEP = 1 << 36
+# Distinct homes and job locations one run takes at most (the travel matrix is their square).
+MAX_POINTS = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +129,17 @@ class _Build:
         self.gaps: list[StartGap] = []
         self.initial: list[list[int]] = []
         self.kept: dict[str, list[Job]] = {}               # jobs outside the problem
-        self._add_vehicles()
+        self.worker_of = {j.order_id: w for w, jobs in sorted(scope.plans.items())
+                          for j in jobs}
+        self.same_worker_firsts = {o.link.order_id for o in scope.orders.values()
+                                   if o.link is not None and o.link.kind == LinkType.SAME_WORKER}
+        self.nearest = {order_id: self._nearest(scope.orders[order_id])
+                        for order_id in self._movable()}
+        self._add_vehicles(self._relevant_rows())
         self._add_jobs()
         self._add_pending()
         self._add_links()
+        self._check_size()
         self.problem = RoutingProblem(self._travel(), self.visits, self.vehicles,
                                       gaps=self.gaps, locked=self.locked)
 
@@ -145,14 +155,55 @@ class _Build:
                                                 lon[None, :])
         return np.asarray(seconds, dtype=np.int64)
 
-    # ------------------------------------------------------------------ vehicles
+    def _check_size(self) -> None:
+        if len(self.points) > MAX_POINTS:
+            raise FailedPrecondition(
+                f"{len(self.points)} homes and job locations are more than one re-optimisation "
+                f"takes ({MAX_POINTS}); name fewer worker_ids")
 
-    def _add_vehicles(self) -> None:
+    # ------------------------------------------------------------------ workers and vehicles
+
+    def _movable(self) -> list[str]:
+        """Planned orders whose jobs may move (from today on, not started, not locked), then
+        the pending ones."""
+        scope, out = self.scope, []
+        for jobs in scope.plans.values():
+            out += [j.order_id for j in jobs if j.start >= scope.now
+                    and j.order_id not in scope.locked
+                    and self.calendar.day(j.start) >= self.today]
+        return sorted(set(out)) + [o for o in scope.pending if o not in out]
+
+    def _nearest(self, order: Order) -> np.ndarray:
+        """Rows of the nearest workers (``optimizer.candidates_per_order``) that pass the
+        static hard constraints for ``order``."""
+        rows = np.arange(len(self.table), dtype=np.int64)
+        km = np.asarray(haversine_km(self.table.lat, self.table.lon, order.lat, order.lon),
+                        dtype=np.float64).reshape(-1)
+        blocked = order.blocked_worker_ids | (self.scope.blocked or {}).get(order.customer_id,
+                                                                             frozenset())
+        batch = OrderBatch.of([order], self.calendar,
+                              self.config.lateness_for(order.service_type).max_late_minutes * 60)
+        ok = StaticRules(self.config.limits).passing(batch, self.table, rows[None, :],
+                                                      km[None, :], [blocked])[0]
+        rows, km = rows[ok], km[ok]
+        return rows[np.argsort(km, kind="stable")][:self.config.optimizer.candidates_per_order]
+
+    def _relevant_rows(self) -> list[int]:
+        """Workers with a job in the problem's days, and every order's nearest candidates:
+        the others cannot change anything."""
+        rows = {self.table.row[w] for w, jobs in self.scope.plans.items() if w in self.table.row
+                and any(self.calendar.day(j.start) >= self.today for j in jobs)}
+        for nearest in self.nearest.values():
+            rows.update(nearest.tolist())
+        return sorted(rows)
+
+    def _add_vehicles(self, rows: list[int]) -> None:
         horizon = self._last_day()
         max_minutes = self.table.max_minutes(self.planner.day_rules.default_max_minutes)
         started = {(w, self.calendar.day(j.start)) for w, jobs in self.scope.plans.items()
                    for j in jobs if j.start < self.scope.now}
-        for row, worker in enumerate(self.workers):
+        for row in rows:
+            worker = self.workers[row]
             days: dict[int, list] = defaultdict(list)
             for shift in worker.shifts:
                 day = self.calendar.day(shift.start)
@@ -224,7 +275,7 @@ class _Build:
         """A follow-up needs its first order among the visits; a same-worker order needs it
         planned, so that the worker is known."""
         if order.link.kind == LinkType.SAME_WORKER:
-            return self._current_worker(order.link.order_id) is not None
+            return order.link.order_id in self.worker_of
         return order.link.order_id in self.visits_of
 
     def _add_visit(self, order: Order, drop_cost: int, fixed_at: int | None = None) -> int:
@@ -252,53 +303,37 @@ class _Build:
         return max(0, round(score_units / per_second))
 
     def _allowed(self, order: Order) -> tuple[int, ...]:
-        """Vehicles (worker-days) that may take ``order``: nearest eligible workers first."""
+        """Vehicles (worker-days) that may take ``order``: its nearest eligible workers (or
+        the one it must stay with) on the days whose shifts can hold it."""
         keep = self._kept_worker(order)
-        rows = (np.array([self.table.row[keep]]) if keep is not None
-                else np.arange(len(self.table), dtype=np.int64))
-        if len(rows) == 0:
-            return ()
-        batch = OrderBatch.of([order], self.calendar)
-        km = np.asarray(haversine_km(self.table.lat[rows], self.table.lon[rows], order.lat,
-                                     order.lon))
-        blocked = order.blocked_worker_ids | (self.scope.blocked or {}).get(order.customer_id,
-                                                                             frozenset())
-        ok = StaticRules(self.config.limits).passing(batch, self.table, rows[None, :],
-                                                      km[None, :], [blocked])[0]
-        rows, km = rows[ok], km[ok]
-        rows = rows[np.argsort(km, kind="stable")][:self.config.optimizer.candidates_per_order]
-        soft = self.config.lateness_for(order.service_type)
-        last = order.latest_start + soft.max_late_minutes * 60
-        out = []
-        for row in sorted(rows.tolist()):
+        if keep is not None:
+            rows = [self.table.row[keep]] if keep in self.table.row else []
+        else:
+            rows = self.nearest.get(order.order_id, np.zeros(0, dtype=np.int64)).tolist()
+        last = order.latest_start + self.config.lateness_for(
+            order.service_type).max_late_minutes * 60
+        out = set()
+        for row in rows:
             worker = self.workers[row]
             for shift in worker.shifts:
                 start = max(shift.start, order.earliest_start, self.scope.now)
                 vehicle = self.vehicle_of.get((worker.worker_id, self.calendar.day(shift.start)))
                 if vehicle is not None and start <= last and start + order.duration <= shift.end:
-                    out.append(vehicle)
-        return tuple(sorted(set(out)))
+                    out.add(vehicle)
+        return tuple(sorted(out))
 
     def _kept_worker(self, order: Order) -> str | None:
-        """The worker a planned job must stay with: continuity or a same-worker link."""
-        current = self._current_worker(order.order_id)
+        """The worker a job must stay with: continuity (the customer's preferred worker, or
+        one with another job of the customer) or a same-worker link."""
+        current = self.worker_of.get(order.order_id)
         if order.link is not None and order.link.kind == LinkType.SAME_WORKER:
-            return self._current_worker(order.link.order_id) or current
+            return self.worker_of.get(order.link.order_id) or current
         if current is None or order.workers_needed > 1:
             return None
-        if current in order.preferred_worker_ids or any(
-                j.customer_id == order.customer_id and j.order_id != order.order_id
-                for j in self.scope.plans.get(current, [])):
+        if current in order.preferred_worker_ids or order.order_id in self.same_worker_firsts \
+                or any(j.customer_id == order.customer_id and j.order_id != order.order_id
+                       for j in self.scope.plans.get(current, [])):
             return current
-        if any(o.link is not None and o.link.order_id == order.order_id
-               and o.link.kind == LinkType.SAME_WORKER for o in self.scope.orders.values()):
-            return current
-        return None
-
-    def _current_worker(self, order_id: str) -> str | None:
-        for worker_id, jobs in self.scope.plans.items():
-            if any(j.order_id == order_id for j in jobs):
-                return worker_id
         return None
 
     def _add_links(self) -> None:

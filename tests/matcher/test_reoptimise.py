@@ -125,3 +125,27 @@ def test_never_worse_never_broken_on_random_cities(seed):
             if j.start < now or j.order_id in locked:
                 assert j in result.plans[worker_id]
     assert set(placed) <= {j.order_id for jobs in result.plans.values() for j in jobs}
+
+
+def test_a_scope_too_large_for_one_run_is_refused_by_name():
+    import pytest
+
+    from matcher.errors import FailedPrecondition
+    from matcher.reoptimise import MAX_POINTS
+
+    orders = {f"o{i}": make_order(f"o{i}", lat=CENTRE[0] + i * 1e-5) for i in range(MAX_POINTS)}
+    scope = PlanScope([make_worker("w1")], {}, orders, pending=tuple(orders), now=at(7))
+    with pytest.raises(FailedPrecondition, match="name fewer worker_ids"):
+        Reoptimiser(Planner(CONFIG)).run(scope, LIMIT_S)
+
+
+def test_only_workers_near_the_jobs_become_vehicles():
+    from matcher.reoptimise import _Build
+
+    workers, plans, orders = crossed()
+    far = [make_worker(f"far{i}", home_lat=CENTRE[0] + 0.5, home_lon=CENTRE[1])
+           for i in range(30)]
+    config = DispatchConfig()
+    build = _Build(Reoptimiser(Planner(config)), PlanScope(workers + far, plans, orders,
+                                                           now=at(7)))
+    assert {w for w, _ in build.vehicle_key} == {"east", "west"}
