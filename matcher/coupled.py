@@ -149,5 +149,5 @@ def with_lateness(terms: tuple[ScoreTerm, ...], late_s: int,
                   penalty_per_minute: float) -> tuple[ScoreTerm, ...]:
     """``terms`` with the lateness term measured from the order's own window (a search on a
     pinned or narrowed window sees none)."""
-    return tuple(replace(t, value=-late_s / 60 * penalty_per_minute) if t.name == "lateness"
-                 else t for t in terms)
+    value = -late_s / 60 * penalty_per_minute if late_s else 0.0
+    return tuple(replace(t, value=value) if t.name == "lateness" else t for t in terms)
