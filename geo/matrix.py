@@ -23,18 +23,27 @@ def _keys(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         np.int64)
 
 
+_PADDING = 0  # the key of (0, 0)
+
+
 class PointMatrix:
     """``seconds[i, j]`` and ``km[i, j]`` between known points ``(lats[i], lons[i])``."""
 
     def __init__(self, lats: ArrayLike, lons: ArrayLike, seconds: ArrayLike,
                  km: ArrayLike | None = None) -> None:
         keys = _keys(np.asarray(lats, dtype=np.float64), np.asarray(lons, dtype=np.float64))
-        self.seconds = np.asarray(seconds, dtype=np.int64)
-        self.km = np.zeros(self.seconds.shape) if km is None else np.asarray(km, dtype=float)
-        if self.seconds.shape != (len(keys), len(keys)) or self.km.shape != self.seconds.shape:
+        seconds = np.asarray(seconds, dtype=np.int64)
+        km = np.zeros(seconds.shape) if km is None else np.asarray(km, dtype=float)
+        if seconds.shape != (len(keys), len(keys)) or km.shape != seconds.shape:
             raise ValueError("the matrices must be square over the points")
         if len(np.unique(keys)) != len(keys):
             raise ValueError("two points share a location; a matrix lookup needs distinct points")
+        if _PADDING not in keys:
+            # vectorised callers pad their columns with (0, 0) and mask the result: that one
+            # point is answered (0 s, 0 km) so that padding never raises
+            keys = np.append(keys, _PADDING)
+            seconds, km = np.pad(seconds, (0, 1)), np.pad(km, (0, 1))
+        self.seconds, self.km = seconds, km
         self._order = np.argsort(keys)
         self._sorted = keys[self._order]
 

@@ -26,3 +26,8 @@ def test_points_must_be_distinct_and_the_matrix_square():
         PointMatrix([45.1, 45.1], [9.1, 9.1], [[0, 1], [1, 0]])
     with pytest.raises(ValueError):
         PointMatrix(LATS, LONS, [[0, 1], [1, 0]])
+
+
+def test_the_padding_point_answers_zero_so_vectorised_callers_never_raise():
+    seconds, km = PointMatrix(LATS, LONS, SECONDS).leg(0.0, 0.0, 45.1, 9.1)
+    assert seconds == 0 and km == 0.0
