@@ -141,6 +141,8 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
     ignored otherwise. ``solution_limit`` > 0 stops after that many improving solutions, which
     makes the result independent of the machine's speed (the time limit still caps it).
     """
+    if not problem.vehicles:
+        return _without_vehicles(problem)
     model = _Model(problem)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(
@@ -168,6 +170,14 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
     else:
         found = model.routing.SolveWithParameters(params)
     return model.solution(found)
+
+
+def _without_vehicles(problem: RoutingProblem) -> RoutingSolution:
+    """Every visit dropped (OR-Tools aborts the process on a model without vehicles)."""
+    if any(v.drop_cost is None for v in problem.visits):
+        return RoutingSolution((), (), 0, 0, 0, False)
+    return RoutingSolution((), tuple(range(len(problem.visits))), 0, 0,
+                           sum(v.drop_cost for v in problem.visits), True)
 
 
 class _Model:

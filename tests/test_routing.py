@@ -49,6 +49,14 @@ def test_serves_every_visit_in_a_cheap_order():
     assert solution.dropped == () and solution.arc_cost == 60
 
 
+def test_without_vehicles_every_visit_is_dropped():
+    problem = RoutingProblem(line(0, 10), [stop(1)], [])
+    solution = solve(problem, LIMIT_S)
+    assert solution.found and solution.dropped == (0,) and solution.drop_cost == 10_000
+    problem.visits[0] = stop(1, drop_cost=None)
+    assert not solve(problem, LIMIT_S).found
+
+
 def test_a_window_nobody_can_reach_drops_the_visit_and_costs_its_penalty():
     problem = RoutingProblem(line(0, 50), [stop(1, earliest=0, latest=20)], [car()])
     solution = solved(problem)
