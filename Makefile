@@ -45,6 +45,13 @@ $(VENV)/.bench-installed: $(STAMP)
 	$(PY) -m pip install -e '.[dev,bench]'
 	touch $@
 
+# Home-care routing on the real-city HHCRSP instances against the best-known (no extra
+# packages). Needs ../shared/benchmarks or HOME_DISPATCH_BENCHMARKS; pass options with
+# HHCRSP_ARGS, e.g. make bench-hhcrsp HHCRSP_ARGS="--jobs 2 --time-limit 5 --instances 010,toy".
+.PHONY: bench-hhcrsp
+bench-hhcrsp: venv
+	$(PY) benchmarks/hhcrsp.py $(HHCRSP_ARGS)
+
 # Caches and build output; `distclean` also removes the virtualenv.
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis
