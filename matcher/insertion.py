@@ -242,10 +242,13 @@ class _Gaps:
         linked_next = self.has_next & (self.job_day[:, nxt][:, None, :] == shift_day)
         self.prev, self.nxt, self.at_first, self.linked_next = prev, nxt, at_first, linked_next
         self.shift_start = start_s[..., None]
-        # legs: home -> order, job k -> order, home -> job k, job k-1 -> job k
+        # legs: home -> order, job k -> order, order -> job k, home -> job k, job k-1 -> job k
+        # (a travel matrix need not be symmetric)
         t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
         t_job, k_job = rules.leg(days.job_lat, days.job_lon, order.lat[:, None],
                                  order.lon[:, None])
+        t_out, k_out = rules.leg(order.lat[:, None], order.lon[:, None], days.job_lat,
+                                 days.job_lon)
         t_hj, k_hj = rules.leg(days.home_lat[:, None], days.home_lon[:, None], days.job_lat,
                                days.job_lon)
         t_jj, k_jj = rules.leg(np.roll(days.job_lat, 1, axis=1),
@@ -255,8 +258,8 @@ class _Gaps:
         self.free = np.where(at_first, depart, np.maximum(days.job_end[:, prev], now)[:, None])
         self.travel_in = np.where(at_first, t_home[:, None, None], t_job[:, prev][:, None])
         self.km_in = np.where(at_first, k_home[:, None, None], k_job[:, prev][:, None])
-        out_s = np.where(linked_next, t_job[:, nxt][:, None], 0)
-        out_km = np.where(linked_next, k_job[:, nxt][:, None], 0.0)
+        out_s = np.where(linked_next, t_out[:, nxt][:, None], 0)
+        out_km = np.where(linked_next, k_out[:, nxt][:, None], 0.0)
         skip_s = np.where(linked_next, np.where(at_first, t_hj[:, nxt][:, None],
                                                 t_jj[:, nxt][:, None]), 0)
         skip_km = np.where(linked_next, np.where(at_first, k_hj[:, nxt][:, None],
