@@ -77,6 +77,48 @@ class CoupledPlacer:
             return Placement([self._commit(order, found, best, world)])
         return self._team(order, found, world, now)
 
+    def place_with(self, order: Order, followers: list[Order], world: World,
+                   now: int) -> Placement:
+        """``order`` together with ``followers``, the orders of this dispatch that start a gap
+        after it: placing it alone at its best slot can leave no room for them, so its start
+        times are tried (its own best first, then every start at which a follower could go,
+        earliest first) until all followers fit after it; failing that, it goes alone."""
+        if order.workers_needed > 1 or order.link is not None or not followers:
+            return self.place(order, world, now)
+        found = self.search.search([order], world, now, self._limit(order), FIRST_POOL)
+        if len(found.row) == 0:
+            return Placement([], self.planner._no_worker(order, found, 0))
+        rows = np.unique(found.row)[None, :]
+        for t in self._pair_times(order, found, followers, world, now):
+            pinned = replace(order, earliest_start=t, latest_start=t)
+            at = self.exact.search_rows(OrderBatch.of([pinned], self.planner.day_rules.calendar),
+                                        rows, self._km(order, rows, world), world, now)
+            if len(at.row) == 0:
+                continue
+            before = dict(world.plans)
+            placed = [self._commit(order, at, int(np.argmax(at.values @ self.search.weights)),
+                                   world)]
+            for follower in followers:
+                placed += self.place(follower, world, now).assignments
+            if {a.order_id for a in placed} == {order.order_id} | {f.order_id for f in followers}:
+                return Placement(placed)
+            for worker_id in {a.worker_id for a in placed}:
+                world.place(worker_id, before.get(worker_id, []))
+        return self.place(order, world, now)
+
+    def _pair_times(self, order: Order, found: Candidates, followers: list[Order],
+                    world: World, now: int) -> list[int]:
+        best = int(found.slot["start"][int(np.argmax(found.values @ self.search.weights))])
+        hard = order.latest_start + self.search.max_late_s(order.service_type)
+        times = set(found.slot["start"].tolist())
+        for follower in followers:
+            alone = self.search.search([replace(follower, link=None)], world, now,
+                                       self._limit(follower), FIRST_POOL)
+            for start in alone.slot["start"].tolist():
+                times.update((start - follower.link.min_gap, start - follower.link.max_gap))
+        ok = sorted(t for t in times if order.earliest_start <= t <= hard and t != best)
+        return [best] + ok
+
     def _limit(self, order: Order) -> int:
         return max(self.planner.config.solver.candidates_per_order, 4 * order.workers_needed)
 

@@ -21,8 +21,8 @@ from matcher.coupled import CoupledPlacer, is_coupled
 from matcher.eligibility import ALL_CHECKS, SLOT_CHECKS, StaticRules
 from matcher.insertion import DayRules, Insertion
 from matcher.matching import Edges, solve_round
-from matcher.model import (Assignment, Job, Order, ScoreTerm, Unassigned, UnassignedReason,
-                           Worker)
+from matcher.model import (Assignment, Job, LinkType, Order, ScoreTerm, Unassigned,
+                           UnassignedReason, Worker)
 from matcher.order_batch import OrderBatch
 from matcher.scoring import score_terms, unassigned_penalty, weight_vector
 from matcher.service_day import ServiceCalendar
@@ -82,8 +82,11 @@ class Planner:
         """
         live = world.copy()
         live_orders = [o for o in orders if self._hard_latest(o) >= now]
-        pending = [o for o in live_orders if not is_coupled(o)]
-        coupled = [o for o in live_orders if is_coupled(o)]
+        # an order that others follow by a start gap is placed with them, not in the matching
+        firsts = {o.link.order_id for o in live_orders
+                  if o.link is not None and o.link.kind == LinkType.START_GAP}
+        pending = [o for o in live_orders if not is_coupled(o) and o.order_id not in firsts]
+        coupled = [o for o in live_orders if is_coupled(o) or o.order_id in firsts]
         verdicts: dict[str, Unassigned] = {}
         ever_feasible: set[str] = set()
         assignments: list[Assignment] = []
@@ -123,18 +126,23 @@ class Planner:
                        verdicts: dict[str, Unassigned]) -> tuple[list[Order], int]:
         """Team and linked orders, one at a time, higher priority first; the ones left and
         how many were placed."""
-        left, placed = [], 0
+        placed = 0
         for order in sorted(orders, key=lambda o: -o.priority):
-            outcome = self.coupled.place(order, live, now)
+            if live.placed(order.order_id):
+                continue  # went in with the order it follows
+            followers = [o for o in orders if o.link is not None and o.link.kind ==
+                         LinkType.START_GAP and o.link.order_id == order.order_id
+                         and not live.placed(o.order_id)]
+            outcome = self.coupled.place_with(order, followers, live, now)
             if outcome.assignments:
                 assignments += outcome.assignments
                 changed.update(a.worker_id for a in outcome.assignments)
-                verdicts.pop(order.order_id, None)
-                placed += 1
+                for order_id in {a.order_id for a in outcome.assignments}:
+                    verdicts.pop(order_id, None)
+                    placed += 1
             else:
                 verdicts[order.order_id] = outcome.unassigned
-                left.append(order)
-        return left, placed
+        return [o for o in orders if not live.placed(o.order_id)], placed
 
     def _match(self, orders: list[Order], found: Candidates) -> np.ndarray:
         penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders])

@@ -98,13 +98,12 @@ class World:
         return list(self._orders.get(order_id, []))
 
     def place(self, worker_id: str, jobs: list[Job]) -> None:
-        """Replace a worker's day plan with ``jobs``, which holds at most one job more."""
+        """Replace a worker's day plan with ``jobs``."""
         self.plans[worker_id] = jobs
         if self._jobs is not None:
             self._jobs.set(self.table.row[worker_id], jobs)
-        if self._customers is not None:
-            for job in jobs:
-                self._customers.setdefault(job.customer_id, set()).add(worker_id)
+        # a plan may also lose jobs (a tentative placement undone): rebuild these on demand
+        self._customers = None
         self._orders = None
 
     def max_minutes(self, rules) -> np.ndarray:

@@ -188,3 +188,19 @@ async def test_re_optimisation_keeps_teams_and_links_valid():
                 assert (await engine.order(order.order_id)).state == OrderState.ASSIGNED
     finally:
         engine.close()
+
+
+def test_a_first_order_moves_later_so_that_its_simultaneous_partner_fits():
+    # only w1 does repairs, and it is busy until 11:00; the cleaning could start at 9:00 alone
+    cleaner = make_worker("w0")
+    fixer = make_worker("w1", skills=(make_worker().skills[0].__class__("repair", 3, at(24 * 90)),))
+    busy = make_order("busy", customer_id="c9", service_type="repair", earliest_start=at(9),
+                      latest_start=at(9), duration=2 * HOUR)
+    first = make_order("first", earliest_start=at(9), latest_start=at(13), duration=HOUR)
+    partner = make_order("partner", service_type="repair", earliest_start=at(9),
+                         latest_start=at(13), duration=HOUR,
+                         link=OrderLink("first", LinkType.START_GAP, 0, 0))
+    result = dispatch([busy, first, partner], [cleaner, fixer])
+    (_, a), (_, b) = placed(result, "first")[0], placed(result, "partner")[0]
+    assert a == b >= at(11)
+    assert not result.unassigned
