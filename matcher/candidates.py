@@ -11,6 +11,8 @@ is always exact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,8 +84,11 @@ class Candidates:
 
 class CandidateSearch:
     def __init__(self, static: StaticRules, rules: DayRules, weights: np.ndarray,
-                 lateness: dict[str, LatenessConfig] | None = None) -> None:
+                 lateness: dict[str, LatenessConfig] | None = None,
+                 credit_bonus: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.static = static
+        # per credit score, what its tier adds to the credit term (none: nothing)
+        self.credit_bonus = credit_bonus or np.zeros_like
         self.rules = rules
         self.weights = weights
         self.lateness = lateness or {}  # service type -> soft window; absent: hard window
@@ -128,7 +133,8 @@ class CandidateSearch:
             pairs.added_s[j, c], table.credit[r], table.skill(batch.service_type).level[r],
             batch.min_level[j], preferred[j, c], known[j, c], pairs.day_minutes[j, c],
             world.max_minutes(self.rules)[r], batch.priority[j], pairs.late_s[j, c],
-            self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute)
+            self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute,
+            self.credit_bonus(table.credit[r]))
 
     def search(self, orders: list[Order], world: World, now: int, limit: int,
                pool: int) -> Candidates:

@@ -128,6 +128,69 @@ class OptimizerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OffersConfig:
+    # Seconds a worker has to accept an offer; no answer in time counts as a decline. 0 = no
+    # offers: assignments are final at once (the centre assigns, nobody accepts).
+    timeout_s: int = _key(300, 0, 86400)
+    # Seconds between the server's checks for timed-out offers, expiring certificates and
+    # decayed credit.
+    check_interval_s: float = _key(1.0, 0.05, 3600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationConfig:
+    # Priority added to an order its worker cancelled (capped at 10), so it is re-placed first.
+    worker_priority_boost: int = _key(2, 0, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditConfig:
+    # The Bayesian prior: this many reviews' worth of the worker's base score (as stars).
+    prior_reviews: float = _key(5.0, 0.1, 1000.0)
+    # Half-life of every credit event (reviews and penalties), in days: old events fade.
+    half_life_days: float = _key(90.0, 1.0, 3650.0)
+    # Credit points taken off per event, before decay.
+    complaint_minor: float = _key(3.0, 0.0, 100.0)
+    complaint_major: float = _key(10.0, 0.0, 100.0)
+    complaint_severe: float = _key(30.0, 0.0, 100.0)
+    no_show: float = _key(20.0, 0.0, 100.0)
+    worker_cancellation: float = _key(5.0, 0.0, 100.0)
+    late_arrival: float = _key(1.0, 0.0, 100.0)
+    # The score is re-read from the events (their decay) at most this often per worker, seconds.
+    refresh_s: int = _key(3600, 1, 86400 * 30)
+
+
+@dataclass(frozen=True, slots=True)
+class TierConfig:
+    """``[tiers.<name>]``: credit from ``min_score`` up (to the next tier) is this tier."""
+
+    min_score: float = _key(0.0, 0.0, 100.0)
+    # Added to the credit term's value (credit / 100) for workers of this tier.
+    score_bonus: float = _key(0.0, -10.0, 10.0)
+    # A worker of this tier takes no order at all, and loses its jobs not yet started.
+    excluded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CreditFloorConfig:
+    """``[credit_floor.<service_type>]``: a stricter credit floor for one service type."""
+
+    min_credit_score: float = _key(0.0, 0.0, 100.0)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificatesConfig:
+    # Days before a certificate expires on which the worker gets a warning event.
+    warn_days: int = _key(14, 0, 365)
+
+
+@dataclass(frozen=True, slots=True)
+class LocationConfig:
+    # A reported location counts for planning this many seconds after its report time.
+    max_age_s: int = _key(900, 0, 86400)
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchConfig:
     service: ServiceConfig = ServiceConfig()
     server: ServerConfig = ServerConfig()
@@ -137,13 +200,29 @@ class DispatchConfig:
     unassigned: UnassignedConfig = UnassignedConfig()
     solver: SolverConfig = SolverConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
+    offers: OffersConfig = OffersConfig()
+    cancellation: CancellationConfig = CancellationConfig()
+    credit: CreditConfig = CreditConfig()
+    certificates: CertificatesConfig = CertificatesConfig()
+    location: LocationConfig = LocationConfig()
     # (service type, its soft window) pairs sorted by type: a table of tables keyed by type.
     lateness: tuple[tuple[str, LatenessConfig], ...] = field(
         default=(), metadata={"table_of": LatenessConfig})
+    # (tier name, tier) pairs sorted by name; see :mod:`matcher.credit`.
+    tiers: tuple[tuple[str, TierConfig], ...] = field(
+        default=(), metadata={"table_of": TierConfig})
+    # (service type, its credit floor) pairs sorted by type.
+    credit_floor: tuple[tuple[str, CreditFloorConfig], ...] = field(
+        default=(), metadata={"table_of": CreditFloorConfig})
 
     @property
     def hash(self) -> str:
         return config_hash(self)
+
+    def credit_floor_for(self, service_type: str) -> float:
+        """The lowest credit score that may take an order of ``service_type``."""
+        own = dict(self.credit_floor).get(service_type)
+        return max(self.limits.min_credit_score, own.min_credit_score if own else 0.0)
 
     def lateness_for(self, service_type: str) -> LatenessConfig:
         """The soft window of ``service_type``; :data:`HARD_WINDOW` when it has no table."""
@@ -268,10 +347,16 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
     types = config.service.service_types
     if not types or len(set(types)) != len(types) or not all(types):
         errors.append("service.service_types: must be a non-empty list of distinct names")
-    for name, _ in config.lateness:
-        if name not in types:
-            errors.append(f"lateness.{name}: unknown service type {name!r} "
-                          f"(known: {', '.join(types)})")
+    for section in ("lateness", "credit_floor"):
+        for name, _ in getattr(config, section):
+            if name not in types:
+                errors.append(f"{section}.{name}: unknown service type {name!r} "
+                              f"(known: {', '.join(types)})")
+    scores = [tier.min_score for _, tier in config.tiers]
+    if config.tiers and min(scores) != 0.0:
+        errors.append(f"tiers: the lowest tier must start at min_score = 0 (got {min(scores)!r})")
+    if len(set(scores)) != len(scores):
+        errors.append("tiers: two tiers have the same min_score")
     host, _, port = config.server.listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")

@@ -48,7 +48,8 @@ class CoupledPlacer:
         self.search: CandidateSearch = planner.search
         # the same search with hard windows, for orders pinned to a time or a narrowed window
         self.exact = CandidateSearch(planner.search.static, planner.day_rules,
-                                     planner.search.weights)
+                                     planner.search.weights,
+                                     credit_bonus=planner.search.credit_bonus)
 
     def place(self, order: Order, world: World, now: int) -> Placement:
         """Place ``order`` (and its whole team) into ``world``, or say why not."""

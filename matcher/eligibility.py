@@ -9,7 +9,9 @@ under the first one it fails:
 - ``skill_level``: its level is at least the order's minimum.
 - ``certificate``: the certificate is valid through the end of the last service day the job can
   touch (the local day of its latest possible end).
-- ``credit_floor``: the credit score is at least ``limits.min_credit_score``.
+- ``credit_floor``: the credit score is at least ``limits.min_credit_score``, the service type's
+  ``[credit_floor.<type>]`` and the lowest credit tier that is not excluded
+  (:mod:`matcher.credit`).
 - ``customer_block``: the customer has not blocked the worker (on this order or an earlier one).
 - ``required_tags``: the worker carries every tag the order requires.
 - ``service_radius``: the order lies within ``limits.service_radius_km`` of the worker's home.
@@ -27,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.config import LimitsConfig
+from matcher.config import DispatchConfig, LimitsConfig
+from matcher.credit import Tiers
 from matcher.model import WorkerStatus
 from matcher.order_batch import OrderBatch
 from matcher.worker_table import WorkerTable
@@ -42,6 +45,16 @@ ALL_CHECKS = STATIC_CHECKS + SLOT_CHECKS
 @dataclass(frozen=True, slots=True)
 class StaticRules:
     limits: LimitsConfig
+    floors: tuple[tuple[str, float], ...] = ()  # service type -> least credit; else the limit
+
+    @classmethod
+    def of(cls, config: DispatchConfig) -> "StaticRules":
+        tiers = Tiers(config)
+        return cls(config.limits, tuple((t, tiers.floor_for(t))
+                                        for t in config.service.service_types))
+
+    def credit_floor(self, service_type: str) -> float:
+        return dict(self.floors).get(service_type, self.limits.min_credit_score)
 
     def checks(self, batch: OrderBatch, table: WorkerTable, rows: np.ndarray, km: np.ndarray,
                blocked: list[frozenset[str]]) -> Iterator[tuple[str, np.ndarray]]:
@@ -53,7 +66,7 @@ class StaticRules:
         yield "skill", level > 0
         yield "skill_level", level >= batch.min_level[:, None]
         yield "certificate", column.certified_until[rows] >= batch.certificate_until[:, None]
-        yield "credit_floor", table.credit[rows] >= self.limits.min_credit_score
+        yield "credit_floor", table.credit[rows] >= self.credit_floor(batch.service_type)
         yield "customer_block", per_order(rows, blocked, lambda r, ids: ~np.isin(
             r, table.rows_of(ids)))
         yield "required_tags", per_order(rows, [o.required_tags for o in batch.orders],

@@ -18,10 +18,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from geo import haversine_km
+from matcher import lifecycle
 from matcher.config import DispatchConfig
+from matcher.credit import CreditEvent, CreditRecord, credit_score, penalty_points
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from matcher.model import (Assignment, DispatchMode, Job, Order, OrderRecord, OrderState,
-                           Unassigned, UnassignedReason, Worker)
+from matcher.lifecycle import PLANNED, UNSTARTED
+from matcher.model import (MAX_PRIORITY, Assignment, Complaint, DispatchMode, Event, EventType,
+                           FeedbackSource, Job, Location, Order, OrderRecord, OrderState,
+                           Unassigned, UnassignedReason, Worker, WorkerStatus)
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import World
@@ -29,9 +33,38 @@ from matcher.store import Commit, Store
 from matcher.worker_table import WorkerTable
 
 T = TypeVar("T")
+# The order id of a location anchor: a zero-length stop no real order ever has.
+ANCHOR_ID = "@location"
 
 # States from which an order can still be cancelled; the others are final.
 CANCELLABLE = (OrderState.PENDING, OrderState.OFFERED, OrderState.ASSIGNED)
+DAY_S = 86400
+
+
+class CancelledBy(enum.IntEnum):
+    CUSTOMER = 1
+    WORKER = 2
+    CENTRE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What SubmitFeedback reports on an order: stars (0 = none), a complaint, punctuality
+    (None = not said), or a no-show; from the customer or the centre's follow-up."""
+
+    stars: int = 0
+    complaint: Complaint = Complaint.NONE
+    on_time: bool | None = None
+    no_show: bool = False
+    source: FeedbackSource = FeedbackSource.CUSTOMER
+    worker_id: str = ""   # one member of a team job; "" = every worker of the order
+
+
+@dataclass(frozen=True, slots=True)
+class CreditStanding:
+    worker_id: str
+    credit_score: float
+    tier: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,33 +122,49 @@ class Engine:
                                           lambda: self._upsert(workers, now))
 
     async def _upsert(self, workers: Sequence[Worker], now: int) -> int:
-        await self.store.put_workers(workers)
-        self._table, self._table_generation = None, self._table_generation + 1
-        table = await self._worker_table()
+        """The upserted ``credit_score`` is the worker's base score; its credit events (if
+        any) still apply on top (:mod:`matcher.credit`)."""
         commit = Commit()
+        effective = []
         for worker in workers:
-            await self._revalidate(worker, table, commit, now)
-        await self.store.commit(commit)
+            record = await self.store.credit(worker.worker_id)
+            record = CreditRecord(worker.credit_score, record.events if record else [], now)
+            commit.credit[worker.worker_id] = record
+            score = credit_score(record.base, record.events, now, self.config.credit)
+            effective.append(dataclasses.replace(worker, credit_score=score))
+        await self.store.put_workers(effective)
+        self._workers_changed()
+        table = await self._worker_table()
+        for worker in effective:
+            await self._revalidate(worker, table, commit, now,
+                                   f"unassigned: worker {worker.worker_id} changed")
+        await self._commit_and_replace(commit, now)
         return len(workers)
 
+    def _workers_changed(self) -> None:
+        self._table, self._table_generation = None, self._table_generation + 1
+
     async def _revalidate(self, worker: Worker, table: WorkerTable, commit: Commit,
-                          now: int) -> None:
-        jobs = await self.store.plan(worker.worker_id)
+                          now: int, why: str) -> None:
+        """Jobs not started by ``now`` that ``worker`` (as it is now) can no longer do go
+        back to the pool; started ones stay."""
+        jobs = await self._plan_in(commit, worker.worker_id)
         if not jobs:
             return
         blocked = await self.store.blocked()
+        anchor = await self._anchor(worker, jobs, now)
         kept: list[Job] = []
         gone: list[str] = []
         for job in jobs:
-            record = await self.store.order(job.order_id)
-            world = World(table, {worker.worker_id: kept}, blocked)
-            if job.start < now or (
-                    record and self.planner.still_fits(record.order, job, worker, world)):
+            record = commit.record(job.order_id) or await self.store.order(job.order_id)
+            world = World(table, {worker.worker_id: _anchored(kept, anchor)}, blocked)
+            if job.start < now or record is None or record.state not in UNSTARTED or \
+                    self.planner.still_fits(await self._binding(record), job, worker, world):
                 kept.append(job)
-            elif record:
+            else:
                 gone.append(job.order_id)
         commit.plans[worker.worker_id] = kept
-        await self._unplan(gone, f"unassigned: worker {worker.worker_id} changed", commit, now)
+        await self._unplan(gone, why, commit, now)
 
     async def _drop_blocked_jobs(self, orders: Sequence[Order], now: int,
                                  commit: Commit) -> None:
@@ -135,37 +184,56 @@ class Engine:
         return await self.store.plan(worker_id)
 
     async def _unplan(self, order_ids: Sequence[str], why: str, commit: Commit,
-                      now: int) -> None:
-        """The orders go back to pending: each of their jobs leaves every plan (a team job
-        loses all its members), and the orders placed relative to them (linked orders whose
-        jobs have not started) follow."""
+                      now: int, exclude: Sequence[str] = ()) -> None:
+        """The orders go back to pending (those not started; ``exclude`` are workers that
+        may not have them again): each of their jobs leaves every plan (a team job loses all
+        its members), and the orders placed relative to them (linked orders whose jobs have
+        not started) follow."""
         todo, done, dependents = list(order_ids), set(), None
         while todo:
             order_id = todo.pop(0)
             if order_id in done:
                 continue
             done.add(order_id)
-            record = next((r for r in commit.orders if r.order.order_id == order_id), None) \
-                or await self.store.order(order_id)
-            for worker_id in sorted({a.worker_id for a in record.assignments}):
+            record = commit.record(order_id) or await self.store.order(order_id)
+            if record is None or record.state not in UNSTARTED:
+                continue
+            for worker_id in record.worker_ids:
                 jobs = await self._plan_in(commit, worker_id)
                 commit.plans[worker_id] = [j for j in jobs if j.order_id != order_id]
-            if record not in commit.orders:
-                commit.orders.append(record)
-            _back_to_pending(record, why)
+            commit.add(record)
+            record.excluded |= set(exclude)
+            record.state, record.assignments, record.accepted, record.offer_deadline = (
+                OrderState.PENDING, [], set(), 0)
+            record.history.append(why)
+            commit.events.append(Event(EventType.REDISPATCHED, now, order_id, "", why))
             if dependents is None:
                 dependents = await self._dependents()
             todo += [r.order.order_id for r in dependents.get(order_id, [])
                      if all(a.planned_start >= now for a in r.assignments)]
-            why = f"unassigned: its linked order {order_id} lost its worker"
+            why, exclude = f"unassigned: its linked order {order_id} lost its worker", ()
 
     async def _dependents(self) -> dict[str, list[OrderRecord]]:
-        """Per order id, the placed orders linked to it."""
+        """Per order id, the placed orders linked to it (not started)."""
         out: dict[str, list[OrderRecord]] = {}
-        for record in await self.store.orders_in(OrderState.ASSIGNED):
-            if record.order.link is not None:
-                out.setdefault(record.order.link.order_id, []).append(record)
+        for state in UNSTARTED:
+            for record in await self.store.orders_in(state):
+                if record.order.link is not None:
+                    out.setdefault(record.order.link.order_id, []).append(record)
         return out
+
+    async def _commit_and_replace(self, commit: Commit, now: int, batched: bool = True) -> None:
+        """Write ``commit``, then place again at once the orders it sent back to the pool
+        (only the instant ones unless ``batched``: the others wait for the next round)."""
+        await self.store.commit(commit)
+        back = [r.order.order_id for r in commit.orders if r.state == OrderState.PENDING
+                and (batched or r.order.mode == DispatchMode.INSTANT) and any(e.type == EventType.REDISPATCHED and e.order_id == r.order.order_id
+                        for e in commit.events)]
+        records = [r for r in [await self.store.order(o) for o in back]
+                   if r is not None and r.state == OrderState.PENDING]
+        if records:
+            records.sort(key=lambda r: (r.submitted_at, r.order.order_id))
+            await self._run_dispatch(records, now)
 
     async def worker_schedule(self, worker_id: str) -> tuple[Worker, list[Leg]]:
         worker = await self.store.worker(worker_id)
@@ -206,7 +274,8 @@ class Engine:
                 raise AlreadyExists(f"orders[{i}].order_id: order {order.order_id!r} exists "
                                     "with different content")
             await self._check_link(order, orders[:i], f"orders[{i}].link.order_id")
-        commit = Commit(orders=[OrderRecord(o, OrderState.PENDING, now) for o in new])
+        commit = Commit(orders=[OrderRecord(o, OrderState.PENDING, now, history=["submitted"])
+                                for o in new])
         for order in new:
             if order.blocked_worker_ids:
                 commit.blocked.setdefault(order.customer_id, set()).update(
@@ -245,6 +314,7 @@ class Engine:
                        region: Region | None = None) -> DispatchResult:
         """One Dispatch call: batch rounds over the pending orders (or the given ones)."""
         async with self._lock:
+            await self._expire_offers(now)
             if order_ids:
                 self._check_unique(list(order_ids), "order_ids", None)
                 records = [await self._pending(oid, i) for i, oid in enumerate(order_ids)]
@@ -254,7 +324,8 @@ class Engine:
                 records = [r for r in records if haversine_km(
                     region.lat, region.lon, r.order.lat, r.order.lon) <= region.radius_km]
             records.sort(key=lambda r: (r.submitted_at, r.order.order_id))
-            return await self._run_dispatch(records, now)
+            result = await self._run_dispatch(records, now)
+            return result
 
     async def optimize_plans(self, worker_ids: Sequence[str], now: int,
                              time_limit_s: float | None = None,
@@ -280,7 +351,7 @@ class Engine:
         pending = [r for r in await self.store.orders_in(OrderState.PENDING)
                    if r.order.latest_start + self._max_late(r.order) >= now]
         records.update((r.order.order_id, r) for r in pending)
-        orders = {k: await self._binding(r.order) for k, r in records.items()}
+        orders = {k: await self._binding(r) for k, r in records.items()}
         scope = PlanScope(workers, plans, orders,
                           tuple(sorted(r.order.order_id for r in pending)),
                           await self._locked_outside(plans, records, orders),
@@ -301,7 +372,8 @@ class Engine:
         inside = {j.order_id for jobs in plans.values() for j in jobs}
         locked = {o for o in inside
                   if any(a.worker_id not in plans for a in records[o].assignments)
-                  or orders[o].link is not None and orders[o].link.order_id not in inside}
+                  or orders[o].link is not None and orders[o].link.order_id not in inside
+                  or _locked(records[o])}
         for first, dependents in (await self._dependents()).items():
             if first in inside and any(d.order.order_id not in inside for d in dependents):
                 locked.add(first)
@@ -329,12 +401,30 @@ class Engine:
                 self.planner, record.order, job, workers[w],
                 World(table, {w: [j for j in result.plans[w] if j != job]}, scope.blocked or {}))
                 for w, job in members]
-            moved = record.state == OrderState.ASSIGNED
-            record.state, record.unassigned = OrderState.ASSIGNED, None
+            record.unassigned = None
             where = ", ".join(f"{w} at {job.start}" for w, job in members)
-            record.history.append(f"{'moved' if moved else 'placed'} by re-optimisation: {where}")
+            if record.state == OrderState.PENDING:
+                self._place(record, scope.now, commit, f"placed by re-optimisation: {where}")
+            else:
+                record.history.append(f"moved by re-optimisation: {where}")
+                commit.events += [Event(EventType.ASSIGNED, scope.now, order_id, w,
+                                        "moved by re-optimisation") for w, _ in members]
             commit.orders.append(record)
         return commit
+
+    def _place(self, record: OrderRecord, now: int, commit: Commit, why: str) -> None:
+        """A pending order got its workers: an offer to each of them (until the offer
+        timeout), or with offers off a final assignment."""
+        timeout = self.config.offers.timeout_s
+        workers = record.worker_ids
+        if timeout > 0:
+            lifecycle.move(record, OrderState.OFFERED, f"{why}; offered until {now + timeout}")
+            record.accepted, record.offer_deadline = set(), now + timeout
+            kind = EventType.OFFERED
+        else:
+            lifecycle.move(record, OrderState.ASSIGNED, why)
+            kind = EventType.ASSIGNED
+        commit.events += [Event(kind, now, record.order.order_id, w, why) for w in workers]
 
     async def _pending(self, order_id: str, i: int) -> OrderRecord:
         record = await self.store.order(order_id)
@@ -347,16 +437,24 @@ class Engine:
 
     async def _run_dispatch(self, records: list[OrderRecord], now: int) -> DispatchResult:
         """Plan ``records`` and write the outcome; the caller holds the lock."""
-        world = await self._world()
-        orders = [await self._binding(r.order) for r in records]
+        world = await self._world(now)
+        orders = [await self._binding(r) for r in records]
         result = await asyncio.get_running_loop().run_in_executor(
             self._solver, self.planner.dispatch, orders, world, now)
-        await self.store.commit(self._outcome(records, result))
+        await self.store.commit(self._outcome(records, result, now))
         return result
 
-    async def _binding(self, order: Order) -> Order:
-        """``order`` with its link while the linked order is live; a link to a cancelled or
-        expired order no longer binds, and the order is dispatched on its own."""
+    async def _binding(self, record: OrderRecord) -> Order:
+        """The order as the planner must see it: the workers excluded from it blocked, the
+        priority raised when its worker cancelled, and its link while the linked order is
+        live (a link to a cancelled or expired order no longer binds)."""
+        order = record.order
+        if record.excluded:
+            order = dataclasses.replace(
+                order, blocked_worker_ids=order.blocked_worker_ids | frozenset(record.excluded))
+        if record.priority_boost:
+            order = dataclasses.replace(
+                order, priority=min(MAX_PRIORITY, order.priority + record.priority_boost))
         if order.link is None:
             return order
         first = await self.store.order(order.link.order_id)
@@ -364,22 +462,23 @@ class Engine:
             return dataclasses.replace(order, link=None)
         return order
 
-    def _outcome(self, records: list[OrderRecord], result: DispatchResult) -> Commit:
+    def _outcome(self, records: list[OrderRecord], result: DispatchResult, now: int) -> Commit:
         by_id = {r.order.order_id: r for r in records}
-        commit = Commit(plans=result.plans)
+        commit = Commit(plans={w: _real(jobs) for w, jobs in result.plans.items()})
         placed: dict[str, list[Assignment]] = {}
         for assignment in result.assignments:
             placed.setdefault(assignment.order_id, []).append(assignment)
         for order_id, assignments in placed.items():
             record = by_id[order_id]
-            record.state, record.assignments, record.unassigned = (
-                OrderState.ASSIGNED, assignments, None)
+            record.assignments, record.unassigned = assignments, None
+            where = ", ".join(f"{a.worker_id} at {a.planned_start}" for a in assignments)
+            self._place(record, now, commit, f"placed: {where}")
             commit.orders.append(record)
         for miss in result.unassigned:
             record = by_id[miss.order_id]
             record.unassigned = miss
             if miss.reason == UnassignedReason.EXPIRED:
-                record.state = OrderState.EXPIRED
+                lifecycle.move(record, OrderState.EXPIRED, "expired: " + miss.detail)
             commit.orders.append(record)
         return commit
 
@@ -389,53 +488,402 @@ class Engine:
             raise NotFound(f"order {order_id!r} not found")
         return record
 
-    async def cancel_order(self, order_id: str, reason: str = "",
-                           request_id: str = "") -> OrderRecord:
-        """Cancel an order; its slot in the worker's day is freed. Cancelling twice is a no-op."""
+    async def cancel_order(self, order_id: str, reason: str = "", request_id: str = "", *,
+                           by: CancelledBy = CancelledBy.CUSTOMER, worker_id: str = "",
+                           now: int = 0) -> OrderRecord:
+        """Cancel an order. By the customer or the centre: it is cancelled and its slots in
+        the workers' days are freed (cancelling twice is a no-op). By its worker: the order
+        goes back to the pool with its priority raised (``cancellation.worker_priority_boost``)
+        and that worker excluded, is placed again at once, and the worker's credit takes the
+        ``credit.worker_cancellation`` penalty."""
         async with self._lock:
-            return await self._idempotent(request_id, ("cancel", order_id, reason),
-                                          lambda: self._cancel(order_id, reason))
+            return await self._idempotent(
+                request_id, ("cancel", order_id, reason, by, worker_id),
+                lambda: self._cancel(order_id, reason, by, worker_id, now))
 
-    async def _cancel(self, order_id: str, reason: str) -> OrderRecord:
+    async def _cancel(self, order_id: str, reason: str, by: CancelledBy, worker_id: str,
+                      now: int) -> OrderRecord:
         record = await self.order(order_id)
+        if by == CancelledBy.WORKER:
+            return await self._worker_drops(record, worker_id, now, "worker_cancellation",
+                                            f"cancelled by worker {{w}}: {reason}".rstrip(": "))
         if record.state == OrderState.CANCELLED:
             return record
-        if record.state not in CANCELLABLE:
-            raise FailedPrecondition(f"order {order_id!r} is {record.state.name}; only "
-                                     "PENDING, OFFERED or ASSIGNED orders can be cancelled")
+        lifecycle.require(record, "cancelling", *CANCELLABLE)
         commit = Commit()
-        workers = sorted({a.worker_id for a in record.assignments})
-        for worker_id in workers:
-            jobs = await self.store.plan(worker_id)
-            commit.plans[worker_id] = [j for j in jobs if j.order_id != order_id]
+        workers = record.worker_ids
+        for worker in workers:
+            jobs = await self.store.plan(worker)
+            commit.plans[worker] = [j for j in jobs if j.order_id != order_id]
         if workers:
             record.history.append(f"was assigned to {', '.join(workers)}")
-        record.state, record.assignments = OrderState.CANCELLED, []
-        record.history.append(f"cancelled: {reason}" if reason else "cancelled")
+        who = by.name.lower()
+        why = f"cancelled by {who}: {reason}" if reason else f"cancelled by {who}"
+        lifecycle.move(record, OrderState.CANCELLED, why)
+        record.assignments, record.accepted, record.offer_deadline = [], set(), 0
         commit.orders.append(record)
+        commit.events += [Event(EventType.CANCELLED, now, order_id, w, why)
+                          for w in workers or [""]]
         dependents = (await self._dependents()).get(order_id, [])
         await self._unplan([r.order.order_id for r in dependents],
                            f"unassigned: its linked order {order_id} was cancelled", commit, 0)
-        await self.store.commit(commit)
+        await self._commit_and_replace(commit, now, batched=False)
         return record
+
+    async def _worker_drops(self, record: OrderRecord, worker_id: str, now: int,
+                            penalty: str, why: str) -> OrderRecord:
+        """The worker of ``record`` gives it up (a cancellation, a no-show): the credit
+        penalty ``penalty``, the order back to the pool without that worker and with its
+        priority raised, placed again at once."""
+        order_id = record.order.order_id
+        lifecycle.require(record, f"{penalty.replace('_', ' ')}", *UNSTARTED)
+        worker_id = self._member(record, worker_id)
+        why = why.format(w=worker_id)
+        commit = Commit()
+        record.priority_boost += self.config.cancellation.worker_priority_boost
+        await self._unplan([order_id], why, commit, now, exclude=[worker_id])
+        await self._credit_event(worker_id, CreditEvent(
+            now, penalty, order_id, points=penalty_points(self.config.credit, penalty)),
+            commit, now)
+        await self._commit_and_replace(commit, now)
+        return await self.order(order_id)
+
+    @staticmethod
+    def _member(record: OrderRecord, worker_id: str) -> str:
+        """The named worker of the order (any, for a one-worker order, when none is named)."""
+        workers = record.worker_ids
+        if not worker_id:
+            if len(workers) != 1:
+                raise InvalidArgument("worker_id", f"order {record.order.order_id!r} has "
+                                      f"{len(workers)} workers: name the one")
+            return workers[0]
+        if worker_id not in workers:
+            raise FailedPrecondition(f"worker {worker_id!r} is not a worker of order "
+                                     f"{record.order.order_id!r} (its workers: "
+                                     f"{', '.join(workers) or 'none'})")
+        return worker_id
 
     async def explain(self, order_id: str, now: int) -> tuple[OrderRecord, Explanation]:
         """The constraint funnel and the scored candidates for an order, as of ``now``. An
         assigned order is explained as if its own job were not yet in its worker's day."""
         record = await self.order(order_id)
-        world = await self._world()
+        world = await self._world(now)
         for worker_id in {a.worker_id for a in record.assignments}:
             world.plans[worker_id] = [j for j in world.plans.get(worker_id, [])
                                       if j.order_id != order_id]
         explanation = await asyncio.get_running_loop().run_in_executor(
-            self._solver, self.planner.explain, record.order, world, now)
+            self._solver, self.planner.explain, await self._binding(record), world, now)
         return record, explanation
+
+    # ------------------------------------------------------------------ offers, work, feedback
+
+    async def respond_to_offer(self, order_id: str, worker_id: str, accept: bool, now: int,
+                               request_id: str = "") -> OrderRecord:
+        """The worker's answer to an offer. Accepting locks the job once every worker of the
+        order has accepted; declining sends the order back to the pool without that worker.
+        An offer past its deadline has already lapsed (FAILED_PRECONDITION)."""
+        async with self._lock:
+            return await self._idempotent(
+                request_id, ("respond", order_id, worker_id, accept),
+                lambda: self._respond(order_id, worker_id, accept, now))
+
+    async def _respond(self, order_id: str, worker_id: str, accept: bool,
+                       now: int) -> OrderRecord:
+        await self._expire_offers(now, [order_id])
+        record = await self.order(order_id)
+        if record.state == OrderState.ASSIGNED and accept and worker_id in record.accepted:
+            return record  # accepted already
+        lifecycle.require(record, "answering an offer", OrderState.OFFERED)
+        worker_id = self._member(record, worker_id)
+        commit = Commit(orders=[record])
+        if not accept:
+            why = f"declined by {worker_id}"
+            commit.events.append(Event(EventType.DECLINED, now, order_id, worker_id, why))
+            await self._unplan([order_id], why, commit, now, exclude=[worker_id])
+            await self._commit_and_replace(commit, now, batched=False)
+            return await self.order(order_id)
+        if worker_id not in record.accepted:
+            record.accepted.add(worker_id)
+            record.history.append(f"accepted by {worker_id}")
+            commit.events.append(Event(EventType.ACCEPTED, now, order_id, worker_id))
+        if record.accepted >= set(record.worker_ids):
+            lifecycle.move(record, OrderState.ASSIGNED, "every worker accepted: locked")
+            record.offer_deadline = 0
+            commit.events += [Event(EventType.ASSIGNED, now, order_id, w, "accepted")
+                              for w in record.worker_ids]
+        await self.store.commit(commit)
+        return record
+
+    async def _expire_offers(self, now: int, order_ids: Sequence[str] | None = None) -> None:
+        """Offers not accepted by their deadline lapse: the workers who did not answer are
+        excluded from the order and it goes back to the pool (instant orders are placed
+        again at once)."""
+        if order_ids is None:
+            records = await self.store.orders_in(OrderState.OFFERED)
+        else:
+            records = [r for r in [await self.store.order(o) for o in order_ids]
+                       if r is not None and r.state == OrderState.OFFERED]
+        lapsed = sorted((r for r in records if r.offer_deadline <= now),
+                        key=lambda r: (r.offer_deadline, r.order.order_id))
+        if not lapsed:
+            return
+        commit = Commit()
+        for record in lapsed:
+            silent = [w for w in record.worker_ids if w not in record.accepted]
+            why = f"offer timed out: no answer from {', '.join(silent)}"
+            commit.events += [Event(EventType.OFFER_TIMED_OUT, now, record.order.order_id, w,
+                                    why) for w in silent]
+            commit.add(record)
+            await self._unplan([record.order.order_id], why, commit, now, exclude=silent)
+        await self._commit_and_replace(commit, now, batched=False)
+
+    async def start_order(self, order_id: str, started_at: int,
+                          request_id: str = "") -> OrderRecord:
+        """The worker started the (accepted) job at ``started_at``."""
+        async with self._lock:
+            return await self._idempotent(request_id, ("start", order_id, started_at),
+                                          lambda: self._start(order_id, started_at))
+
+    async def _start(self, order_id: str, started_at: int) -> OrderRecord:
+        record = await self.order(order_id)
+        if record.state == OrderState.IN_PROGRESS and record.started_at == started_at:
+            return record
+        lifecycle.require(record, "starting", OrderState.ASSIGNED)
+        lifecycle.move(record, OrderState.IN_PROGRESS, f"started at {started_at}")
+        record.started_at = started_at
+        await self.store.commit(Commit(orders=[record], events=[
+            Event(EventType.STARTED, started_at, order_id, w) for w in record.worker_ids]))
+        return record
+
+    async def complete_order(self, order_id: str, started_at: int | None, ended_at: int,
+                             request_id: str = "") -> OrderRecord:
+        """The job is done: actual start (None: when it was started) and end. Its jobs stay
+        in the plans as the record of the day's work."""
+        async with self._lock:
+            return await self._idempotent(
+                request_id, ("complete", order_id, started_at, ended_at),
+                lambda: self._complete(order_id, started_at, ended_at))
+
+    async def _complete(self, order_id: str, started_at: int | None,
+                        ended_at: int) -> OrderRecord:
+        record = await self.order(order_id)
+        lifecycle.require(record, "completing", OrderState.ASSIGNED, OrderState.IN_PROGRESS)
+        start = started_at if started_at is not None else record.started_at
+        if not start:
+            raise InvalidArgument("actual_start_time", "must be set for an order that was "
+                                                       "not started")
+        if ended_at <= start:
+            raise InvalidArgument("actual_end_time", f"must be after the actual start "
+                                                     f"({ended_at} <= {start})")
+        lifecycle.move(record, OrderState.COMPLETED, f"completed: {start} to {ended_at}")
+        record.started_at, record.completed_at = start, ended_at
+        await self.store.commit(Commit(orders=[record], events=[
+            Event(EventType.COMPLETED, ended_at, order_id, w) for w in record.worker_ids]))
+        return record
+
+    async def submit_feedback(self, order_id: str, feedback: Feedback, now: int,
+                              request_id: str = "") -> list[CreditStanding]:
+        """Feedback on an order, from the customer or the centre's follow-up (once each), and
+        the credit it moves (:mod:`matcher.credit`): stars, a complaint and lateness for a
+        completed order; a no-show for one not started, which also sends it back to the pool
+        without that worker."""
+        if not 0 <= feedback.stars <= 5:
+            raise InvalidArgument("stars", f"must be 1 to 5 (0: no rating), got {feedback.stars}")
+        if feedback.no_show and (feedback.stars or feedback.complaint != Complaint.NONE):
+            raise InvalidArgument("no_show", "a no-show carries no stars and no complaint")
+        async with self._lock:
+            return await self._idempotent(request_id, ("feedback", order_id, feedback),
+                                          lambda: self._feedback(order_id, feedback, now))
+
+    async def _feedback(self, order_id: str, feedback: Feedback,
+                        now: int) -> list[CreditStanding]:
+        record = await self.order(order_id)
+        if feedback.no_show:
+            worker_id = self._member(record, feedback.worker_id)
+            await self._worker_drops(record, worker_id, now, "no_show",
+                                     "no-show by worker {w}")
+            return [await self._standing(worker_id)]
+        lifecycle.require(record, "feedback", OrderState.COMPLETED)
+        if feedback.source in record.feedback:
+            raise AlreadyExists(f"order {order_id!r} already has {feedback.source.name} "
+                                "feedback")
+        workers = ([self._member(record, feedback.worker_id)] if feedback.worker_id
+                   else record.worker_ids)
+        record.feedback.add(feedback.source)
+        commit = Commit(orders=[record])
+        for worker_id in workers:
+            for event in self._credit_events(feedback, order_id, now):
+                await self._credit_event(worker_id, event, commit, now)
+        await self._commit_and_replace(commit, now)
+        return [await self._standing(w) for w in workers]
+
+    def _credit_events(self, feedback: Feedback, order_id: str, now: int) -> list[CreditEvent]:
+        kinds = []
+        if feedback.complaint != Complaint.NONE:
+            kinds.append(f"complaint_{feedback.complaint.name.lower()}")
+        if feedback.on_time is False:
+            kinds.append("late_arrival")
+        events = [CreditEvent(now, "review", order_id, stars=feedback.stars)] \
+            if feedback.stars else []
+        return events + [CreditEvent(now, k, order_id,
+                                     points=penalty_points(self.config.credit, k))
+                         for k in kinds]
+
+    async def _credit_event(self, worker_id: str, event: CreditEvent, commit: Commit,
+                            now: int) -> None:
+        """Record ``event`` and re-read the worker's credit from all its events."""
+        record = commit.credit.get(worker_id) or await self.store.credit(worker_id)
+        worker = next((w for w in commit.workers if w.worker_id == worker_id), None) \
+            or await self.store.worker(worker_id)
+        if record is None:
+            record = CreditRecord(worker.credit_score, [], now)
+        record.events.append(event)
+        commit.credit[worker_id] = record
+        what = f"{event.kind} on {event.order_id}" if event.order_id else event.kind
+        await self._rescore(worker, record, commit, now, what)
+
+    async def _rescore(self, worker: Worker, record: CreditRecord, commit: Commit, now: int,
+                       what: str) -> None:
+        """The worker's credit from its record at ``now``; a change is an event, a tier
+        change another, and jobs the worker may no longer do go back to the pool."""
+        record.refreshed_at = now
+        commit.credit[worker.worker_id] = record
+        score = credit_score(record.base, record.events, now, self.config.credit)
+        if score == worker.credit_score:
+            return
+        tiers = self.planner.tiers
+        was, tier = tiers.tier_of(worker.credit_score), tiers.tier_of(score)
+        changed = dataclasses.replace(worker, credit_score=score)
+        commit.workers = [w for w in commit.workers if w.worker_id != worker.worker_id]
+        commit.workers.append(changed)
+        commit.events.append(Event(EventType.CREDIT_CHANGED, now, "", worker.worker_id,
+                                   f"{worker.credit_score:.2f} -> {score:.2f}: {what}"))
+        if tier != was:
+            commit.events.append(Event(EventType.TIER_CHANGED, now, "", worker.worker_id,
+                                       f"{was} -> {tier}: {what}"))
+        if score < worker.credit_score:
+            await self.store.put_workers([changed])
+            self._workers_changed()
+            await self._revalidate(changed, await self._worker_table(), commit, now,
+                                   f"unassigned: worker {worker.worker_id}'s credit fell to "
+                                   f"{score:.2f} ({tier or 'no tier'}) after {what}")
+
+    async def _standing(self, worker_id: str) -> CreditStanding:
+        worker = await self.store.worker(worker_id)
+        return CreditStanding(worker_id, worker.credit_score,
+                              self.planner.tiers.tier_of(worker.credit_score))
+
+    # ------------------------------------------------------------------ worker state
+
+    async def set_worker_status(self, worker_id: str, status: WorkerStatus, now: int,
+                                reason: str = "", request_id: str = "") -> Worker:
+        """A worker who is not online loses every job not started by ``now``; those orders
+        are placed again at once."""
+        async with self._lock:
+            return await self._idempotent(
+                request_id, ("status", worker_id, status, reason),
+                lambda: self._set_status(worker_id, status, now, reason))
+
+    async def _set_status(self, worker_id: str, status: WorkerStatus, now: int,
+                          reason: str) -> Worker:
+        worker = await self.store.worker(worker_id)
+        if worker is None:
+            raise NotFound(f"worker {worker_id!r} not found")
+        if worker.status == status:
+            return worker
+        changed = dataclasses.replace(worker, status=status)
+        why = f"{worker.status.name} -> {status.name}" + (f": {reason}" if reason else "")
+        commit = Commit(workers=[changed], events=[
+            Event(EventType.WORKER_STATUS_CHANGED, now, "", worker_id, why)])
+        await self.store.put_workers([changed])
+        self._workers_changed()
+        await self._revalidate(changed, await self._worker_table(), commit, now,
+                               f"unassigned: worker {worker_id} is {status.name}")
+        await self._commit_and_replace(commit, now)
+        return changed
+
+    async def update_location(self, worker_id: str, location: Location,
+                              request_id: str = "") -> None:
+        """The worker's reported position: between jobs, the next job's trip starts there."""
+        async with self._lock:
+            if await self.store.worker(worker_id) is None:
+                raise NotFound(f"worker {worker_id!r} not found")
+            await self.store.commit(Commit(locations={worker_id: location}))
+
+    # ------------------------------------------------------------------ time passing
+
+    async def tick(self, now: int) -> None:
+        """What time alone changes, as of ``now``: offers lapse, credit recovers as old
+        events decay, certificates near their expiry are warned about and jobs a certificate
+        no longer covers go back to the pool. The server runs it every
+        ``offers.check_interval_s``; the simulator at its own clock."""
+        async with self._lock:
+            await self._expire_offers(now)
+            await self._refresh_credit(now)
+            await self._check_certificates(now)
+
+    async def _refresh_credit(self, now: int) -> None:
+        commit = Commit()
+        refresh = self.config.credit.refresh_s
+        for worker_id, record in sorted((await self.store.credits()).items()):
+            if record.events and now - record.refreshed_at >= refresh:
+                worker = await self.store.worker(worker_id)
+                if worker is not None:
+                    await self._rescore(worker, record, commit, now, "older events decayed")
+        if commit.credit:
+            await self._commit_and_replace(commit, now)
+
+    async def _check_certificates(self, now: int) -> None:
+        commit = Commit()
+        warn = self.config.certificates.warn_days * DAY_S
+        plans = await self.store.plans()
+        table = await self._worker_table()
+        for worker in table.workers:
+            for skill in worker.skills:
+                key = f"certificate:{worker.worker_id}:{skill.service_type}:{skill.certified_until}"
+                if skill.certified_until - warn <= now < skill.certified_until and \
+                        not await self.store.noticed(key):
+                    commit.notices.add(key)
+                    commit.events.append(Event(
+                        EventType.CERTIFICATE_EXPIRING, now, "", worker.worker_id,
+                        f"{skill.service_type} certificate expires at {skill.certified_until}"))
+            calendar = self.planner.day_rules.calendar
+            lapsed = [j for j in plans.get(worker.worker_id, []) if j.start >= now and (
+                (skill := worker.skill(j.service_type)) is None
+                or skill.certified_until < calendar.day_end(j.end))]
+            if lapsed:
+                await self._revalidate(worker, table, commit, now,
+                                       f"unassigned: worker {worker.worker_id}'s certificate "
+                                       "does not cover the job's day")
+        if commit.events:
+            await self._commit_and_replace(commit, now)
+
+    async def events(self, cursor: str, limit: int, timeout_s: float) -> list[Event]:
+        """Events after ``cursor``, waiting up to ``timeout_s`` for the next when none."""
+        return await self.store.wait_events(cursor, limit, timeout_s)
 
     # ------------------------------------------------------------------ helpers
 
-    async def _world(self) -> World:
-        return World(await self._worker_table(), await self.store.plans(),
-                     await self.store.blocked())
+    async def _world(self, now: int) -> World:
+        """What the planner sees at ``now``: every plan, with a zero-length stop where a
+        worker between jobs last reported being (see :meth:`_anchor`)."""
+        table = await self._worker_table()
+        plans = await self.store.plans()
+        for worker_id, location in (await self.store.locations()).items():
+            row = table.row.get(worker_id)
+            if row is not None:
+                jobs = plans.get(worker_id, [])
+                anchor = _anchor_at(table.workers[row], jobs, location, now,
+                                    self.config.location.max_age_s)
+                if anchor is not None:
+                    plans[worker_id] = _anchored(jobs, anchor)
+        return World(table, plans, await self.store.blocked())
+
+    async def _anchor(self, worker: Worker, jobs: list[Job], now: int) -> Job | None:
+        location = (await self.store.locations()).get(worker.worker_id)
+        if location is None:
+            return None
+        return _anchor_at(worker, jobs, location, now, self.config.location.max_age_s)
 
     async def _worker_table(self) -> WorkerTable:
         if self._table is None:
@@ -480,11 +928,35 @@ class Engine:
             seen.add(value)
 
 
-def _back_to_pending(record: OrderRecord, why: str) -> OrderRecord:
-    """The order loses its worker and waits for the next round; nothing else about it changes."""
-    record.history.append(why)
-    record.state, record.assignments = OrderState.PENDING, []
-    return record
+def _locked(record: OrderRecord) -> bool:
+    """Jobs re-optimisation keeps: offered (the worker is deciding), accepted or started."""
+    return record.state != OrderState.ASSIGNED or bool(record.accepted)
+
+
+def _anchor_at(worker: Worker, jobs: list[Job], location: Location, now: int,
+               max_age_s: int) -> Job | None:
+    """A zero-length stop at the worker's reported location at ``now``, when the report is
+    fresh, ``now`` is inside one of its shifts and the worker is not in a job: the next job's
+    trip starts there. None otherwise."""
+    fresh = location.time <= now <= location.time + max_age_s
+    on_shift = any(s.start <= now < s.end for s in worker.shifts)
+    busy = any(j.start <= now < j.end for j in jobs)
+    if not fresh or not on_shift or busy:
+        return None
+    return Job(ANCHOR_ID, "", "", location.lat, location.lon, now, now)
+
+
+def _anchored(jobs: list[Job], anchor: Job | None) -> list[Job]:
+    """``jobs`` with ``anchor`` at its place in time."""
+    if anchor is None:
+        return list(jobs)
+    before = [j for j in jobs if j.start < anchor.start]
+    return before + [anchor] + [j for j in jobs if j not in before]
+
+
+def _real(jobs: list[Job]) -> list[Job]:
+    """``jobs`` without location anchors (jobs always last a while; anchors do not)."""
+    return [j for j in jobs if j.end > j.start]
 
 
 def _fingerprint(body: Any) -> str:

@@ -323,7 +323,8 @@ class _Gaps:
         same = job_day[:, None, None, None, :] == start_day[..., None]
         lengths = np.where(real, days.job_end - days.job_start, 0)
         self.day_seconds = (same * lengths[:, None, None, None, :]).sum(axis=-1)
-        count = same.sum(axis=-1)
+        # a zero-length stop (where a worker reported being) is no job
+        count = (same & (lengths > 0)[:, None, None, None, :]).sum(axis=-1)
         max_jobs = days.max_jobs[:, None, None, None]
         return (((max_jobs == 0) | (count + 1 <= max_jobs))
                 & (self.day_seconds + self.order.duration[:, None, None, None]

@@ -53,6 +53,34 @@ class LinkType(enum.IntEnum):
     START_GAP = 2     # starts min_gap..max_gap after the linked order starts
 
 
+class EventType(enum.IntEnum):
+    ASSIGNED = 1
+    OFFERED = 2
+    ACCEPTED = 3
+    DECLINED = 4
+    OFFER_TIMED_OUT = 5
+    REDISPATCHED = 6
+    CANCELLED = 7
+    COMPLETED = 8
+    CREDIT_CHANGED = 9
+    TIER_CHANGED = 10
+    CERTIFICATE_EXPIRING = 11
+    STARTED = 12
+    WORKER_STATUS_CHANGED = 13
+
+
+class FeedbackSource(enum.IntEnum):
+    CUSTOMER = 1
+    FOLLOW_UP = 2   # the centre's follow-up visit (回访)
+
+
+class Complaint(enum.IntEnum):
+    NONE = 1
+    MINOR = 2
+    MAJOR = 3
+    SEVERE = 4
+
+
 class UnassignedReason(enum.IntEnum):
     NO_ELIGIBLE_WORKER = 1
     NO_FEASIBLE_SLOT = 2
@@ -298,7 +326,8 @@ class Unassigned:
 
 @dataclass(slots=True)
 class OrderRecord:
-    """An order as the service holds it: its state and, when placed, its assignment."""
+    """An order as the service holds it: its state and, when placed, its assignment (see
+    :mod:`matcher.lifecycle` for the states)."""
 
     order: Order
     state: OrderState
@@ -306,8 +335,51 @@ class OrderRecord:
     assignments: list[Assignment] = field(default_factory=list)  # a team job has several
     unassigned: Unassigned | None = None
     history: list[str] = field(default_factory=list)
+    excluded: set[str] = field(default_factory=set)   # workers who declined or dropped it
+    accepted: set[str] = field(default_factory=set)   # members who accepted the offer
+    offer_deadline: int = 0                           # an offer not accepted by then lapses
+    priority_boost: int = 0                           # added when its worker cancelled
+    started_at: int = 0                               # actual start (0: not started)
+    completed_at: int = 0                             # actual end (0: not completed)
+    feedback: set[FeedbackSource] = field(default_factory=set)
+
+    def copy(self) -> "OrderRecord":
+        """A copy whose lists and sets can change without touching this one."""
+        return OrderRecord(self.order, self.state, self.submitted_at, list(self.assignments),
+                           self.unassigned, list(self.history), set(self.excluded),
+                           set(self.accepted), self.offer_deadline, self.priority_boost,
+                           self.started_at, self.completed_at, set(self.feedback))
+
+    @property
+    def worker_ids(self) -> list[str]:
+        return sorted({a.worker_id for a in self.assignments})
 
     @property
     def assignment(self) -> Assignment | None:
         """The (first) worker's assignment, or None."""
         return self.assignments[0] if self.assignments else None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened, for WatchEvents; the store gives it its ``cursor``."""
+
+    type: EventType
+    time: int
+    order_id: str = ""
+    worker_id: str = ""
+    detail: str = ""
+    cursor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a worker reported being, and when."""
+
+    lat: float
+    lon: float
+    time: int
+
+    def __post_init__(self) -> None:
+        _check_location(self.lat, self.lon, "location")
+        _check_time(self.time, "report_time")

@@ -17,6 +17,7 @@ from geo import TravelModel, haversine_km
 from geo.matrix import PointMatrix
 from matcher.candidates import FEASIBLE, CandidateSearch, Candidates
 from matcher.config import DispatchConfig
+from matcher.credit import Tiers
 from matcher.coupled import CoupledPlacer, is_coupled
 from matcher.eligibility import ALL_CHECKS, SLOT_CHECKS, StaticRules
 from matcher.insertion import DayRules, Insertion
@@ -70,8 +71,9 @@ class Planner:
         self.day_rules = DayRules(travel, calendar, config.limits.max_work_minutes_per_day,
                                   matrix)
         self._weights = weight_vector(config.weights)
-        self.search = CandidateSearch(StaticRules(config.limits), self.day_rules, self._weights,
-                                      dict(config.lateness))
+        self.tiers = Tiers(config)
+        self.search = CandidateSearch(StaticRules.of(config), self.day_rules, self._weights,
+                                      dict(config.lateness), self.tiers.bonus)
         self.coupled = CoupledPlacer(self)
 
     def dispatch(self, orders: Sequence[Order], world: World, now: int) -> DispatchResult:

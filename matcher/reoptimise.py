@@ -216,7 +216,7 @@ class _Build:
                                                                              frozenset())
         batch = OrderBatch.of([order], self.calendar,
                               self.config.lateness_for(order.service_type).max_late_minutes * 60)
-        ok = StaticRules(self.config.limits).passing(batch, self.table, rows[None, :],
+        ok = StaticRules.of(self.config).passing(batch, self.table, rows[None, :],
                                                       km[None, :], [blocked])[0]
         rows, km = rows[ok], km[ok]
         return rows[np.argsort(km, kind="stable")][:self.config.optimizer.candidates_per_order]

@@ -4,7 +4,7 @@ Each term's value is a "goodness" (higher is better, penalties are negative) on 
 is a large effect; its weight comes from ``[weights]`` in the config under the same name.
 
 - ``travel``: minus the hours of travel the job adds to the worker's day.
-- ``credit``: the worker's credit score / 100.
+- ``credit``: the worker's credit score / 100, plus its credit tier's ``score_bonus``.
 - ``skill_surplus``: minus the levels above the order's minimum / 4 (senior workers stay free
   for demanding jobs).
 - ``customer_preference``: 1 when the order names the worker as preferred, 0.5 when the worker
@@ -31,13 +31,15 @@ def term_values(added_travel_s: np.ndarray, credit: np.ndarray, level: np.ndarra
                 min_level: np.ndarray, preferred: np.ndarray, known: np.ndarray,
                 day_minutes: np.ndarray, max_minutes: np.ndarray,
                 priority: np.ndarray, late_s: np.ndarray | None = None,
-                penalty_per_minute: float = 0.0) -> np.ndarray:
+                penalty_per_minute: float = 0.0,
+                credit_bonus: np.ndarray | float = 0.0) -> np.ndarray:
     """The value of every term for each candidate: an (n, len(TERMS)) array. ``late_s`` is
-    each start's lateness (none: all on time), ``penalty_per_minute`` its service type's."""
+    each start's lateness (none: all on time), ``penalty_per_minute`` its service type's,
+    ``credit_bonus`` what each worker's credit tier adds to the credit term."""
     late_s = np.zeros(len(priority)) if late_s is None else late_s
     return np.column_stack([
         -added_travel_s / 3600.0,
-        credit / 100.0,
+        credit / 100.0 + credit_bonus,
         -(level - np.maximum(min_level, MIN_LEVEL)) / (MAX_LEVEL - MIN_LEVEL),
         np.where(preferred, 1.0, np.where(known, 0.5, 0.0)),
         -day_minutes / max_minutes,

@@ -7,21 +7,41 @@ the memory one without touching the planner. Writes that belong together go thro
 
 from __future__ import annotations
 
-import copy
+import asyncio
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from matcher.model import Job, OrderRecord, OrderState, Worker
+from matcher.credit import CreditRecord
+from matcher.errors import InvalidArgument
+from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
 
 
 @dataclass(slots=True)
 class Commit:
-    """Writes applied together: order records, whole day plans, customer blocks."""
+    """Writes applied together: order records, whole day plans, customer blocks, workers,
+    credit records, locations, notices sent (keys) and the events that tell of it all."""
 
     orders: list[OrderRecord] = field(default_factory=list)
     plans: dict[str, list[Job]] = field(default_factory=dict)
     blocked: dict[str, set[str]] = field(default_factory=dict)  # customer -> workers to add
+    workers: list[Worker] = field(default_factory=list)
+    credit: dict[str, CreditRecord] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    notices: set[str] = field(default_factory=set)
+    events: list[Event] = field(default_factory=list)
+
+    def record(self, order_id: str) -> OrderRecord | None:
+        """The record of ``order_id`` this commit writes, if any."""
+        return next((r for r in self.orders if r.order.order_id == order_id), None)
+
+    def add(self, record: OrderRecord) -> OrderRecord:
+        """Write ``record`` with this commit (once)."""
+        if not any(r is record for r in self.orders):
+            self.orders = [r for r in self.orders if r.order.order_id != record.order.order_id]
+            self.orders.append(record)
+        return record
 
 
 class Store(Protocol):
@@ -35,6 +55,16 @@ class Store(Protocol):
     async def blocked(self) -> dict[str, frozenset[str]]:
         """Per customer, the workers it has blocked on any of its orders."""
     async def commit(self, commit: Commit) -> None: ...
+    async def credit(self, worker_id: str) -> CreditRecord | None: ...
+    async def credits(self) -> dict[str, CreditRecord]: ...
+    async def locations(self) -> dict[str, Location]: ...
+    async def noticed(self, key: str) -> bool:
+        """Whether a notice with this key was committed (so it is sent once)."""
+    async def events_after(self, cursor: str, limit: int) -> list[Event]:
+        """Up to ``limit`` events after ``cursor`` ("" = from the first); a cursor the store
+        never gave out is InvalidArgument on ``after_cursor``."""
+    async def wait_events(self, cursor: str, limit: int, timeout_s: float) -> list[Event]:
+        """As :meth:`events_after`, waiting up to ``timeout_s`` for one when there is none."""
     async def remembered(self, request_id: str) -> tuple[str, Any] | None:
         """The (fingerprint, response) stored for an idempotency key, if any."""
     async def remember(self, request_id: str, fingerprint: str, response: Any) -> None: ...
@@ -42,7 +72,7 @@ class Store(Protocol):
 
 class MemoryStore:
     """The embedded store: plain dicts in this process. Returns copies, so that nothing a caller
-    holds changes under it."""
+    holds changes under it. Event cursors are the events' sequence numbers."""
 
     def __init__(self) -> None:
         self._workers: dict[str, Worker] = {}
@@ -50,6 +80,11 @@ class MemoryStore:
         self._plans: dict[str, list[Job]] = {}
         self._blocked: dict[str, frozenset[str]] = {}
         self._requests: dict[str, tuple[str, Any]] = {}
+        self._credit: dict[str, CreditRecord] = {}
+        self._locations: dict[str, Location] = {}
+        self._notices: set[str] = set()
+        self._events: list[Event] = []
+        self._appended = asyncio.Event()
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -62,10 +97,10 @@ class MemoryStore:
 
     async def order(self, order_id: str) -> OrderRecord | None:
         record = self._orders.get(order_id)
-        return copy.copy(record) if record else None
+        return record.copy() if record else None
 
     async def orders_in(self, state: OrderState) -> list[OrderRecord]:
-        return [copy.copy(r) for r in self._orders.values() if r.state == state]
+        return [r.copy() for r in self._orders.values() if r.state == state]
 
     async def plan(self, worker_id: str) -> list[Job]:
         return list(self._plans.get(worker_id, []))
@@ -78,11 +113,57 @@ class MemoryStore:
         return dict(self._blocked)
 
     async def commit(self, commit: Commit) -> None:
-        self._orders.update((r.order.order_id, copy.copy(r)) for r in commit.orders)
+        self._orders.update((r.order.order_id, r.copy()) for r in commit.orders)
         for worker_id, jobs in commit.plans.items():
             self._plans[worker_id] = list(jobs)
         for customer, workers in commit.blocked.items():
             self._blocked[customer] = self._blocked.get(customer, frozenset()) | workers
+        self._workers.update((w.worker_id, w) for w in commit.workers)
+        self._credit.update((k, v.copy()) for k, v in commit.credit.items())
+        self._locations.update(commit.locations)
+        self._notices |= commit.notices
+        if commit.events:
+            first = len(self._events) + 1
+            self._events += [dataclasses.replace(e, cursor=str(first + i))
+                             for i, e in enumerate(commit.events)]
+            self._appended.set()
+            self._appended = asyncio.Event()
+
+    async def credit(self, worker_id: str) -> CreditRecord | None:
+        record = self._credit.get(worker_id)
+        return record.copy() if record else None
+
+    async def credits(self) -> dict[str, CreditRecord]:
+        return {k: v.copy() for k, v in self._credit.items()}
+
+    async def locations(self) -> dict[str, Location]:
+        return dict(self._locations)
+
+    async def noticed(self, key: str) -> bool:
+        return key in self._notices
+
+    async def events_after(self, cursor: str, limit: int) -> list[Event]:
+        start = self._position(cursor)
+        return self._events[start:start + limit]
+
+    async def wait_events(self, cursor: str, limit: int, timeout_s: float) -> list[Event]:
+        appended = self._appended
+        events = await self.events_after(cursor, limit)
+        if events:
+            return events
+        try:
+            await asyncio.wait_for(appended.wait(), timeout_s)
+        except TimeoutError:
+            return []
+        return await self.events_after(cursor, limit)
+
+    def _position(self, cursor: str) -> int:
+        if cursor == "":
+            return 0
+        if not cursor.isdigit() or not 0 < int(cursor) <= len(self._events):
+            raise InvalidArgument("after_cursor", f"unknown cursor {cursor!r}: pass one this "
+                                                  "service gave out, or empty for the start")
+        return int(cursor)
 
     async def remembered(self, request_id: str) -> tuple[str, Any] | None:
         return self._requests.get(request_id)

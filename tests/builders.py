@@ -35,6 +35,14 @@ def make_order(order_id: str = "o1", **overrides) -> Order:
     return Order(**fields)
 
 
+def without_offers(config):
+    """``config`` with ``offers.timeout_s = 0``: assignments are final at once, for tests of
+    planning rather than of offers."""
+    import dataclasses
+    from matcher.config import OffersConfig
+    return dataclasses.replace(config, offers=OffersConfig(timeout_s=0))
+
+
 def world_of(workers: list[Worker], plans=None, blocked=None):
     """A planner world over ``workers`` (rows in id order, as the engine builds it)."""
     from matcher.world import World

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import grpc
+import pytest
+
+from matcher.config import load_config
+from tests.conftest import ROOT
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from server import order_from_proto, order_to_proto, worker_from_proto, worker_to_proto
-from tests.builders import CENTRE, DAY, HOUR, at, make_order, make_worker
+from tests.builders import CENTRE, DAY, HOUR, at, make_order, make_worker, without_offers
 
 AS_OF = DAY - 12 * HOUR
+
+
+@pytest.fixture
+def config():
+    """The shipped config without offers: re-optimisation moves only jobs nobody accepted."""
+    return without_offers(load_config(ROOT / "config" / "dispatch.toml"))
 EAST, WEST = (CENTRE[0], CENTRE[1] + 0.05), (CENTRE[0], CENTRE[1] - 0.05)
 
 
@@ -122,7 +132,7 @@ async def test_the_periodic_run_improves_plans_without_a_request():
     from matcher.store import MemoryStore
     from server import optimize_periodically
 
-    config = dataclasses.replace(DispatchConfig(), optimizer=OptimizerConfig(time_limit_s=0.2))
+    config = dataclasses.replace(without_offers(DispatchConfig()), optimizer=OptimizerConfig(time_limit_s=0.2))
     engine = Engine(MemoryStore(), config)
     west, east = make_worker("west", home_lat=WEST[0], home_lon=WEST[1]), make_worker(
         "east", home_lat=EAST[0], home_lon=EAST[1])

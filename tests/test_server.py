@@ -201,7 +201,7 @@ class TestCityScenario:
     def test_get_order_agrees_with_dispatch(self, city):
         for a in city.response.assignments:
             status = city.statuses[a.order_id]
-            assert status.state == pb.ORDER_STATE_ASSIGNED
+            assert status.state == pb.ORDER_STATE_OFFERED  # the worker has yet to accept
             assert status.assignment == a
             assert not status.HasField("unassigned")
         for u in city.response.unassigned:
@@ -282,7 +282,7 @@ async def test_instant_order_is_answered_in_the_submit_response(stub):
     schedule = await stub.GetWorkerSchedule(pb.GetWorkerScheduleRequest(worker_id="w1"))
     assert [j.order_id for j in schedule.jobs] == ["o1"]
     status = (await stub.GetOrder(pb.GetOrderRequest(order_id="o1"))).order
-    assert status.state == pb.ORDER_STATE_ASSIGNED and status.assignment == first.assignments[0]
+    assert status.state == pb.ORDER_STATE_OFFERED and status.assignment == first.assignments[0]
 
 
 async def test_instant_order_without_a_worker_stays_pending(stub):

@@ -259,7 +259,7 @@ async def test_team_and_linked_orders_round_trip_and_are_placed(stub):
     statuses = {o: (await stub.GetOrder(pb.GetOrderRequest(order_id=o))).order
                 for o in ("o-a", "o-t", "o-f")}
     assert statuses["o-f"].order.link == again.link
-    assert all(s.state == pb.ORDER_STATE_ASSIGNED for s in statuses.values())
+    assert all(s.state == pb.ORDER_STATE_OFFERED for s in statuses.values())
     team_members = statuses["o-t"].assignments
     assert {a.worker_id for a in team_members} == {"w1", "w2"}
     assert len({a.planned_start_time.seconds for a in team_members}) == 1

@@ -12,14 +12,14 @@ from matcher.engine import Engine, Region
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from matcher.model import Break, DispatchMode, OrderState, Skill
 from matcher.store import MemoryStore
-from tests.builders import CENTRE, HOUR, at, make_order, make_worker
+from tests.builders import CENTRE, HOUR, at, make_order, make_worker, without_offers
 
 NOW = at(6)
 
 
 @pytest.fixture
 async def engine():
-    engine = Engine(MemoryStore(), DispatchConfig())
+    engine = Engine(MemoryStore(), without_offers(DispatchConfig()))
     yield engine
     engine.close()
 
@@ -192,7 +192,7 @@ async def test_explain_an_assigned_order_shows_its_worker(engine):
 
 async def test_identical_runs_give_identical_assignments():
     async def run():
-        engine = Engine(MemoryStore(), DispatchConfig())
+        engine = Engine(MemoryStore(), without_offers(DispatchConfig()))
         await engine.upsert_workers([make_worker(f"w{i}", home_lat=CENTRE[0] + i / 500)
                                      for i in range(8)])
         await engine.submit_orders([dataclasses.replace(make_order(f"o{i}"),
