@@ -410,14 +410,20 @@ def check_scope(planner: Planner, scope: PlanScope, plans: dict[str, list[Job]])
     table = WorkerTable(scope.workers)
     problems: list[str] = []
     starts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    # a locked job stays valid only while the job before it is the same one
+    before = {(w, j.order_id): jobs[i - 1].order_id if i else None
+              for w, jobs in scope.plans.items() for i, j in enumerate(jobs)}
     for worker_id, jobs in plans.items():
         kept: list[Job] = []
         for job in jobs:
             order = scope.orders[job.order_id]
             starts[job.order_id].append((job.start, worker_id))
             world = World(table, {worker_id: kept}, scope.blocked or {})
-            if job.start >= scope.now and job.order_id not in scope.locked and not (
-                    _in_window(planner, order, job.start)
+            locked = job.order_id in scope.locked
+            same_before = before.get((worker_id, job.order_id), "") == (
+                kept[-1].order_id if kept else None)
+            if job.start >= scope.now and not (locked and same_before) and not (
+                    (locked or _in_window(planner, order, job.start))
                     and planner.still_fits(order, job, workers[worker_id], world)):
                 problems.append(f"{worker_id}/{job.order_id} does not fit at {job.start}")
             kept.append(job)
