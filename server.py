@@ -35,10 +35,11 @@ from grpc_status import rpc_status
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
 from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
-from matcher.engine import Engine, Leg, Region
+from matcher.engine import CancelledBy, CreditStanding, Engine, Feedback, Leg, Region
 from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
                             InvalidArgument, NotFound)
-from matcher.model import (Assignment, Break, DispatchMode, LinkType, Order, OrderLink,
+from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchMode, Event,
+                           EventType, FeedbackSource, LinkType, Location, Order, OrderLink,
                            OrderRecord, OrderState, ScoreTerm, Shift, Skill, Unassigned,
                            UnassignedReason, Worker, WorkerStatus)
 from matcher.planner import Candidate
@@ -103,6 +104,12 @@ DISPATCH_MODE = _EnumMap(pb.DispatchMode, DispatchMode, "DISPATCH_MODE_")
 ORDER_STATE = _EnumMap(pb.OrderState, OrderState, "ORDER_STATE_")
 UNASSIGNED_REASON = _EnumMap(pb.UnassignedReason, UnassignedReason, "UNASSIGNED_REASON_")
 LINK_TYPE = _EnumMap(pb.LinkType, LinkType, "LINK_TYPE_")
+CANCELLED_BY = _EnumMap(pb.CancelledBy, CancelledBy, "CANCELLED_BY_")
+COMPLAINT = _EnumMap(pb.ComplaintSeverity, Complaint, "COMPLAINT_SEVERITY_")
+FEEDBACK_SOURCE = _EnumMap(pb.FeedbackSource, FeedbackSource, "FEEDBACK_SOURCE_")
+EVENT_TYPE = _EnumMap(pb.EventType, EventType, "EVENT_TYPE_")
+# Events one WatchEvents read takes from the store at most, and how long it waits for more.
+EVENT_BATCH, EVENT_WAIT_S = 256, 1.0
 
 
 def _require_message(msg: Any, name: str) -> None:
@@ -226,8 +233,8 @@ def _dur(seconds: int) -> duration_pb2.Duration:
     return duration_pb2.Duration(seconds=seconds)
 
 
-def worker_to_proto(worker: Worker) -> pb.Worker:
-    return pb.Worker(
+def worker_to_proto(worker: Worker, tier: str = "") -> pb.Worker:
+    return pb.Worker(credit_tier=tier,
         worker_id=worker.worker_id, agency_id=worker.agency_id,
         home=pb.LatLng(latitude=worker.home_lat, longitude=worker.home_lon),
         skills=[pb.Skill(service_type=s.service_type, level=s.level,
@@ -291,7 +298,38 @@ def order_status_to_proto(record: OrderRecord) -> pb.OrderStatus:
     status.assignments.extend(assignment_to_proto(a) for a in record.assignments)
     if record.unassigned is not None:
         status.unassigned.CopyFrom(unassigned_to_proto(record.unassigned))
+    if record.offer_deadline:
+        status.offer_deadline_time.CopyFrom(_ts(record.offer_deadline))
+    if record.started_at:
+        status.actual_start_time.CopyFrom(_ts(record.started_at))
+    if record.completed_at:
+        status.actual_end_time.CopyFrom(_ts(record.completed_at))
+    status.accepted_worker_ids.extend(sorted(record.accepted))
+    status.excluded_worker_ids.extend(sorted(record.excluded))
+    status.effective_priority = min(MAX_PRIORITY, record.order.priority + record.priority_boost)
+    status.history.extend(record.history)
     return status
+
+
+def event_to_proto(event: Event) -> pb.Event:
+    return pb.Event(cursor=event.cursor, type=EVENT_TYPE.to_proto(event.type),
+                    event_time=_ts(event.time), order_id=event.order_id,
+                    worker_id=event.worker_id, detail=event.detail)
+
+
+def credit_to_proto(standing: CreditStanding) -> pb.WorkerCredit:
+    return pb.WorkerCredit(worker_id=standing.worker_id, credit_score=standing.credit_score,
+                           tier=standing.tier)
+
+
+def feedback_from_proto(request: pb.SubmitFeedbackRequest) -> Feedback:
+    return Feedback(
+        stars=request.stars,
+        complaint=COMPLAINT.to_domain(request.complaint, "complaint", Complaint.NONE),
+        on_time=request.on_time if request.HasField("on_time") else None,
+        no_show=request.no_show,
+        source=FEEDBACK_SOURCE.to_domain(request.source, "source", FeedbackSource.CUSTOMER),
+        worker_id=request.worker_id)
 
 
 def scheduled_job_to_proto(leg: Leg) -> pb.ScheduledJob:
@@ -445,12 +483,10 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     @_rpc
     async def CancelOrder(self, request, context):
         order_id = _required_id(request.order_id, "order_id")
-        by = request.cancelled_by or pb.CANCELLED_BY_CUSTOMER
-        if by not in pb.CancelledBy.values():
-            raise InvalidArgument("cancelled_by", f"unknown enum value {by}")
-        who = pb.CancelledBy.Name(by).removeprefix("CANCELLED_BY_").lower()
-        reason = f"by {who}: {request.reason}" if request.reason else f"by {who}"
-        record = await self.engine.cancel_order(order_id, reason, request.request_id)
+        by = CANCELLED_BY.to_domain(request.cancelled_by, "cancelled_by", CancelledBy.CUSTOMER)
+        record = await self.engine.cancel_order(order_id, request.reason, request.request_id,
+                                                by=by, worker_id=request.worker_id,
+                                                now=self._now(request))
         return pb.CancelOrderResponse(order=order_status_to_proto(record))
 
     @_rpc
@@ -458,20 +494,40 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
         worker, legs = await self.engine.worker_schedule(
             _required_id(request.worker_id, "worker_id"))
         return pb.GetWorkerScheduleResponse(jobs=[scheduled_job_to_proto(leg) for leg in legs],
-                                            worker=worker_to_proto(worker))
+                                            worker=self._worker_out(worker))
+
+    def _worker_out(self, worker: Worker) -> pb.Worker:
+        return worker_to_proto(worker, self.engine.planner.tiers.tier_of(worker.credit_score))
 
     @_rpc
     async def GetConfig(self, request, context):
         config = self.engine.config
         return pb.GetConfigResponse(config_toml=to_toml(config), config_hash=config.hash)
 
-    # Capabilities that land with later issues.
-
+    @_rpc
     async def UpdateWorkerLocation(self, request, context):
-        await _not_built(context, "UpdateWorkerLocation", "live worker locations")
+        worker_id = _required_id(request.worker_id, "worker_id")
+        _require_message(request, "location")
+        with _field("location"):
+            _check_latlng(request.location)
+        now = int(self._clock())
+        reported = self._now(request, "report_time")
+        if reported > now:
+            raise InvalidArgument("report_time", f"is after the server clock ({reported} > "
+                                                 f"{now})")
+        location = Location(request.location.latitude, request.location.longitude, reported)
+        await self.engine.update_location(worker_id, location, request.request_id)
+        return pb.UpdateWorkerLocationResponse()
 
+    @_rpc
     async def SetWorkerStatus(self, request, context):
-        await _not_built(context, "SetWorkerStatus", "live worker status changes")
+        worker_id = _required_id(request.worker_id, "worker_id")
+        if request.status == pb.WORKER_STATUS_UNSPECIFIED:
+            raise InvalidArgument("status", "must be set")
+        status = WORKER_STATUS.to_domain(request.status, "status", None)
+        worker = await self.engine.set_worker_status(worker_id, status, self._now(request),
+                                                     request.reason, request.request_id)
+        return pb.SetWorkerStatusResponse(worker=self._worker_out(worker))
 
     @_rpc
     async def OptimizePlans(self, request, context):
@@ -492,17 +548,50 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
             lateness_after=_dur(result.after.late_s), orders_placed=list(result.placed),
             improved=result.improved, detail=result.note)
 
+    @_rpc
     async def RespondToOffer(self, request, context):
-        await _not_built(context, "RespondToOffer", "offers to workers")
+        order_id = _required_id(request.order_id, "order_id")
+        record = await self.engine.respond_to_offer(order_id, request.worker_id, request.accept,
+                                                    self._now(request), request.request_id)
+        return pb.RespondToOfferResponse(order=order_status_to_proto(record))
 
+    @_rpc
+    async def StartOrder(self, request, context):
+        order_id = _required_id(request.order_id, "order_id")
+        record = await self.engine.start_order(order_id, self._now(request, "actual_start_time"),
+                                               request.request_id)
+        return pb.StartOrderResponse(order=order_status_to_proto(record))
+
+    @_rpc
     async def CompleteOrder(self, request, context):
-        await _not_built(context, "CompleteOrder", "order completion")
+        order_id = _required_id(request.order_id, "order_id")
+        start = (_seconds(request.actual_start_time, "actual_start_time")
+                 if request.HasField("actual_start_time") else None)
+        end = self._now(request, "actual_end_time")
+        record = await self.engine.complete_order(order_id, start, end, request.request_id)
+        return pb.CompleteOrderResponse(order=order_status_to_proto(record))
 
+    @_rpc
     async def SubmitFeedback(self, request, context):
-        await _not_built(context, "SubmitFeedback", "feedback and credit updates")
+        order_id = _required_id(request.order_id, "order_id")
+        standings = await self.engine.submit_feedback(order_id, feedback_from_proto(request),
+                                                      self._now(request), request.request_id)
+        first = standings[0]
+        return pb.SubmitFeedbackResponse(credit_score=first.credit_score, tier=first.tier,
+                                         workers=[credit_to_proto(s) for s in standings])
 
     async def WatchEvents(self, request, context):
-        await _not_built(context, "WatchEvents", "the event stream")
+        """Every event after ``after_cursor``, then new ones as they come, until the client
+        goes away. A cursor this service never gave out is INVALID_ARGUMENT."""
+        cursor = request.after_cursor
+        try:
+            await self.engine.store.events_after(cursor, 0)
+        except DomainError as error:
+            await context.abort_with_status(error_status(error))
+        while True:
+            for event in await self.engine.events(cursor, EVENT_BATCH, EVENT_WAIT_S):
+                yield pb.WatchEventsResponse(event=event_to_proto(event))
+                cursor = event.cursor
 
     async def ReloadConfig(self, request, context):
         await _not_built(context, "ReloadConfig", "config reload")
@@ -520,12 +609,14 @@ class RunningServer:
     port: int
     config: DispatchConfig
     periodic: asyncio.Task | None = None
+    ticks: asyncio.Task | None = None
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
         ``server.shutdown_grace_s``), then close the engine."""
-        if self.periodic is not None:
-            self.periodic.cancel()
+        for task in (self.periodic, self.ticks):
+            if task is not None:
+                task.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
         await asyncio.to_thread(self.engine.close)
@@ -546,12 +637,25 @@ async def optimize_periodically(engine: Engine, interval_s: float,
             log.exception("periodic re-optimisation failed")
 
 
-async def start_server(config: DispatchConfig, listen: str | None = None) -> RunningServer:
+async def tick_periodically(engine: Engine, interval_s: float,
+                            clock: Callable[[], float] = time.time) -> None:
+    """Let time pass in the engine every ``interval_s`` seconds (``offers.check_interval_s``):
+    offers lapse, credit decays, certificates expire. A failed tick is logged."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await engine.tick(int(clock()))
+        except Exception:
+            log.exception("engine tick failed")
+
+
+async def start_server(config: DispatchConfig, listen: str | None = None,
+                       clock: Callable[[], float] = time.time) -> RunningServer:
     """Start the service on ``listen`` (default ``config.server.listen``; port 0 picks a free
-    one) with an embedded memory store."""
+    one) with an embedded memory store; ``clock`` is "now" (tests may pass their own)."""
     engine = Engine(MemoryStore(), config)
     server = grpc.aio.server()
-    pb_grpc.add_DispatchServiceServicer_to_server(DispatchServicer(engine), server)
+    pb_grpc.add_DispatchServiceServicer_to_server(DispatchServicer(engine, clock), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -562,9 +666,10 @@ async def start_server(config: DispatchConfig, listen: str | None = None) -> Run
     for service in ("", SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     interval = config.optimizer.interval_s
-    periodic = (asyncio.create_task(optimize_periodically(engine, interval))
+    periodic = (asyncio.create_task(optimize_periodically(engine, interval, clock))
                 if interval > 0 else None)
-    return RunningServer(server, engine, health_servicer, port, config, periodic)
+    ticks = asyncio.create_task(tick_periodically(engine, config.offers.check_interval_s, clock))
+    return RunningServer(server, engine, health_servicer, port, config, periodic, ticks)
 
 
 async def serve(config: DispatchConfig, listen: str | None = None) -> None:

@@ -22,6 +22,7 @@ RPCS = (
     "CancelOrder",
     "GetWorkerSchedule",
     "RespondToOffer",
+    "StartOrder",
     "CompleteOrder",
     "SubmitFeedback",
     "WatchEvents",

@@ -506,26 +506,10 @@ async def test_reflection_lists_the_services(channel):
                      "grpc.reflection.v1alpha.ServerReflection"}
 
 
-@pytest.mark.parametrize("rpc, request_type", [
-    ("UpdateWorkerLocation", pb.UpdateWorkerLocationRequest),
-    ("SetWorkerStatus", pb.SetWorkerStatusRequest),
-    ("RespondToOffer", pb.RespondToOfferRequest),
-    ("CompleteOrder", pb.CompleteOrderRequest),
-    ("SubmitFeedback", pb.SubmitFeedbackRequest),
-    ("ReloadConfig", pb.ReloadConfigRequest),
-])
-async def test_capabilities_not_built_yet_are_unimplemented(stub, refused, rpc, request_type):
-    error, _, _ = await refused(getattr(stub, rpc)(request_type()),
+async def test_config_reload_is_unimplemented_until_it_is_built(stub, refused):
+    error, _, _ = await refused(stub.ReloadConfig(pb.ReloadConfigRequest()),
                                 grpc.StatusCode.UNIMPLEMENTED)
     assert "not built yet" in error.details()
-
-
-async def test_watch_events_is_unimplemented(stub):
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in stub.WatchEvents(pb.WatchEventsRequest()):
-            pass
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "not built yet" in caught.value.details()
 
 
 async def test_get_config_returns_the_toml_and_hash_in_force(stub, config):

@@ -87,6 +87,8 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_CREDIT_CHANGED: _ClassVar[EventType]
     EVENT_TYPE_TIER_CHANGED: _ClassVar[EventType]
     EVENT_TYPE_CERTIFICATE_EXPIRING: _ClassVar[EventType]
+    EVENT_TYPE_STARTED: _ClassVar[EventType]
+    EVENT_TYPE_WORKER_STATUS_CHANGED: _ClassVar[EventType]
 WORKER_STATUS_UNSPECIFIED: WorkerStatus
 WORKER_STATUS_ONLINE: WorkerStatus
 WORKER_STATUS_OFFLINE: WorkerStatus
@@ -137,6 +139,8 @@ EVENT_TYPE_COMPLETED: EventType
 EVENT_TYPE_CREDIT_CHANGED: EventType
 EVENT_TYPE_TIER_CHANGED: EventType
 EVENT_TYPE_CERTIFICATE_EXPIRING: EventType
+EVENT_TYPE_STARTED: EventType
+EVENT_TYPE_WORKER_STATUS_CHANGED: EventType
 
 class LatLng(_message.Message):
     __slots__ = ("latitude", "longitude")
@@ -175,7 +179,7 @@ class Break(_message.Message):
     def __init__(self, window_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Worker(_message.Message):
-    __slots__ = ("worker_id", "agency_id", "home", "skills", "credit_score", "shifts", "max_jobs_per_day", "tags", "status", "max_work_minutes_per_day", "breaks")
+    __slots__ = ("worker_id", "agency_id", "home", "skills", "credit_score", "shifts", "max_jobs_per_day", "tags", "status", "max_work_minutes_per_day", "breaks", "credit_tier")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     AGENCY_ID_FIELD_NUMBER: _ClassVar[int]
     HOME_FIELD_NUMBER: _ClassVar[int]
@@ -187,6 +191,7 @@ class Worker(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MAX_WORK_MINUTES_PER_DAY_FIELD_NUMBER: _ClassVar[int]
     BREAKS_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_TIER_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     agency_id: str
     home: LatLng
@@ -198,7 +203,8 @@ class Worker(_message.Message):
     status: WorkerStatus
     max_work_minutes_per_day: int
     breaks: _containers.RepeatedCompositeFieldContainer[Break]
-    def __init__(self, worker_id: _Optional[str] = ..., agency_id: _Optional[str] = ..., home: _Optional[_Union[LatLng, _Mapping]] = ..., skills: _Optional[_Iterable[_Union[Skill, _Mapping]]] = ..., credit_score: _Optional[float] = ..., shifts: _Optional[_Iterable[_Union[Shift, _Mapping]]] = ..., max_jobs_per_day: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., max_work_minutes_per_day: _Optional[int] = ..., breaks: _Optional[_Iterable[_Union[Break, _Mapping]]] = ...) -> None: ...
+    credit_tier: str
+    def __init__(self, worker_id: _Optional[str] = ..., agency_id: _Optional[str] = ..., home: _Optional[_Union[LatLng, _Mapping]] = ..., skills: _Optional[_Iterable[_Union[Skill, _Mapping]]] = ..., credit_score: _Optional[float] = ..., shifts: _Optional[_Iterable[_Union[Shift, _Mapping]]] = ..., max_jobs_per_day: _Optional[int] = ..., tags: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., max_work_minutes_per_day: _Optional[int] = ..., breaks: _Optional[_Iterable[_Union[Break, _Mapping]]] = ..., credit_tier: _Optional[str] = ...) -> None: ...
 
 class OrderLink(_message.Message):
     __slots__ = ("order_id", "type", "min_gap", "max_gap")
@@ -317,20 +323,34 @@ class ScheduledJob(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., planned_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., planned_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., location: _Optional[_Union[LatLng, _Mapping]] = ..., travel_km: _Optional[float] = ..., service_type: _Optional[str] = ..., customer_id: _Optional[str] = ...) -> None: ...
 
 class OrderStatus(_message.Message):
-    __slots__ = ("order", "state", "assignment", "unassigned", "submit_time", "assignments")
+    __slots__ = ("order", "state", "assignment", "unassigned", "submit_time", "assignments", "offer_deadline_time", "accepted_worker_ids", "excluded_worker_ids", "actual_start_time", "actual_end_time", "effective_priority", "history")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     UNASSIGNED_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    OFFER_DEADLINE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_WORKER_IDS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_WORKER_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_END_TIME_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
     order: Order
     state: OrderState
     assignment: Assignment
     unassigned: UnassignedOrder
     submit_time: _timestamp_pb2.Timestamp
     assignments: _containers.RepeatedCompositeFieldContainer[Assignment]
-    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., state: _Optional[_Union[OrderState, str]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., unassigned: _Optional[_Union[UnassignedOrder, _Mapping]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignments: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ...) -> None: ...
+    offer_deadline_time: _timestamp_pb2.Timestamp
+    accepted_worker_ids: _containers.RepeatedScalarFieldContainer[str]
+    excluded_worker_ids: _containers.RepeatedScalarFieldContainer[str]
+    actual_start_time: _timestamp_pb2.Timestamp
+    actual_end_time: _timestamp_pb2.Timestamp
+    effective_priority: int
+    history: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., state: _Optional[_Union[OrderState, str]] = ..., assignment: _Optional[_Union[Assignment, _Mapping]] = ..., unassigned: _Optional[_Union[UnassignedOrder, _Mapping]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignments: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ..., offer_deadline_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., accepted_worker_ids: _Optional[_Iterable[str]] = ..., excluded_worker_ids: _Optional[_Iterable[str]] = ..., actual_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actual_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., effective_priority: _Optional[int] = ..., history: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class UpsertWorkersRequest(_message.Message):
     __slots__ = ("workers", "request_id")
@@ -363,20 +383,24 @@ class UpdateWorkerLocationResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class SetWorkerStatusRequest(_message.Message):
-    __slots__ = ("worker_id", "status", "reason", "request_id")
+    __slots__ = ("worker_id", "status", "reason", "request_id", "as_of_time")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     status: WorkerStatus
     reason: str
     request_id: str
-    def __init__(self, worker_id: _Optional[str] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    as_of_time: _timestamp_pb2.Timestamp
+    def __init__(self, worker_id: _Optional[str] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SetWorkerStatusResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("worker",)
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    worker: Worker
+    def __init__(self, worker: _Optional[_Union[Worker, _Mapping]] = ...) -> None: ...
 
 class SubmitOrdersRequest(_message.Message):
     __slots__ = ("orders", "request_id", "as_of_time")
@@ -521,16 +545,20 @@ class GetOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[OrderStatus, _Mapping]] = ...) -> None: ...
 
 class CancelOrderRequest(_message.Message):
-    __slots__ = ("order_id", "cancelled_by", "reason", "request_id")
+    __slots__ = ("order_id", "cancelled_by", "reason", "request_id", "as_of_time", "worker_id")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CANCELLED_BY_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     cancelled_by: CancelledBy
     reason: str
     request_id: str
-    def __init__(self, order_id: _Optional[str] = ..., cancelled_by: _Optional[_Union[CancelledBy, str]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    as_of_time: _timestamp_pb2.Timestamp
+    worker_id: str
+    def __init__(self, order_id: _Optional[str] = ..., cancelled_by: _Optional[_Union[CancelledBy, str]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker_id: _Optional[str] = ...) -> None: ...
 
 class CancelOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -553,16 +581,34 @@ class GetWorkerScheduleResponse(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[_Union[ScheduledJob, _Mapping]]] = ..., worker: _Optional[_Union[Worker, _Mapping]] = ...) -> None: ...
 
 class RespondToOfferRequest(_message.Message):
-    __slots__ = ("order_id", "worker_id", "accept", "request_id")
+    __slots__ = ("order_id", "worker_id", "accept", "request_id", "as_of_time")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     ACCEPT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     worker_id: str
     accept: bool
     request_id: str
-    def __init__(self, order_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., accept: bool = ..., request_id: _Optional[str] = ...) -> None: ...
+    as_of_time: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., accept: bool = ..., request_id: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StartOrderRequest(_message.Message):
+    __slots__ = ("order_id", "actual_start_time", "request_id")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    actual_start_time: _timestamp_pb2.Timestamp
+    request_id: str
+    def __init__(self, order_id: _Optional[str] = ..., actual_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class StartOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: OrderStatus
+    def __init__(self, order: _Optional[_Union[OrderStatus, _Mapping]] = ...) -> None: ...
 
 class RespondToOfferResponse(_message.Message):
     __slots__ = ("order",)
@@ -589,7 +635,7 @@ class CompleteOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[OrderStatus, _Mapping]] = ...) -> None: ...
 
 class SubmitFeedbackRequest(_message.Message):
-    __slots__ = ("order_id", "stars", "complaint", "on_time", "no_show", "source", "request_id")
+    __slots__ = ("order_id", "stars", "complaint", "on_time", "no_show", "source", "request_id", "worker_id", "as_of_time")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     STARS_FIELD_NUMBER: _ClassVar[int]
     COMPLAINT_FIELD_NUMBER: _ClassVar[int]
@@ -597,6 +643,8 @@ class SubmitFeedbackRequest(_message.Message):
     NO_SHOW_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     stars: int
     complaint: ComplaintSeverity
@@ -604,15 +652,29 @@ class SubmitFeedbackRequest(_message.Message):
     no_show: bool
     source: FeedbackSource
     request_id: str
-    def __init__(self, order_id: _Optional[str] = ..., stars: _Optional[int] = ..., complaint: _Optional[_Union[ComplaintSeverity, str]] = ..., on_time: bool = ..., no_show: bool = ..., source: _Optional[_Union[FeedbackSource, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    worker_id: str
+    as_of_time: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., stars: _Optional[int] = ..., complaint: _Optional[_Union[ComplaintSeverity, str]] = ..., on_time: bool = ..., no_show: bool = ..., source: _Optional[_Union[FeedbackSource, str]] = ..., request_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
-class SubmitFeedbackResponse(_message.Message):
-    __slots__ = ("credit_score", "tier")
+class WorkerCredit(_message.Message):
+    __slots__ = ("worker_id", "credit_score", "tier")
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     CREDIT_SCORE_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
+    worker_id: str
     credit_score: float
     tier: str
-    def __init__(self, credit_score: _Optional[float] = ..., tier: _Optional[str] = ...) -> None: ...
+    def __init__(self, worker_id: _Optional[str] = ..., credit_score: _Optional[float] = ..., tier: _Optional[str] = ...) -> None: ...
+
+class SubmitFeedbackResponse(_message.Message):
+    __slots__ = ("credit_score", "tier", "workers")
+    CREDIT_SCORE_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    credit_score: float
+    tier: str
+    workers: _containers.RepeatedCompositeFieldContainer[WorkerCredit]
+    def __init__(self, credit_score: _Optional[float] = ..., tier: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerCredit, _Mapping]]] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("cursor", "type", "event_time", "order_id", "worker_id", "detail")

@@ -90,6 +90,11 @@ class DispatchServiceStub(object):
                 request_serializer=homedispatch_dot_v1_dot_dispatch__pb2.RespondToOfferRequest.SerializeToString,
                 response_deserializer=homedispatch_dot_v1_dot_dispatch__pb2.RespondToOfferResponse.FromString,
                 _registered_method=True)
+        self.StartOrder = channel.unary_unary(
+                '/homedispatch.v1.DispatchService/StartOrder',
+                request_serializer=homedispatch_dot_v1_dot_dispatch__pb2.StartOrderRequest.SerializeToString,
+                response_deserializer=homedispatch_dot_v1_dot_dispatch__pb2.StartOrderResponse.FromString,
+                _registered_method=True)
         self.CompleteOrder = channel.unary_unary(
                 '/homedispatch.v1.DispatchService/CompleteOrder',
                 request_serializer=homedispatch_dot_v1_dot_dispatch__pb2.CompleteOrderRequest.SerializeToString,
@@ -197,6 +202,13 @@ class DispatchServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartOrder(self, request, context):
+        """The worker started an accepted job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CompleteOrder(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -287,6 +299,11 @@ def add_DispatchServiceServicer_to_server(servicer, server):
                     servicer.RespondToOffer,
                     request_deserializer=homedispatch_dot_v1_dot_dispatch__pb2.RespondToOfferRequest.FromString,
                     response_serializer=homedispatch_dot_v1_dot_dispatch__pb2.RespondToOfferResponse.SerializeToString,
+            ),
+            'StartOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartOrder,
+                    request_deserializer=homedispatch_dot_v1_dot_dispatch__pb2.StartOrderRequest.FromString,
+                    response_serializer=homedispatch_dot_v1_dot_dispatch__pb2.StartOrderResponse.SerializeToString,
             ),
             'CompleteOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.CompleteOrder,
@@ -612,6 +629,33 @@ class DispatchService(object):
             '/homedispatch.v1.DispatchService/RespondToOffer',
             homedispatch_dot_v1_dot_dispatch__pb2.RespondToOfferRequest.SerializeToString,
             homedispatch_dot_v1_dot_dispatch__pb2.RespondToOfferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/homedispatch.v1.DispatchService/StartOrder',
+            homedispatch_dot_v1_dot_dispatch__pb2.StartOrderRequest.SerializeToString,
+            homedispatch_dot_v1_dot_dispatch__pb2.StartOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,
