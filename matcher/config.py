@@ -210,7 +210,9 @@ class DispatchConfig:
         default=(), metadata={"table_of": LatenessConfig})
     # (tier name, tier) pairs sorted by name; see :mod:`matcher.credit`.
     tiers: tuple[tuple[str, TierConfig], ...] = field(
-        default=(), metadata={"table_of": TierConfig})
+        default=(("excellent", TierConfig(90.0, 0.1)), ("normal", TierConfig(75.0)),
+                 ("probation", TierConfig(60.0, -0.1)), ("suspended", TierConfig(0.0, 0.0, True))),
+        metadata={"table_of": TierConfig})
     # (service type, its credit floor) pairs sorted by type.
     credit_floor: tuple[tuple[str, CreditFloorConfig], ...] = field(
         default=(), metadata={"table_of": CreditFloorConfig})

@@ -58,6 +58,16 @@ def check_worker_day(config: DispatchConfig, worker: Worker, jobs: list[Job],
     return problems
 
 
+def _credit_floor(config: DispatchConfig, service_type: str) -> float:
+    """The global floor, the service type's own and the lowest tier that takes orders."""
+    floors = [config.limits.min_credit_score]
+    floors += [f.min_credit_score for name, f in config.credit_floor if name == service_type]
+    taking = [t.min_score for _, t in config.tiers if not t.excluded]
+    if config.tiers:
+        floors.append(min(taking) if taking else math.inf)
+    return max(floors)
+
+
 def _check_job(config: DispatchConfig, worker: Worker, job: Job, order: Order,
                blocked: dict[str, set[str]]) -> list[str]:
     out = []
@@ -71,7 +81,7 @@ def _check_job(config: DispatchConfig, worker: Worker, job: Job, order: Order,
             out.append(f"level {skill.level} < {order.min_skill_level}")
         if skill.certified_until < _day_end(config, job.end - 1) - 1:
             out.append("certificate expires before the end of the service day")
-    if worker.credit_score < config.limits.min_credit_score:
+    if worker.credit_score < _credit_floor(config, order.service_type):
         out.append(f"credit {worker.credit_score} below floor")
     if worker.worker_id in order.blocked_worker_ids | blocked.get(order.customer_id, set()):
         out.append("worker blocked by customer")
