@@ -539,11 +539,11 @@ class Engine:
         lifecycle.require(record, f"{penalty.replace('_', ' ')}", *UNSTARTED)
         worker_id = self._member(record, worker_id)
         why = why.format(w=worker_id)
-        commit = Commit()
+        commit = Commit(orders=[record])
         record.priority_boost += self.config.cancellation.worker_priority_boost
         await self._unplan([order_id], why, commit, now, exclude=[worker_id])
-        await self._credit_event(worker_id, CreditEvent(
-            now, penalty, order_id, points=penalty_points(self.config.credit, penalty)),
+        await self._credit_events(worker_id, [CreditEvent(
+            now, penalty, order_id, points=penalty_points(self.config.credit, penalty))],
             commit, now)
         await self._commit_and_replace(commit, now)
         return await self.order(order_id)
@@ -712,12 +712,13 @@ class Engine:
         record.feedback.add(feedback.source)
         commit = Commit(orders=[record])
         for worker_id in workers:
-            for event in self._credit_events(feedback, order_id, now):
-                await self._credit_event(worker_id, event, commit, now)
+            await self._credit_events(worker_id, self._feedback_events(feedback, order_id, now),
+                                      commit, now)
         await self._commit_and_replace(commit, now)
         return [await self._standing(w) for w in workers]
 
-    def _credit_events(self, feedback: Feedback, order_id: str, now: int) -> list[CreditEvent]:
+    def _feedback_events(self, feedback: Feedback, order_id: str,
+                         now: int) -> list[CreditEvent]:
         kinds = []
         if feedback.complaint != Complaint.NONE:
             kinds.append(f"complaint_{feedback.complaint.name.lower()}")
@@ -729,17 +730,20 @@ class Engine:
                                      points=penalty_points(self.config.credit, k))
                          for k in kinds]
 
-    async def _credit_event(self, worker_id: str, event: CreditEvent, commit: Commit,
-                            now: int) -> None:
-        """Record ``event`` and re-read the worker's credit from all its events."""
+    async def _credit_events(self, worker_id: str, events: list[CreditEvent], commit: Commit,
+                             now: int) -> None:
+        """Record ``events`` and re-read the worker's credit from all its events."""
+        if not events:
+            return
         record = commit.credit.get(worker_id) or await self.store.credit(worker_id)
         worker = next((w for w in commit.workers if w.worker_id == worker_id), None) \
             or await self.store.worker(worker_id)
         if record is None:
             record = CreditRecord(worker.credit_score, [], now)
-        record.events.append(event)
+        record.events += events
         commit.credit[worker_id] = record
-        what = f"{event.kind} on {event.order_id}" if event.order_id else event.kind
+        what = ", ".join(e.kind if e.kind != "review" else f"{e.stars}-star review"
+                         for e in events) + f" on {events[0].order_id}"
         await self._rescore(worker, record, commit, now, what)
 
     async def _rescore(self, worker: Worker, record: CreditRecord, commit: Commit, now: int,
