@@ -240,3 +240,17 @@ def _check_link(order: Order, where: list[tuple[str, int]],
         return [f"{order.order_id}: starts {gap} s after {link.order_id}, outside "
                 f"[{link.min_gap}, {link.max_gap}]"]
     return []
+
+
+def reference_credit(config: DispatchConfig, base: float, events, now: int) -> float:
+    """The credit formula of the README, written out apart from ``matcher.credit``: the base as
+    a prior worth ``prior_reviews`` reviews, reviews and penalty points fading by half every
+    ``half_life_days``, clamped to 0..100 and rounded to two decimals."""
+    half_life = config.credit.half_life_days * 86400
+    weights = [0.5 ** (max(0, now - e.time) / half_life) for e in events]
+    rated = [(w, e.stars) for w, e in zip(weights, events) if e.stars]
+    prior = config.credit.prior_reviews
+    stars = (prior * (1 + base / 25) + sum(w * s for w, s in rated)) / (
+        prior + sum(w for w, _ in rated))
+    points = sum(w * e.points for w, e in zip(weights, events))
+    return round(min(100.0, max(0.0, (stars - 1) * 25 - points)), 2)
