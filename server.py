@@ -452,7 +452,8 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
         order_ids = [_required_id(oid, f"order_ids[{i}]")
                      for i, oid in enumerate(request.order_ids)]
         region = region_from_proto(request)
-        result = await self.engine.dispatch(order_ids, self._now(request), region)
+        result = await self.engine.dispatch(order_ids, self._now(request), region,
+                                            request.request_id)
         solve = duration_pb2.Duration()
         solve.FromNanoseconds(int(result.solve_seconds * 1e9))
         return pb.DispatchResponse(

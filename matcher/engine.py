@@ -39,6 +39,8 @@ ANCHOR_ID = "@location"
 # States from which an order can still be cancelled; the others are final.
 CANCELLABLE = (OrderState.PENDING, OrderState.OFFERED, OrderState.ASSIGNED)
 DAY_S = 86400
+# Seconds of the engine's clock between tick's scans of every worker (credit, certificates).
+SCAN_EVERY_S = 60
 
 
 class CancelledBy(enum.IntEnum):
@@ -98,6 +100,7 @@ class Engine:
         self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
         self._table: WorkerTable | None = None
         self._table_generation = 0  # bumped by every upsert, so a stale build is not kept
+        self._scanned_at = -SCAN_EVERY_S  # when tick last looked at every worker
 
     @property
     def config(self) -> DispatchConfig:
@@ -311,21 +314,26 @@ class Engine:
                                          "customer; links join orders of one customer")
 
     async def dispatch(self, order_ids: Sequence[str], now: int,
-                       region: Region | None = None) -> DispatchResult:
+                       region: Region | None = None, request_id: str = "") -> DispatchResult:
         """One Dispatch call: batch rounds over the pending orders (or the given ones)."""
         async with self._lock:
-            await self._expire_offers(now)
-            if order_ids:
-                self._check_unique(list(order_ids), "order_ids", None)
-                records = [await self._pending(oid, i) for i, oid in enumerate(order_ids)]
-            else:
-                records = await self.store.orders_in(OrderState.PENDING)
-            if region is not None:
-                records = [r for r in records if haversine_km(
-                    region.lat, region.lon, r.order.lat, r.order.lon) <= region.radius_km]
-            records.sort(key=lambda r: (r.submitted_at, r.order.order_id))
-            result = await self._run_dispatch(records, now)
-            return result
+            return await self._idempotent(
+                request_id, ("dispatch", sorted(order_ids), now, region),
+                lambda: self._dispatch(order_ids, now, region))
+
+    async def _dispatch(self, order_ids: Sequence[str], now: int,
+                        region: Region | None) -> DispatchResult:
+        await self._expire_offers(now)
+        if order_ids:
+            self._check_unique(list(order_ids), "order_ids", None)
+            records = [await self._pending(oid, i) for i, oid in enumerate(order_ids)]
+        else:
+            records = await self.store.orders_in(OrderState.PENDING)
+        if region is not None:
+            records = [r for r in records if haversine_km(
+                region.lat, region.lon, r.order.lat, r.order.lon) <= region.radius_km]
+        records.sort(key=lambda r: (r.submitted_at, r.order.order_id))
+        return await self._run_dispatch(records, now)
 
     async def optimize_plans(self, worker_ids: Sequence[str], now: int,
                              time_limit_s: float | None = None,
@@ -810,9 +818,13 @@ class Engine:
                               request_id: str = "") -> None:
         """The worker's reported position: between jobs, the next job's trip starts there."""
         async with self._lock:
-            if await self.store.worker(worker_id) is None:
-                raise NotFound(f"worker {worker_id!r} not found")
-            await self.store.commit(Commit(locations={worker_id: location}))
+            await self._idempotent(request_id, ("location", worker_id, location),
+                                   lambda: self._locate(worker_id, location))
+
+    async def _locate(self, worker_id: str, location: Location) -> None:
+        if await self.store.worker(worker_id) is None:
+            raise NotFound(f"worker {worker_id!r} not found")
+        await self.store.commit(Commit(locations={worker_id: location}))
 
     # ------------------------------------------------------------------ time passing
 
@@ -823,8 +835,11 @@ class Engine:
         ``offers.check_interval_s``; the simulator at its own clock."""
         async with self._lock:
             await self._expire_offers(now)
-            await self._refresh_credit(now)
-            await self._check_certificates(now)
+            # these scan every worker: often enough for decay measured in days
+            if now - self._scanned_at >= SCAN_EVERY_S:
+                self._scanned_at = now
+                await self._refresh_credit(now)
+                await self._check_certificates(now)
 
     async def _refresh_credit(self, now: int) -> None:
         commit = Commit()

@@ -233,6 +233,7 @@ class _Gaps:
         calendar = rules.calendar
         self.job_day = np.where(self.real, calendar.days(np.where(self.real, days.job_start, 0)),
                                 -1)
+        self.day_start = _day_starts(days.shifts, calendar)
         shift_day = calendar.days(start_s)[..., None]
         count = self.real.sum(axis=1)[:, None, None]
         self.valid = q <= count
@@ -241,7 +242,7 @@ class _Gaps:
         self.has_next = q < count
         linked_next = self.has_next & (self.job_day[:, nxt][:, None, :] == shift_day)
         self.prev, self.nxt, self.at_first, self.linked_next = prev, nxt, at_first, linked_next
-        self.shift_start = start_s[..., None]
+        self.shift_start = self.day_start[..., None]  # when the day's first trip may begin
         # legs: home -> order, job k -> order, order -> job k, home -> job k, job k-1 -> job k
         # (a travel matrix need not be symmetric)
         t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
@@ -254,7 +255,7 @@ class _Gaps:
         t_jj, k_jj = rules.leg(np.roll(days.job_lat, 1, axis=1),
                                np.roll(days.job_lon, 1, axis=1), days.job_lat, days.job_lon)
         self.t_hj, self.t_jj = t_hj, t_jj
-        depart = np.maximum(start_s, now)[..., None]
+        depart = np.maximum(self.day_start, now)[..., None]
         self.free = np.where(at_first, depart, np.maximum(days.job_end[:, prev], now)[:, None])
         self.travel_in = np.where(at_first, t_home[:, None, None], t_job[:, prev][:, None])
         self.km_in = np.where(at_first, k_home[:, None, None], k_job[:, prev][:, None])
@@ -377,10 +378,21 @@ class _Gaps:
 
     def _job_depart(self) -> np.ndarray:
         """(P, J): when the worker may leave home for each job if it is the first of its day:
-        the start of the shift holding it (a job outside every shift, kept when the shifts
-        changed under it, counts as left just in time)."""
+        the start of the first shift of the day of the shift holding it (a job outside every
+        shift, kept when the shifts changed under it, counts as left just in time)."""
         start_s, end_s = self.days.shifts[:, None, :, 0], self.days.shifts[:, None, :, 1]
         job_start = self.days.job_start[..., None]
         inside = (start_s <= job_start) & (job_start < end_s)
-        shift_start = np.where(inside, start_s, -NO_JOB).max(axis=-1)
+        shift_start = np.where(inside, self.day_start[:, None, :], -NO_JOB).max(axis=-1)
         return np.where(inside.any(axis=-1), shift_start, self.days.job_start - self.t_hj)
+
+
+def _day_starts(shifts: np.ndarray, calendar: ServiceCalendar) -> np.ndarray:
+    """(P, S): for each shift, the start of the first shift on its service day. The worker may
+    leave home for the day's first job from then on: being on duty since that shift, it can
+    reach a job of a later shift of the day from home as it could from an earlier job. This
+    keeps a day valid when one of its jobs is cancelled."""
+    start = shifts[..., 0]
+    day = calendar.days(start)
+    same = day[:, :, None] == day[:, None, :]
+    return np.where(same, start[:, None, :], NO_JOB).min(axis=-1)

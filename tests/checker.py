@@ -107,8 +107,9 @@ def _check_job(config: DispatchConfig, worker: Worker, job: Job, order: Order,
 
 def _check_sequence(config: DispatchConfig, worker: Worker, jobs: list[Job],
                     travel: Travel) -> list[str]:
-    """Travel between consecutive jobs: the first job of a local day from home at the start of
-    its shift, every later job of that day from the job before it (even across shifts)."""
+    """Travel between consecutive jobs: the first job of a local day from home, leaving at the
+    start of the day's first shift, every later job of that day from the job before it (even
+    across shifts)."""
     out, prev = [], None
     for job in jobs:
         if prev is not None and job.start < prev.end:
@@ -120,7 +121,8 @@ def _check_sequence(config: DispatchConfig, worker: Worker, jobs: list[Job],
             if shift is None:
                 prev = job
                 continue  # reported by the shift check
-            arrive = shift.start + travel(worker.home_lat, worker.home_lon, job.lat, job.lon)
+            arrive = _day_start(config, worker, shift) + travel(worker.home_lat, worker.home_lon,
+                                                                job.lat, job.lon)
         if job.start < arrive:
             out.append(f"{worker.worker_id}/{job.order_id}: starts {arrive - job.start} s "
                        "before the worker can arrive")
@@ -135,7 +137,7 @@ def _check_breaks(config: DispatchConfig, worker: Worker, jobs: list[Job],
     (after job i, or from the start) with trip t, leaving no earlier than ``depart``:
 
     - j is not the first job of its local day: depart = end_i, t = travel i -> j;
-    - j is the first of its day: depart = the start of j's shift (j's start - t without one),
+    - j is the first of its day: depart = the start of the first shift of j's shift's day (j's start - t without one),
       t = travel home -> j; the part of the break before depart costs the trip nothing;
     - after the last job: no trip, no end.
 
@@ -165,7 +167,13 @@ def _gap(config: DispatchConfig, worker: Worker, jobs: list[Job], g: int,
         return lo, after.start, lo, travel(before.lat, before.lon, after.lat, after.lon)
     trip = travel(worker.home_lat, worker.home_lon, after.lat, after.lon)
     shift = next((s for s in worker.shifts if s.start <= after.start < s.end), None)
-    return lo, after.start, shift.start if shift else after.start - trip, trip
+    return lo, after.start, _day_start(config, worker, shift) if shift else after.start - trip, trip
+
+
+def _day_start(config: DispatchConfig, worker: Worker, shift) -> int:
+    """The start of the first shift on the local day on which ``shift`` starts."""
+    day = _local_day(config, shift.start)
+    return min(s.start for s in worker.shifts if _local_day(config, s.start) == day)
 
 
 def _breaks_in(gap: tuple[float, float, float, int], breaks: tuple[Break, ...]) -> list[Break]:

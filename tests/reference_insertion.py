@@ -59,8 +59,8 @@ def _try_gap(worker, jobs, order, now, rules, shift, position, lo, max_late):
         prev_lat, prev_lon, free_at = prev.lat, prev.lon, max(prev.end, now)
         depart = prev.end
     else:  # the first job of the day leaves from home
-        prev_lat, prev_lon, free_at = worker.home_lat, worker.home_lon, max(shift.start, now)
-        depart = shift.start
+        depart = _day_start(worker, shift, rules)
+        prev_lat, prev_lon, free_at = worker.home_lat, worker.home_lon, max(depart, now)
     travel_in, km_in = rules.leg(prev_lat, prev_lon, order.lat, order.lon)
     earliest = max(lo, free_at + travel_in)
     for start in [earliest] + _after_breaks(worker, after, depart, travel_in, earliest):
@@ -159,8 +159,15 @@ def _gap(worker: Worker, stops: list[_Stop], g: int, rules: DayRules) -> _Gap:
         return _Gap(lo, nxt.job.start, lo, travel)
     travel = rules.leg(worker.home_lat, worker.home_lon, nxt.job.lat, nxt.job.lon)[0]
     shift = next((s for s in worker.shifts if s.start <= nxt.job.start < s.end), None)
-    depart = shift.start if shift is not None else nxt.job.start - travel
+    depart = _day_start(worker, shift, rules) if shift is not None else nxt.job.start - travel
     return _Gap(lo, nxt.job.start, depart, travel)
+
+
+def _day_start(worker: Worker, shift, rules: DayRules) -> int:
+    """The start of the first shift on ``shift``'s service day: the worker may leave home
+    for the day's first job from then on."""
+    day = rules.calendar.day(shift.start)
+    return min(s.start for s in worker.shifts if rules.calendar.day(s.start) == day)
 
 
 def _holds(gap: _Gap, k: int, breaks: tuple[Break, ...]) -> bool:

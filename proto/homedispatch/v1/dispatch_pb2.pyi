@@ -423,16 +423,18 @@ class SubmitOrdersResponse(_message.Message):
     def __init__(self, assignments: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ..., unassigned: _Optional[_Iterable[_Union[UnassignedOrder, _Mapping]]] = ..., accepted_count: _Optional[int] = ...) -> None: ...
 
 class DispatchRequest(_message.Message):
-    __slots__ = ("order_ids", "as_of_time", "region_center", "region_radius_km")
+    __slots__ = ("order_ids", "as_of_time", "region_center", "region_radius_km", "request_id")
     ORDER_IDS_FIELD_NUMBER: _ClassVar[int]
     AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
     REGION_CENTER_FIELD_NUMBER: _ClassVar[int]
     REGION_RADIUS_KM_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     order_ids: _containers.RepeatedScalarFieldContainer[str]
     as_of_time: _timestamp_pb2.Timestamp
     region_center: LatLng
     region_radius_km: float
-    def __init__(self, order_ids: _Optional[_Iterable[str]] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., region_center: _Optional[_Union[LatLng, _Mapping]] = ..., region_radius_km: _Optional[float] = ...) -> None: ...
+    request_id: str
+    def __init__(self, order_ids: _Optional[_Iterable[str]] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., region_center: _Optional[_Union[LatLng, _Mapping]] = ..., region_radius_km: _Optional[float] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class DispatchResponse(_message.Message):
     __slots__ = ("assignments", "unassigned", "rounds", "solve_duration")
