@@ -1,7 +1,9 @@
 """Cheapest insertion of an order into workers' days, for many (order, worker) pairs at once.
 
 A worker's plan is a list of jobs sorted by start; every job lies inside one shift. The first job
-of a service day is reached from the worker's home, leaving at its shift's start; every later job
+of a service day is reached from the worker's home, leaving at the start of the day's first shift
+(on duty from then, the worker may travel to a job of a later shift; so cancelling a job never
+leaves the next one unreachable); every later job
 of that day is reached from the job before it, whichever shift that one was in (a lunch break
 between two shifts does not teleport the worker home). Planned starts of existing jobs never
 move: the new job goes into a gap where it starts inside its window and not before ``now``,
@@ -11,6 +13,9 @@ every break still fits (below). In each gap the job starts as early as it can, o
 a break when the break must come first (below). Among the feasible candidates the one with the
 least lateness wins (so an on-time start always beats a late one), then the one adding the
 least travel, then the earliest start (ties: the earlier shift and position).
+
+A zero-length job is a stop, not work: where the worker reported being at that moment (see
+:mod:`matcher.engine`); trips lead from it like from a job, and it counts toward no daily limit.
 
 Soft lateness: ``OrderColumns.max_late`` (seconds, from ``[lateness.<service_type>]``) lets a job
 start up to ``latest + max_late``; that is the hard limit, and ``late_s = max(0, start -
@@ -24,7 +29,7 @@ between consecutive jobs, after the last. A gap holds a break when:
 - between jobs i and j of one service day (t = travel i -> j):
   ``max(end_i, ws) + L <= min(start_j, we)`` and ``start_j - end_i >= t + L``;
 - before a job j that is the first of its service day (reached from home, leaving no earlier
-  than S = the start of j's shift; t = travel home -> j), with ``b = max(ws, end_i)`` for the
+  than S = the start of the first shift of j's day; t = travel home -> j), with ``b = max(ws, end_i)`` for the
   job i before it on an earlier day (``b = ws`` before the worker's first job):
   ``b + L <= min(start_j, we)`` and ``start_j - S >= t + max(0, min(L, b + L - S))`` (the part
   of the break after S comes out of the time for the trip); a job outside every shift counts
