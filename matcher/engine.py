@@ -8,6 +8,7 @@ written to. Every refused request raises a :mod:`matcher.errors` error and write
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -410,7 +411,7 @@ class Engine:
                 World(table, {w: [j for j in result.plans[w] if j != job]}, scope.blocked or {}))
                 for w, job in members]
             record.unassigned = None
-            where = ", ".join(f"{w} at {job.start}" for w, job in members)
+            where = ", ".join(f"{w} at {_iso(job.start)}" for w, job in members)
             if record.state == OrderState.PENDING:
                 self._place(record, scope.now, commit, f"placed by re-optimisation: {where}")
             else:
@@ -426,7 +427,7 @@ class Engine:
         timeout = self.config.offers.timeout_s
         workers = record.worker_ids
         if timeout > 0:
-            lifecycle.move(record, OrderState.OFFERED, f"{why}; offered until {now + timeout}")
+            lifecycle.move(record, OrderState.OFFERED, f"{why}; offered until {_iso(now + timeout)}")
             record.accepted, record.offer_deadline = set(), now + timeout
             kind = EventType.OFFERED
         else:
@@ -479,7 +480,7 @@ class Engine:
         for order_id, assignments in placed.items():
             record = by_id[order_id]
             record.assignments, record.unassigned = assignments, None
-            where = ", ".join(f"{a.worker_id} at {a.planned_start}" for a in assignments)
+            where = ", ".join(f"{a.worker_id} at {_iso(a.planned_start)}" for a in assignments)
             self._place(record, now, commit, f"placed: {where}")
             commit.orders.append(record)
         for miss in result.unassigned:
@@ -657,7 +658,7 @@ class Engine:
         if record.state == OrderState.IN_PROGRESS and record.started_at == started_at:
             return record
         lifecycle.require(record, "starting", OrderState.ASSIGNED)
-        lifecycle.move(record, OrderState.IN_PROGRESS, f"started at {started_at}")
+        lifecycle.move(record, OrderState.IN_PROGRESS, f"started at {_iso(started_at)}")
         record.started_at = started_at
         await self.store.commit(Commit(orders=[record], events=[
             Event(EventType.STARTED, started_at, order_id, w) for w in record.worker_ids]))
@@ -683,7 +684,7 @@ class Engine:
         if ended_at <= start:
             raise InvalidArgument("actual_end_time", f"must be after the actual start "
                                                      f"({ended_at} <= {start})")
-        lifecycle.move(record, OrderState.COMPLETED, f"completed: {start} to {ended_at}")
+        lifecycle.move(record, OrderState.COMPLETED, f"completed: {_iso(start)} to {_iso(ended_at)}")
         record.started_at, record.completed_at = start, ended_at
         await self.store.commit(Commit(orders=[record], events=[
             Event(EventType.COMPLETED, ended_at, order_id, w) for w in record.worker_ids]))
@@ -865,7 +866,7 @@ class Engine:
                     commit.notices.add(key)
                     commit.events.append(Event(
                         EventType.CERTIFICATE_EXPIRING, now, "", worker.worker_id,
-                        f"{skill.service_type} certificate expires at {skill.certified_until}"))
+                        f"{skill.service_type} certificate expires at {_iso(skill.certified_until)}"))
             calendar = self.planner.day_rules.calendar
             lapsed = [j for j in plans.get(worker.worker_id, []) if j.start >= now and (
                 (skill := worker.skill(j.service_type)) is None
@@ -945,6 +946,11 @@ class Engine:
                 path = f"{field}[{i}].{key}" if key else f"{field}[{i}]"
                 raise InvalidArgument(path, f"duplicate id {value!r} in one request")
             seen.add(value)
+
+
+def _iso(seconds: int) -> str:
+    """A time in event details and histories: ISO 8601 in UTC."""
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _locked(record: OrderRecord) -> bool:
