@@ -23,7 +23,7 @@ from matcher import lifecycle
 from matcher.config import DispatchConfig
 from matcher.credit import CreditEvent, CreditRecord, credit_score, penalty_points
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from matcher.lifecycle import PLANNED, UNSTARTED
+from matcher.lifecycle import UNSTARTED
 from matcher.model import (MAX_PRIORITY, Assignment, Complaint, DispatchMode, Event, EventType,
                            FeedbackSource, Job, Location, Order, OrderRecord, OrderState,
                            Unassigned, UnassignedReason, Worker, WorkerStatus)

@@ -14,7 +14,7 @@ from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.config import OffersConfig
 from server import order_to_proto, start_server, worker_to_proto
-from tests.builders import CENTRE, DAY, HOUR, at, make_order, make_worker
+from tests.builders import CENTRE, DAY, at, make_order, make_worker
 
 NOW = at(7)
 FAR = dict(home_lat=CENTRE[0] + 0.05)

@@ -15,7 +15,7 @@ from matcher.lifecycle import TRANSITIONS
 from matcher.model import (Complaint, DispatchMode, EventType, FeedbackSource, Location,
                            OrderState, Skill, WorkerStatus)
 from matcher.store import MemoryStore
-from tests.builders import CENTRE, DAY, HOUR, at, make_order, make_worker
+from tests.builders import CENTRE, DAY, at, make_order, make_worker
 
 CONFIG = DispatchConfig()
 NOW = at(7)
