@@ -35,7 +35,8 @@ from grpc_status import rpc_status
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
 from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
-from matcher.engine import CancelledBy, CreditStanding, Engine, Feedback, Leg, Region
+from matcher.engine import CancelledBy, Engine, Leg, Region
+from matcher.engine_lifecycle import CreditStanding, Feedback
 from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
                             InvalidArgument, NotFound)
 from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchMode, Event,

@@ -26,7 +26,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from matcher.config import DispatchConfig
 from matcher.credit import CreditEvent
-from matcher.engine import CANCELLABLE, CancelledBy, Engine, Feedback
+from matcher.engine import CANCELLABLE, CancelledBy, Engine
+from matcher.engine_lifecycle import Feedback
 from matcher.errors import AlreadyExists, FailedPrecondition
 from matcher.lifecycle import PLANNED, UNSTARTED
 from matcher.model import (Complaint, DispatchMode, FeedbackSource, OrderState, Skill,

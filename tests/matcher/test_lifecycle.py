@@ -9,7 +9,8 @@ import pytest
 
 from matcher.config import DispatchConfig
 from matcher.credit import credit_score
-from matcher.engine import CancelledBy, Engine, Feedback
+from matcher.engine import CancelledBy, Engine
+from matcher.engine_lifecycle import Feedback
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from matcher.lifecycle import TRANSITIONS
 from matcher.model import (Complaint, DispatchMode, EventType, FeedbackSource, Location,
@@ -334,3 +335,27 @@ async def test_events_resume_after_a_cursor_without_gaps_or_repeats(engine):
     assert await engine.events(every[-1].cursor, 10, 0.01) == []
     with pytest.raises(InvalidArgument, match="after_cursor"):
         await engine.store.events_after("999999", 1)
+
+
+# ---------------------------------------------------------------- re-optimisation and offers
+
+async def test_re_optimisation_offers_what_it_places_and_keeps_what_is_offered(engine):
+    await offered(engine, make_order("o1"), workers=("near",))
+    before = await planned(engine, "o1")
+    await engine.submit_orders([make_order("o2", customer_id="c2", earliest_start=at(13),
+                                           latest_start=at(14))], NOW)
+    result = await engine.optimize_plans([], NOW, 0.2)
+    assert result.placed == ("o2",) and await planned(engine, "o1") == before
+    placed = await engine.order("o2")
+    assert placed.state == OrderState.OFFERED and placed.offer_deadline > NOW
+    assert (await events(engine, EventType.OFFERED))[-1].order_id == "o2"
+
+
+async def test_a_retried_dispatch_answers_the_same_and_dispatches_nothing_more(engine):
+    await engine.upsert_workers([make_worker("near")], now=NOW)
+    await engine.submit_orders([make_order("o1")], NOW)
+    first = await engine.dispatch([], NOW, request_id="round-1")
+    await engine.submit_orders([make_order("o2", customer_id="c2", earliest_start=at(13),
+                                           latest_start=at(14))], NOW)
+    again = await engine.dispatch([], NOW, request_id="round-1")
+    assert again == first and (await engine.order("o2")).state == OrderState.PENDING
