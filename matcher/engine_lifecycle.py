@@ -278,9 +278,10 @@ class LifecycleOperations:
         if tier != was:
             commit.events.append(Event(EventType.TIER_CHANGED, now, "", worker.worker_id,
                                        f"{was} -> {tier}: {what}"))
+        # the planner reads credit from the worker table: rebuild it with the new score
+        await self.store.put_workers([changed])
+        self._workers_changed()
         if score < worker.credit_score:
-            await self.store.put_workers([changed])
-            self._workers_changed()
             await self._revalidate(changed, await self._worker_table(), commit, now,
                                    f"unassigned: worker {worker.worker_id}'s credit fell to "
                                    f"{score:.2f} ({tier or 'no tier'}) after {what}")

@@ -359,3 +359,15 @@ async def test_a_retried_dispatch_answers_the_same_and_dispatches_nothing_more(e
                                            latest_start=at(14))], NOW)
     again = await engine.dispatch([], NOW, request_id="round-1")
     assert again == first and (await engine.order("o2")).state == OrderState.PENDING
+
+
+async def test_a_better_credit_counts_in_the_next_dispatch(engine):
+    await completed(engine)
+    await engine.upsert_workers([make_worker("twin")], now=at(12))  # same place, same credit
+    await engine.submit_feedback("o1", Feedback(stars=5), at(12))
+    order = make_order("o2", customer_id="c2", earliest_start=at(14), latest_start=at(15),
+                       mode=DispatchMode.INSTANT)
+    await engine.submit_orders([order], at(12))
+    placed = (await engine.order("o2")).assignment
+    credit = next(t for t in placed.score_terms if t.name == "credit")
+    assert placed.worker_id == "near" and credit.value == pytest.approx(0.8333)
