@@ -38,7 +38,7 @@ from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
 from matcher.engine import CancelledBy, Engine, Leg, Region
 from matcher.engine_lifecycle import CreditStanding, Feedback
 from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
-                            InvalidArgument, NotFound)
+                            InvalidArgument, NotFound, Unavailable)
 from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchMode, Event,
                            EventType, FeedbackSource, LinkType, Location, Order, OrderLink,
                            OrderRecord, OrderState, ScoreTerm, Shift, Skill, Unassigned,
@@ -358,6 +358,7 @@ _CODES: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
     (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (Aborted, grpc.StatusCode.ABORTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
 )
 
 

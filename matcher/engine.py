@@ -152,7 +152,7 @@ class Engine(LifecycleOperations):
         """A customer who blocks a worker loses that worker on its jobs not yet started."""
         for order in orders:
             for worker_id in sorted(order.blocked_worker_ids):
-                jobs = commit.plans.get(worker_id) or await self.store.plan(worker_id)
+                jobs = await self._plan_in(commit, worker_id)
                 gone = [j.order_id for j in jobs if j.customer_id == order.customer_id
                         and j.start >= now and j.order_id != order.order_id]
                 await self._unplan(gone, f"unassigned: customer blocked worker {worker_id}",
@@ -162,7 +162,9 @@ class Engine(LifecycleOperations):
         """A worker's plan as ``commit`` leaves it."""
         if worker_id in commit.plans:
             return commit.plans[worker_id]
-        return await self.store.plan(worker_id)
+        plan = await self.store.plan(worker_id)
+        commit.based_on(worker_id, plan)
+        return plan
 
     async def _unplan(self, order_ids: Sequence[str], why: str, commit: Commit,
                       now: int, exclude: Sequence[str] = ()) -> None:
@@ -377,6 +379,8 @@ class Engine(LifecycleOperations):
         table = WorkerTable(scope.workers)
         commit = Commit(plans={w: jobs for w, jobs in result.plans.items()
                                if jobs != scope.plans.get(w, [])})
+        for worker_id in commit.plans:
+            commit.based_on(worker_id, scope.plans.get(worker_id, []))
         touched = sorted({j.order_id for w, jobs in commit.plans.items() for j in jobs
                           if (w, j) not in was})
         for order_id in touched:
@@ -423,11 +427,15 @@ class Engine(LifecycleOperations):
 
     async def _run_dispatch(self, records: list[OrderRecord], now: int) -> DispatchResult:
         """Plan ``records`` and write the outcome; the caller holds the lock."""
-        world = await self._world(now)
+        plans = await self.store.plans()
+        world = await self._world(now, plans)
         orders = [await self._binding(r) for r in records]
         result = await asyncio.get_running_loop().run_in_executor(
             self._solver, self.planner.dispatch, orders, world, now)
-        await self.store.commit(self._outcome(records, result, now))
+        commit = self._outcome(records, result, now)
+        for worker_id in commit.plans:
+            commit.based_on(worker_id, plans.get(worker_id, []))
+        await self.store.commit(commit)
         return result
 
     async def _binding(self, record: OrderRecord) -> Order:
@@ -499,7 +507,7 @@ class Engine(LifecycleOperations):
         commit = Commit()
         workers = record.worker_ids
         for worker in workers:
-            jobs = await self.store.plan(worker)
+            jobs = await self._plan_in(commit, worker)
             commit.plans[worker] = [j for j in jobs if j.order_id != order_id]
         if workers:
             record.history.append(f"was assigned to {', '.join(workers)}")
@@ -530,11 +538,12 @@ class Engine(LifecycleOperations):
 
     # ------------------------------------------------------------------ helpers
 
-    async def _world(self, now: int) -> World:
-        """What the planner sees at ``now``: every plan, with a zero-length stop where a
-        worker between jobs last reported being (see :meth:`_anchor`)."""
+    async def _world(self, now: int, plans: dict[str, list[Job]] | None = None) -> World:
+        """What the planner sees at ``now``: every plan (``plans``, else as the store has
+        them), with a zero-length stop where a worker between jobs last reported being (see
+        :meth:`_anchor`)."""
         table = await self._worker_table()
-        plans = await self.store.plans()
+        plans = dict(await self.store.plans() if plans is None else plans)
         for worker_id, location in (await self.store.locations()).items():
             row = table.row.get(worker_id)
             if row is not None:

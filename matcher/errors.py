@@ -46,6 +46,12 @@ class FailedPrecondition(DomainError):
     reason = "FAILED_PRECONDITION"
 
 
+class Unavailable(DomainError):
+    """The store cannot be reached; nothing was written. The caller may retry later."""
+
+    reason = "STORE_UNAVAILABLE"
+
+
 class Aborted(DomainError):
     """A concurrent write won; the caller may retry."""
 

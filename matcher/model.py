@@ -342,13 +342,16 @@ class OrderRecord:
     started_at: int = 0                               # actual start (0: not started)
     completed_at: int = 0                             # actual end (0: not completed)
     feedback: set[FeedbackSource] = field(default_factory=set)
+    # Writes the store has taken of this record; a write must carry the version it read (an
+    # optimistic check: another replica's write in between refuses this one).
+    version: int = 0
 
     def copy(self) -> "OrderRecord":
         """A copy whose lists and sets can change without touching this one."""
         return OrderRecord(self.order, self.state, self.submitted_at, list(self.assignments),
                            self.unassigned, list(self.history), set(self.excluded),
                            set(self.accepted), self.offer_deadline, self.priority_boost,
-                           self.started_at, self.completed_at, set(self.feedback))
+                           self.started_at, self.completed_at, set(self.feedback), self.version)
 
     @property
     def worker_ids(self) -> list[str]:

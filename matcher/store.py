@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from matcher.credit import CreditRecord
-from matcher.errors import InvalidArgument
+from matcher.errors import Aborted, InvalidArgument
 from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
+
+
+class Plan(list):
+    """A worker's day plan as read from a store: its jobs, and the ``version`` of the plan
+    (writes so far), which a commit that replaces it must name."""
+
+    def __init__(self, jobs: Iterable[Job] = (), version: int = 0) -> None:
+        super().__init__(jobs)
+        self.version = version
 
 
 @dataclass(slots=True)
@@ -31,6 +40,12 @@ class Commit:
     locations: dict[str, Location] = field(default_factory=dict)
     notices: set[str] = field(default_factory=set)
     events: list[Event] = field(default_factory=list)
+    # worker id -> the version of the plan this commit's plan for it was derived from
+    expect_versions: dict[str, int] = field(default_factory=dict)
+
+    def based_on(self, worker_id: str, plan: list[Job]) -> None:
+        """Note that the plan written for ``worker_id`` derives from ``plan`` as read."""
+        self.expect_versions.setdefault(worker_id, getattr(plan, "version", 0))
 
     def record(self, order_id: str) -> OrderRecord | None:
         """The record of ``order_id`` this commit writes, if any."""
@@ -50,11 +65,15 @@ class Store(Protocol):
     async def put_workers(self, workers: Iterable[Worker]) -> None: ...
     async def order(self, order_id: str) -> OrderRecord | None: ...
     async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
-    async def plan(self, worker_id: str) -> list[Job]: ...
-    async def plans(self) -> dict[str, list[Job]]: ...
+    async def plan(self, worker_id: str) -> Plan: ...
+    async def plans(self) -> dict[str, Plan]:
+        """Every plan, as of one moment (with consistent versions)."""
     async def blocked(self) -> dict[str, frozenset[str]]:
         """Per customer, the workers it has blocked on any of its orders."""
-    async def commit(self, commit: Commit) -> None: ...
+    async def commit(self, commit: Commit) -> None:
+        """Apply every write of ``commit`` or none: Aborted when a plan it writes is no longer
+        at the version it expects, or an order record it writes is no longer at the version
+        it carries (a new record: when one exists). Gives the events their cursors."""
     async def credit(self, worker_id: str) -> CreditRecord | None: ...
     async def credits(self) -> dict[str, CreditRecord]: ...
     async def locations(self) -> dict[str, Location]: ...
@@ -77,7 +96,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._workers: dict[str, Worker] = {}
         self._orders: dict[str, OrderRecord] = {}
-        self._plans: dict[str, list[Job]] = {}
+        self._plans: dict[str, Plan] = {}
         self._blocked: dict[str, frozenset[str]] = {}
         self._requests: dict[str, tuple[str, Any]] = {}
         self._credit: dict[str, CreditRecord] = {}
@@ -102,20 +121,23 @@ class MemoryStore:
     async def orders_in(self, state: OrderState) -> list[OrderRecord]:
         return [r.copy() for r in self._orders.values() if r.state == state]
 
-    async def plan(self, worker_id: str) -> list[Job]:
-        return list(self._plans.get(worker_id, []))
+    async def plan(self, worker_id: str) -> Plan:
+        plan = self._plans.get(worker_id)
+        return Plan(plan, plan.version) if plan is not None else Plan()
 
-    async def plans(self) -> dict[str, list[Job]]:
-        # Job lists are replaced, never mutated in place, so sharing them is safe.
-        return dict(self._plans)
+    async def plans(self) -> dict[str, Plan]:
+        return {w: Plan(p, p.version) for w, p in self._plans.items()}
 
     async def blocked(self) -> dict[str, frozenset[str]]:
         return dict(self._blocked)
 
     async def commit(self, commit: Commit) -> None:
-        self._orders.update((r.order.order_id, r.copy()) for r in commit.orders)
+        self._check(commit)
+        for record in commit.orders:
+            record.version += 1
+            self._orders[record.order.order_id] = record.copy()
         for worker_id, jobs in commit.plans.items():
-            self._plans[worker_id] = list(jobs)
+            self._plans[worker_id] = Plan(jobs, self._version(worker_id) + 1)
         for customer, workers in commit.blocked.items():
             self._blocked[customer] = self._blocked.get(customer, frozenset()) | workers
         self._workers.update((w.worker_id, w) for w in commit.workers)
@@ -128,6 +150,21 @@ class MemoryStore:
                              for i, e in enumerate(commit.events)]
             self._appended.set()
             self._appended = asyncio.Event()
+
+    def _version(self, worker_id: str) -> int:
+        plan = self._plans.get(worker_id)
+        return plan.version if plan is not None else 0
+
+    def _check(self, commit: Commit) -> None:
+        for worker_id in commit.plans:
+            expected = commit.expect_versions.get(worker_id)
+            if expected is not None and expected != self._version(worker_id):
+                raise Aborted(f"the plan of worker {worker_id!r} changed meanwhile (version "
+                              f"{self._version(worker_id)}, expected {expected}); try again")
+        for record in commit.orders:
+            known = self._orders.get(record.order.order_id)
+            if (known.version if known else 0) != record.version:
+                raise Aborted(f"order {record.order.order_id!r} changed meanwhile; try again")
 
     async def credit(self, worker_id: str) -> CreditRecord | None:
         record = self._credit.get(worker_id)

@@ -64,3 +64,69 @@ def refused():
             assert bad.field_violations[0].description
         return error, info, bad if has_bad else None
     return check
+
+
+# ---------------------------------------------------------------- a real redis-server
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A redis-server of its own on a free loopback port for the whole session (no
+    persistence: the durability tests start their own), stopped at the end."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (.ci/run installs it; on Debian: "
+                    "apt-get install redis-server)")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    client.close()
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request):
+    """Each store of the contract: the memory store, and the Redis store on the session's
+    redis-server under a prefix of its own."""
+    import uuid
+
+    from matcher.store import MemoryStore
+
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    from matcher.redis_store import RedisStore
+
+    redis_store = RedisStore(request.getfixturevalue("redis_url"),
+                             prefix=f"test-{uuid.uuid4().hex[:12]}")
+    yield redis_store
+    await redis_store.close()

@@ -1,5 +1,6 @@
 """The order lifecycle in the engine: offers, cancellations, worker state, completion, feedback,
-credit, certificates, locations and the event log."""
+credit, certificates, locations and the event log; every test on the memory store and on the
+Redis store."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from matcher.lifecycle import TRANSITIONS
 from matcher.model import (Complaint, DispatchMode, EventType, FeedbackSource, Location,
                            OrderState, Skill, WorkerStatus)
-from matcher.store import MemoryStore
 from tests.builders import CENTRE, DAY, at, make_order, make_worker
 
 CONFIG = DispatchConfig()
@@ -24,8 +24,9 @@ FAR = dict(home_lat=CENTRE[0] + 0.05)  # a worker further from the orders than t
 
 
 @pytest.fixture
-async def engine():
-    engine = Engine(MemoryStore(), CONFIG)
+async def engine(store):
+    """An engine on each store of the contract (memory, and a real redis-server)."""
+    engine = Engine(store, CONFIG)
     yield engine
     engine.close()
 

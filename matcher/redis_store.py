@@ -1,0 +1,294 @@
+"""The shared, durable store: the same :class:`~matcher.store.Store` contract as the memory store,
+kept in Redis (``redis.asyncio``, one bounded connection pool per store).
+
+Every key starts with a prefix (``hd`` by default):
+
+=======================  ==============================================================
+``P:workers``            hash: worker id -> worker
+``P:orders``             hash: order id -> order record; ``P:orderver`` its version,
+                         ``P:orderstate`` its state, ``P:state:<n>`` a set per state
+``P:plans``              hash: worker id -> day plan; ``P:planver`` its version
+``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``
+``P:credit``, ``P:loc``  hashes: worker id -> credit record, reported location
+``P:notices``            set of notice keys sent
+``P:events``             stream: one entry per event (field ``e``); entry ids are cursors
+``P:req``                hash: request id -> (fingerprint, first response)
+=======================  ==============================================================
+
+Values are :mod:`matcher.codec` JSON. A :class:`~matcher.store.Commit` is one Lua script
+(:data:`COMMIT`): it checks the version of every plan and order record it replaces, then
+writes them all with their state sets, blocks, workers, credit, locations and notices, and
+appends the events, or refuses the whole commit (:class:`~matcher.errors.Aborted`); nothing
+is read, changed and written back from Python. Reads that must agree with each other (every
+plan with its version, the orders of a state) run in one MULTI transaction. Redis errors
+become :class:`~matcher.errors.Unavailable`.
+
+Durability is Redis's: run it with ``appendonly yes`` and ``appendfsync everysec`` (README).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from matcher import codec
+from matcher.credit import CreditRecord
+from matcher.engine import SubmitResult
+from matcher.engine_lifecycle import CreditStanding
+from matcher.errors import Aborted, InvalidArgument, Unavailable
+from matcher.model import Event, Location, OrderRecord, OrderState, Worker
+from matcher.planner import DispatchResult
+from matcher.reoptimise import PlanCost, Reoptimised
+from matcher.store import Commit, Plan
+
+# what idempotent requests answer, kept with their request ids
+codec.register(DispatchResult, SubmitResult, Reoptimised, PlanCost, CreditStanding)
+
+COMMIT = """
+local p = KEYS[1]
+local c = cjson.decode(ARGV[1])
+for _, plan in ipairs(c.plans) do
+  if plan[2] >= 0 then
+    local v = tonumber(redis.call('HGET', p .. ':planver', plan[1]) or '0')
+    if v ~= plan[2] then return {'ABORTED', 'the plan of worker ' .. plan[1]} end
+  end
+end
+for _, o in ipairs(c.orders) do
+  local v = tonumber(redis.call('HGET', p .. ':orderver', o[1]) or '0')
+  if v ~= o[2] then return {'ABORTED', 'order ' .. o[1]} end
+end
+for _, o in ipairs(c.orders) do
+  local old = redis.call('HGET', p .. ':orderstate', o[1])
+  if old then redis.call('SREM', p .. ':state:' .. old, o[1]) end
+  redis.call('SADD', p .. ':state:' .. o[3], o[1])
+  redis.call('HSET', p .. ':orderstate', o[1], o[3])
+  redis.call('HSET', p .. ':orders', o[1], o[4])
+  redis.call('HINCRBY', p .. ':orderver', o[1], 1)
+end
+for _, plan in ipairs(c.plans) do
+  redis.call('HSET', p .. ':plans', plan[1], plan[3])
+  redis.call('HINCRBY', p .. ':planver', plan[1], 1)
+end
+for _, b in ipairs(c.blocked) do
+  redis.call('SADD', p .. ':blocked_customers', b[1])
+  for _, w in ipairs(b[2]) do redis.call('SADD', p .. ':blocked:' .. b[1], w) end
+end
+for _, kv in ipairs(c.workers) do redis.call('HSET', p .. ':workers', kv[1], kv[2]) end
+for _, kv in ipairs(c.credit) do redis.call('HSET', p .. ':credit', kv[1], kv[2]) end
+for _, kv in ipairs(c.locations) do redis.call('HSET', p .. ':loc', kv[1], kv[2]) end
+for _, key in ipairs(c.notices) do redis.call('SADD', p .. ':notices', key) end
+local out = {'OK'}
+for _, e in ipairs(c.events) do
+  out[#out + 1] = redis.call('XADD', p .. ':events', '*', 'e', e)
+end
+return out
+"""
+
+_CURSOR = re.compile(r"^\d+-\d+$")
+
+
+def _unavailable(method):
+    """Redis errors as Unavailable, with what was being done."""
+    @functools.wraps(method)
+    async def wrapper(self, *args, **kwargs):
+        try:
+            return await method(self, *args, **kwargs)
+        except RedisError as error:
+            raise Unavailable(f"the Redis store is unreachable ({method.__name__}: "
+                              f"{error})") from error
+    return wrapper
+
+
+class RedisStore:
+    """The :class:`~matcher.store.Store` contract over Redis at ``url``."""
+
+    def __init__(self, url: str, prefix: str = "hd", max_connections: int = 16,
+                 timeout_s: float = 2.0) -> None:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=timeout_s,
+            socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        self.redis = aioredis.Redis(connection_pool=pool)
+        self.p = prefix
+        self._commit = self.redis.register_script(COMMIT)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    @_unavailable
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    def _k(self, name: str) -> str:
+        return f"{self.p}:{name}"
+
+    # ---------------------------------------------------------------- workers
+
+    @_unavailable
+    async def workers(self) -> list[Worker]:
+        return [codec.decode(v) for v in (await self.redis.hgetall(self._k("workers"))).values()]
+
+    @_unavailable
+    async def worker(self, worker_id: str) -> Worker | None:
+        value = await self.redis.hget(self._k("workers"), worker_id)
+        return codec.decode(value) if value is not None else None
+
+    @_unavailable
+    async def put_workers(self, workers: Iterable[Worker]) -> None:
+        mapping = {w.worker_id: codec.encode(w) for w in workers}
+        if mapping:
+            await self.redis.hset(self._k("workers"), mapping=mapping)
+
+    # ---------------------------------------------------------------- orders
+
+    @_unavailable
+    async def order(self, order_id: str) -> OrderRecord | None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(self._k("orders"), order_id).hget(self._k("orderver"), order_id)
+            value, version = await pipe.execute()
+        return self._record(value, version) if value is not None else None
+
+    @_unavailable
+    async def orders_in(self, state: OrderState) -> list[OrderRecord]:
+        ids = sorted(await self.redis.smembers(self._k(f"state:{int(state)}")))
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hmget(self._k("orders"), ids).hmget(self._k("orderver"), ids)
+            values, versions = await pipe.execute()
+        records = [self._record(v, n) for v, n in zip(values, versions) if v is not None]
+        return [r for r in records if r.state == state]  # moved meanwhile: not of this state
+
+    @staticmethod
+    def _record(value: bytes, version: bytes | None) -> OrderRecord:
+        record = codec.decode(value)
+        record.version = int(version or 0)
+        return record
+
+    # ---------------------------------------------------------------- plans
+
+    @_unavailable
+    async def plan(self, worker_id: str) -> Plan:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(self._k("plans"), worker_id).hget(self._k("planver"), worker_id)
+            value, version = await pipe.execute()
+        return Plan(codec.decode(value) if value is not None else [], int(version or 0))
+
+    @_unavailable
+    async def plans(self) -> dict[str, Plan]:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self._k("plans")).hgetall(self._k("planver"))
+            values, versions = await pipe.execute()
+        return {w.decode(): Plan(codec.decode(v), int(versions.get(w, 0)))
+                for w, v in sorted(values.items())}
+
+    @_unavailable
+    async def blocked(self) -> dict[str, frozenset[str]]:
+        customers = sorted(await self.redis.smembers(self._k("blocked_customers")))
+        if not customers:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for customer in customers:
+                pipe.smembers(self._k(f"blocked:{customer.decode()}"))
+            members = await pipe.execute()
+        return {c.decode(): frozenset(m.decode() for m in ms)
+                for c, ms in zip(customers, members)}
+
+    # ---------------------------------------------------------------- the one write
+
+    @_unavailable
+    async def commit(self, commit: Commit) -> None:
+        payload = {
+            "plans": [[w, commit.expect_versions.get(w, -1), codec.encode(list(jobs))]
+                      for w, jobs in commit.plans.items()],
+            "orders": [[r.order.order_id, r.version, int(r.state), codec.encode(r)]
+                       for r in commit.orders],
+            "blocked": [[c, sorted(ws)] for c, ws in commit.blocked.items() if ws],
+            "workers": [[w.worker_id, codec.encode(w)] for w in commit.workers],
+            "credit": [[w, codec.encode(r)] for w, r in commit.credit.items()],
+            "locations": [[w, codec.encode(loc)] for w, loc in commit.locations.items()],
+            "notices": sorted(commit.notices),
+            "events": [codec.encode(e) for e in commit.events],
+        }
+        out = await self._commit(keys=[self.p], args=[json.dumps(payload)])
+        status = out[0].decode()
+        if status == "ABORTED":
+            raise Aborted(f"{out[1].decode()} changed meanwhile; try again")
+        for record in commit.orders:
+            record.version += 1
+
+    # ---------------------------------------------------------------- credit, locations
+
+    @_unavailable
+    async def credit(self, worker_id: str) -> CreditRecord | None:
+        value = await self.redis.hget(self._k("credit"), worker_id)
+        return codec.decode(value) if value is not None else None
+
+    @_unavailable
+    async def credits(self) -> dict[str, CreditRecord]:
+        return {k.decode(): codec.decode(v)
+                for k, v in sorted((await self.redis.hgetall(self._k("credit"))).items())}
+
+    @_unavailable
+    async def locations(self) -> dict[str, Location]:
+        return {k.decode(): codec.decode(v)
+                for k, v in sorted((await self.redis.hgetall(self._k("loc"))).items())}
+
+    @_unavailable
+    async def noticed(self, key: str) -> bool:
+        return bool(await self.redis.sismember(self._k("notices"), key))
+
+    # ---------------------------------------------------------------- events
+
+    @_unavailable
+    async def events_after(self, cursor: str, limit: int) -> list[Event]:
+        await self._check_cursor(cursor)
+        if limit <= 0:
+            return []
+        start = f"({cursor}" if cursor else "-"
+        return self._events(await self.redis.xrange(self._k("events"), start, "+",
+                                                    count=limit))
+
+    @_unavailable
+    async def wait_events(self, cursor: str, limit: int, timeout_s: float) -> list[Event]:
+        await self._check_cursor(cursor)
+        found = await self.redis.xread({self._k("events"): cursor or "0-0"}, count=limit,
+                                       block=max(1, int(timeout_s * 1000)))
+        return self._events(found[0][1]) if found else []
+
+    async def _check_cursor(self, cursor: str) -> None:
+        if cursor == "":
+            return
+        if not _CURSOR.match(cursor) or not await self.redis.xrange(
+                self._k("events"), cursor, cursor, count=1):
+            raise InvalidArgument("after_cursor", f"unknown cursor {cursor!r}: pass one this "
+                                                  "service gave out, or empty for the start")
+
+    @staticmethod
+    def _events(entries: list) -> list[Event]:
+        out = []
+        for entry_id, fields in entries:
+            event = codec.decode(fields[b"e"])
+            out.append(Event(event.type, event.time, event.order_id, event.worker_id,
+                             event.detail, entry_id.decode()))
+        return out
+
+    # ---------------------------------------------------------------- idempotency
+
+    @_unavailable
+    async def remembered(self, request_id: str) -> tuple[str, Any] | None:
+        value = await self.redis.hget(self._k("req"), request_id)
+        if value is None:
+            return None
+        fingerprint, response = codec.decode(value)
+        return fingerprint, response
+
+    @_unavailable
+    async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
+        await self.redis.hsetnx(self._k("req"), request_id, codec.encode((fingerprint,
+                                                                           response)))

@@ -1,0 +1,112 @@
+"""The store contract, run unchanged against the memory store and the Redis store (a real
+redis-server the tests start)."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.credit import CreditEvent, CreditRecord
+from matcher.errors import Aborted, InvalidArgument
+from matcher.model import (Event, EventType, Job, Location, OrderRecord, OrderState,
+                           WorkerStatus)
+from matcher.store import Commit
+from tests.builders import at, make_order, make_worker
+
+
+def job(order_id: str, hour: float) -> Job:
+    return Job(order_id, "c1", "cleaning", 31.23, 121.47, at(hour), at(hour + 1))
+
+
+async def submitted(store, *order_ids: str) -> list[OrderRecord]:
+    records = [OrderRecord(make_order(o), OrderState.PENDING, at(6)) for o in order_ids]
+    await store.commit(Commit(orders=records))
+    return [await store.order(o) for o in order_ids]
+
+
+async def test_workers_round_trip(store):
+    workers = [make_worker("w1"), make_worker("w2", status=WorkerStatus.OFFLINE,
+                                              tags=frozenset({"english"}))]
+    await store.put_workers(workers)
+    assert sorted(await store.workers(), key=lambda w: w.worker_id) == workers
+    assert await store.worker("w2") == workers[1] and await store.worker("nobody") is None
+
+
+async def test_a_commit_writes_records_plans_and_blocks_together(store):
+    record = OrderRecord(make_order("o1"), OrderState.PENDING, at(6), history=["submitted"])
+    await store.commit(Commit(orders=[record], blocked={"c1": {"w9"}}))
+    stored = await store.order("o1")
+    assert stored.state == OrderState.PENDING and stored.history == ["submitted"]
+    assert stored.version == 1 and await store.orders_in(OrderState.PENDING) == [stored]
+    stored.state = OrderState.ASSIGNED
+    plan = await store.plan("w1")
+    assert plan == [] and plan.version == 0
+    commit = Commit(orders=[stored], plans={"w1": [job("o1", 9)]}, blocked={"c1": {"w8"}})
+    commit.based_on("w1", plan)
+    await store.commit(commit)
+    assert await store.orders_in(OrderState.PENDING) == []
+    assert [r.order.order_id for r in await store.orders_in(OrderState.ASSIGNED)] == ["o1"]
+    plans = await store.plans()
+    assert plans == {"w1": [job("o1", 9)]} and plans["w1"].version == 1
+    assert await store.blocked() == {"c1": frozenset({"w8", "w9"})}
+
+
+async def test_a_record_that_changed_meanwhile_refuses_the_whole_commit(store):
+    mine, = await submitted(store, "o1")
+    theirs = await store.order("o1")
+    theirs.state = OrderState.CANCELLED
+    await store.commit(Commit(orders=[theirs]))
+    mine.state = OrderState.OFFERED
+    with pytest.raises(Aborted, match="o1"):
+        await store.commit(Commit(orders=[mine], plans={"w1": [job("o1", 9)]}))
+    assert (await store.order("o1")).state == OrderState.CANCELLED
+    assert await store.plans() == {}  # nothing of the refused commit was written
+
+
+async def test_a_plan_that_changed_meanwhile_refuses_the_whole_commit(store):
+    read = await store.plan("w1")
+    first = Commit(plans={"w1": [job("a", 9)]})
+    first.based_on("w1", read)
+    await store.commit(first)
+    late = Commit(plans={"w1": [job("b", 9)]}, events=[Event(EventType.ASSIGNED, at(6), "b")])
+    late.based_on("w1", read)  # derived from the plan before the first commit
+    with pytest.raises(Aborted, match="w1"):
+        await store.commit(late)
+    assert await store.plan("w1") == [job("a", 9)]
+    assert await store.events_after("", 10) == []
+
+
+async def test_a_new_order_that_exists_already_is_refused(store):
+    await submitted(store, "o1")
+    with pytest.raises(Aborted):
+        await store.commit(Commit(orders=[OrderRecord(make_order("o1"), OrderState.PENDING,
+                                                      at(7))]))
+
+
+async def test_events_get_cursors_in_order_and_resume_after_any_of_them(store):
+    await store.commit(Commit(events=[Event(EventType.OFFERED, at(6), "o1", "w1", "a"),
+                                      Event(EventType.ACCEPTED, at(6), "o1", "w1")]))
+    await store.commit(Commit(events=[Event(EventType.ASSIGNED, at(7), "o1", "w1")]))
+    every = await store.events_after("", 100)
+    assert [e.type for e in every] == [EventType.OFFERED, EventType.ACCEPTED,
+                                       EventType.ASSIGNED]
+    assert len({e.cursor for e in every}) == 3 and every[0].detail == "a"
+    assert await store.events_after(every[0].cursor, 100) == every[1:]
+    assert await store.events_after(every[0].cursor, 1) == every[1:2]
+    assert await store.wait_events(every[-1].cursor, 10, 0.05) == []
+    assert await store.wait_events(every[1].cursor, 10, 0.05) == every[2:]
+    for bad in ("nope", "99999999999999-0"):
+        with pytest.raises(InvalidArgument, match="after_cursor"):
+            await store.events_after(bad, 1)
+
+
+async def test_credit_locations_notices_and_request_ids(store):
+    record = CreditRecord(80.0, [CreditEvent(at(9), "review", "o1", stars=5)], at(9))
+    await store.commit(Commit(credit={"w1": record},
+                              locations={"w1": Location(31.2, 121.4, at(9))},
+                              notices={"certificate:w1"}))
+    assert await store.credit("w1") == record and await store.credits() == {"w1": record}
+    assert await store.locations() == {"w1": Location(31.2, 121.4, at(9))}
+    assert await store.noticed("certificate:w1") and not await store.noticed("other")
+    assert await store.remembered("r1") is None
+    await store.remember("r1", "abc", [record, (1, "x"), {"k": frozenset({"a"})}])
+    assert await store.remembered("r1") == ("abc", [record, (1, "x"), {"k": frozenset({"a"})}])
