@@ -18,6 +18,7 @@ import functools
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import time
@@ -44,7 +45,9 @@ from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchM
                            OrderRecord, OrderState, ScoreTerm, Shift, Skill, Unassigned,
                            UnassignedReason, Worker, WorkerStatus)
 from matcher.planner import Candidate
-from matcher.store import MemoryStore
+from matcher.store import MemoryStore, Store
+
+STORE_ENV = "HOME_DISPATCH_STORE"
 
 log = logging.getLogger("homedispatch.server")
 
@@ -613,16 +616,19 @@ class RunningServer:
     config: DispatchConfig
     periodic: asyncio.Task | None = None
     ticks: asyncio.Task | None = None
+    watch: asyncio.Task | None = None
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
         ``server.shutdown_grace_s``), then close the engine."""
-        for task in (self.periodic, self.ticks):
+        for task in (self.periodic, self.ticks, self.watch):
             if task is not None:
                 task.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
         await asyncio.to_thread(self.engine.close)
+        if hasattr(self.engine.store, "close"):
+            await self.engine.store.close()
 
 
 async def optimize_periodically(engine: Engine, interval_s: float,
@@ -652,11 +658,44 @@ async def tick_periodically(engine: Engine, interval_s: float,
             log.exception("engine tick failed")
 
 
+def open_store(config: DispatchConfig) -> Store:
+    """The store the config (or ``$HOME_DISPATCH_STORE``) names."""
+    url = os.environ.get(STORE_ENV) or config.store.url
+    if url == "memory":
+        return MemoryStore()
+    from matcher.redis_store import RedisStore
+    return RedisStore(url, config.store.prefix, config.store.max_connections,
+                      config.store.timeout_s)
+
+
+async def watch_store(store: Store, health_servicer: health.aio.HealthServicer,
+                      interval_s: float = 1.0) -> None:
+    """Health follows the store: NOT_SERVING while it cannot be reached, SERVING again when it
+    answers (no restart needed)."""
+    serving = None
+    while True:
+        try:
+            ok = await store.ping()
+        except DomainError:
+            ok = False
+        if ok != serving:
+            status = (health_pb2.HealthCheckResponse.SERVING if ok
+                      else health_pb2.HealthCheckResponse.NOT_SERVING)
+            for service in ("", SERVICE_NAME):
+                await health_servicer.set(service, status)
+            if serving is not None:
+                log.warning("store %s", "reachable again" if ok else "unreachable")
+            serving = ok
+        await asyncio.sleep(interval_s)
+
+
 async def start_server(config: DispatchConfig, listen: str | None = None,
-                       clock: Callable[[], float] = time.time) -> RunningServer:
+                       clock: Callable[[], float] = time.time,
+                       store: Store | None = None) -> RunningServer:
     """Start the service on ``listen`` (default ``config.server.listen``; port 0 picks a free
-    one) with an embedded memory store; ``clock`` is "now" (tests may pass their own)."""
-    engine = Engine(MemoryStore(), config)
+    one) on ``store`` (default: the one the config names, the embedded memory store unless
+    it says otherwise); ``clock`` is "now" (tests may pass their own)."""
+    engine = Engine(store or open_store(config), config)
     server = grpc.aio.server()
     pb_grpc.add_DispatchServiceServicer_to_server(DispatchServicer(engine, clock), server)
     health_servicer = health.aio.HealthServicer()
@@ -672,7 +711,9 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     periodic = (asyncio.create_task(optimize_periodically(engine, interval, clock))
                 if interval > 0 else None)
     ticks = asyncio.create_task(tick_periodically(engine, config.offers.check_interval_s, clock))
-    return RunningServer(server, engine, health_servicer, port, config, periodic, ticks)
+    watch = (asyncio.create_task(watch_store(engine.store, health_servicer))
+             if hasattr(engine.store, "ping") else None)
+    return RunningServer(server, engine, health_servicer, port, config, periodic, ticks, watch)
 
 
 async def serve(config: DispatchConfig, listen: str | None = None) -> None:

@@ -48,6 +48,19 @@ class ServerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreConfig:
+    # "memory" (the embedded store) or a Redis URL (redis://, rediss://, unix://); the
+    # environment variable HOME_DISPATCH_STORE overrides it.
+    url: str = "memory"
+    # Prefix of every Redis key (several services may share one Redis).
+    prefix: str = "hd"
+    # Connections in the pool at most; a request waits up to timeout_s for one.
+    max_connections: int = _key(16, 1, 1024)
+    # Seconds a Redis call may take before the request fails with UNAVAILABLE.
+    timeout_s: float = _key(2.0, 0.01, 60.0)
+
+
+@dataclass(frozen=True, slots=True)
 class TravelConfig:
     # Road km per great-circle km.
     detour_factor: float = _key(1.3, 1.0, 5.0)
@@ -194,6 +207,7 @@ class LocationConfig:
 class DispatchConfig:
     service: ServiceConfig = ServiceConfig()
     server: ServerConfig = ServerConfig()
+    store: StoreConfig = StoreConfig()
     travel: TravelConfig = TravelConfig()
     limits: LimitsConfig = LimitsConfig()
     weights: WeightsConfig = WeightsConfig()
@@ -359,6 +373,12 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
         errors.append(f"tiers: the lowest tier must start at min_score = 0 (got {min(scores)!r})")
     if len(set(scores)) != len(scores):
         errors.append("tiers: two tiers have the same min_score")
+    url = config.store.url
+    if url != "memory" and not url.startswith(("redis://", "rediss://", "unix://")):
+        errors.append(f"store.url: expected \"memory\" or a redis://, rediss:// or unix:// "
+                      f"URL, got {url!r}")
+    if not config.store.prefix:
+        errors.append("store.prefix: must not be empty")
     host, _, port = config.server.listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")

@@ -77,7 +77,7 @@ class Engine(LifecycleOperations):
         self._lock = asyncio.Lock()
         self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
         self._table: WorkerTable | None = None
-        self._table_generation = 0  # bumped by every upsert, so a stale build is not kept
+        self._table_version = -1  # the store's workers version the table was built from
         self._scanned_at = -SCAN_EVERY_S  # when tick last looked at every worker
 
     @property
@@ -123,7 +123,7 @@ class Engine(LifecycleOperations):
         return len(workers)
 
     def _workers_changed(self) -> None:
-        self._table, self._table_generation = None, self._table_generation + 1
+        self._table = None
 
     async def _revalidate(self, worker: Worker, table: WorkerTable, commit: Commit,
                           now: int, why: str) -> None:
@@ -561,14 +561,16 @@ class Engine(LifecycleOperations):
         return _anchor_at(worker, jobs, location, now, self.config.location.max_age_s)
 
     async def _worker_table(self) -> WorkerTable:
-        if self._table is None:
+        """The worker table, rebuilt when the store's workers changed (here or in another
+        replica sharing the store)."""
+        version = await self.store.workers_version()
+        if self._table is None or version != self._table_version:
             workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
             # building the columns of a large city takes a while: keep it off the event loop
-            generation = self._table_generation
             table = await asyncio.get_running_loop().run_in_executor(
                 self._solver, WorkerTable, workers)
-            if generation == self._table_generation:  # no upsert meanwhile
-                self._table = table
+            if version == await self.store.workers_version():  # no change meanwhile
+                self._table, self._table_version = table, version
             return table
         return self._table
 

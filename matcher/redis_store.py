@@ -4,7 +4,7 @@ kept in Redis (``redis.asyncio``, one bounded connection pool per store).
 Every key starts with a prefix (``hd`` by default):
 
 =======================  ==============================================================
-``P:workers``            hash: worker id -> worker
+``P:workers``            hash: worker id -> worker; ``P:workersver`` counts their writes
 ``P:orders``             hash: order id -> order record; ``P:orderver`` its version,
                          ``P:orderstate`` its state, ``P:state:<n>`` a set per state
 ``P:plans``              hash: worker id -> day plan; ``P:planver`` its version
@@ -80,6 +80,7 @@ for _, b in ipairs(c.blocked) do
   for _, w in ipairs(b[2]) do redis.call('SADD', p .. ':blocked:' .. b[1], w) end
 end
 for _, kv in ipairs(c.workers) do redis.call('HSET', p .. ':workers', kv[1], kv[2]) end
+if #c.workers > 0 then redis.call('INCR', p .. ':workersver') end
 for _, kv in ipairs(c.credit) do redis.call('HSET', p .. ':credit', kv[1], kv[2]) end
 for _, kv in ipairs(c.locations) do redis.call('HSET', p .. ':loc', kv[1], kv[2]) end
 for _, key in ipairs(c.notices) do redis.call('SADD', p .. ':notices', key) end
@@ -142,7 +143,13 @@ class RedisStore:
     async def put_workers(self, workers: Iterable[Worker]) -> None:
         mapping = {w.worker_id: codec.encode(w) for w in workers}
         if mapping:
-            await self.redis.hset(self._k("workers"), mapping=mapping)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(self._k("workers"), mapping=mapping).incr(self._k("workersver"))
+                await pipe.execute()
+
+    @_unavailable
+    async def workers_version(self) -> int:
+        return int(await self.redis.get(self._k("workersver")) or 0)
 
     # ---------------------------------------------------------------- orders
 

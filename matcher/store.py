@@ -63,6 +63,8 @@ class Store(Protocol):
     async def workers(self) -> list[Worker]: ...
     async def worker(self, worker_id: str) -> Worker | None: ...
     async def put_workers(self, workers: Iterable[Worker]) -> None: ...
+    async def workers_version(self) -> int:
+        """A number that changes whenever any worker is written (caches compare it)."""
     async def order(self, order_id: str) -> OrderRecord | None: ...
     async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
     async def plan(self, worker_id: str) -> Plan: ...
@@ -104,6 +106,7 @@ class MemoryStore:
         self._notices: set[str] = set()
         self._events: list[Event] = []
         self._appended = asyncio.Event()
+        self._workers_version = 0
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -113,6 +116,10 @@ class MemoryStore:
 
     async def put_workers(self, workers: Iterable[Worker]) -> None:
         self._workers.update((w.worker_id, w) for w in workers)
+        self._workers_version += 1
+
+    async def workers_version(self) -> int:
+        return self._workers_version
 
     async def order(self, order_id: str) -> OrderRecord | None:
         record = self._orders.get(order_id)
@@ -140,7 +147,8 @@ class MemoryStore:
             self._plans[worker_id] = Plan(jobs, self._version(worker_id) + 1)
         for customer, workers in commit.blocked.items():
             self._blocked[customer] = self._blocked.get(customer, frozenset()) | workers
-        self._workers.update((w.worker_id, w) for w in commit.workers)
+        if commit.workers:
+            await self.put_workers(commit.workers)
         self._credit.update((k, v.copy()) for k, v in commit.credit.items())
         self._locations.update(commit.locations)
         self._notices |= commit.notices

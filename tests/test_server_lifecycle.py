@@ -1,5 +1,5 @@
 """The lifecycle RPCs end to end: a real server on 127.0.0.1 with a clock the test moves, real
-channels, and the event stream read, dropped and resumed."""
+channels, and the event stream read, dropped and resumed; on the memory store and on Redis."""
 
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def server(config, clock):
+async def server(config, clock, store):
+    """A server on each store of the contract (memory, and a real redis-server)."""
     fast = dataclasses.replace(config, offers=OffersConfig(timeout_s=300, check_interval_s=0.05))
-    running = await start_server(fast, "127.0.0.1:0", clock=clock)
+    running = await start_server(fast, "127.0.0.1:0", clock=clock, store=store)
     yield running
     await running.stop(0)
 
@@ -224,8 +225,8 @@ async def test_bad_lifecycle_requests_are_refused_precisely_and_change_nothing(
     before = await order(stub)
     await refused(getattr(stub, rpc)(message), code, field)
     assert await order(stub) == before
-    assert len(await read_events(stub, 1)) == 1  # the offer, and nothing since
-    call = stub.WatchEvents(pb.WatchEventsRequest(after_cursor="1"))
+    offer, = await read_events(stub, 1)
+    call = stub.WatchEvents(pb.WatchEventsRequest(after_cursor=offer.cursor))  # nothing since
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(call.read(), 0.3)
     call.cancel()
@@ -233,7 +234,7 @@ async def test_bad_lifecycle_requests_are_refused_precisely_and_change_nothing(
 
 async def test_an_unknown_cursor_is_invalid_argument(stub, refused):
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in stub.WatchEvents(pb.WatchEventsRequest(after_cursor="42")):
+        async for _ in stub.WatchEvents(pb.WatchEventsRequest(after_cursor="42-0")):
             pass
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "after_cursor" in caught.value.details()

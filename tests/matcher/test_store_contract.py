@@ -110,3 +110,13 @@ async def test_credit_locations_notices_and_request_ids(store):
     assert await store.remembered("r1") is None
     await store.remember("r1", "abc", [record, (1, "x"), {"k": frozenset({"a"})}])
     assert await store.remembered("r1") == ("abc", [record, (1, "x"), {"k": frozenset({"a"})}])
+
+
+async def test_the_workers_version_changes_with_every_worker_write(store):
+    first = await store.workers_version()
+    await store.put_workers([make_worker("w1")])
+    second = await store.workers_version()
+    await store.commit(Commit(workers=[make_worker("w1", credit_score=70.0)]))
+    third = await store.workers_version()
+    await store.commit(Commit(notices={"x"}))
+    assert first != second != third == await store.workers_version()
