@@ -21,7 +21,7 @@ from geo import haversine_km
 from matcher import lifecycle
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
-from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from matcher.lifecycle import UNSTARTED
 from matcher.engine_lifecycle import SCAN_EVERY_S, LifecycleOperations, iso
 from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventType, Job,
@@ -37,6 +37,8 @@ T = TypeVar("T")
 # The order id of a location anchor: a zero-length stop no real order ever has.
 ANCHOR_ID = "@location"
 
+# Tries of one dispatch when other replicas' writes keep refusing its commit.
+DISPATCH_ATTEMPTS = 5
 # States from which an order can still be cancelled; the others are final.
 CANCELLABLE = (OrderState.PENDING, OrderState.OFFERED, OrderState.ASSIGNED)
 
@@ -426,7 +428,18 @@ class Engine(LifecycleOperations):
         return record
 
     async def _run_dispatch(self, records: list[OrderRecord], now: int) -> DispatchResult:
-        """Plan ``records`` and write the outcome; the caller holds the lock."""
+        """Plan ``records`` and write the outcome; the caller holds the lock. When another
+        replica wrote a plan or an order meanwhile (the store refuses the commit), plan the
+        orders still pending again on the fresh state."""
+        for _ in range(DISPATCH_ATTEMPTS - 1):
+            try:
+                return await self._dispatch_once(records, now)
+            except Aborted:
+                fresh = [await self.store.order(r.order.order_id) for r in records]
+                records = [r for r in fresh if r is not None and r.state == OrderState.PENDING]
+        return await self._dispatch_once(records, now)
+
+    async def _dispatch_once(self, records: list[OrderRecord], now: int) -> DispatchResult:
         plans = await self.store.plans()
         world = await self._world(now, plans)
         orders = [await self._binding(r) for r in records]

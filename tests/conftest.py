@@ -68,49 +68,20 @@ def refused():
 
 # ---------------------------------------------------------------- a real redis-server
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    """A redis-server of its own on a free loopback port for the whole session (no
-    persistence: the durability tests start their own), stopped at the end."""
+    """A redis-server of its own on a free loopback port for the whole session, stopped at
+    the end."""
     import shutil
-    import subprocess
-    import time
 
-    import redis
+    from tests.redis_process import RedisProcess
 
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (.ci/run installs it; on Debian: "
                     "apt-get install redis-server)")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    client.close()
-    yield url
-    process.terminate()
-    process.wait(10)
+    process = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    yield process.url
+    process.kill()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -5,13 +5,10 @@ UNAVAILABLE and the health service report NOT_SERVING until it is back."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
 
 import grpc
 import pytest
-import redis
 from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -20,54 +17,16 @@ from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.redis_store import RedisStore
 from server import order_to_proto, start_server, worker_to_proto
 from tests.builders import DAY, HOUR, make_order, make_worker
-from tests.conftest import _free_port
+from tests.redis_process import RedisProcess
 
 AS_OF = DAY - 12 * HOUR
-
-
-class RedisProcess:
-    """A redis-server of this test's own, with AOF (``appendfsync everysec``) in ``folder``."""
-
-    def __init__(self, folder, port: int | None = None) -> None:
-        self.folder, self.port = folder, port or _free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> "RedisProcess":
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "everysec",
-             "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        client.close()
-        return self
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
-
-    def shutdown(self) -> None:
-        """A clean stop: the AOF is flushed."""
-        redis.Redis.from_url(self.url).shutdown(nosave=True)
-        self.process.wait(10)
 
 
 @pytest.fixture
 def redis_process(tmp_path):
     process = RedisProcess(tmp_path).start()
     yield process
-    if process.process.poll() is None:
+    if process.running():
         process.kill()
 
 
