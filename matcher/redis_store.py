@@ -7,7 +7,7 @@ Every key starts with a prefix (``hd`` by default):
 ``P:workers``            hash: worker id -> worker; ``P:workersver`` counts their writes
 ``P:orders``             hash: order id -> order record; ``P:orderver`` its version,
                          ``P:orderstate`` its state, ``P:state:<n>`` a set per state
-``P:plans``              hash: worker id -> day plan; ``P:planver`` its version
+``P:plans``              hash: worker id -> day plan (JSON rows); ``P:planver`` its version
 ``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``
 ``P:credit``, ``P:loc``  hashes: worker id -> credit record, reported location
 ``P:notices``            set of notice keys sent
@@ -42,7 +42,7 @@ from matcher.credit import CreditRecord
 from matcher.engine import SubmitResult
 from matcher.engine_lifecycle import CreditStanding
 from matcher.errors import Aborted, InvalidArgument, Unavailable
-from matcher.model import Event, Location, OrderRecord, OrderState, Worker
+from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
 from matcher.planner import DispatchResult
 from matcher.reoptimise import PlanCost, Reoptimised
 from matcher.store import Commit, Plan
@@ -91,6 +91,20 @@ end
 return out
 """
 
+# Every plan's version, and the plans whose version is not the one the caller has cached.
+CHANGED_PLANS = """
+local p = KEYS[1]
+local known = cjson.decode(ARGV[1])
+local versions = redis.call('HGETALL', p .. ':planver')
+local out = {versions = {}, plans = {}}
+for i = 1, #versions, 2 do
+  local w, v = versions[i], tonumber(versions[i + 1])
+  out.versions[w] = v
+  if known[w] ~= v then out.plans[w] = redis.call('HGET', p .. ':plans', w) end
+end
+return cjson.encode(out)
+"""
+
 _CURSOR = re.compile(r"^\d+-\d+$")
 
 
@@ -117,6 +131,10 @@ class RedisStore:
         self.redis = aioredis.Redis(connection_pool=pool)
         self.p = prefix
         self._commit = self.redis.register_script(COMMIT)
+        self._changed_plans = self.redis.register_script(CHANGED_PLANS)
+        # worker id -> (version, jobs): plans as last read, re-read only when their version
+        # moved (in this process or another replica)
+        self._plan_cache: dict[str, tuple[int, tuple[Job, ...]]] = {}
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -184,15 +202,16 @@ class RedisStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hget(self._k("plans"), worker_id).hget(self._k("planver"), worker_id)
             value, version = await pipe.execute()
-        return Plan(codec.decode(value) if value is not None else [], int(version or 0))
+        return Plan(_decode_plan(value) if value is not None else [], int(version or 0))
 
     @_unavailable
     async def plans(self) -> dict[str, Plan]:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hgetall(self._k("plans")).hgetall(self._k("planver"))
-            values, versions = await pipe.execute()
-        return {w.decode(): Plan(codec.decode(v), int(versions.get(w, 0)))
-                for w, v in sorted(values.items())}
+        known = {w: v for w, (v, _) in self._plan_cache.items()}
+        reply = json.loads(await self._changed_plans(keys=[self.p], args=[json.dumps(known)]))
+        for worker_id, value in reply["plans"].items():
+            self._plan_cache[worker_id] = (reply["versions"][worker_id],
+                                           tuple(_decode_plan(value)))
+        return {w: Plan(self._plan_cache[w][1], v) for w, v in sorted(reply["versions"].items())}
 
     @_unavailable
     async def blocked(self) -> dict[str, frozenset[str]]:
@@ -211,7 +230,7 @@ class RedisStore:
     @_unavailable
     async def commit(self, commit: Commit) -> None:
         payload = {
-            "plans": [[w, commit.expect_versions.get(w, -1), codec.encode(list(jobs))]
+            "plans": [[w, commit.expect_versions.get(w, -1), _encode_plan(jobs)]
                       for w, jobs in commit.plans.items()],
             "orders": [[r.order.order_id, r.version, int(r.state), codec.encode(r)]
                        for r in commit.orders],
@@ -299,3 +318,13 @@ class RedisStore:
     async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
         await self.redis.hsetnx(self._k("req"), request_id, codec.encode((fingerprint,
                                                                            response)))
+
+
+def _encode_plan(jobs: Iterable[Job]) -> str:
+    """A day plan as compact JSON rows (plans are read on every dispatch: keep them cheap)."""
+    return json.dumps([[j.order_id, j.customer_id, j.service_type, j.lat, j.lon, j.start,
+                        j.end] for j in jobs], separators=(",", ":"), ensure_ascii=False)
+
+
+def _decode_plan(value: bytes) -> list[Job]:
+    return [Job(*row) for row in json.loads(value)]
