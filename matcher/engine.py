@@ -30,7 +30,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import World
-from matcher.store import Commit, Store
+from matcher.store import Commit, Store, View
 from matcher.worker_table import WorkerTable
 
 T = TypeVar("T")
@@ -440,8 +440,9 @@ class Engine(LifecycleOperations):
         return await self._dispatch_once(records, now)
 
     async def _dispatch_once(self, records: list[OrderRecord], now: int) -> DispatchResult:
-        plans = await self.store.plans()
-        world = await self._world(now, plans)
+        view = await self.store.view()
+        plans = view.plans
+        world = await self._world(now, view)
         orders = [await self._binding(r) for r in records]
         result = await asyncio.get_running_loop().run_in_executor(
             self._solver, self.planner.dispatch, orders, world, now)
@@ -551,13 +552,14 @@ class Engine(LifecycleOperations):
 
     # ------------------------------------------------------------------ helpers
 
-    async def _world(self, now: int, plans: dict[str, list[Job]] | None = None) -> World:
-        """What the planner sees at ``now``: every plan (``plans``, else as the store has
-        them), with a zero-length stop where a worker between jobs last reported being (see
+    async def _world(self, now: int, view: View | None = None) -> World:
+        """What the planner sees at ``now`` (in ``view``, else as the store has it now): every
+        plan, with a zero-length stop where a worker between jobs last reported being (see
         :meth:`_anchor`)."""
-        table = await self._worker_table()
-        plans = dict(await self.store.plans() if plans is None else plans)
-        for worker_id, location in (await self.store.locations()).items():
+        view = view or await self.store.view()
+        table = await self._worker_table(view.workers_version)
+        plans = dict(view.plans)
+        for worker_id, location in view.locations.items():
             row = table.row.get(worker_id)
             if row is not None:
                 jobs = plans.get(worker_id, [])
@@ -565,7 +567,7 @@ class Engine(LifecycleOperations):
                                     self.config.location.max_age_s)
                 if anchor is not None:
                     plans[worker_id] = _anchored(jobs, anchor)
-        return World(table, plans, await self.store.blocked())
+        return World(table, plans, view.blocked)
 
     async def _anchor(self, worker: Worker, jobs: list[Job], now: int) -> Job | None:
         location = (await self.store.locations()).get(worker.worker_id)
@@ -573,10 +575,10 @@ class Engine(LifecycleOperations):
             return None
         return _anchor_at(worker, jobs, location, now, self.config.location.max_age_s)
 
-    async def _worker_table(self) -> WorkerTable:
+    async def _worker_table(self, version: int | None = None) -> WorkerTable:
         """The worker table, rebuilt when the store's workers changed (here or in another
-        replica sharing the store)."""
-        version = await self.store.workers_version()
+        replica sharing the store); ``version``: the workers' version just read."""
+        version = await self.store.workers_version() if version is None else version
         if self._table is None or version != self._table_version:
             workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
             # building the columns of a large city takes a while: keep it off the event loop

@@ -8,8 +8,10 @@ Every key starts with a prefix (``hd`` by default):
 ``P:orders``             hash: order id -> order record; ``P:orderver`` its version,
                          ``P:orderstate`` its state, ``P:state:<n>`` a set per state
 ``P:plans``              hash: worker id -> day plan (JSON rows); ``P:planver`` its version
-``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``
-``P:credit``, ``P:loc``  hashes: worker id -> credit record, reported location
+``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``,
+                         ``P:blockedver`` counts their writes
+``P:loc``                hash: worker id -> reported location; ``P:locver`` counts writes
+``P:credit``             hash: worker id -> credit record
 ``P:notices``            set of notice keys sent
 ``P:events``             stream: one entry per event (field ``e``); entry ids are cursors
 ``P:req``                hash: request id -> (fingerprint, first response)
@@ -45,7 +47,7 @@ from matcher.errors import Aborted, InvalidArgument, Unavailable
 from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
 from matcher.planner import DispatchResult
 from matcher.reoptimise import PlanCost, Reoptimised
-from matcher.store import Commit, Plan
+from matcher.store import Commit, Plan, View
 
 # what idempotent requests answer, kept with their request ids
 codec.register(DispatchResult, SubmitResult, Reoptimised, PlanCost, CreditStanding)
@@ -79,6 +81,8 @@ for _, b in ipairs(c.blocked) do
   redis.call('SADD', p .. ':blocked_customers', b[1])
   for _, w in ipairs(b[2]) do redis.call('SADD', p .. ':blocked:' .. b[1], w) end
 end
+if #c.blocked > 0 then redis.call('INCR', p .. ':blockedver') end
+if #c.locations > 0 then redis.call('INCR', p .. ':locver') end
 for _, kv in ipairs(c.workers) do redis.call('HSET', p .. ':workers', kv[1], kv[2]) end
 if #c.workers > 0 then redis.call('INCR', p .. ':workersver') end
 for _, kv in ipairs(c.credit) do redis.call('HSET', p .. ':credit', kv[1], kv[2]) end
@@ -91,8 +95,10 @@ end
 return out
 """
 
-# Every plan's version, and the plans whose version is not the one the caller has cached.
-CHANGED_PLANS = """
+# What dispatch reads, in one call: every plan's version and the plans whose version differs
+# from the one the caller cached; blocks and locations when their version moved; the workers'
+# version. One JSON document back (cheap to parse).
+VIEW = """
 local p = KEYS[1]
 local known = cjson.decode(ARGV[1])
 local versions = redis.call('HGETALL', p .. ':planver')
@@ -100,7 +106,19 @@ local out = {versions = {}, plans = {}}
 for i = 1, #versions, 2 do
   local w, v = versions[i], tonumber(versions[i + 1])
   out.versions[w] = v
-  if known[w] ~= v then out.plans[w] = redis.call('HGET', p .. ':plans', w) end
+  if known.plans[w] ~= v then out.plans[w] = redis.call('HGET', p .. ':plans', w) end
+end
+out.workersver = tonumber(redis.call('GET', p .. ':workersver') or '0')
+out.blockedver = tonumber(redis.call('GET', p .. ':blockedver') or '0')
+if out.blockedver ~= known.blockedver then
+  out.blocked = {}
+  for _, c in ipairs(redis.call('SMEMBERS', p .. ':blocked_customers')) do
+    out.blocked[c] = redis.call('SMEMBERS', p .. ':blocked:' .. c)
+  end
+end
+out.locver = tonumber(redis.call('GET', p .. ':locver') or '0')
+if out.locver ~= known.locver then
+  out.loc = redis.call('HGETALL', p .. ':loc')
 end
 return cjson.encode(out)
 """
@@ -131,10 +149,12 @@ class RedisStore:
         self.redis = aioredis.Redis(connection_pool=pool)
         self.p = prefix
         self._commit = self.redis.register_script(COMMIT)
-        self._changed_plans = self.redis.register_script(CHANGED_PLANS)
-        # worker id -> (version, jobs): plans as last read, re-read only when their version
-        # moved (in this process or another replica)
+        self._view = self.redis.register_script(VIEW)
+        # what view() read last, re-read only where its version moved (here or in another
+        # replica): worker id -> (version, jobs); blocks and locations with their versions
         self._plan_cache: dict[str, tuple[int, tuple[Job, ...]]] = {}
+        self._blocked_cache: tuple[int, dict[str, frozenset[str]]] = (-1, {})
+        self._loc_cache: tuple[int, dict[str, Location]] = (-1, {})
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -204,26 +224,30 @@ class RedisStore:
             value, version = await pipe.execute()
         return Plan(_decode_plan(value) if value is not None else [], int(version or 0))
 
-    @_unavailable
     async def plans(self) -> dict[str, Plan]:
-        known = {w: v for w, (v, _) in self._plan_cache.items()}
-        reply = json.loads(await self._changed_plans(keys=[self.p], args=[json.dumps(known)]))
+        return (await self.view()).plans
+
+    async def blocked(self) -> dict[str, frozenset[str]]:
+        return (await self.view()).blocked
+
+    @_unavailable
+    async def view(self) -> View:
+        known = {"plans": {w: v for w, (v, _) in self._plan_cache.items()},
+                 "blockedver": self._blocked_cache[0], "locver": self._loc_cache[0]}
+        reply = json.loads(await self._view(keys=[self.p], args=[json.dumps(known)]))
         for worker_id, value in reply["plans"].items():
             self._plan_cache[worker_id] = (reply["versions"][worker_id],
                                            tuple(_decode_plan(value)))
-        return {w: Plan(self._plan_cache[w][1], v) for w, v in sorted(reply["versions"].items())}
-
-    @_unavailable
-    async def blocked(self) -> dict[str, frozenset[str]]:
-        customers = sorted(await self.redis.smembers(self._k("blocked_customers")))
-        if not customers:
-            return {}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for customer in customers:
-                pipe.smembers(self._k(f"blocked:{customer.decode()}"))
-            members = await pipe.execute()
-        return {c.decode(): frozenset(m.decode() for m in ms)
-                for c, ms in zip(customers, members)}
+        if "blocked" in reply:
+            self._blocked_cache = (reply["blockedver"], {
+                c: frozenset(ws) for c, ws in sorted(reply["blocked"].items())})
+        if "loc" in reply:
+            flat = reply["loc"]
+            self._loc_cache = (reply["locver"], {flat[i]: codec.decode(flat[i + 1])
+                                                 for i in range(0, len(flat), 2)})
+        plans = {w: Plan(self._plan_cache[w][1], v) for w, v in sorted(reply["versions"].items())}
+        return View(plans, dict(self._blocked_cache[1]), dict(self._loc_cache[1]),
+                    reply["workersver"])
 
     # ---------------------------------------------------------------- the one write
 
@@ -260,10 +284,8 @@ class RedisStore:
         return {k.decode(): codec.decode(v)
                 for k, v in sorted((await self.redis.hgetall(self._k("credit"))).items())}
 
-    @_unavailable
     async def locations(self) -> dict[str, Location]:
-        return {k.decode(): codec.decode(v)
-                for k, v in sorted((await self.redis.hgetall(self._k("loc"))).items())}
+        return (await self.view()).locations
 
     @_unavailable
     async def noticed(self, key: str) -> bool:

@@ -27,6 +27,17 @@ class Plan(list):
         self.version = version
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a dispatch reads, as of one moment: every plan (with its version), the customers'
+    blocks, the workers' reported locations, and the workers' version."""
+
+    plans: dict[str, Plan]
+    blocked: dict[str, frozenset[str]]
+    locations: dict[str, Location]
+    workers_version: int
+
+
 @dataclass(slots=True)
 class Commit:
     """Writes applied together: order records, whole day plans, customer blocks, workers,
@@ -72,6 +83,8 @@ class Store(Protocol):
         """Every plan, as of one moment (with consistent versions)."""
     async def blocked(self) -> dict[str, frozenset[str]]:
         """Per customer, the workers it has blocked on any of its orders."""
+    async def view(self) -> View:
+        """Plans, blocks, locations and the workers' version in one consistent read."""
     async def commit(self, commit: Commit) -> None:
         """Apply every write of ``commit`` or none: Aborted when a plan it writes is no longer
         at the version it expects, or an order record it writes is no longer at the version
@@ -137,6 +150,10 @@ class MemoryStore:
 
     async def blocked(self) -> dict[str, frozenset[str]]:
         return dict(self._blocked)
+
+    async def view(self) -> View:
+        return View(await self.plans(), dict(self._blocked), dict(self._locations),
+                    self._workers_version)
 
     async def commit(self, commit: Commit) -> None:
         self._check(commit)
