@@ -34,6 +34,11 @@ proto: venv
 bench: venv
 	$(PY) benchmarks/dispatch_round.py
 
+# The instant-dispatch stream on the memory store and on Redis (a redis-server it starts).
+.PHONY: bench-store
+bench-store: venv
+	$(PY) benchmarks/store.py
+
 # Public VRPTW instances against the best-known, beside OR-Tools' sample, VROOM and PyVRP
 # (the `bench` extra). Needs ../shared/benchmarks or HOME_DISPATCH_BENCHMARKS; pass options
 # with VRPTW_ARGS, e.g. make bench-vrptw VRPTW_ARGS="--jobs 2 --limits 5".
