@@ -115,25 +115,20 @@ class Engine(LifecycleOperations):
             commit.credit[worker.worker_id] = record
             score = credit_score(record.base, record.events, now, self.config.credit)
             effective.append(dataclasses.replace(worker, credit_score=score))
-        await self.store.put_workers(effective)
-        self._workers_changed()
-        table = await self._worker_table()
+        commit.workers = effective  # written with the plans they change, in one commit
         for worker in effective:
-            await self._revalidate(worker, table, commit, now,
+            await self._revalidate(worker, commit, now,
                                    f"unassigned: worker {worker.worker_id} changed")
         await self._commit_and_replace(commit, now)
         return len(workers)
 
-    def _workers_changed(self) -> None:
-        self._table = None
-
-    async def _revalidate(self, worker: Worker, table: WorkerTable, commit: Commit,
-                          now: int, why: str) -> None:
-        """Jobs not started by ``now`` that ``worker`` (as it is now) can no longer do go
-        back to the pool; started ones stay."""
+    async def _revalidate(self, worker: Worker, commit: Commit, now: int, why: str) -> None:
+        """Jobs not started by ``now`` that ``worker`` (as it is now, before it is stored)
+        can no longer do go back to the pool; started ones stay."""
         jobs = await self._plan_in(commit, worker.worker_id)
         if not jobs:
             return
+        table = WorkerTable([worker])  # the checks of one worker's day read only its row
         blocked = await self.store.blocked()
         anchor = await self._anchor(worker, jobs, now)
         kept: list[Job] = []

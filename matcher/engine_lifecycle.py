@@ -278,11 +278,8 @@ class LifecycleOperations:
         if tier != was:
             commit.events.append(Event(EventType.TIER_CHANGED, now, "", worker.worker_id,
                                        f"{was} -> {tier}: {what}"))
-        # the planner reads credit from the worker table: rebuild it with the new score
-        await self.store.put_workers([changed])
-        self._workers_changed()
         if score < worker.credit_score:
-            await self._revalidate(changed, await self._worker_table(), commit, now,
+            await self._revalidate(changed, commit, now,
                                    f"unassigned: worker {worker.worker_id}'s credit fell to "
                                    f"{score:.2f} ({tier or 'no tier'}) after {what}")
 
@@ -313,9 +310,7 @@ class LifecycleOperations:
         why = f"{worker.status.name} -> {status.name}" + (f": {reason}" if reason else "")
         commit = Commit(workers=[changed], events=[
             Event(EventType.WORKER_STATUS_CHANGED, now, "", worker_id, why)])
-        await self.store.put_workers([changed])
-        self._workers_changed()
-        await self._revalidate(changed, await self._worker_table(), commit, now,
+        await self._revalidate(changed, commit, now,
                                f"unassigned: worker {worker_id} is {status.name}")
         await self._commit_and_replace(commit, now)
         return changed
@@ -377,7 +372,7 @@ class LifecycleOperations:
                 (skill := worker.skill(j.service_type)) is None
                 or skill.certified_until < calendar.day_end(j.end))]
             if lapsed:
-                await self._revalidate(worker, table, commit, now,
+                await self._revalidate(worker, commit, now,
                                        f"unassigned: worker {worker.worker_id}'s certificate "
                                        "does not cover the job's day")
         if commit.events:
