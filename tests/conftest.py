@@ -84,6 +84,17 @@ def redis_url(tmp_path_factory):
     process.kill()
 
 
+@pytest.fixture
+def redis_process(tmp_path):
+    """A redis-server of the test's own (AOF on), to kill and restart at will."""
+    from tests.redis_process import RedisProcess
+
+    process = RedisProcess(tmp_path).start()
+    yield process
+    if process.running():
+        process.kill()
+
+
 @pytest.fixture(params=["memory", "redis"])
 async def store(request):
     """Each store of the contract: the memory store, and the Redis store on the session's

@@ -26,7 +26,7 @@ from matcher.redis_store import RedisStore
 from server import order_from_proto, worker_from_proto
 from tests.checker import check_plans
 from tests.conftest import ROOT
-from tests.redis_process import RedisProcess, free_port
+from tests.redis_process import free_port
 from tests.test_server import AS_OF, city_orders, city_workers, ts
 
 # assignments are final at once: the replicas' clocks are the wall clock, days after AS_OF, and
@@ -70,14 +70,6 @@ class Replica:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(sig)
             self.process.wait(30)
-
-
-@pytest.fixture
-def redis_process(tmp_path):
-    process = RedisProcess(tmp_path).start()
-    yield process
-    if process.running():
-        process.kill()
 
 
 async def dispatch(stub) -> pb.DispatchResponse | None:

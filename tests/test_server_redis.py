@@ -17,17 +17,8 @@ from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.redis_store import RedisStore
 from server import order_to_proto, start_server, worker_to_proto
 from tests.builders import DAY, HOUR, make_order, make_worker
-from tests.redis_process import RedisProcess
 
 AS_OF = DAY - 12 * HOUR
-
-
-@pytest.fixture
-def redis_process(tmp_path):
-    process = RedisProcess(tmp_path).start()
-    yield process
-    if process.running():
-        process.kill()
 
 
 def ts(seconds: int) -> timestamp_pb2.Timestamp:
