@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from matcher import lns
+
 
 @dataclass(frozen=True, slots=True)
 class Visit:
@@ -130,19 +132,40 @@ MAX_COST = 1 << 40
 # -> +9.5%, undone by the iterated local search below), first solution on R1_4_1 0.5-1.0 s ->
 # 0.2-0.3 s. False restores one node per vehicle (for comparisons only).
 SHARE_DEPOTS = True
+# Share of the time limit for the large neighbourhood search over linked visits (matcher.lns)
+# on problems with start gaps; 0 leaves them to OR-Tools alone (for comparisons).
+LNS_SHARE = 0.75
 
 
 def solve(problem: RoutingProblem, time_limit_s: float, *,
           initial: list[list[int]] | None = None, solution_limit: int = 0,
-          first_solution: str = "PARALLEL_CHEAPEST_INSERTION") -> RoutingSolution:
+          first_solution: str = "PARALLEL_CHEAPEST_INSERTION", seed: int = 0
+          ) -> RoutingSolution:
     """Optimise ``problem`` within ``time_limit_s`` seconds of search.
 
     ``initial`` (visit indices per vehicle) warm-starts the search when it is feasible; it is
     ignored otherwise. ``solution_limit`` > 0 stops after that many improving solutions, which
     makes the result independent of the machine's speed (the time limit still caps it).
+
+    With start gaps (and no breaks or same-vehicle links), OR-Tools searches ``1 - LNS_SHARE``
+    of the time and :mod:`matcher.lns` (seeded with ``seed``) the rest, from its answer.
     """
     if not problem.vehicles:
         return _without_vehicles(problem)
+    if LNS_SHARE > 0 and lns.applicable(problem):
+        began = time.perf_counter()
+        found = _solve_ortools(problem, time_limit_s * (1 - LNS_SHARE), initial,
+                               solution_limit, first_solution)
+        if not found.found:
+            return found
+        left = max(0.0, time_limit_s - (time.perf_counter() - began))
+        return lns.improve(problem, found, left, seed, max_improvements=solution_limit)
+    return _solve_ortools(problem, time_limit_s, initial, solution_limit, first_solution)
+
+
+def _solve_ortools(problem: RoutingProblem, time_limit_s: float,
+                   initial: list[list[int]] | None, solution_limit: int,
+                   first_solution: str) -> RoutingSolution:
     model = _Model(problem)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(
