@@ -32,6 +32,12 @@ INF = float("inf")
 # Positions per visit kept for the joint pricing of a pair, and candidates priced exactly.
 PAIR_POOL = 24
 EXACT = 6
+# Further candidates tried, cheapest first, while none of those was feasible.
+FALLBACK = 60
+# Requests taken out per step: 2 up to this (and a quarter of them); threshold of acceptance:
+# a step may cost up to this share of the cost more (times an exponential draw), falling to 0.
+MAX_RUIN = 15
+TEMPERATURE = 0.003
 
 
 def applicable(problem) -> bool:
@@ -86,8 +92,9 @@ class Search:
             self.pred[g.second].append((g.first, g.min_gap))
             self.succ[g.second].append((g.first, -g.max_gap))
             self.pred[g.first].append((g.second, -g.max_gap))
-            if g.min_gap <= 0 <= g.max_gap and p.visits[g.first].duration > 0 \
-                    and p.visits[g.second].duration > 0:
+            # one vehicle cannot do both when neither can end before the other starts
+            if g.max_gap < p.visits[g.first].duration and \
+                    g.min_gap > -p.visits[g.second].duration:
                 self.distinct[g.first].add(g.second)
                 self.distinct[g.second].add(g.first)
         self.requests = self._requests()
@@ -97,6 +104,8 @@ class Search:
                 self.request_of[i] = r
         self.movable = [r for r, members in enumerate(self.requests)
                         if not any(i in self.fixed for i in members)]
+        self._allowed_mask = [None if a is None else np.isin(np.arange(m), sorted(a))
+                              for a in self.allowed]
         self.rng = np.random.default_rng(seed)
         self._set(routes)
 
@@ -132,16 +141,60 @@ class Search:
             raise ValueError("the initial routes are infeasible")
         self.s = starts
         self.cost = self._total()
-        self._cache = {}
+        self._touched = set()
+        self._grid, self._dirty = None, set()
 
     def _full_times(self) -> list | None:
-        base = [None] * self.n
-        ov = self._propagate(base, [(k, 0) for k in range(self.m) if self.routes[k]])
-        if ov is None:
-            return None
-        for i, t in ov.items():
-            base[i] = t
-        return base
+        """Earliest start times of the current routes (None: a hard limit or a cycle of
+        waits breaks them): each route forward once, then again from every visit a gap
+        partner pushed later."""
+        T, node, dur, hard, succ = self.Tl, self.node, self.dur, self.hard, self.succ
+        route_of, routes = self.route_of, self.routes
+        s: list = [None] * self.n
+        lb = list(self.ear)
+        queue: deque = deque()
+        for k, r in enumerate(routes):
+            if r:
+                queue.append((k, 0))
+        budget = 40 * (self.n + self.m) + 1000
+        while queue:
+            budget -= 1
+            if budget < 0:
+                return None
+            k, idx = queue.popleft()
+            r = routes[k]
+            if idx < 0:  # a visit pushed by a partner
+                j = ~idx
+                if s[j] >= lb[j]:
+                    continue
+                idx = r.index(j)
+            if idx == 0:
+                t, prev = self.vs[k], self.vstart[k]
+            else:
+                p = r[idx - 1]
+                t, prev = s[p] + dur[p], node[p]
+            end = True
+            for pos in range(idx, len(r)):
+                i = r[pos]
+                new = t + T[prev][node[i]]
+                if lb[i] > new:
+                    new = lb[i]
+                old = s[i]
+                if old is not None and new <= old and pos > idx:
+                    end = False
+                    break
+                if new > hard[i]:
+                    return None
+                s[i] = new
+                for j, w in succ[i]:
+                    if route_of[j] is not None and new + w > lb[j]:
+                        lb[j] = new + w
+                        if s[j] is not None and lb[j] > s[j]:
+                            queue.append((route_of[j], ~j))
+                t, prev = new + dur[i], node[i]
+            if end and t + T[prev][self.vend[k]] > self.ve[k]:
+                return None
+        return s
 
     def _total(self) -> int:
         total = 0
@@ -240,46 +293,46 @@ class Search:
     # ------------------------------------------------------------------ positions
 
     def _route_arrays(self, k: int):
-        """Per insertion position of route ``k`` (before visit p; p = len: at the end):
-        previous node and its end, next node and its start, the delay of the next visit that
-        costs nothing (``free``), that breaks nothing (``hard``), and the late cost per second
-        past ``free`` (an upper bound: the visits after it)."""
-        got = self._cache.get(k)
-        if got is not None:
-            return got
-        r, s, node, dur = self.routes[k], self.s, self.node, self.dur
+        """Per insertion position of route ``k`` (before visit p; p = len: at the end), as
+        lists: previous node and its end, next node and its start, the delay of the next
+        visit that costs nothing (``free``), that breaks nothing (``hard``), and the late cost
+        per second past ``free`` (an upper bound: the visits after it); and the route's load
+        and service time."""
+        r, s, node, dur, T = self.routes[k], self.s, self.node, self.dur, self.Tl
+        lat, hard_, lcs, succ = self.lat, self.hard, self.lc, self.succ
         L = len(r)
-        prev_node = np.empty(L + 1, dtype=np.int64)
-        prev_end = np.empty(L + 1, dtype=np.int64)
-        next_node = np.empty(L + 1, dtype=np.int64)
-        next_start = np.empty(L + 1, dtype=np.int64)
-        free = np.empty(L + 1, dtype=np.float64)
-        hard = np.empty(L + 1, dtype=np.float64)
-        slope = np.empty(L + 1, dtype=np.float64)
-        prev_node[0], prev_end[0] = self.vstart[k], self.vs[k]
-        for p, i in enumerate(r):
-            prev_node[p + 1], prev_end[p + 1] = node[i], s[i] + dur[i]
-            next_node[p], next_start[p] = node[i], s[i]
-        end_at = int(prev_end[L]) + self.Tl[int(prev_node[L])][self.vend[k]]
-        next_node[L], next_start[L] = self.vend[k], end_at
+        nodes = [node[i] for i in r]
+        starts = [s[i] for i in r]
+        prev_node = [self.vstart[k]] + nodes
+        prev_end = [self.vs[k]] + [s[i] + dur[i] for i in r]
+        end_at = prev_end[L] + T[prev_node[L]][self.vend[k]]
+        next_node = nodes + [self.vend[k]]
+        next_start = starts + [end_at]
+        free = [0.0] * (L + 1)
+        hard = [0.0] * (L + 1)
+        slope = [0.0] * (L + 1)
         f, h, c = INF, float(self.ve[k] - end_at), 0.0
-        free[L], hard[L], slope[L] = f, h, c
+        free[L], hard[L] = f, h
         for p in range(L - 1, -1, -1):
             i = r[p]
             # waiting between visit p and what follows absorbs a delay of p
-            after = int(next_start[p + 1]) - (s[i] + dur[i] + self.Tl[node[i]][int(next_node[p + 1])])
-            f, h = f + after, h + after
-            lc = self.lc[i]
-            f = min(f, max(0, self.lat[i] - s[i])) if lc else f
-            h = min(h, self.hard[i] - s[i])
-            if self.succ[i]:
+            after = next_start[p + 1] - (prev_end[p + 1] + T[nodes[p]][next_node[p + 1]])
+            f += after
+            h += after
+            lc = lcs[i]
+            if lc:
+                room = lat[i] - starts[p]
+                f = min(f, room if room > 0 else 0)
+            room = hard_[i] - starts[p]
+            if room < h:
+                h = room
+            if succ[i]:
                 f = min(f, self._gap_room(i))  # past it, a partner moves too
-            c += lc + (1 if self.succ[i] else 0)
+                c += 1
+            c += lc
             free[p], hard[p], slope[p] = f, h, c
-        got = (prev_node, prev_end, next_node, next_start, free, hard, slope,
-               np.full(L + 1, k, dtype=np.int64), np.arange(L + 1, dtype=np.int64))
-        self._cache[k] = got
-        return got
+        sums = (sum(self.load[i] for i in r), sum(dur[i] for i in r))
+        return (prev_node, prev_end, next_node, next_start, free, hard, slope), sums
 
     def _gap_room(self, i: int) -> float:
         """How much later visit ``i`` may start before one of its gaps forces a partner to
@@ -291,23 +344,45 @@ class Search:
         return max(0.0, room)
 
     def _positions(self, i: int):
-        """Every insertion position of visit ``i`` on its allowed vehicles, as arrays."""
-        allowed = self.allowed[i]
-        ks = range(self.m) if allowed is None else sorted(allowed)
-        parts = [self._route_arrays(k) for k in ks if self._room(k, [i])]
-        if not parts:
+        """Every insertion position of visit ``i`` on its allowed vehicles with room left,
+        as arrays (rows of a table with a row of positions per route, refreshed where
+        routes changed)."""
+        if self._grid is None or self._dirty:
+            self._refresh()
+        ok = (self._left[0] >= self.load[i]) & (self._left[1] >= self.dur[i])
+        if self.allowed[i] is not None:
+            ok &= self._allowed_mask[i]
+        keep = self._valid & ok[:, None]
+        if not keep.any():
             return None
-        return [np.concatenate(col) for col in zip(*parts)]
+        return [col[keep] for col in self._grid]
 
-    def _room(self, k: int, visits: list[int]) -> bool:
-        r = self.routes[k]
-        if self.cap[k] and sum(self.load[i] for i in r) + sum(self.load[i] for i in visits) \
-                > self.cap[k]:
-            return False
-        if self.maxserv[k] and sum(self.dur[i] for i in r) + sum(self.dur[i] for i in visits) \
-                > self.maxserv[k]:
-            return False
-        return True
+    def _refresh(self) -> None:
+        width = max(len(r) for r in self.routes) + 1
+        if self._grid is None or width > self._grid[0].shape[1]:
+            width = max(8, 2 * width)
+            m = self.m
+            self._grid = [np.zeros((m, width), dtype=np.int64) for _ in range(4)] + [
+                np.zeros((m, width), dtype=np.float64) for _ in range(3)] + [
+                np.repeat(np.arange(m, dtype=np.int64)[:, None], width, axis=1),
+                np.repeat(np.arange(width, dtype=np.int64)[None, :], m, axis=0)]
+            self._valid = np.zeros((m, width), dtype=bool)
+            self._left = (np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+            self._dirty = set(range(m))
+        for k in self._dirty:
+            cols, (load, serv) = self._route_arrays(k)
+            size = len(cols[0])
+            for g, c in zip(self._grid[:7], cols):
+                g[k, :size] = c
+            self._valid[k, :] = False
+            self._valid[k, :size] = True
+            self._left[0][k] = self.cap[k] - load if self.cap[k] > 0 else 1 << 60
+            self._left[1][k] = self.maxserv[k] - serv if self.maxserv[k] > 0 else 1 << 60
+        self._dirty = set()
+
+    def _invalidate(self, k: int) -> None:
+        self._touched.add(k)
+        self._dirty.add(k)
 
     def _price(self, i: int, pos, start):
         """Approximate cost of visit ``i`` at each position, started at ``start`` (array):
@@ -360,11 +435,11 @@ class Search:
         for i, k, p in placements:
             self.routes[k].insert(p, i)
             self.route_of[i] = k
-            self._cache.pop(k, None)
+            self._invalidate(k)
         for i, t in ov.items():
             if self.s[i] != t:
                 self.s[i] = t
-                self._cache.pop(self.route_of[i], None)
+                self._invalidate(self.route_of[i])
 
     def _remove(self, requests: list[int]) -> bool:
         """Take ``requests`` out; re-time every route (times only move earlier)."""
@@ -374,11 +449,18 @@ class Search:
                 if k is not None:
                     self.routes[k].remove(i)
                     self.route_of[i] = None
+                    self._invalidate(k)
+        return self._retime()
+
+    def _retime(self) -> bool:
         starts = self._full_times()
         if starts is None:  # cannot happen with earliest times, but stay safe
             return False
+        old = self.s
+        for i in range(self.n):
+            if starts[i] != old[i] and starts[i] is not None:
+                self._invalidate(self.route_of[i])
         self.s = starts
-        self._cache = {}
         return True
 
     # ------------------------------------------------------------------ insertion
@@ -395,10 +477,10 @@ class Search:
         return self._exact_best(i, pos, price)
 
     def _exact_best(self, i, pos, price) -> bool:
-        order = np.argsort(price, kind="stable")[:EXACT]
+        order = np.argsort(price, kind="stable")[:EXACT + FALLBACK]
         best = None
-        for c in order:
-            if not np.isfinite(price[c]):
+        for tried, c in enumerate(order):
+            if not np.isfinite(price[c]) or (tried >= EXACT and best is not None):
                 break
             k, p = int(pos[7][c]), int(pos[8][c])
             if any(self.route_of[j] == k for j in self.distinct[i]):
@@ -442,11 +524,11 @@ class Search:
         cost = self._price_grid(a, sub_a, sa, 1) + self._price_grid(b, sub_b, sb, 0)
         same = sub_a[7][:, None] == sub_b[7][None, :]
         cost = np.where(same, INF, cost)
-        flat = np.argsort(cost, axis=None, kind="stable")[:EXACT]
+        flat = np.argsort(cost, axis=None, kind="stable")[:EXACT + FALLBACK]
         best = None
-        for f in flat:
+        for tried, f in enumerate(flat):
             x, y = divmod(int(f), len(ib))
-            if not np.isfinite(cost[x, y]):
+            if not np.isfinite(cost[x, y]) or (tried >= EXACT and best is not None):
                 break
             place = [(a, int(sub_a[7][x]), int(sub_a[8][x])),
                      (b, int(sub_b[7][y]), int(sub_b[8][y]))]
@@ -487,8 +569,8 @@ class Search:
             if k is not None:
                 self.routes[k].remove(i)
                 self.route_of[i] = None
-        self.s = self._full_times()
-        self._cache = {}
+                self._invalidate(k)
+        self._retime()
 
     # ------------------------------------------------------------------ ruin
 
@@ -540,6 +622,20 @@ class Search:
 
     # ------------------------------------------------------------------ the search
 
+    def rebuild(self) -> bool:
+        """Every movable request taken out and put back, the largest first, then by the end
+        of their windows; False when a mandatory one finds no place (the routes are then
+        unusable)."""
+        self._remove(self.movable)
+        order = sorted(self.movable, key=lambda q: (-len(self.requests[q]),
+                                                    min(self.lat[i] for i in self.requests[q]),
+                                                    q))
+        for q in order:
+            if not self._insert(q) and any(self.drop[i] is None for i in self.requests[q]):
+                return False
+        self.cost = self._total()
+        return True
+
     def run(self, time_limit_s: float, max_improvements: int = 0,
             max_steps: int = 0) -> tuple[list[list[int]], list, int]:
         """Ruin and recreate until the time limit; the best routes, their starts and cost."""
@@ -549,7 +645,7 @@ class Search:
             return best
         current = self.cost
         improvements, step = 0, 0
-        start_temp = 0.002 * max(1, current)
+        start_temp = TEMPERATURE * max(1, current)
         while True:
             elapsed = time.perf_counter() - began
             if elapsed >= time_limit_s or (max_steps and step >= max_steps):
@@ -558,9 +654,10 @@ class Search:
             progress = elapsed / time_limit_s if time_limit_s > 0 else 1.0
             if max_steps:
                 progress = max(progress, step / max_steps)
-            size = int(self.rng.integers(2, max(3, min(30, len(self.movable) // 4 + 2))))
+            size = int(self.rng.integers(2, max(3, min(MAX_RUIN, len(self.movable) // 4 + 2))))
             size = min(size, len(self.movable))
             saved = ([list(r) for r in self.routes], list(self.route_of), list(self.s))
+            self._touched = set()
             ruined = self._ruin(size)
             if not ruined or not self._remove(ruined):
                 self._restore(saved)
@@ -593,7 +690,8 @@ class Search:
     def _restore(self, saved) -> None:
         routes, route_of, s = saved
         self.routes, self.route_of, self.s = routes, route_of, s
-        self._cache = {}
+        self._dirty |= self._touched
+        self._touched = set()
 
 
 def improve(problem, solution, time_limit_s: float, seed: int = 0,
@@ -602,7 +700,11 @@ def improve(problem, solution, time_limit_s: float, seed: int = 0,
     within ``time_limit_s``; never more expensive than ``solution``."""
     from matcher.routing import Route, RoutingSolution
 
-    search = Search(problem, [list(r.visits) for r in solution.routes], seed)
+    routes = [list(r.visits) for r in solution.routes]
+    search = Search(problem, routes, seed)
+    fresh = Search(problem, routes, seed)
+    if fresh.rebuild() and fresh.cost < search.cost:
+        search = fresh
     routes, starts, _ = search.run(time_limit_s, max_improvements, max_steps)
     C, node = search.Cl, search.node
     arc = late = 0
