@@ -574,9 +574,21 @@ class Search:
 
     # ------------------------------------------------------------------ ruin
 
-    def _late_of(self, q: int) -> float:
-        return sum(self.lc[i] * max(0, self.s[i] - self.lat[i]) for i in self.requests[q]
-                   if self.route_of[i] is not None)
+    def _worth(self, q: int) -> float:
+        """What request ``q`` costs where it is: the detours to its visits and their
+        lateness."""
+        total, C, node = 0.0, self.Cl, self.node
+        for i in self.requests[q]:
+            k = self.route_of[i]
+            if k is None:
+                continue
+            r = self.routes[k]
+            p = r.index(i)
+            a = self.vstart[k] if p == 0 else node[r[p - 1]]
+            b = self.vend[k] if p + 1 == len(r) else node[r[p + 1]]
+            total += C[a][node[i]] + C[node[i]][b] - C[a][b]
+            total += self.lc[i] * max(0, self.s[i] - self.lat[i])
+        return total
 
     def _ruin(self, size: int) -> list[int]:
         rng, movable = self.rng, self.movable
@@ -584,8 +596,8 @@ class Search:
         if kind == 0:  # random requests
             picked = rng.choice(len(movable), size=size, replace=False)
             return [movable[int(x)] for x in picked]
-        if kind == 1:  # the latest ones, with noise
-            weight = np.array([self._late_of(q) for q in movable], dtype=np.float64)
+        if kind == 1:  # the dearest ones (detour and lateness), with noise
+            weight = np.array([self._worth(q) for q in movable], dtype=np.float64)
             weight = weight * rng.uniform(0.5, 1.5, len(weight)) + rng.uniform(0, 1, len(weight))
             return [movable[int(x)] for x in np.argsort(-weight, kind="stable")[:size]]
         if kind == 2:  # related: close in travel and in start time to a random one

@@ -132,9 +132,12 @@ MAX_COST = 1 << 40
 # -> +9.5%, undone by the iterated local search below), first solution on R1_4_1 0.5-1.0 s ->
 # 0.2-0.3 s. False restores one node per vehicle (for comparisons only).
 SHARE_DEPOTS = True
-# Share of the time limit for the large neighbourhood search over linked visits (matcher.lns)
-# on problems with start gaps; 0 leaves them to OR-Tools alone (for comparisons).
-LNS_SHARE = 0.75
+# Problems with start gaps (and no breaks or same-vehicle links): OR-Tools from the warm start,
+# then LNS_ROUNDS rounds of the large neighbourhood search over linked visits (matcher.lns)
+# and OR-Tools again from its answer (kept only if cheaper); the time limit is split by these
+# weights. LNS_ROUNDS = 0 leaves them to OR-Tools alone.
+FIRST_WEIGHT, LNS_WEIGHT, POLISH_WEIGHT = 0.6, 2.0, 1.0
+LNS_ROUNDS = 2
 
 
 def solve(problem: RoutingProblem, time_limit_s: float, *,
@@ -147,19 +150,30 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
     ignored otherwise. ``solution_limit`` > 0 stops after that many improving solutions, which
     makes the result independent of the machine's speed (the time limit still caps it).
 
-    With start gaps (and no breaks or same-vehicle links), OR-Tools searches ``1 - LNS_SHARE``
-    of the time and :mod:`matcher.lns` (seeded with ``seed``) the rest, from its answer.
+    With start gaps (and no breaks or same-vehicle links), OR-Tools and :mod:`matcher.lns`
+    (seeded with ``seed``) take turns, each from the other's answer (see ``LNS_ROUNDS``).
     """
     if not problem.vehicles:
         return _without_vehicles(problem)
-    if LNS_SHARE > 0 and lns.applicable(problem):
+    if LNS_ROUNDS and lns.applicable(problem):
         began = time.perf_counter()
-        found = _solve_ortools(problem, time_limit_s * (1 - LNS_SHARE), initial,
-                               solution_limit, first_solution)
-        if not found.found:
-            return found
-        left = max(0.0, time_limit_s - (time.perf_counter() - began))
-        return lns.improve(problem, found, left, seed, max_improvements=solution_limit)
+        weights = [FIRST_WEIGHT] + [LNS_WEIGHT, POLISH_WEIGHT] * LNS_ROUNDS
+        shares = np.cumsum(weights) / sum(weights)
+        found = _solve_ortools(problem, time_limit_s * shares[0], initial, solution_limit,
+                               first_solution)
+        for step, until in enumerate(shares[1:], start=1):
+            if not found.found:
+                return found
+            left = time_limit_s * until - (time.perf_counter() - began)
+            if step % 2:
+                found = lns.improve(problem, found, max(0.0, left), seed + step // 2,
+                                    max_improvements=solution_limit)
+            elif left > 0.05:
+                polished = _solve_ortools(problem, left, [list(r.visits) for r in found.routes],
+                                          solution_limit, first_solution)
+                if polished.found and polished.cost < found.cost:
+                    found = polished
+        return found
     return _solve_ortools(problem, time_limit_s, initial, solution_limit, first_solution)
 
 
