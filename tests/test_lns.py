@@ -155,3 +155,60 @@ def test_random_problems_keep_every_rule_and_never_get_worse(seed, n, m, pairs, 
         for i, s in zip(r.visits, r.starts):
             if i in locked:
                 assert locked[i] == (r.vehicle, s)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_reoptimised_cities_with_teams_and_gaps_stay_valid_and_never_worse(seed):
+    """Through OptimizePlans' re-optimiser: team jobs and start-gap follow-ups on one-shift
+    workers (no breaks, so the search runs), some planned, some pending, two locked."""
+    import dataclasses
+
+    from matcher.config import DispatchConfig
+    from matcher.model import LinkType, OrderLink, Shift
+    from matcher.planner import Planner
+    from matcher.reoptimise import PlanScope, Reoptimiser, _Build, check_scope
+    from tests.builders import HOUR, at, make_order, world_of
+    from tests.checker import check_plans
+    from tests.city import random_orders, random_workers
+
+    rng = np.random.default_rng(seed)
+    workers = [dataclasses.replace(w, shifts=(Shift(at(7), at(19)),))
+               for w in random_workers(rng, 8)]
+    orders = random_orders(rng, 10, 8)
+    for i, order in enumerate(list(orders)):
+        kind = rng.integers(0, 3)
+        if kind == 1:
+            orders.append(make_order(f"team{i}", customer_id=order.customer_id,
+                                     service_type=order.service_type, lat=order.lat,
+                                     lon=order.lon, workers_needed=2))
+        elif kind == 2:
+            gap = int(rng.integers(0, 3)) * HOUR
+            orders.append(make_order(
+                f"link{i}", customer_id=order.customer_id, service_type=order.service_type,
+                lat=order.lat, lon=order.lon, duration=HOUR, earliest_start=at(7),
+                latest_start=at(18), link=OrderLink(order.order_id, LinkType.START_GAP, gap,
+                                                    gap + HOUR)))
+    config = DispatchConfig()
+    planner = Planner(config)
+    by_id = {o.order_id: o for o in orders}
+    first = planner.dispatch(orders[: len(orders) // 2], world_of(workers), at(6))
+    plans = {w.worker_id: first.plans.get(w.worker_id, []) for w in workers}
+    placed = {a.order_id for a in first.assignments}
+    pending = tuple(o.order_id for o in orders if o.order_id not in placed)
+    locked = frozenset(sorted(o for o in placed if by_id[o].link is None
+                              and by_id[o].workers_needed == 1)[:2])
+    scope = PlanScope(workers, plans, by_id, pending=pending, locked=locked, now=at(6))
+    reoptimiser = Reoptimiser(planner)
+    result = reoptimiser.run(scope, 0.5)
+    assert check_plans(config, {w.worker_id: w for w in workers}, result.plans, by_id) == []
+    assert check_scope(planner, scope, result.plans) == []
+    assert result.after.total <= result.before.total
+    for worker_id, jobs in plans.items():
+        for j in jobs:
+            if j.order_id in locked:
+                assert j in result.plans[worker_id]
+    assert placed <= {j.order_id for jobs in result.plans.values() for j in jobs}
+    build = _Build(reoptimiser, scope, frozenset(pending))
+    if build.problem.gaps:
+        assert lns.applicable(build.problem)
