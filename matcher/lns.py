@@ -713,7 +713,10 @@ def improve(problem, solution, time_limit_s: float, seed: int = 0,
     from matcher.routing import Route, RoutingSolution
 
     routes = [list(r.visits) for r in solution.routes]
-    search = Search(problem, routes, seed)
+    try:
+        search = Search(problem, routes, seed)
+    except ValueError:  # routes these earliest times cannot hold: leave them to OR-Tools
+        return solution
     fresh = Search(problem, routes, seed)
     if fresh.rebuild() and fresh.cost < search.cost:
         search = fresh

@@ -161,9 +161,11 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
         shares = np.cumsum(weights) / sum(weights)
         found = _solve_ortools(problem, time_limit_s * shares[0], initial, solution_limit,
                                first_solution)
+        if not found.found:  # nothing to start from yet: OR-Tools keeps the rest of the time
+            left = time_limit_s - (time.perf_counter() - began)
+            return _solve_ortools(problem, max(0.01, left), initial, solution_limit,
+                                  first_solution)
         for step, until in enumerate(shares[1:], start=1):
-            if not found.found:
-                return found
             left = time_limit_s * until - (time.perf_counter() - began)
             if step % 2:
                 found = lns.improve(problem, found, max(0.0, left), seed + step // 2,
