@@ -7,7 +7,10 @@ span, a load capacity, a cap on service seconds and break windows; start-gap lin
 visits (a simultaneous pair is a gap of exactly 0) and same-vehicle links; visits locked to a
 vehicle and start. Every visit may be optional with a drop cost, so the first solution never
 dead-ends on tight windows. :func:`solve` returns routes with start times and the cost split
-into its parts; it is used by ``OptimizePlans`` and by the public benchmarks alike.
+into its parts; it is used by ``OptimizePlans`` and by the public benchmarks alike. A problem with
+start gaps (and no breaks or same-vehicle links) is searched by OR-Tools and by the large
+neighbourhood search of :mod:`matcher.lns` in turns, since OR-Tools' moves of one visit at a
+time rarely find a place for a visit that must start with another.
 """
 
 from __future__ import annotations
