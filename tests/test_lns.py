@@ -83,13 +83,15 @@ def test_it_moves_both_visits_of_a_pair_together():
 def test_same_seed_same_routes():
     rng = np.random.default_rng(3)
     problem = random_problem(rng, 14, 4, 4, 0)
-    first = solve_lns(problem, seed=5)
-    again = solve_lns(problem, seed=5)
-    assert first.routes == again.routes and first.cost == again.cost
-
-
-def solve_lns(problem, seed=0):
-    return lns.improve(problem, _ortools(problem), 10.0, seed, max_steps=150)
+    runs = []
+    for _ in range(2):
+        search = lns.Search(problem, [[] for _ in problem.vehicles], seed=5)
+        assert search.rebuild()
+        runs.append(search.run(60.0, max_steps=150))
+    assert runs[0] == runs[1]
+    other = lns.Search(problem, [[] for _ in problem.vehicles], seed=6)
+    other.rebuild()
+    assert check_routes(problem, as_solution(other, *other.run(60.0, max_steps=150)[:2])) == []
 
 
 def _ortools(problem):
