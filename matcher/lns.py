@@ -29,6 +29,9 @@ from collections import deque
 import numpy as np
 
 INF = float("inf")
+# Matrix nodes at most: the search reads travel times from nested lists (fast to index), about
+# 36 bytes an entry, so 2000 nodes take some 150 MB; larger problems stay with OR-Tools.
+MAX_NODES = 2000
 # Positions per visit kept for the joint pricing of a pair, and candidates priced exactly.
 PAIR_POOL = 24
 EXACT = 6
@@ -41,25 +44,35 @@ TEMPERATURE = 0.003
 
 
 def applicable(problem) -> bool:
-    """The search handles every rule of ``problem`` (no breaks, no same-vehicle links) and
-    the problem has start gaps, where it helps."""
+    """The search handles every rule of ``problem`` (no breaks, no same-vehicle links), the
+    problem has start gaps, where it helps, and its matrix fits as Python lists (``MAX_NODES``)."""
     return bool(problem.gaps) and not problem.same_vehicle and not any(
-        v.breaks for v in problem.vehicles) and bool(problem.vehicles)
+        v.breaks for v in problem.vehicles) and bool(problem.vehicles) \
+        and len(problem.travel) <= MAX_NODES
 
 
 class Search:
-    def __init__(self, problem, routes: list[list[int]], seed: int = 0) -> None:
+    def __init__(self, problem, routes: list[list[int]], seed: int = 0,
+                 like: "Search | None" = None) -> None:
+        """``like``: another search of the same problem whose matrices this one shares."""
         p = self.problem = problem
         n, m = len(p.visits), len(p.vehicles)
         self.n, self.m = n, m
         travel = np.asarray(p.travel, dtype=np.int64)
-        cost = travel if p.cost is None else np.asarray(p.cost, dtype=np.int64)
-        # matrix nodes plus one extra node: an open route's end (0 to and from anything)
         size = travel.shape[0]
-        self.T = np.zeros((size + 1, size + 1), dtype=np.int64)
-        self.C = np.zeros((size + 1, size + 1), dtype=np.int64)
-        self.T[:size, :size], self.C[:size, :size] = travel, cost
-        self.Tl, self.Cl = self.T.tolist(), self.C.tolist()
+        if like is not None:
+            self.T, self.C, self.Tl, self.Cl = like.T, like.C, like.Tl, like.Cl
+        else:
+            # matrix nodes plus one extra node: an open route's end (0 to and from anything)
+            self.T = np.zeros((size + 1, size + 1), dtype=np.int64)
+            self.T[:size, :size] = travel
+            self.Tl = self.T.tolist()
+            if p.cost is None:
+                self.C, self.Cl = self.T, self.Tl
+            else:
+                self.C = np.zeros((size + 1, size + 1), dtype=np.int64)
+                self.C[:size, :size] = np.asarray(p.cost, dtype=np.int64)
+                self.Cl = self.C.tolist()
         self.node = [v.node for v in p.visits]
         self.dur = [v.duration for v in p.visits]
         self.ear = [v.earliest for v in p.visits]
@@ -717,7 +730,7 @@ def improve(problem, solution, time_limit_s: float, seed: int = 0,
         search = Search(problem, routes, seed)
     except ValueError:  # routes these earliest times cannot hold: leave them to OR-Tools
         return solution
-    fresh = Search(problem, routes, seed)
+    fresh = Search(problem, routes, seed, like=search)
     if fresh.rebuild() and fresh.cost < search.cost:
         search = fresh
     routes, starts, _ = search.run(time_limit_s, max_improvements, max_steps)
