@@ -16,8 +16,10 @@ What is measured
   order left out cost 10^6 (so every one is served).
 - **Solver.** ``matcher.reoptimise.Reoptimiser.run`` on a scope with no plans and every order
   pending: it dispatches them (batch rounds) into a first plan, then searches ``--time-limit``
-  seconds with the routing solver from there (the first plan, model building and the domain
-  re-check come on top), one thread, one solve per process.
+  seconds with ``matcher.routing.solve`` from there (the first plan, model building and the
+  domain re-check come on top), one thread, one solve per process. With start gaps in the
+  problem that search is OR-Tools from the first plan, then twice the large neighbourhood
+  search over linked visits (``matcher.lns``) followed by OR-Tools from its answer.
 - **Check.** ``tests.checker.check_plans`` (the project's independent checker) over the plans
   with the matrix as its travel function; valid = no problem and every order served once.
   The published rules are checked apart from the file (every service once by an able caregiver,
@@ -530,7 +532,9 @@ def render(report: dict) -> str:
         "every order is served once; every row also passes the published rules unless its note "
         "says otherwise.",
         "The solver minimises travel + total tardiness (a late minute = a travelled minute); "
-        "the max-tardiness term of the published cost is not in its objective.",
+        "the max-tardiness term of the published cost is not in its objective. Search: "
+        "OR-Tools, then twice `matcher.lns` (pairs and teams taken out and put back together) "
+        "and OR-Tools again from its answer (`matcher.routing.LNS_ROUNDS`).",
         *(["First solution (s): `Reoptimised.first_plan_s`, the time until the re-optimiser "
            "had a whole plan (the pending orders dispatched by the batch rounds, its warm "
            "start); the routing search then runs for the time limit."] if first else []),

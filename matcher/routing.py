@@ -7,7 +7,10 @@ span, a load capacity, a cap on service seconds and break windows; start-gap lin
 visits (a simultaneous pair is a gap of exactly 0) and same-vehicle links; visits locked to a
 vehicle and start. Every visit may be optional with a drop cost, so the first solution never
 dead-ends on tight windows. :func:`solve` returns routes with start times and the cost split
-into its parts; it is used by ``OptimizePlans`` and by the public benchmarks alike.
+into its parts; it is used by ``OptimizePlans`` and by the public benchmarks alike. A problem with
+start gaps (and no breaks or same-vehicle links) is searched by OR-Tools and by the large
+neighbourhood search of :mod:`matcher.lns` in turns, since OR-Tools' moves of one visit at a
+time rarely find a place for a visit that must start with another.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from matcher import lns
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,19 +135,56 @@ MAX_COST = 1 << 40
 # -> +9.5%, undone by the iterated local search below), first solution on R1_4_1 0.5-1.0 s ->
 # 0.2-0.3 s. False restores one node per vehicle (for comparisons only).
 SHARE_DEPOTS = True
+# Problems with start gaps (and no breaks or same-vehicle links): OR-Tools from the warm start,
+# then LNS_ROUNDS rounds of the large neighbourhood search over linked visits (matcher.lns)
+# and OR-Tools again from its answer (kept only if cheaper); the time limit is split by these
+# weights. LNS_ROUNDS = 0 leaves them to OR-Tools alone.
+FIRST_WEIGHT, LNS_WEIGHT, POLISH_WEIGHT = 0.6, 2.0, 1.0
+LNS_ROUNDS = 2
 
 
 def solve(problem: RoutingProblem, time_limit_s: float, *,
           initial: list[list[int]] | None = None, solution_limit: int = 0,
-          first_solution: str = "PARALLEL_CHEAPEST_INSERTION") -> RoutingSolution:
+          first_solution: str = "PARALLEL_CHEAPEST_INSERTION", seed: int = 0
+          ) -> RoutingSolution:
     """Optimise ``problem`` within ``time_limit_s`` seconds of search.
 
     ``initial`` (visit indices per vehicle) warm-starts the search when it is feasible; it is
     ignored otherwise. ``solution_limit`` > 0 stops after that many improving solutions, which
     makes the result independent of the machine's speed (the time limit still caps it).
+
+    With start gaps (and no breaks or same-vehicle links), OR-Tools and :mod:`matcher.lns`
+    (seeded with ``seed``) take turns, each from the other's answer (see ``LNS_ROUNDS``).
     """
     if not problem.vehicles:
         return _without_vehicles(problem)
+    if LNS_ROUNDS and lns.applicable(problem):
+        began = time.perf_counter()
+        weights = [FIRST_WEIGHT] + [LNS_WEIGHT, POLISH_WEIGHT] * LNS_ROUNDS
+        shares = np.cumsum(weights) / sum(weights)
+        found = _solve_ortools(problem, time_limit_s * shares[0], initial, solution_limit,
+                               first_solution)
+        if not found.found:  # nothing to start from yet: OR-Tools keeps the rest of the time
+            left = time_limit_s - (time.perf_counter() - began)
+            return _solve_ortools(problem, max(0.01, left), initial, solution_limit,
+                                  first_solution)
+        for step, until in enumerate(shares[1:], start=1):
+            left = time_limit_s * until - (time.perf_counter() - began)
+            if step % 2:
+                found = lns.improve(problem, found, max(0.0, left), seed + step // 2,
+                                    max_improvements=solution_limit)
+            elif left > 0.05:
+                polished = _solve_ortools(problem, left, [list(r.visits) for r in found.routes],
+                                          solution_limit, first_solution)
+                if polished.found and polished.cost < found.cost:
+                    found = polished
+        return found
+    return _solve_ortools(problem, time_limit_s, initial, solution_limit, first_solution)
+
+
+def _solve_ortools(problem: RoutingProblem, time_limit_s: float,
+                   initial: list[list[int]] | None, solution_limit: int,
+                   first_solution: str) -> RoutingSolution:
     model = _Model(problem)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(
