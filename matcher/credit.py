@@ -113,6 +113,7 @@ class CreditRecord:
     base: float
     events: list[CreditEvent]
     refreshed_at: int = 0   # when the score was last computed from the events
+    version: int = 0        # writes the store has taken (a write carries the version read)
 
     def copy(self) -> "CreditRecord":
-        return CreditRecord(self.base, list(self.events), self.refreshed_at)
+        return CreditRecord(self.base, list(self.events), self.refreshed_at, self.version)

@@ -110,8 +110,9 @@ class Engine(LifecycleOperations):
         commit = Commit()
         effective = []
         for worker in workers:
-            record = await self.store.credit(worker.worker_id)
-            record = CreditRecord(worker.credit_score, record.events if record else [], now)
+            known = await self.store.credit(worker.worker_id)
+            record = CreditRecord(worker.credit_score, known.events if known else [], now,
+                                  known.version if known else 0)
             commit.credit[worker.worker_id] = record
             score = credit_score(record.base, record.events, now, self.config.credit)
             effective.append(dataclasses.replace(worker, credit_score=score))

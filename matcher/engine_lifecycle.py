@@ -250,7 +250,7 @@ class LifecycleOperations:
             return
         record = commit.credit.get(worker_id) or await self.store.credit(worker_id)
         worker = next((w for w in commit.workers if w.worker_id == worker_id), None) \
-            or await self.store.worker(worker_id)
+            or await self._read_worker(commit, worker_id)
         if record is None:
             record = CreditRecord(worker.credit_score, [], now)
         record.events += events
@@ -283,6 +283,13 @@ class LifecycleOperations:
                                    f"unassigned: worker {worker.worker_id}'s credit fell to "
                                    f"{score:.2f} ({tier or 'no tier'}) after {what}")
 
+    async def _read_worker(self, commit: Commit, worker_id: str) -> Worker | None:
+        """The worker as stored, noting in ``commit`` the version it derives from (read
+        first: a write in between refuses the commit rather than being lost)."""
+        version = await self.store.worker_version(worker_id)
+        commit.expect_workers.setdefault(worker_id, version)
+        return await self.store.worker(worker_id)
+
     async def _standing(self, worker_id: str) -> CreditStanding:
         worker = await self.store.worker(worker_id)
         return CreditStanding(worker_id, worker.credit_score,
@@ -301,15 +308,16 @@ class LifecycleOperations:
 
     async def _set_status(self, worker_id: str, status: WorkerStatus, now: int,
                           reason: str) -> Worker:
-        worker = await self.store.worker(worker_id)
+        commit = Commit()
+        worker = await self._read_worker(commit, worker_id)
         if worker is None:
             raise NotFound(f"worker {worker_id!r} not found")
         if worker.status == status:
             return worker
         changed = dataclasses.replace(worker, status=status)
         why = f"{worker.status.name} -> {status.name}" + (f": {reason}" if reason else "")
-        commit = Commit(workers=[changed], events=[
-            Event(EventType.WORKER_STATUS_CHANGED, now, "", worker_id, why)])
+        commit.workers.append(changed)
+        commit.events.append(Event(EventType.WORKER_STATUS_CHANGED, now, "", worker_id, why))
         await self._revalidate(changed, commit, now,
                                f"unassigned: worker {worker_id} is {status.name}")
         await self._commit_and_replace(commit, now)
@@ -347,7 +355,7 @@ class LifecycleOperations:
         refresh = self.config.credit.refresh_s
         for worker_id, record in sorted((await self.store.credits()).items()):
             if record.events and now - record.refreshed_at >= refresh:
-                worker = await self.store.worker(worker_id)
+                worker = await self._read_worker(commit, worker_id)
                 if worker is not None:
                     await self._rescore(worker, record, commit, now, "older events decayed")
         if commit.credit:

@@ -11,7 +11,8 @@ Every key starts with a prefix (``hd`` by default):
 ``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``,
                          ``P:blockedver`` counts their writes
 ``P:loc``                hash: worker id -> reported location; ``P:locver`` counts writes
-``P:credit``             hash: worker id -> credit record
+``P:credit``             hash: worker id -> credit record; ``P:creditver`` its version
+``P:workerver``          hash: worker id -> how often the worker was written
 ``P:notices``            set of notice keys sent
 ``P:events``             stream: one entry per event (field ``e``); entry ids are cursors
 ``P:req``                hash: request id -> (fingerprint, first response)
@@ -65,6 +66,14 @@ for _, o in ipairs(c.orders) do
   local v = tonumber(redis.call('HGET', p .. ':orderver', o[1]) or '0')
   if v ~= o[2] then return {'ABORTED', 'order ' .. o[1]} end
 end
+for _, w in ipairs(c.expect_workers) do
+  local v = tonumber(redis.call('HGET', p .. ':workerver', w[1]) or '0')
+  if v ~= w[2] then return {'ABORTED', 'worker ' .. w[1]} end
+end
+for _, kv in ipairs(c.credit) do
+  local v = tonumber(redis.call('HGET', p .. ':creditver', kv[1]) or '0')
+  if v ~= kv[3] then return {'ABORTED', 'the credit of worker ' .. kv[1]} end
+end
 for _, o in ipairs(c.orders) do
   local old = redis.call('HGET', p .. ':orderstate', o[1])
   if old then redis.call('SREM', p .. ':state:' .. old, o[1]) end
@@ -83,9 +92,15 @@ for _, b in ipairs(c.blocked) do
 end
 if #c.blocked > 0 then redis.call('INCR', p .. ':blockedver') end
 if #c.locations > 0 then redis.call('INCR', p .. ':locver') end
-for _, kv in ipairs(c.workers) do redis.call('HSET', p .. ':workers', kv[1], kv[2]) end
+for _, kv in ipairs(c.workers) do
+  redis.call('HSET', p .. ':workers', kv[1], kv[2])
+  redis.call('HINCRBY', p .. ':workerver', kv[1], 1)
+end
 if #c.workers > 0 then redis.call('INCR', p .. ':workersver') end
-for _, kv in ipairs(c.credit) do redis.call('HSET', p .. ':credit', kv[1], kv[2]) end
+for _, kv in ipairs(c.credit) do
+  redis.call('HSET', p .. ':credit', kv[1], kv[2])
+  redis.call('HINCRBY', p .. ':creditver', kv[1], 1)
+end
 for _, kv in ipairs(c.locations) do redis.call('HSET', p .. ':loc', kv[1], kv[2]) end
 for _, key in ipairs(c.notices) do redis.call('SADD', p .. ':notices', key) end
 local out = {'OK'}
@@ -183,7 +198,13 @@ class RedisStore:
         if mapping:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self._k("workers"), mapping=mapping).incr(self._k("workersver"))
+                for worker_id in mapping:
+                    pipe.hincrby(self._k("workerver"), worker_id, 1)
                 await pipe.execute()
+
+    @_unavailable
+    async def worker_version(self, worker_id: str) -> int:
+        return int(await self.redis.hget(self._k("workerver"), worker_id) or 0)
 
     @_unavailable
     async def workers_version(self) -> int:
@@ -196,7 +217,7 @@ class RedisStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hget(self._k("orders"), order_id).hget(self._k("orderver"), order_id)
             value, version = await pipe.execute()
-        return self._record(value, version) if value is not None else None
+        return self._versioned(value, version) if value is not None else None
 
     @_unavailable
     async def orders_in(self, state: OrderState) -> list[OrderRecord]:
@@ -206,11 +227,12 @@ class RedisStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hmget(self._k("orders"), ids).hmget(self._k("orderver"), ids)
             values, versions = await pipe.execute()
-        records = [self._record(v, n) for v, n in zip(values, versions) if v is not None]
+        records = [self._versioned(v, n) for v, n in zip(values, versions) if v is not None]
         return [r for r in records if r.state == state]  # moved meanwhile: not of this state
 
     @staticmethod
-    def _record(value: bytes, version: bytes | None) -> OrderRecord:
+    def _versioned(value: bytes, version: bytes | None):
+        """A stored order or credit record with the version the store counts for it."""
         record = codec.decode(value)
         record.version = int(version or 0)
         return record
@@ -260,7 +282,8 @@ class RedisStore:
                        for r in commit.orders],
             "blocked": [[c, sorted(ws)] for c, ws in commit.blocked.items() if ws],
             "workers": [[w.worker_id, codec.encode(w)] for w in commit.workers],
-            "credit": [[w, codec.encode(r)] for w, r in commit.credit.items()],
+            "credit": [[w, codec.encode(r), r.version] for w, r in commit.credit.items()],
+            "expect_workers": [[w, v] for w, v in commit.expect_workers.items()],
             "locations": [[w, codec.encode(loc)] for w, loc in commit.locations.items()],
             "notices": sorted(commit.notices),
             "events": [codec.encode(e) for e in commit.events],
@@ -269,20 +292,24 @@ class RedisStore:
         status = out[0].decode()
         if status == "ABORTED":
             raise Aborted(f"{out[1].decode()} changed meanwhile; try again")
-        for record in commit.orders:
+        for record in [*commit.orders, *commit.credit.values()]:
             record.version += 1
 
     # ---------------------------------------------------------------- credit, locations
 
     @_unavailable
     async def credit(self, worker_id: str) -> CreditRecord | None:
-        value = await self.redis.hget(self._k("credit"), worker_id)
-        return codec.decode(value) if value is not None else None
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(self._k("credit"), worker_id).hget(self._k("creditver"), worker_id)
+            value, version = await pipe.execute()
+        return self._versioned(value, version) if value is not None else None
 
     @_unavailable
     async def credits(self) -> dict[str, CreditRecord]:
-        return {k.decode(): codec.decode(v)
-                for k, v in sorted((await self.redis.hgetall(self._k("credit"))).items())}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self._k("credit")).hgetall(self._k("creditver"))
+            values, versions = await pipe.execute()
+        return {k.decode(): self._versioned(v, versions.get(k)) for k, v in sorted(values.items())}
 
     async def locations(self) -> dict[str, Location]:
         return (await self.view()).locations

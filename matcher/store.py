@@ -53,6 +53,9 @@ class Commit:
     events: list[Event] = field(default_factory=list)
     # worker id -> the version of the plan this commit's plan for it was derived from
     expect_versions: dict[str, int] = field(default_factory=dict)
+    # worker id -> the version of the worker this commit's worker was derived from (a change
+    # of one field: status, credit); workers written whole (an upsert) need none
+    expect_workers: dict[str, int] = field(default_factory=dict)
 
     def based_on(self, worker_id: str, plan: list[Job]) -> None:
         """Note that the plan written for ``worker_id`` derives from ``plan`` as read."""
@@ -76,6 +79,8 @@ class Store(Protocol):
     async def put_workers(self, workers: Iterable[Worker]) -> None: ...
     async def workers_version(self) -> int:
         """A number that changes whenever any worker is written (caches compare it)."""
+    async def worker_version(self, worker_id: str) -> int:
+        """How often this worker was written (read it before the worker to change it)."""
     async def order(self, order_id: str) -> OrderRecord | None: ...
     async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
     async def plan(self, worker_id: str) -> Plan: ...
@@ -120,6 +125,7 @@ class MemoryStore:
         self._events: list[Event] = []
         self._appended = asyncio.Event()
         self._workers_version = 0
+        self._worker_versions: dict[str, int] = {}
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -128,11 +134,19 @@ class MemoryStore:
         return self._workers.get(worker_id)
 
     async def put_workers(self, workers: Iterable[Worker]) -> None:
-        self._workers.update((w.worker_id, w) for w in workers)
+        for worker in workers:
+            self._workers[worker.worker_id] = worker
+            self._worker_versions[worker.worker_id] = self._worker_version_of(worker.worker_id) + 1
         self._workers_version += 1
 
     async def workers_version(self) -> int:
         return self._workers_version
+
+    async def worker_version(self, worker_id: str) -> int:
+        return self._worker_version_of(worker_id)
+
+    def _worker_version_of(self, worker_id: str) -> int:
+        return self._worker_versions.get(worker_id, 0)
 
     async def order(self, order_id: str) -> OrderRecord | None:
         record = self._orders.get(order_id)
@@ -166,7 +180,9 @@ class MemoryStore:
             self._blocked[customer] = self._blocked.get(customer, frozenset()) | workers
         if commit.workers:
             await self.put_workers(commit.workers)
-        self._credit.update((k, v.copy()) for k, v in commit.credit.items())
+        for worker_id, record in commit.credit.items():
+            record.version += 1
+            self._credit[worker_id] = record.copy()
         self._locations.update(commit.locations)
         self._notices |= commit.notices
         if commit.events:
@@ -190,6 +206,14 @@ class MemoryStore:
             known = self._orders.get(record.order.order_id)
             if (known.version if known else 0) != record.version:
                 raise Aborted(f"order {record.order.order_id!r} changed meanwhile; try again")
+        for worker_id, expected in commit.expect_workers.items():
+            if expected != self._worker_version_of(worker_id):
+                raise Aborted(f"worker {worker_id!r} changed meanwhile; try again")
+        for worker_id, record in commit.credit.items():
+            known = self._credit.get(worker_id)
+            if (known.version if known else 0) != record.version:
+                raise Aborted(f"the credit of worker {worker_id!r} changed meanwhile; try "
+                              "again")
 
     async def credit(self, worker_id: str) -> CreditRecord | None:
         record = self._credit.get(worker_id)

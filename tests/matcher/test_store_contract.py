@@ -120,3 +120,22 @@ async def test_the_workers_version_changes_with_every_worker_write(store):
     third = await store.workers_version()
     await store.commit(Commit(notices={"x"}))
     assert first != second != third == await store.workers_version()
+
+
+async def test_a_worker_or_credit_changed_meanwhile_refuses_the_commit(store):
+    await store.put_workers([make_worker("w1")])
+    read = await store.worker_version("w1")
+    await store.put_workers([make_worker("w1", credit_score=70.0)])  # another replica
+    late = Commit(workers=[make_worker("w1", status=WorkerStatus.OFFLINE)],
+                  expect_workers={"w1": read})
+    with pytest.raises(Aborted, match="w1"):
+        await store.commit(late)
+    assert (await store.worker("w1")).credit_score == 70.0
+    await store.commit(Commit(credit={"w1": CreditRecord(80.0, [], at(9))}))
+    mine, theirs = await store.credit("w1"), await store.credit("w1")
+    theirs.events.append(CreditEvent(at(10), "no_show", "o1", points=20.0))
+    await store.commit(Commit(credit={"w1": theirs}))
+    mine.events.append(CreditEvent(at(10), "review", "o2", stars=5))
+    with pytest.raises(Aborted, match="credit"):
+        await store.commit(Commit(credit={"w1": mine}))
+    assert [e.kind for e in (await store.credit("w1")).events] == ["no_show"]
