@@ -11,6 +11,11 @@ of one instant SubmitOrders, and the ratio Redis / memory of the throughput, all
 starts on a free loopback port (AOF on, ``appendfsync everysec``, as the README asks).
 Target (issue 5): the Redis store keeps at least half the memory store's throughput.
 
+It also times candidate retrieval both ways: the 48 nearest workers of every order, from the
+in-process spatial index the worker table keeps (``geo.SpatialIndex``, what dispatch uses) and
+from a Redis geo set (``GEOADD`` of every home, one ``GEOSEARCH ... COUNT 48 ASC`` per order,
+pipelined): the choice between the two, measured.
+
 How to run
 ----------
 From the repo root::
@@ -38,8 +43,10 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
 
 from benchmarks.city import make_city  # noqa: E402
+from geo import SpatialIndex  # noqa: E402
 from benchmarks.dispatch_round import command, machine  # noqa: E402
 from matcher.config import DispatchConfig, load_config  # noqa: E402
 from matcher.engine import Engine  # noqa: E402
@@ -83,6 +90,42 @@ async def measure(store, config: DispatchConfig, city, args) -> dict:
             "p99_ms": 1000 * float(np.percentile(latencies, 99)), "placed": placed}
 
 
+async def retrieval(url: str, city, k: int = 48) -> dict:
+    """Per order, the ``k`` nearest workers: in process, and by GEOSEARCH."""
+    lat = np.array([w.home_lat for w in city.workers])
+    lon = np.array([w.home_lon for w in city.workers])
+    qlat = np.array([o.lat for o in city.orders])
+    qlon = np.array([o.lon for o in city.orders])
+    started = time.perf_counter()
+    index = SpatialIndex(lat, lon)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    index.nearest_many(qlat, qlon, k)
+    local = time.perf_counter() - started
+    client = aioredis.Redis.from_url(url)
+    try:
+        key = "bench:geo"
+        await client.delete(key)
+        started = time.perf_counter()
+        for i in range(0, len(city.workers), 1000):
+            await client.geoadd(key, [v for w in city.workers[i:i + 1000]
+                                      for v in (w.home_lon, w.home_lat, w.worker_id)])
+        loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        async with client.pipeline(transaction=False) as pipe:
+            for o in city.orders:
+                pipe.geosearch(key, longitude=o.lon, latitude=o.lat, radius=50, unit="km",
+                               sort="ASC", count=k)
+            found = await pipe.execute()
+        remote = time.perf_counter() - started
+        assert all(len(f) == min(k, len(city.workers)) for f in found)
+    finally:
+        await client.aclose()
+    n = len(city.orders)
+    return {"queries": n, "k": k, "index_build_s": built, "geoadd_s": loaded,
+            "local_us": 1e6 * local / n, "redis_us": 1e6 * remote / n}
+
+
 async def run(args) -> dict:
     config = load_config(REPO / "config" / "dispatch.toml")
     city = make_city(args.seed, args.workers, args.orders, config.service.service_types)
@@ -99,9 +142,10 @@ async def run(args) -> dict:
                     await store.close()
                 runs.append({"memory": memory, "redis": remote,
                              "ratio": remote["orders_per_s"] / memory["orders_per_s"]})
+            geo = await retrieval(redis.url, city)
         finally:
             redis.kill()
-    return {"params": {**vars(args), "out": str(args.out)}, "runs": runs, "machine": machine(), "command": command(),
+    return {"params": {**vars(args), "out": str(args.out)}, "runs": runs, "retrieval": geo, "machine": machine(), "command": command(),
             "date": time.strftime("%Y-%m-%d")}
 
 
@@ -126,6 +170,13 @@ def render(report: dict) -> str:
               + ", ".join(f"{r['ratio']:.2f}" for r in runs)
               + f"); target at least {TARGET_RATIO}: {verdict}.", "",
               f"`{report['command']}`, {report['date']}, {report['machine']['cores']} cores."]
+    g = report["retrieval"]
+    lines += ["", f"Candidate retrieval, the {g['k']} nearest workers of each of {g['queries']:,} "
+              "orders:", "", "| where | per order | set-up |", "| --- | --- | --- |",
+              f"| in-process spatial index (what dispatch uses) | {g['local_us']:.0f} µs "
+              f"| built in {g['index_build_s'] * 1000:.0f} ms |",
+              f"| Redis GEOSEARCH, pipelined | {g['redis_us']:.0f} µs "
+              f"| GEOADD in {g['geoadd_s'] * 1000:.0f} ms |"]
     return "\n".join(lines) + "\n"
 
 
