@@ -12,12 +12,15 @@ start, completion, feedback and no-shows. After each step:
 - an accepted job never moves while its order stays assigned;
 - credit stays in 0..100 and equals the documented formula over the events the test itself
   recorded.
+
+It runs on the memory store and on the Redis store (a real redis-server).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 
 import numpy as np
 import pytest
@@ -45,7 +48,7 @@ class Lifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.engine = Engine(MemoryStore(), CONFIG)
+        self.engine = Engine(self.make_store(), CONFIG)
         self.now = at(6)
         self.submitted: dict[str, object] = {}
         self.credit: dict[str, tuple[float, list[CreditEvent]]] = {}
@@ -55,8 +58,13 @@ class Lifecycle(RuleBasedStateMachine):
     def run(self, coro):
         return self.loop.run_until_complete(coro)
 
+    def make_store(self):
+        return MemoryStore()
+
     def teardown(self) -> None:
         self.engine.close()
+        if hasattr(self.engine.store, "close"):
+            self.run(self.engine.store.close())
         self.loop.close()
 
     def records(self, *states):
@@ -256,3 +264,24 @@ class Lifecycle(RuleBasedStateMachine):
 Lifecycle.TestCase.settings = settings(max_examples=60, stateful_step_count=35, deadline=None,
                                        suppress_health_check=[HealthCheck.too_slow])
 TestLifecycle = Lifecycle.TestCase
+
+REDIS_URL: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _redis_for_the_machine(redis_url):
+    REDIS_URL[:] = [redis_url]
+
+
+class RedisLifecycle(Lifecycle):
+    """The same machine on the Redis store (a real redis-server), a key prefix per run."""
+
+    def make_store(self):
+        from matcher.redis_store import RedisStore
+        return RedisStore(REDIS_URL[0], prefix=f"machine-{uuid.uuid4().hex[:12]}")
+
+
+RedisLifecycle.TestCase.settings = settings(max_examples=20, stateful_step_count=30,
+                                            deadline=None,
+                                            suppress_health_check=[HealthCheck.too_slow])
+TestRedisLifecycle = RedisLifecycle.TestCase
