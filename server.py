@@ -654,6 +654,8 @@ async def tick_periodically(engine: Engine, interval_s: float,
         await asyncio.sleep(interval_s)
         try:
             await engine.tick(int(clock()))
+        except Aborted as error:  # another replica handled the same offers first
+            log.info("engine tick gave way to another replica: %s", error)
         except Exception:
             log.exception("engine tick failed")
 
