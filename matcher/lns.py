@@ -44,9 +44,15 @@ TEMPERATURE = 0.003
 
 
 def applicable(problem) -> bool:
-    """The search handles every rule of ``problem`` (no breaks, no same-vehicle links), the
-    problem has start gaps, where it helps, and its matrix fits as Python lists (``MAX_NODES``)."""
-    return bool(problem.gaps) and not problem.same_vehicle and not any(
+    """The search handles every rule of ``problem`` (:func:`handles`) and the problem has
+    start gaps, where it helps most."""
+    return bool(problem.gaps) and handles(problem)
+
+
+def handles(problem) -> bool:
+    """The search handles every rule of ``problem`` (no breaks, no same-vehicle links) and its
+    matrix fits as Python lists (``MAX_NODES``); with or without start gaps."""
+    return not problem.same_vehicle and not any(
         v.breaks for v in problem.vehicles) and bool(problem.vehicles) \
         and len(problem.travel) <= MAX_NODES
 

@@ -141,6 +141,8 @@ SHARE_DEPOTS = True
 # weights. LNS_ROUNDS = 0 leaves them to OR-Tools alone.
 FIRST_WEIGHT, LNS_WEIGHT, POLISH_WEIGHT = 0.6, 2.0, 1.0
 LNS_ROUNDS = 2
+# Plain problems (no start gaps, e.g. VRPTW) take the same turns when True.
+LNS_PLAIN = True
 
 
 def solve(problem: RoutingProblem, time_limit_s: float, *,
@@ -158,7 +160,7 @@ def solve(problem: RoutingProblem, time_limit_s: float, *,
     """
     if not problem.vehicles:
         return _without_vehicles(problem)
-    if LNS_ROUNDS and lns.applicable(problem):
+    if LNS_ROUNDS and (lns.applicable(problem) or (LNS_PLAIN and lns.handles(problem))):
         began = time.perf_counter()
         weights = [FIRST_WEIGHT] + [LNS_WEIGHT, POLISH_WEIGHT] * LNS_ROUNDS
         shares = np.cumsum(weights) / sum(weights)

@@ -214,3 +214,23 @@ def test_reoptimised_cities_with_teams_and_gaps_stay_valid_and_never_worse(seed)
     build = _Build(reoptimiser, scope, frozenset(pending))
     if build.problem.gaps and build.problem.vehicles:  # no vehicle (all offline): no search
         assert lns.applicable(build.problem)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000))
+def test_plain_problems_without_gaps_go_through_the_search_and_keep_every_rule(seed):
+    """A VRPTW-like problem (no start gaps): routing.solve runs the search too (LNS_PLAIN),
+    capacities, windows and allowed vehicles hold, and it is never worse than its own start."""
+    from matcher import routing
+
+    rng = np.random.default_rng(seed)
+    problem = random_problem(rng, 12, 3, 0, 0)
+    assert not problem.gaps and lns.handles(problem) and not lns.applicable(problem)
+    assert routing.LNS_PLAIN
+    found = routing.solve(problem, 1.0, seed=seed)
+    assert found.found
+    assert check_routes(problem, found) == []
+    start = _ortools(problem)
+    better = lns.improve(problem, start, 10.0, seed, max_steps=60)
+    assert check_routes(problem, better) == []
+    assert better.cost <= start.cost
