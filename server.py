@@ -621,9 +621,10 @@ class RunningServer:
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
         ``server.shutdown_grace_s``), then close the engine."""
-        for task in (self.periodic, self.ticks, self.watch):
-            if task is not None:
-                task.cancel()
+        tasks = [t for t in (self.periodic, self.ticks, self.watch) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
         await asyncio.to_thread(self.engine.close)
