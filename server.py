@@ -629,7 +629,10 @@ class RunningServer:
         await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
         await asyncio.to_thread(self.engine.close)
         if hasattr(self.engine.store, "close"):
-            await self.engine.store.close()
+            try:  # a connection half-open to a Redis that went away must not hold the exit
+                await asyncio.wait_for(self.engine.store.close(), 5)
+            except TimeoutError:
+                log.warning("the store did not close within 5 s")
 
 
 async def optimize_periodically(engine: Engine, interval_s: float,

@@ -101,23 +101,35 @@ async def test_without_redis_requests_fail_fast_and_health_follows(config, redis
             redis_process.kill()
             started = time.monotonic()
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await stub.GetOrder(pb.GetOrderRequest(order_id="o1"))
+                await stub.GetOrder(pb.GetOrderRequest(order_id="o1"), timeout=10)
             assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
             assert "Redis store is unreachable" in caught.value.details()
             assert time.monotonic() - started < 5
             await wait_for_health(health, health_pb2.HealthCheckResponse.NOT_SERVING)
             redis_process.start()
             await wait_for_health(health, health_pb2.HealthCheckResponse.SERVING)
-            status = (await stub.GetOrder(pb.GetOrderRequest(order_id="o1"))).order
+            # recovered without a restart: within seconds a request is answered again (each
+            # try has a deadline, so a request caught in the reconnect cannot hold the test)
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    status = (await stub.GetOrder(pb.GetOrderRequest(order_id="o1"),
+                                                  timeout=2)).order
+                    break
+                except grpc.aio.AioRpcError as error:
+                    assert error.code() in (grpc.StatusCode.UNAVAILABLE,
+                                            grpc.StatusCode.DEADLINE_EXCEEDED)
+                    assert time.monotonic() < deadline, "the service did not recover"
+                    await asyncio.sleep(0.2)
             assert status.order.order_id == "o1"
     finally:
-        await running.stop(0)
+        await asyncio.wait_for(running.stop(0), 30)
 
 
 async def wait_for_health(health, expected, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while True:
-        reply = await health.Check(health_pb2.HealthCheckRequest(service=""))
+        reply = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
         if reply.status == expected:
             return
         assert time.monotonic() < deadline, f"health stayed {reply.status}"
