@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from grpc_status import rpc_status
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
+from matcher import config_reload
 from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
 from matcher.engine import CancelledBy, Engine, Leg, Region
 from matcher.engine_lifecycle import CreditStanding, Feedback
@@ -412,11 +414,6 @@ def _rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]
     return wrapper
 
 
-async def _not_built(context: grpc.aio.ServicerContext, rpc: str, capability: str) -> None:
-    await context.abort_with_status(_rich_status(
-        grpc.StatusCode.UNIMPLEMENTED, f"{rpc}: {capability} is not built yet", "NOT_BUILT"))
-
-
 # The longest search one OptimizePlans request may ask for (the config's limit has the same).
 MAX_OPTIMIZE_S = 600.0
 
@@ -427,9 +424,11 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     """The DispatchService RPCs over one :class:`Engine`; ``clock`` supplies "now" when a
     request leaves ``as_of_time`` unset."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time,
+                 config_path: str | None = None) -> None:
         self.engine = engine
         self._clock = clock
+        self.config_path = config_path
 
     def _now(self, request: Any, field: str = "as_of_time") -> int:
         if request.HasField(field):
@@ -599,8 +598,53 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
                 yield pb.WatchEventsResponse(event=event_to_proto(event))
                 cursor = event.cursor
 
+    @_rpc
     async def ReloadConfig(self, request, context):
-        await _not_built(context, "ReloadConfig", "config reload")
+        if request.config_toml:
+            outcome = await config_reload.reload(self.engine, request.config_toml,
+                                                 "ReloadConfig")
+        else:
+            outcome = await reload_config_file(self.engine, self.config_path)
+        return pb.ReloadConfigResponse(applied=outcome.applied,
+                                       config_hash=outcome.config.hash,
+                                       errors=list(outcome.errors))
+
+
+async def reload_config_file(engine: Engine, path: str | None) -> config_reload.ReloadOutcome:
+    """Re-read the config file the server started with and put it in force when valid (what
+    SIGHUP and an empty ``ReloadConfig`` do)."""
+    if path is None:
+        raise FailedPrecondition("config_toml: the server was started without a config file; "
+                                 "send the TOML text in config_toml")
+    try:
+        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+    except OSError as error:
+        return config_reload.ReloadOutcome(False, engine.config, (f"{path}: {error}",))
+    return await config_reload.reload(engine, text, path)
+
+
+# ====================================================================== interceptor
+
+class RequestScope(grpc.aio.ServerInterceptor):
+    """Around every unary call: the config in force when the call starts is the one it uses to
+    the end (a reload meanwhile changes nothing for it)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner, engine = handler.unary_unary, self.engine
+
+        async def scoped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            with engine.pinned():
+                return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            scoped, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)
 
 
 # ====================================================================== server
@@ -617,6 +661,15 @@ class RunningServer:
     periodic: asyncio.Task | None = None
     ticks: asyncio.Task | None = None
     watch: asyncio.Task | None = None
+    config_path: str | None = None
+
+    async def reload_file(self) -> config_reload.ReloadOutcome:
+        """Re-read the config file (SIGHUP); an invalid file leaves the config in force."""
+        try:
+            return await reload_config_file(self.engine, self.config_path)
+        except DomainError as error:
+            log.warning("config reload refused: %s", error)
+            return config_reload.ReloadOutcome(False, self.engine.config, (str(error),))
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
@@ -626,7 +679,8 @@ class RunningServer:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
+        await self.server.stop(self.engine.config.server.shutdown_grace_s if grace is None
+                               else grace)
         await asyncio.to_thread(self.engine.close)
         if hasattr(self.engine.store, "close"):
             try:  # a connection half-open to a Redis that went away must not hold the exit
@@ -635,12 +689,21 @@ class RunningServer:
                 log.warning("the store did not close within 5 s")
 
 
-async def optimize_periodically(engine: Engine, interval_s: float,
+# How often a periodic task that is switched off (interval 0) looks whether a reload
+# switched it on.
+IDLE_RECHECK_S = 1.0
+
+
+async def optimize_periodically(engine: Engine, interval_s: float | None = None,
                                 clock: Callable[[], float] = time.time) -> None:
-    """Re-optimise every plan every ``interval_s`` seconds (``optimizer.interval_s``) as of
-    ``clock()``; a failed run is logged and the next one still comes."""
+    """Re-optimise every plan every ``interval_s`` seconds (default: ``optimizer.interval_s``
+    of the config in force, re-read after each run, 0 = off) as of ``clock()``; a failed run
+    is logged and the next one still comes."""
     while True:
-        await asyncio.sleep(interval_s)
+        every = engine.config.optimizer.interval_s if interval_s is None else interval_s
+        await asyncio.sleep(every or IDLE_RECHECK_S)
+        if not every:
+            continue
         try:
             result = await engine.optimize_plans([], int(clock()))
             log.info("periodic re-optimisation: %s, %d jobs moved, %d orders placed",
@@ -650,12 +713,14 @@ async def optimize_periodically(engine: Engine, interval_s: float,
             log.exception("periodic re-optimisation failed")
 
 
-async def tick_periodically(engine: Engine, interval_s: float,
+async def tick_periodically(engine: Engine, interval_s: float | None = None,
                             clock: Callable[[], float] = time.time) -> None:
-    """Let time pass in the engine every ``interval_s`` seconds (``offers.check_interval_s``):
-    offers lapse, credit decays, certificates expire. A failed tick is logged."""
+    """Let time pass in the engine every ``interval_s`` seconds (default:
+    ``offers.check_interval_s`` of the config in force): offers lapse, credit decays,
+    certificates expire. A failed tick is logged."""
     while True:
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(engine.config.offers.check_interval_s if interval_s is None
+                            else interval_s)
         try:
             await engine.tick(int(clock()))
         except Aborted as error:  # another replica handled the same offers first
@@ -697,13 +762,16 @@ async def watch_store(store: Store, health_servicer: health.aio.HealthServicer,
 
 async def start_server(config: DispatchConfig, listen: str | None = None,
                        clock: Callable[[], float] = time.time,
-                       store: Store | None = None) -> RunningServer:
+                       store: Store | None = None,
+                       config_path: str | None = None) -> RunningServer:
     """Start the service on ``listen`` (default ``config.server.listen``; port 0 picks a free
     one) on ``store`` (default: the one the config names, the embedded memory store unless
-    it says otherwise); ``clock`` is "now" (tests may pass their own)."""
+    it says otherwise); ``clock`` is "now" (tests may pass their own); ``config_path`` is the
+    file SIGHUP and an empty ``ReloadConfig`` re-read."""
     engine = Engine(store or open_store(config), config)
-    server = grpc.aio.server()
-    pb_grpc.add_DispatchServiceServicer_to_server(DispatchServicer(engine, clock), server)
+    server = grpc.aio.server(interceptors=[RequestScope(engine)])
+    pb_grpc.add_DispatchServiceServicer_to_server(
+        DispatchServicer(engine, clock, config_path), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -713,24 +781,33 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     await server.start()
     for service in ("", SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    interval = config.optimizer.interval_s
-    periodic = (asyncio.create_task(optimize_periodically(engine, interval, clock))
-                if interval > 0 else None)
-    ticks = asyncio.create_task(tick_periodically(engine, config.offers.check_interval_s, clock))
+    periodic = asyncio.create_task(optimize_periodically(engine, clock=clock))
+    ticks = asyncio.create_task(tick_periodically(engine, clock=clock))
     watch = (asyncio.create_task(watch_store(engine.store, health_servicer))
              if hasattr(engine.store, "ping") else None)
-    return RunningServer(server, engine, health_servicer, port, config, periodic, ticks, watch)
+    return RunningServer(server, engine, health_servicer, port, config, periodic, ticks, watch,
+                         config_path)
 
 
-async def serve(config: DispatchConfig, listen: str | None = None) -> None:
-    """Serve until SIGTERM or SIGINT, then shut down gracefully."""
-    running = await start_server(config, listen)
+async def serve(config: DispatchConfig, listen: str | None = None,
+                config_path: str | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully; SIGHUP re-reads
+    ``config_path`` and puts it in force when it is valid."""
+    running = await start_server(config, listen, config_path=config_path)
     host = (listen or config.server.listen).rpartition(":")[0]
     log.info("serving %s on %s:%d (config %s)", SERVICE_NAME, host, running.port, config.hash)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    reloads: set[asyncio.Task] = set()  # held until done (the loop keeps only weak refs)
+
+    def on_hangup() -> None:
+        task = asyncio.create_task(running.reload_file())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hangup)
     await stopping.wait()
     log.info("shutting down (grace %.1f s)", config.server.shutdown_grace_s)
     await running.stop()
@@ -763,7 +840,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"{args.config}: {error}", file=sys.stderr)
         return 2
-    asyncio.run(serve(config, args.listen))
+    asyncio.run(serve(config, args.listen, args.config))
     return 0
 
 

@@ -45,6 +45,16 @@ class ServerConfig:
     listen: str = "127.0.0.1:50051"
     # Seconds a SIGTERM waits for in-flight requests before the server stops.
     shutdown_grace_s: float = _key(5.0, 0.0, 600.0)
+    # Largest request message in bytes; a larger one is refused with RESOURCE_EXHAUSTED.
+    max_message_bytes: int = _key(4 * 1024 * 1024, 1024, 256 * 1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    # Port of the Prometheus endpoint (http://HOST:PORT/metrics); 0 = no endpoint.
+    port: int = _key(0, 0, 65535)
+    # Address it binds to; loopback unless the scraper is on another machine.
+    host: str = "127.0.0.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +217,7 @@ class LocationConfig:
 class DispatchConfig:
     service: ServiceConfig = ServiceConfig()
     server: ServerConfig = ServerConfig()
+    metrics: MetricsConfig = MetricsConfig()
     store: StoreConfig = StoreConfig()
     travel: TravelConfig = TravelConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -300,7 +311,7 @@ def _build(cls: type, table: dict[str, Any], path: str, errors: list[str]) -> An
             else:
                 errors.append(f"{key_path}: must be a table")
             continue
-        value = _coerce(table[name], default, key_path, errors)
+        value = _coerce(table[name], default, key_path, errors, spec.metadata.get("range"))
         if value is not None and _in_range(value, spec.metadata.get("range"), key_path, errors):
             values[name] = value
     return cls(**values)
@@ -321,7 +332,8 @@ def _build_table_of(cls: type, table: Any, path: str, errors: list[str]) -> tupl
     return tuple(built)
 
 
-def _coerce(value: Any, default: Any, key_path: str, errors: list[str]) -> Any:
+def _coerce(value: Any, default: Any, key_path: str, errors: list[str],
+            bounds: tuple | None = None) -> Any:
     if isinstance(default, bool) or isinstance(value, bool) and not isinstance(default, bool):
         ok = isinstance(value, bool) and isinstance(default, bool)
     elif isinstance(default, float):
@@ -333,7 +345,8 @@ def _coerce(value: Any, default: Any, key_path: str, errors: list[str]) -> Any:
     else:
         ok = isinstance(value, type(default))
     if not ok:
-        errors.append(f"{key_path}: expected {_type_name(default)}, got {value!r}")
+        allowed = f" in [{bounds[0]}, {bounds[1]}]" if bounds else ""
+        errors.append(f"{key_path}: expected {_type_name(default)}{allowed}, got {value!r}")
         return None
     return value
 
@@ -382,6 +395,23 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
     host, _, port = config.server.listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")
+    if not config.metrics.host:
+        errors.append("metrics.host: must not be empty (127.0.0.1 for loopback)")
+
+
+def key_paths(cls: type | None = None) -> list[str]:
+    """Every key a config file may set, as its path (``weights.travel``); a table of tables
+    contributes ``<name>`` in place of the table's name (``tiers.<name>.min_score``)."""
+    cls = DispatchConfig if cls is None else cls
+    paths = []
+    for spec in dataclasses.fields(cls):
+        if "table_of" in spec.metadata:
+            paths += [f"{spec.name}.<name>.{key}" for key in key_paths(spec.metadata["table_of"])]
+        elif dataclasses.is_dataclass(spec.default):
+            paths += [f"{spec.name}.{key}" for key in key_paths(type(spec.default))]
+        else:
+            paths.append(spec.name)
+    return paths
 
 
 def to_toml(config: DispatchConfig) -> str:

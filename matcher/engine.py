@@ -28,6 +28,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
                            Location, Order, OrderRecord, OrderState, Unassigned,
                            UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
+from matcher.planner_slot import PlannerSlot
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import World
 from matcher.store import Commit, Store, View
@@ -75,7 +76,7 @@ class Region:
 class Engine(LifecycleOperations):
     def __init__(self, store: Store, config: DispatchConfig) -> None:
         self.store = store
-        self.planner = Planner(config)
+        self._planners = PlannerSlot(Planner(config))
         self._lock = asyncio.Lock()
         self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
         self._table: WorkerTable | None = None
@@ -83,8 +84,26 @@ class Engine(LifecycleOperations):
         self._scanned_at = -SCAN_EVERY_S  # when tick last looked at every worker
 
     @property
+    def planner(self) -> Planner:
+        """The planner of the config in force (or the one the current request pinned)."""
+        return self._planners.current
+
+    @property
     def config(self) -> DispatchConfig:
         return self.planner.config
+
+    def pinned(self):
+        """A context in which every read of :attr:`planner` and :attr:`config` sees the
+        config in force when it was entered (a request's whole run; see
+        :mod:`matcher.planner_slot`)."""
+        return self._planners.pinned()
+
+    async def reload(self, config: DispatchConfig) -> None:
+        """Put ``config`` (already validated) in force. The swap waits for the mutation in
+        progress, so no write mixes two configs; requests already running keep theirs."""
+        planner = Planner(config)
+        async with self._lock:
+            self._planners.swap(planner)
 
     def close(self) -> None:
         self._solver.shutdown(wait=True)
