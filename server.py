@@ -46,7 +46,8 @@ from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchM
                            EventType, FeedbackSource, LinkType, Location, Order, OrderLink,
                            OrderRecord, OrderState, ScoreTerm, Shift, Skill, Unassigned,
                            UnassignedReason, Worker, WorkerStatus)
-from matcher.planner import Candidate
+from matcher.explain import unassigned_reason
+from matcher.planner import Candidate, Explanation
 from matcher.store import MemoryStore, Store
 
 STORE_ENV = "HOME_DISPATCH_STORE"
@@ -471,8 +472,11 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
         if request.top_k < 0:
             raise InvalidArgument("top_k", f"must be >= 0 (0 means {DEFAULT_TOP_K}), "
                                            f"got {request.top_k}")
-        record, why = await self.engine.explain(order_id, self._now(request))
+        now = self._now(request)
+        record, why = await self.engine.explain(order_id, now)
+        unassigned = await explain_unassigned(self.engine, record, why, now)
         return pb.ExplainOrderResponse(
+            unassigned=unassigned_to_proto(unassigned) if unassigned else None,
             order=order_status_to_proto(record), total_workers=why.total_workers,
             feasible_workers=len(why.candidates),
             constraint_counts=[pb.ConstraintCount(constraint=name, ruled_out=n)
@@ -608,6 +612,18 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
         return pb.ReloadConfigResponse(applied=outcome.applied,
                                        config_hash=outcome.config.hash,
                                        errors=list(outcome.errors))
+
+
+async def explain_unassigned(engine: Engine, record: OrderRecord, why: Explanation,
+                             now: int) -> Unassigned | None:
+    """The reason code of an order without a worker (:mod:`matcher.explain`)."""
+    order = record.order
+    linked = None
+    if order.link is not None:
+        with contextlib.suppress(NotFound):
+            linked = await engine.order(order.link.order_id)
+    hard_latest = order.latest_start + engine.planner.search.max_late_s(order.service_type)
+    return unassigned_reason(record, why, now, hard_latest, linked)
 
 
 async def reload_config_file(engine: Engine, path: str | None) -> config_reload.ReloadOutcome:
