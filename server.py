@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import prometheus_client
 from google.protobuf import any_pb2, duration_pb2, timestamp_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -36,7 +37,7 @@ from grpc_status import rpc_status
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
-from matcher import config_reload
+from matcher import config_reload, metrics
 from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
 from matcher.engine import CancelledBy, Engine, Leg, Region
 from matcher.engine_lifecycle import CreditStanding, Feedback
@@ -643,24 +644,50 @@ async def reload_config_file(engine: Engine, path: str | None) -> config_reload.
 
 class RequestScope(grpc.aio.ServerInterceptor):
     """Around every unary call: the config in force when the call starts is the one it uses to
-    the end (a reload meanwhile changes nothing for it)."""
+    the end (a reload meanwhile changes nothing for it); the call is counted and timed
+    (``homedispatch_requests_total``, ``homedispatch_request_duration_seconds``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     async def intercept_service(self, continuation, details):
         handler = await continuation(details)
+        service, _, method = details.method.strip("/").rpartition("/")
         if handler is None or handler.unary_unary is None:
+            if handler is not None:
+                metrics.REQUESTS.labels(service, method, "STARTED").inc()
             return handler
         inner, engine = handler.unary_unary, self.engine
+        timer = metrics.REQUEST_SECONDS.labels(service, method)
 
         async def scoped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            with engine.pinned():
-                return await inner(request, context)
+            started, code = time.perf_counter(), "OK"
+            try:
+                with engine.pinned():
+                    return await inner(request, context)
+            except grpc.aio.AbortError:
+                code = _code_name(context.code())
+                raise
+            except asyncio.CancelledError:
+                code = "CANCELLED"
+                raise
+            except BaseException:
+                code = "UNKNOWN"
+                raise
+            finally:
+                timer.observe(time.perf_counter() - started)
+                metrics.REQUESTS.labels(service, method, code).inc()
 
         return grpc.unary_unary_rpc_method_handler(
             scoped, request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer)
+
+
+def _code_name(code: Any) -> str:
+    """A status code's name, from a ``grpc.StatusCode`` or its number."""
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    return next((c.name for c in grpc.StatusCode if c.value[0] == code), "UNKNOWN")
 
 
 # ====================================================================== server
@@ -678,6 +705,12 @@ class RunningServer:
     ticks: asyncio.Task | None = None
     watch: asyncio.Task | None = None
     config_path: str | None = None
+    metrics_http: Any = None  # the Prometheus endpoint's HTTP server, when metrics.port > 0
+
+    @property
+    def metrics_port(self) -> int:
+        """The port of the Prometheus endpoint (0: none)."""
+        return self.metrics_http.server_port if self.metrics_http is not None else 0
 
     async def reload_file(self) -> config_reload.ReloadOutcome:
         """Re-read the config file (SIGHUP); an invalid file leaves the config in force."""
@@ -698,6 +731,9 @@ class RunningServer:
         await self.server.stop(self.engine.config.server.shutdown_grace_s if grace is None
                                else grace)
         await asyncio.to_thread(self.engine.close)
+        if self.metrics_http is not None:
+            await asyncio.to_thread(self.metrics_http.shutdown)
+            self.metrics_http.server_close()
         if hasattr(self.engine.store, "close"):
             try:  # a connection half-open to a Redis that went away must not hold the exit
                 await asyncio.wait_for(self.engine.store.close(), 5)
@@ -784,8 +820,11 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     one) on ``store`` (default: the one the config names, the embedded memory store unless
     it says otherwise); ``clock`` is "now" (tests may pass their own); ``config_path`` is the
     file SIGHUP and an empty ``ReloadConfig`` re-read."""
-    engine = Engine(store or open_store(config), config)
-    server = grpc.aio.server(interceptors=[RequestScope(engine)])
+    engine = Engine(metrics.TimedStore(store or open_store(config)), config)
+    metrics.config_in_force(config.hash)
+    limit = config.server.max_message_bytes
+    server = grpc.aio.server(interceptors=[RequestScope(engine)],
+                             options=[("grpc.max_receive_message_length", limit)])
     pb_grpc.add_DispatchServiceServicer_to_server(
         DispatchServicer(engine, clock, config_path), server)
     health_servicer = health.aio.HealthServicer()
@@ -801,8 +840,25 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     ticks = asyncio.create_task(tick_periodically(engine, clock=clock))
     watch = (asyncio.create_task(watch_store(engine.store, health_servicer))
              if hasattr(engine.store, "ping") else None)
-    return RunningServer(server, engine, health_servicer, port, config, periodic, ticks, watch,
-                         config_path)
+    running = RunningServer(server, engine, health_servicer, port, config, periodic, ticks,
+                            watch, config_path)
+    try:
+        running.metrics_http = start_metrics_endpoint(config)
+    except OSError:  # the metrics port is taken: do not leave the gRPC server running
+        await running.stop(0)
+        raise
+    return running
+
+
+def start_metrics_endpoint(config: DispatchConfig) -> Any:
+    """The Prometheus endpoint on ``metrics.host:metrics.port`` (a thread of its own), or None
+    when the port is 0."""
+    if config.metrics.port == 0:
+        return None
+    http, _ = prometheus_client.start_http_server(config.metrics.port, config.metrics.host,
+                                                  registry=metrics.REGISTRY)
+    log.info("metrics on http://%s:%d/metrics", config.metrics.host, http.server_port)
+    return http
 
 
 async def serve(config: DispatchConfig, listen: str | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from matcher import metrics
 from matcher.config import ConfigError, DispatchConfig, parse_config
 
 log = logging.getLogger("homedispatch.config")
@@ -62,8 +63,11 @@ async def reload(engine, text: str, source: str) -> ReloadOutcome:
     if new is None:
         log.warning("config reload from %s refused, %s stays in force: %s", source, old.hash,
                     "; ".join(errors))
+        metrics.RELOADS.labels("refused").inc()
         return ReloadOutcome(False, old, tuple(errors))
     if new != old:
         await engine.reload(new)
     log.info("config reload from %s: %s in force (was %s)", source, new.hash, old.hash)
+    metrics.RELOADS.labels("applied").inc()
+    metrics.config_in_force(new.hash)
     return ReloadOutcome(True, new)

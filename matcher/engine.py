@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from geo import haversine_km
-from matcher import lifecycle
+from matcher import lifecycle, metrics
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
 from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -465,6 +465,7 @@ class Engine(LifecycleOperations):
         for worker_id in commit.plans:
             commit.based_on(worker_id, plans.get(worker_id, []))
         await self.store.commit(commit)
+        metrics.dispatched(len(records), result)
         return result
 
     async def _binding(self, record: OrderRecord) -> Order:
