@@ -49,6 +49,8 @@ from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchM
                            UnassignedReason, Worker, WorkerStatus)
 from matcher.explain import unassigned_reason
 from matcher.planner import Candidate, Explanation
+from matcher.request_context import (METADATA_KEY, REQUEST_ID, RequestIdFilter,
+                                     request_id_from)
 from matcher.store import MemoryStore, Store
 
 STORE_ENV = "HOME_DISPATCH_STORE"
@@ -398,6 +400,16 @@ def error_status(error: Exception) -> grpc.Status:
                         "INTERNAL")
 
 
+def _with_request_id(status: grpc.Status) -> grpc.Status:
+    """``status`` with the current request id in its trailing metadata (an abort replaces any
+    trailing metadata set before it)."""
+    request_id = REQUEST_ID.get()
+    if not request_id:
+        return status
+    return status._replace(trailing_metadata=tuple(status.trailing_metadata or ())
+                           + ((METADATA_KEY, request_id),))
+
+
 def _rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """Run a servicer method; turn what it raises into a gRPC status through
     :func:`error_status`. Unexpected exceptions are logged and become INTERNAL."""
@@ -412,7 +424,7 @@ def _rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]
             if status.code == grpc.StatusCode.INTERNAL:
                 log.exception("unexpected error in %s (request_id=%r)", method.__name__,
                               getattr(request, "request_id", ""))
-        await context.abort_with_status(status)
+        await context.abort_with_status(_with_request_id(status))
     return wrapper
 
 
@@ -644,8 +656,10 @@ async def reload_config_file(engine: Engine, path: str | None) -> config_reload.
 
 class RequestScope(grpc.aio.ServerInterceptor):
     """Around every unary call: the config in force when the call starts is the one it uses to
-    the end (a reload meanwhile changes nothing for it); the call is counted and timed
-    (``homedispatch_requests_total``, ``homedispatch_request_duration_seconds``)."""
+    the end (a reload meanwhile changes nothing for it); it runs under a request id (the
+    client's ``x-request-id`` or a fresh one, returned in the trailing metadata) that every log
+    line it causes carries; it is counted and timed (``homedispatch_requests_total``,
+    ``homedispatch_request_duration_seconds``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -662,9 +676,13 @@ class RequestScope(grpc.aio.ServerInterceptor):
 
         async def scoped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started, code = time.perf_counter(), "OK"
+            request_id = request_id_from(context.invocation_metadata())
+            token = REQUEST_ID.set(request_id)
             try:
                 with engine.pinned():
-                    return await inner(request, context)
+                    response = await inner(request, context)
+                context.set_trailing_metadata(((METADATA_KEY, request_id),))
+                return response
             except grpc.aio.AbortError:
                 code = _code_name(context.code())
                 raise
@@ -675,8 +693,11 @@ class RequestScope(grpc.aio.ServerInterceptor):
                 code = "UNKNOWN"
                 raise
             finally:
-                timer.observe(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                timer.observe(elapsed)
                 metrics.REQUESTS.labels(service, method, code).inc()
+                log.debug("%s %s in %.1f ms", method, code, elapsed * 1000)
+                REQUEST_ID.reset(token)
 
         return grpc.unary_unary_rpc_method_handler(
             scoped, request_deserializer=handler.request_deserializer,
@@ -886,13 +907,27 @@ async def serve(config: DispatchConfig, listen: str | None = None,
     log.info("stopped")
 
 
-class _JsonLines(logging.Formatter):
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, the request id when the record
+    was made inside a request, and the exception when there is one."""
+
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": self.formatTime(record), "level": record.levelname,
                 "logger": record.name, "message": record.getMessage()}
+        request_id = getattr(record, "request_id", "")
+        if request_id:
+            line["request_id"] = request_id
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+def json_log_handler(stream: Any = None) -> logging.Handler:
+    """A handler writing JSON lines (to stderr unless ``stream``), each with its request id."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    handler.addFilter(RequestIdFilter())
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -900,9 +935,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="TOML config file")
     parser.add_argument("--listen", help="HOST:PORT (default: server.listen of the config)")
     args = parser.parse_args(argv)
-    handler = logging.StreamHandler()
-    handler.setFormatter(_JsonLines())
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.basicConfig(level=logging.INFO, handlers=[json_log_handler()])
     try:
         config = load_config(args.config)
     except ConfigError as error:
@@ -912,6 +945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"{args.config}: {error}", file=sys.stderr)
         return 2
+    config_reload.apply_log_level(config)
     asyncio.run(serve(config, args.listen, args.config))
     return 0
 

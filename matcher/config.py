@@ -58,6 +58,16 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LogConfig:
+    # Least severity logged by the homedispatch loggers: "debug" (one line per request and
+    # per dispatch run), "info", "warning" or "error".
+    level: str = "info"
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
 class StoreConfig:
     # "memory" (the embedded store) or a Redis URL (redis://, rediss://, unix://); the
     # environment variable HOME_DISPATCH_STORE overrides it.
@@ -218,6 +228,7 @@ class DispatchConfig:
     service: ServiceConfig = ServiceConfig()
     server: ServerConfig = ServerConfig()
     metrics: MetricsConfig = MetricsConfig()
+    log: LogConfig = LogConfig()
     store: StoreConfig = StoreConfig()
     travel: TravelConfig = TravelConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -395,6 +406,9 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
     host, _, port = config.server.listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")
+    if config.log.level not in LOG_LEVELS:
+        errors.append(f"log.level: expected one of {', '.join(LOG_LEVELS)}, "
+                      f"got {config.log.level!r}")
     if not config.metrics.host:
         errors.append("metrics.host: must not be empty (127.0.0.1 for loopback)")
 

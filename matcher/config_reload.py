@@ -30,6 +30,11 @@ class ReloadOutcome:
     errors: tuple[str, ...] = ()
 
 
+def apply_log_level(config: DispatchConfig) -> None:
+    """Set the homedispatch loggers to ``log.level``."""
+    logging.getLogger("homedispatch").setLevel(config.log.level.upper())
+
+
 def restart_only_changes(old: DispatchConfig, new: DispatchConfig) -> list[str]:
     """One error per restart-only key whose value differs between ``old`` and ``new``."""
     errors = []
@@ -67,6 +72,7 @@ async def reload(engine, text: str, source: str) -> ReloadOutcome:
         return ReloadOutcome(False, old, tuple(errors))
     if new != old:
         await engine.reload(new)
+        apply_log_level(new)
     log.info("config reload from %s: %s in force (was %s)", source, new.hash, old.hash)
     metrics.RELOADS.labels("applied").inc()
     metrics.config_in_force(new.hash)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 import dataclasses
@@ -35,6 +36,7 @@ from matcher.store import Commit, Store, View
 from matcher.worker_table import WorkerTable
 
 T = TypeVar("T")
+log = logging.getLogger("homedispatch.engine")
 # The order id of a location anchor: a zero-length stop no real order ever has.
 ANCHOR_ID = "@location"
 
@@ -466,6 +468,9 @@ class Engine(LifecycleOperations):
             commit.based_on(worker_id, plans.get(worker_id, []))
         await self.store.commit(commit)
         metrics.dispatched(len(records), result)
+        log.debug("dispatch: %d orders, %d assigned, %d unassigned in %d rounds (config %s)",
+                  len(records), len(result.assignments), len(result.unassigned), result.rounds,
+                  self.planner.config_hash)
         return result
 
     async def _binding(self, record: OrderRecord) -> Order:
