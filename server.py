@@ -52,6 +52,7 @@ from matcher.planner import Candidate, Explanation
 from matcher.request_context import (METADATA_KEY, REQUEST_ID, RequestIdFilter,
                                      request_id_from)
 from matcher.store import MemoryStore, Store
+from server_limits import check_request
 
 STORE_ENV = "HOME_DISPATCH_STORE"
 
@@ -482,9 +483,10 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     @_rpc
     async def ExplainOrder(self, request, context):
         order_id = _required_id(request.order_id, "order_id")
-        if request.top_k < 0:
-            raise InvalidArgument("top_k", f"must be >= 0 (0 means {DEFAULT_TOP_K}), "
-                                           f"got {request.top_k}")
+        most = self.engine.config.requests.max_top_k
+        if not 0 <= request.top_k <= most:
+            raise InvalidArgument("top_k", f"must be in [0, {most}] (0 means {DEFAULT_TOP_K}; "
+                                           f"requests.max_top_k), got {request.top_k}")
         now = self._now(request)
         record, why = await self.engine.explain(order_id, now)
         unassigned = await explain_unassigned(self.engine, record, why, now)
@@ -680,6 +682,7 @@ class RequestScope(grpc.aio.ServerInterceptor):
             token = REQUEST_ID.set(request_id)
             try:
                 with engine.pinned():
+                    await _check_limits(request, engine.config, context)
                     response = await inner(request, context)
                 context.set_trailing_metadata(((METADATA_KEY, request_id),))
                 return response
@@ -702,6 +705,16 @@ class RequestScope(grpc.aio.ServerInterceptor):
         return grpc.unary_unary_rpc_method_handler(
             scoped, request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer)
+
+
+async def _check_limits(request: Any, config: DispatchConfig,
+                        context: grpc.aio.ServicerContext) -> None:
+    """Refuse a request over one of the ``[requests]`` limits (INVALID_ARGUMENT naming the
+    field and the limit)."""
+    try:
+        check_request(request, config.requests)
+    except InvalidArgument as error:
+        await context.abort_with_status(_with_request_id(error_status(error)))
 
 
 def _code_name(code: Any) -> str:

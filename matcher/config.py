@@ -58,6 +58,26 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestsConfig:
+    # Workers in one UpsertWorkers request at most.
+    max_workers_per_upsert: int = _key(10_000, 1, 1_000_000)
+    # Orders in one SubmitOrders request at most.
+    max_orders_per_submit: int = _key(10_000, 1, 1_000_000)
+    # Order ids in one Dispatch request at most.
+    max_order_ids_per_dispatch: int = _key(10_000, 1, 1_000_000)
+    # Worker ids in one OptimizePlans request at most.
+    max_worker_ids_per_optimize: int = _key(10_000, 1, 1_000_000)
+    # Items of any other list in a request (a worker's skills, shifts, breaks and tags; an
+    # order's tags and preferred and blocked workers) at most.
+    max_list_items: int = _key(1000, 1, 1_000_000)
+    # Characters of an id or a name (worker, order, customer, agency, request ids, tags,
+    # service types, cursors) at most.
+    max_id_length: int = _key(256, 1, 65536)
+    # Candidates one ExplainOrder may ask for (top_k) at most.
+    max_top_k: int = _key(100, 1, 100_000)
+
+
+@dataclass(frozen=True, slots=True)
 class LogConfig:
     # Least severity logged by the homedispatch loggers: "debug" (one line per request and
     # per dispatch run), "info", "warning" or "error".
@@ -229,6 +249,7 @@ class DispatchConfig:
     server: ServerConfig = ServerConfig()
     metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
+    requests: RequestsConfig = RequestsConfig()
     store: StoreConfig = StoreConfig()
     travel: TravelConfig = TravelConfig()
     limits: LimitsConfig = LimitsConfig()
