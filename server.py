@@ -30,6 +30,7 @@ from typing import Any
 import grpc
 import prometheus_client
 from google.protobuf import any_pb2, duration_pb2, timestamp_pb2
+from google.protobuf.message import Message as ProtoMessage
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -52,6 +53,7 @@ from matcher.planner import Candidate, Explanation
 from matcher.request_context import (METADATA_KEY, REQUEST_ID, RequestIdFilter,
                                      request_id_from)
 from matcher.store import MemoryStore, Store
+from server_decode import decode
 from server_limits import check_request
 
 STORE_ENV = "HOME_DISPATCH_STORE"
@@ -668,21 +670,32 @@ class RequestScope(grpc.aio.ServerInterceptor):
 
     async def intercept_service(self, continuation, details):
         handler = await continuation(details)
-        service, _, method = details.method.strip("/").rpartition("/")
-        if handler is None or handler.unary_unary is None:
-            if handler is not None:
-                metrics.REQUESTS.labels(service, method, "STARTED").inc()
+        if handler is None or handler.request_streaming:
             return handler
-        inner, engine = handler.unary_unary, self.engine
+        service, _, method = details.method.strip("/").rpartition("/")
+        message = getattr(handler.request_deserializer, "__self__", None)
+        if not (isinstance(message, type) and issubclass(message, ProtoMessage)):
+            return handler
+        if handler.unary_stream is not None:
+            metrics.REQUESTS.labels(service, method, "STARTED").inc()
+            return grpc.unary_stream_rpc_method_handler(
+                self._streamed(handler.unary_stream, message),
+                response_serializer=handler.response_serializer)
+        return grpc.unary_unary_rpc_method_handler(
+            self._scoped(handler.unary_unary, message, service, method),
+            response_serializer=handler.response_serializer)
+
+    def _scoped(self, inner, message: type, service: str, method: str):
+        engine = self.engine
         timer = metrics.REQUEST_SECONDS.labels(service, method)
 
-        async def scoped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def scoped(data: bytes, context: grpc.aio.ServicerContext) -> Any:
             started, code = time.perf_counter(), "OK"
             request_id = request_id_from(context.invocation_metadata())
             token = REQUEST_ID.set(request_id)
             try:
                 with engine.pinned():
-                    await _check_limits(request, engine.config, context)
+                    request = await _admitted(message, data, engine.config, context)
                     response = await inner(request, context)
                 context.set_trailing_metadata(((METADATA_KEY, request_id),))
                 return response
@@ -702,19 +715,36 @@ class RequestScope(grpc.aio.ServerInterceptor):
                 log.debug("%s %s in %.1f ms", method, code, elapsed * 1000)
                 REQUEST_ID.reset(token)
 
-        return grpc.unary_unary_rpc_method_handler(
-            scoped, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        return scoped
+
+    def _streamed(self, inner, message: type):
+        engine = self.engine
+
+        async def streamed(data: bytes, context: grpc.aio.ServicerContext):
+            request = await _admitted(message, data, engine.config, context)
+            async for response in inner(request, context):
+                yield response
+
+        return streamed
 
 
-async def _check_limits(request: Any, config: DispatchConfig,
-                        context: grpc.aio.ServicerContext) -> None:
-    """Refuse a request over one of the ``[requests]`` limits (INVALID_ARGUMENT naming the
-    field and the limit)."""
+async def _admitted(message: type, data: bytes, config: DispatchConfig,
+                    context: grpc.aio.ServicerContext) -> Any:
+    """The request ``data`` encodes, when the call may go on: its deadline has not passed
+    (DEADLINE_EXCEEDED: nothing is done), it parses (INVALID_ARGUMENT naming the broken field)
+    and it is within the ``[requests]`` limits (INVALID_ARGUMENT naming the field and the
+    limit)."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        await context.abort_with_status(_with_request_id(_rich_status(
+            grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call started; "
+            "nothing was done", "DEADLINE_EXCEEDED")))
     try:
+        request = decode(message, data)
         check_request(request, config.requests)
     except InvalidArgument as error:
         await context.abort_with_status(_with_request_id(error_status(error)))
+    return request
 
 
 def _code_name(code: Any) -> str:

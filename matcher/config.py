@@ -72,7 +72,7 @@ class RequestsConfig:
     max_list_items: int = _key(1000, 1, 1_000_000)
     # Characters of an id or a name (worker, order, customer, agency, request ids, tags,
     # service types, cursors) at most.
-    max_id_length: int = _key(256, 1, 65536)
+    max_id_length: int = _key(128, 1, 65536)
     # Candidates one ExplainOrder may ask for (top_k) at most.
     max_top_k: int = _key(100, 1, 100_000)
 
