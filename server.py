@@ -658,6 +658,12 @@ async def reload_config_file(engine: Engine, path: str | None) -> config_reload.
 
 # ====================================================================== interceptor
 
+# A call whose deadline leaves less than this is refused before anything is done. A client
+# whose deadline has already passed still sends its request, with the shortest timeout the
+# wire can say (about a millisecond): refusing it here keeps such a request from changing the
+# state while its client reports DEADLINE_EXCEEDED. No answer comes back that fast anyway.
+MIN_TIME_TO_ANSWER_S = 0.002
+
 class RequestScope(grpc.aio.ServerInterceptor):
     """Around every unary call: the config in force when the call starts is the one it uses to
     the end (a reload meanwhile changes nothing for it); it runs under a request id (the
@@ -730,15 +736,15 @@ class RequestScope(grpc.aio.ServerInterceptor):
 
 async def _admitted(message: type, data: bytes, config: DispatchConfig,
                     context: grpc.aio.ServicerContext) -> Any:
-    """The request ``data`` encodes, when the call may go on: its deadline has not passed
-    (DEADLINE_EXCEEDED: nothing is done), it parses (INVALID_ARGUMENT naming the broken field)
+    """The request ``data`` encodes, when the call may go on: its deadline leaves time to
+    answer (DEADLINE_EXCEEDED: nothing is done; see :data:`MIN_TIME_TO_ANSWER_S`), it parses (INVALID_ARGUMENT naming the broken field)
     and it is within the ``[requests]`` limits (INVALID_ARGUMENT naming the field and the
     limit)."""
     remaining = context.time_remaining()
-    if remaining is not None and remaining <= 0:
+    if remaining is not None and remaining < MIN_TIME_TO_ANSWER_S:
         await context.abort_with_status(_with_request_id(_rich_status(
-            grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call started; "
-            "nothing was done", "DEADLINE_EXCEEDED")))
+            grpc.StatusCode.DEADLINE_EXCEEDED, f"the deadline leaves no time to answer "
+            f"({max(remaining, 0) * 1000:.2f} ms left); nothing was done", "DEADLINE_EXCEEDED")))
     try:
         request = decode(message, data)
         check_request(request, config.requests)
