@@ -793,10 +793,8 @@ class RunningServer:
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
         ``server.shutdown_grace_s``), then close the engine."""
-        tasks = [t for t in (self.periodic, self.ticks, self.watch) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait([t for t in (self.periodic, self.ticks, self.watch)
+                               if t is not None])
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.engine.config.server.shutdown_grace_s if grace is None
                                else grace)
@@ -814,6 +812,22 @@ class RunningServer:
 # How often a periodic task that is switched off (interval 0) looks whether a reload
 # switched it on.
 IDLE_RECHECK_S = 1.0
+
+
+async def cancel_and_wait(tasks: Sequence[asyncio.Task], tries: int = 50) -> None:
+    """Cancel ``tasks`` and wait until they have ended, cancelling again the ones that go on.
+
+    A cancellation that lands inside a library's timeout (redis-py's, on Python 3.11) can be
+    swallowed at the instant the timeout fires; a loop task then just runs on, and a single
+    cancel would leave shutdown waiting for it forever. Each try waits up to 0.2 s."""
+    pending = {t for t in tasks if not t.done()}
+    for _ in range(tries):
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.2)
+    log.warning("%d background tasks did not end when cancelled", len(pending))
 
 
 async def optimize_periodically(engine: Engine, interval_s: float | None = None,

@@ -30,30 +30,47 @@ TEXT = frozenset({"reason", "config_toml"})
 
 def check_request(message: Message, limits: RequestsConfig) -> None:
     """Raise :class:`InvalidArgument` for the first field of ``message`` over a limit."""
-    _check(message, limits, "")
+    try:
+        _check(message, limits)
+    except _Over as over:
+        raise InvalidArgument("".join(reversed(over.path)).lstrip("."), over.message) from None
 
 
-def _check(message: Message, limits: RequestsConfig, prefix: str) -> None:
+class _Over(Exception):
+    """A limit broken; ``path`` is filled in, innermost part first, as it unwinds (paths
+    are built only for the field that breaks, so a request within the limits costs little)."""
+
+    def __init__(self, part: str, message: str) -> None:
+        self.path, self.message = [part], message
+
+
+def _check(message: Message, limits: RequestsConfig) -> None:
     kind = message.DESCRIPTOR.name
     for field, value in message.ListFields():
-        path = f"{prefix}{field.name}"
         if field.is_repeated:
             key = BATCHES.get((kind, field.name), "max_list_items")
             limit = getattr(limits, key)
             if len(value) > limit:
-                raise InvalidArgument(path, f"at most {limit} items per request "
-                                            f"(requests.{key}), got {len(value)}")
+                raise _Over("." + field.name, f"at most {limit} items per request "
+                                              f"(requests.{key}), got {len(value)}")
             for i, item in enumerate(value):
-                _check_value(field, item, limits, f"{path}[{i}]")
+                try:
+                    _check_value(field, item, limits)
+                except _Over as over:
+                    over.path += [f"[{i}]", "." + field.name]
+                    raise
         else:
-            _check_value(field, value, limits, path)
+            try:
+                _check_value(field, value, limits)
+            except _Over as over:
+                over.path.append("." + field.name)
+                raise
 
 
-def _check_value(field: FieldDescriptor, value: Any, limits: RequestsConfig, path: str) -> None:
+def _check_value(field: FieldDescriptor, value: Any, limits: RequestsConfig) -> None:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
-        _check(value, limits, path + ".")
-    elif field.type == FieldDescriptor.TYPE_STRING and field.name not in TEXT:
-        limit = limits.max_id_length
-        if len(value) > limit:
-            raise InvalidArgument(path, f"at most {limit} characters "
-                                        f"(requests.max_id_length), got {len(value)}")
+        _check(value, limits)
+    elif field.type == FieldDescriptor.TYPE_STRING and len(value) > limits.max_id_length \
+            and field.name not in TEXT:
+        raise _Over("", f"at most {limits.max_id_length} characters "
+                        f"(requests.max_id_length), got {len(value)}")

@@ -90,6 +90,10 @@ class Engine(LifecycleOperations):
         """The planner of the config in force (or the one the current request pinned)."""
         return self._planners.current
 
+    @planner.setter
+    def planner(self, planner: Planner) -> None:
+        self._planners.swap(planner)
+
     @property
     def config(self) -> DispatchConfig:
         return self.planner.config
