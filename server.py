@@ -737,9 +737,9 @@ class RequestScope(grpc.aio.ServerInterceptor):
 async def _admitted(message: type, data: bytes, config: DispatchConfig,
                     context: grpc.aio.ServicerContext) -> Any:
     """The request ``data`` encodes, when the call may go on: its deadline leaves time to
-    answer (DEADLINE_EXCEEDED: nothing is done; see :data:`MIN_TIME_TO_ANSWER_S`), it parses (INVALID_ARGUMENT naming the broken field)
-    and it is within the ``[requests]`` limits (INVALID_ARGUMENT naming the field and the
-    limit)."""
+    answer (else DEADLINE_EXCEEDED and nothing is done; :data:`MIN_TIME_TO_ANSWER_S`), it
+    parses (else INVALID_ARGUMENT naming the broken field) and it is within the
+    ``[requests]`` limits (else INVALID_ARGUMENT naming the field and the limit)."""
     remaining = context.time_remaining()
     if remaining is not None and remaining < MIN_TIME_TO_ANSWER_S:
         await context.abort_with_status(_with_request_id(_rich_status(
