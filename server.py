@@ -22,12 +22,15 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import prometheus_client
 from google.protobuf import any_pb2, duration_pb2, timestamp_pb2
+from google.protobuf.message import Message as ProtoMessage
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -35,6 +38,7 @@ from grpc_status import rpc_status
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
+from matcher import config_reload, metrics
 from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
 from matcher.engine import CancelledBy, Engine, Leg, Region
 from matcher.engine_lifecycle import CreditStanding, Feedback
@@ -44,8 +48,13 @@ from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchM
                            EventType, FeedbackSource, LinkType, Location, Order, OrderLink,
                            OrderRecord, OrderState, ScoreTerm, Shift, Skill, Unassigned,
                            UnassignedReason, Worker, WorkerStatus)
-from matcher.planner import Candidate
+from matcher.explain import unassigned_reason
+from matcher.planner import Candidate, Explanation
+from matcher.request_context import (METADATA_KEY, REQUEST_ID, RequestIdFilter,
+                                     request_id_from)
 from matcher.store import MemoryStore, Store
+from server_decode import decode
+from server_limits import check_request
 
 STORE_ENV = "HOME_DISPATCH_STORE"
 
@@ -394,6 +403,16 @@ def error_status(error: Exception) -> grpc.Status:
                         "INTERNAL")
 
 
+def _with_request_id(status: grpc.Status) -> grpc.Status:
+    """``status`` with the current request id in its trailing metadata (an abort replaces any
+    trailing metadata set before it)."""
+    request_id = REQUEST_ID.get()
+    if not request_id:
+        return status
+    return status._replace(trailing_metadata=tuple(status.trailing_metadata or ())
+                           + ((METADATA_KEY, request_id),))
+
+
 def _rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """Run a servicer method; turn what it raises into a gRPC status through
     :func:`error_status`. Unexpected exceptions are logged and become INTERNAL."""
@@ -408,13 +427,8 @@ def _rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]
             if status.code == grpc.StatusCode.INTERNAL:
                 log.exception("unexpected error in %s (request_id=%r)", method.__name__,
                               getattr(request, "request_id", ""))
-        await context.abort_with_status(status)
+        await context.abort_with_status(_with_request_id(status))
     return wrapper
-
-
-async def _not_built(context: grpc.aio.ServicerContext, rpc: str, capability: str) -> None:
-    await context.abort_with_status(_rich_status(
-        grpc.StatusCode.UNIMPLEMENTED, f"{rpc}: {capability} is not built yet", "NOT_BUILT"))
 
 
 # The longest search one OptimizePlans request may ask for (the config's limit has the same).
@@ -427,9 +441,11 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     """The DispatchService RPCs over one :class:`Engine`; ``clock`` supplies "now" when a
     request leaves ``as_of_time`` unset."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time,
+                 config_path: str | None = None) -> None:
         self.engine = engine
         self._clock = clock
+        self.config_path = config_path
 
     def _now(self, request: Any, field: str = "as_of_time") -> int:
         if request.HasField(field):
@@ -469,11 +485,15 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     @_rpc
     async def ExplainOrder(self, request, context):
         order_id = _required_id(request.order_id, "order_id")
-        if request.top_k < 0:
-            raise InvalidArgument("top_k", f"must be >= 0 (0 means {DEFAULT_TOP_K}), "
-                                           f"got {request.top_k}")
-        record, why = await self.engine.explain(order_id, self._now(request))
+        most = self.engine.config.requests.max_top_k
+        if not 0 <= request.top_k <= most:
+            raise InvalidArgument("top_k", f"must be in [0, {most}] (0 means {DEFAULT_TOP_K}; "
+                                           f"requests.max_top_k), got {request.top_k}")
+        now = self._now(request)
+        record, why = await self.engine.explain(order_id, now)
+        unassigned = await explain_unassigned(self.engine, record, why, now)
         return pb.ExplainOrderResponse(
+            unassigned=unassigned_to_proto(unassigned) if unassigned else None,
             order=order_status_to_proto(record), total_workers=why.total_workers,
             feasible_workers=len(why.candidates),
             constraint_counts=[pb.ConstraintCount(constraint=name, ruled_out=n)
@@ -599,8 +619,145 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
                 yield pb.WatchEventsResponse(event=event_to_proto(event))
                 cursor = event.cursor
 
+    @_rpc
     async def ReloadConfig(self, request, context):
-        await _not_built(context, "ReloadConfig", "config reload")
+        if request.config_toml:
+            outcome = await config_reload.reload(self.engine, request.config_toml,
+                                                 "ReloadConfig")
+        else:
+            outcome = await reload_config_file(self.engine, self.config_path)
+        return pb.ReloadConfigResponse(applied=outcome.applied,
+                                       config_hash=outcome.config.hash,
+                                       errors=list(outcome.errors))
+
+
+async def explain_unassigned(engine: Engine, record: OrderRecord, why: Explanation,
+                             now: int) -> Unassigned | None:
+    """The reason code of an order without a worker (:mod:`matcher.explain`)."""
+    order = record.order
+    linked = None
+    if order.link is not None:
+        with contextlib.suppress(NotFound):
+            linked = await engine.order(order.link.order_id)
+    hard_latest = order.latest_start + engine.planner.search.max_late_s(order.service_type)
+    return unassigned_reason(record, why, now, hard_latest, linked)
+
+
+async def reload_config_file(engine: Engine, path: str | None) -> config_reload.ReloadOutcome:
+    """Re-read the config file the server started with and put it in force when valid (what
+    SIGHUP and an empty ``ReloadConfig`` do)."""
+    if path is None:
+        raise FailedPrecondition("config_toml: the server was started without a config file; "
+                                 "send the TOML text in config_toml")
+    try:
+        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+    except OSError as error:
+        return config_reload.ReloadOutcome(False, engine.config, (f"{path}: {error}",))
+    return await config_reload.reload(engine, text, path)
+
+
+# ====================================================================== interceptor
+
+# A call whose deadline leaves less than this is refused before anything is done. A client
+# whose deadline has already passed still sends its request, with the shortest timeout the
+# wire can say (about a millisecond): refusing it here keeps such a request from changing the
+# state while its client reports DEADLINE_EXCEEDED. No answer comes back that fast anyway.
+MIN_TIME_TO_ANSWER_S = 0.002
+
+class RequestScope(grpc.aio.ServerInterceptor):
+    """Around every unary call: the config in force when the call starts is the one it uses to
+    the end (a reload meanwhile changes nothing for it); it runs under a request id (the
+    client's ``x-request-id`` or a fresh one, returned in the trailing metadata) that every log
+    line it causes carries; it is counted and timed (``homedispatch_requests_total``,
+    ``homedispatch_request_duration_seconds``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        if handler is None or handler.request_streaming:
+            return handler
+        service, _, method = details.method.strip("/").rpartition("/")
+        message = getattr(handler.request_deserializer, "__self__", None)
+        if not (isinstance(message, type) and issubclass(message, ProtoMessage)):
+            return handler
+        if handler.unary_stream is not None:
+            metrics.REQUESTS.labels(service, method, "STARTED").inc()
+            return grpc.unary_stream_rpc_method_handler(
+                self._streamed(handler.unary_stream, message),
+                response_serializer=handler.response_serializer)
+        return grpc.unary_unary_rpc_method_handler(
+            self._scoped(handler.unary_unary, message, service, method),
+            response_serializer=handler.response_serializer)
+
+    def _scoped(self, inner, message: type, service: str, method: str):
+        engine = self.engine
+        timer = metrics.REQUEST_SECONDS.labels(service, method)
+
+        async def scoped(data: bytes, context: grpc.aio.ServicerContext) -> Any:
+            started, code = time.perf_counter(), "OK"
+            request_id = request_id_from(context.invocation_metadata())
+            token = REQUEST_ID.set(request_id)
+            try:
+                with engine.pinned():
+                    request = await _admitted(message, data, engine.config, context)
+                    response = await inner(request, context)
+                context.set_trailing_metadata(((METADATA_KEY, request_id),))
+                return response
+            except grpc.aio.AbortError:
+                code = _code_name(context.code())
+                raise
+            except asyncio.CancelledError:
+                code = "CANCELLED"
+                raise
+            except BaseException:
+                code = "UNKNOWN"
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                timer.observe(elapsed)
+                metrics.REQUESTS.labels(service, method, code).inc()
+                log.debug("%s %s in %.1f ms", method, code, elapsed * 1000)
+                REQUEST_ID.reset(token)
+
+        return scoped
+
+    def _streamed(self, inner, message: type):
+        engine = self.engine
+
+        async def streamed(data: bytes, context: grpc.aio.ServicerContext):
+            request = await _admitted(message, data, engine.config, context)
+            async for response in inner(request, context):
+                yield response
+
+        return streamed
+
+
+async def _admitted(message: type, data: bytes, config: DispatchConfig,
+                    context: grpc.aio.ServicerContext) -> Any:
+    """The request ``data`` encodes, when the call may go on: its deadline leaves time to
+    answer (else DEADLINE_EXCEEDED and nothing is done; :data:`MIN_TIME_TO_ANSWER_S`), it
+    parses (else INVALID_ARGUMENT naming the broken field) and it is within the
+    ``[requests]`` limits (else INVALID_ARGUMENT naming the field and the limit)."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining < MIN_TIME_TO_ANSWER_S:
+        await context.abort_with_status(_with_request_id(_rich_status(
+            grpc.StatusCode.DEADLINE_EXCEEDED, f"the deadline leaves no time to answer "
+            f"({max(remaining, 0) * 1000:.2f} ms left); nothing was done", "DEADLINE_EXCEEDED")))
+    try:
+        request = decode(message, data)
+        check_request(request, config.requests)
+    except InvalidArgument as error:
+        await context.abort_with_status(_with_request_id(error_status(error)))
+    return request
+
+
+def _code_name(code: Any) -> str:
+    """A status code's name, from a ``grpc.StatusCode`` or its number."""
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    return next((c.name for c in grpc.StatusCode if c.value[0] == code), "UNKNOWN")
 
 
 # ====================================================================== server
@@ -617,17 +774,34 @@ class RunningServer:
     periodic: asyncio.Task | None = None
     ticks: asyncio.Task | None = None
     watch: asyncio.Task | None = None
+    config_path: str | None = None
+    metrics_http: Any = None  # the Prometheus endpoint's HTTP server, when metrics.port > 0
+
+    @property
+    def metrics_port(self) -> int:
+        """The port of the Prometheus endpoint (0: none)."""
+        return self.metrics_http.server_port if self.metrics_http is not None else 0
+
+    async def reload_file(self) -> config_reload.ReloadOutcome:
+        """Re-read the config file (SIGHUP); an invalid file leaves the config in force."""
+        try:
+            return await reload_config_file(self.engine, self.config_path)
+        except DomainError as error:
+            log.warning("config reload refused: %s", error)
+            return config_reload.ReloadOutcome(False, self.engine.config, (str(error),))
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
         ``server.shutdown_grace_s``), then close the engine."""
-        tasks = [t for t in (self.periodic, self.ticks, self.watch) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait([t for t in (self.periodic, self.ticks, self.watch)
+                               if t is not None])
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.config.server.shutdown_grace_s if grace is None else grace)
+        await self.server.stop(self.engine.config.server.shutdown_grace_s if grace is None
+                               else grace)
         await asyncio.to_thread(self.engine.close)
+        if self.metrics_http is not None:
+            await asyncio.to_thread(self.metrics_http.shutdown)
+            self.metrics_http.server_close()
         if hasattr(self.engine.store, "close"):
             try:  # a connection half-open to a Redis that went away must not hold the exit
                 await asyncio.wait_for(self.engine.store.close(), 5)
@@ -635,12 +809,37 @@ class RunningServer:
                 log.warning("the store did not close within 5 s")
 
 
-async def optimize_periodically(engine: Engine, interval_s: float,
+# How often a periodic task that is switched off (interval 0) looks whether a reload
+# switched it on.
+IDLE_RECHECK_S = 1.0
+
+
+async def cancel_and_wait(tasks: Sequence[asyncio.Task], tries: int = 50) -> None:
+    """Cancel ``tasks`` and wait until they have ended, cancelling again the ones that go on.
+
+    A cancellation that lands inside a library's timeout (redis-py's, on Python 3.11) can be
+    swallowed at the instant the timeout fires; a loop task then just runs on, and a single
+    cancel would leave shutdown waiting for it forever. Each try waits up to 0.2 s."""
+    pending = {t for t in tasks if not t.done()}
+    for _ in range(tries):
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.2)
+    log.warning("%d background tasks did not end when cancelled", len(pending))
+
+
+async def optimize_periodically(engine: Engine, interval_s: float | None = None,
                                 clock: Callable[[], float] = time.time) -> None:
-    """Re-optimise every plan every ``interval_s`` seconds (``optimizer.interval_s``) as of
-    ``clock()``; a failed run is logged and the next one still comes."""
+    """Re-optimise every plan every ``interval_s`` seconds (default: ``optimizer.interval_s``
+    of the config in force, re-read after each run, 0 = off) as of ``clock()``; a failed run
+    is logged and the next one still comes."""
     while True:
-        await asyncio.sleep(interval_s)
+        every = engine.config.optimizer.interval_s if interval_s is None else interval_s
+        await asyncio.sleep(every or IDLE_RECHECK_S)
+        if not every:
+            continue
         try:
             result = await engine.optimize_plans([], int(clock()))
             log.info("periodic re-optimisation: %s, %d jobs moved, %d orders placed",
@@ -650,12 +849,14 @@ async def optimize_periodically(engine: Engine, interval_s: float,
             log.exception("periodic re-optimisation failed")
 
 
-async def tick_periodically(engine: Engine, interval_s: float,
+async def tick_periodically(engine: Engine, interval_s: float | None = None,
                             clock: Callable[[], float] = time.time) -> None:
-    """Let time pass in the engine every ``interval_s`` seconds (``offers.check_interval_s``):
-    offers lapse, credit decays, certificates expire. A failed tick is logged."""
+    """Let time pass in the engine every ``interval_s`` seconds (default:
+    ``offers.check_interval_s`` of the config in force): offers lapse, credit decays,
+    certificates expire. A failed tick is logged."""
     while True:
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(engine.config.offers.check_interval_s if interval_s is None
+                            else interval_s)
         try:
             await engine.tick(int(clock()))
         except Aborted as error:  # another replica handled the same offers first
@@ -697,13 +898,19 @@ async def watch_store(store: Store, health_servicer: health.aio.HealthServicer,
 
 async def start_server(config: DispatchConfig, listen: str | None = None,
                        clock: Callable[[], float] = time.time,
-                       store: Store | None = None) -> RunningServer:
+                       store: Store | None = None,
+                       config_path: str | None = None) -> RunningServer:
     """Start the service on ``listen`` (default ``config.server.listen``; port 0 picks a free
     one) on ``store`` (default: the one the config names, the embedded memory store unless
-    it says otherwise); ``clock`` is "now" (tests may pass their own)."""
-    engine = Engine(store or open_store(config), config)
-    server = grpc.aio.server()
-    pb_grpc.add_DispatchServiceServicer_to_server(DispatchServicer(engine, clock), server)
+    it says otherwise); ``clock`` is "now" (tests may pass their own); ``config_path`` is the
+    file SIGHUP and an empty ``ReloadConfig`` re-read."""
+    engine = Engine(metrics.TimedStore(store or open_store(config)), config)
+    metrics.config_in_force(config.hash)
+    limit = config.server.max_message_bytes
+    server = grpc.aio.server(interceptors=[RequestScope(engine)],
+                             options=[("grpc.max_receive_message_length", limit)])
+    pb_grpc.add_DispatchServiceServicer_to_server(
+        DispatchServicer(engine, clock, config_path), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -713,37 +920,77 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     await server.start()
     for service in ("", SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    interval = config.optimizer.interval_s
-    periodic = (asyncio.create_task(optimize_periodically(engine, interval, clock))
-                if interval > 0 else None)
-    ticks = asyncio.create_task(tick_periodically(engine, config.offers.check_interval_s, clock))
+    periodic = asyncio.create_task(optimize_periodically(engine, clock=clock))
+    ticks = asyncio.create_task(tick_periodically(engine, clock=clock))
     watch = (asyncio.create_task(watch_store(engine.store, health_servicer))
              if hasattr(engine.store, "ping") else None)
-    return RunningServer(server, engine, health_servicer, port, config, periodic, ticks, watch)
+    running = RunningServer(server, engine, health_servicer, port, config, periodic, ticks,
+                            watch, config_path)
+    try:
+        running.metrics_http = start_metrics_endpoint(config)
+    except OSError:  # the metrics port is taken: do not leave the gRPC server running
+        await running.stop(0)
+        raise
+    return running
 
 
-async def serve(config: DispatchConfig, listen: str | None = None) -> None:
-    """Serve until SIGTERM or SIGINT, then shut down gracefully."""
-    running = await start_server(config, listen)
+def start_metrics_endpoint(config: DispatchConfig) -> Any:
+    """The Prometheus endpoint on ``metrics.host:metrics.port`` (a thread of its own), or None
+    when the port is 0."""
+    if config.metrics.port == 0:
+        return None
+    http, _ = prometheus_client.start_http_server(config.metrics.port, config.metrics.host,
+                                                  registry=metrics.REGISTRY)
+    log.info("metrics on http://%s:%d/metrics", config.metrics.host, http.server_port)
+    return http
+
+
+async def serve(config: DispatchConfig, listen: str | None = None,
+                config_path: str | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully; SIGHUP re-reads
+    ``config_path`` and puts it in force when it is valid."""
+    running = await start_server(config, listen, config_path=config_path)
     host = (listen or config.server.listen).rpartition(":")[0]
     log.info("serving %s on %s:%d (config %s)", SERVICE_NAME, host, running.port, config.hash)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    reloads: set[asyncio.Task] = set()  # held until done (the loop keeps only weak refs)
+
+    def on_hangup() -> None:
+        task = asyncio.create_task(running.reload_file())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hangup)
     await stopping.wait()
     log.info("shutting down (grace %.1f s)", config.server.shutdown_grace_s)
     await running.stop()
     log.info("stopped")
 
 
-class _JsonLines(logging.Formatter):
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, the request id when the record
+    was made inside a request, and the exception when there is one."""
+
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": self.formatTime(record), "level": record.levelname,
                 "logger": record.name, "message": record.getMessage()}
+        request_id = getattr(record, "request_id", "")
+        if request_id:
+            line["request_id"] = request_id
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+def json_log_handler(stream: Any = None) -> logging.Handler:
+    """A handler writing JSON lines (to stderr unless ``stream``), each with its request id."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    handler.addFilter(RequestIdFilter())
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -751,9 +998,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="TOML config file")
     parser.add_argument("--listen", help="HOST:PORT (default: server.listen of the config)")
     args = parser.parse_args(argv)
-    handler = logging.StreamHandler()
-    handler.setFormatter(_JsonLines())
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.basicConfig(level=logging.INFO, handlers=[json_log_handler()])
     try:
         config = load_config(args.config)
     except ConfigError as error:
@@ -763,7 +1008,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"{args.config}: {error}", file=sys.stderr)
         return 2
-    asyncio.run(serve(config, args.listen))
+    config_reload.apply_log_level(config)
+    asyncio.run(serve(config, args.listen, args.config))
     return 0
 
 

@@ -45,6 +45,46 @@ class ServerConfig:
     listen: str = "127.0.0.1:50051"
     # Seconds a SIGTERM waits for in-flight requests before the server stops.
     shutdown_grace_s: float = _key(5.0, 0.0, 600.0)
+    # Largest request message in bytes; a larger one is refused with RESOURCE_EXHAUSTED.
+    max_message_bytes: int = _key(4 * 1024 * 1024, 1024, 256 * 1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    # Port of the Prometheus endpoint (http://HOST:PORT/metrics); 0 = no endpoint.
+    port: int = _key(0, 0, 65535)
+    # Address it binds to; loopback unless the scraper is on another machine.
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestsConfig:
+    # Workers in one UpsertWorkers request at most.
+    max_workers_per_upsert: int = _key(10_000, 1, 1_000_000)
+    # Orders in one SubmitOrders request at most.
+    max_orders_per_submit: int = _key(10_000, 1, 1_000_000)
+    # Order ids in one Dispatch request at most.
+    max_order_ids_per_dispatch: int = _key(10_000, 1, 1_000_000)
+    # Worker ids in one OptimizePlans request at most.
+    max_worker_ids_per_optimize: int = _key(10_000, 1, 1_000_000)
+    # Items of any other list in a request (a worker's skills, shifts, breaks and tags; an
+    # order's tags and preferred and blocked workers) at most.
+    max_list_items: int = _key(1000, 1, 1_000_000)
+    # Characters of an id or a name (worker, order, customer, agency, request ids, tags,
+    # service types, cursors) at most.
+    max_id_length: int = _key(128, 1, 65536)
+    # Candidates one ExplainOrder may ask for (top_k) at most.
+    max_top_k: int = _key(100, 1, 100_000)
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    # Least severity logged by the homedispatch loggers: "debug" (one line per request and
+    # per dispatch run), "info", "warning" or "error".
+    level: str = "info"
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +247,9 @@ class LocationConfig:
 class DispatchConfig:
     service: ServiceConfig = ServiceConfig()
     server: ServerConfig = ServerConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    log: LogConfig = LogConfig()
+    requests: RequestsConfig = RequestsConfig()
     store: StoreConfig = StoreConfig()
     travel: TravelConfig = TravelConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -300,7 +343,7 @@ def _build(cls: type, table: dict[str, Any], path: str, errors: list[str]) -> An
             else:
                 errors.append(f"{key_path}: must be a table")
             continue
-        value = _coerce(table[name], default, key_path, errors)
+        value = _coerce(table[name], default, key_path, errors, spec.metadata.get("range"))
         if value is not None and _in_range(value, spec.metadata.get("range"), key_path, errors):
             values[name] = value
     return cls(**values)
@@ -321,7 +364,8 @@ def _build_table_of(cls: type, table: Any, path: str, errors: list[str]) -> tupl
     return tuple(built)
 
 
-def _coerce(value: Any, default: Any, key_path: str, errors: list[str]) -> Any:
+def _coerce(value: Any, default: Any, key_path: str, errors: list[str],
+            bounds: tuple | None = None) -> Any:
     if isinstance(default, bool) or isinstance(value, bool) and not isinstance(default, bool):
         ok = isinstance(value, bool) and isinstance(default, bool)
     elif isinstance(default, float):
@@ -333,7 +377,8 @@ def _coerce(value: Any, default: Any, key_path: str, errors: list[str]) -> Any:
     else:
         ok = isinstance(value, type(default))
     if not ok:
-        errors.append(f"{key_path}: expected {_type_name(default)}, got {value!r}")
+        allowed = f" in [{bounds[0]}, {bounds[1]}]" if bounds else ""
+        errors.append(f"{key_path}: expected {_type_name(default)}{allowed}, got {value!r}")
         return None
     return value
 
@@ -382,6 +427,26 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
     host, _, port = config.server.listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")
+    if config.log.level not in LOG_LEVELS:
+        errors.append(f"log.level: expected one of {', '.join(LOG_LEVELS)}, "
+                      f"got {config.log.level!r}")
+    if not config.metrics.host:
+        errors.append("metrics.host: must not be empty (127.0.0.1 for loopback)")
+
+
+def key_paths(cls: type | None = None) -> list[str]:
+    """Every key a config file may set, as its path (``weights.travel``); a table of tables
+    contributes ``<name>`` in place of the table's name (``tiers.<name>.min_score``)."""
+    cls = DispatchConfig if cls is None else cls
+    paths = []
+    for spec in dataclasses.fields(cls):
+        if "table_of" in spec.metadata:
+            paths += [f"{spec.name}.<name>.{key}" for key in key_paths(spec.metadata["table_of"])]
+        elif dataclasses.is_dataclass(spec.default):
+            paths += [f"{spec.name}.{key}" for key in key_paths(type(spec.default))]
+        else:
+            paths.append(spec.name)
+    return paths
 
 
 def to_toml(config: DispatchConfig) -> str:

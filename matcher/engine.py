@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 import dataclasses
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from geo import haversine_km
-from matcher import lifecycle
+from matcher import lifecycle, metrics
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
 from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -28,12 +29,14 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
                            Location, Order, OrderRecord, OrderState, Unassigned,
                            UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
+from matcher.planner_slot import PlannerSlot
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import World
 from matcher.store import Commit, Store, View
 from matcher.worker_table import WorkerTable
 
 T = TypeVar("T")
+log = logging.getLogger("homedispatch.engine")
 # The order id of a location anchor: a zero-length stop no real order ever has.
 ANCHOR_ID = "@location"
 
@@ -75,7 +78,7 @@ class Region:
 class Engine(LifecycleOperations):
     def __init__(self, store: Store, config: DispatchConfig) -> None:
         self.store = store
-        self.planner = Planner(config)
+        self._planners = PlannerSlot(Planner(config))
         self._lock = asyncio.Lock()
         self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
         self._table: WorkerTable | None = None
@@ -83,8 +86,30 @@ class Engine(LifecycleOperations):
         self._scanned_at = -SCAN_EVERY_S  # when tick last looked at every worker
 
     @property
+    def planner(self) -> Planner:
+        """The planner of the config in force (or the one the current request pinned)."""
+        return self._planners.current
+
+    @planner.setter
+    def planner(self, planner: Planner) -> None:
+        self._planners.swap(planner)
+
+    @property
     def config(self) -> DispatchConfig:
         return self.planner.config
+
+    def pinned(self):
+        """A context in which every read of :attr:`planner` and :attr:`config` sees the
+        config in force when it was entered (a request's whole run; see
+        :mod:`matcher.planner_slot`)."""
+        return self._planners.pinned()
+
+    async def reload(self, config: DispatchConfig) -> None:
+        """Put ``config`` (already validated) in force. The swap waits for the mutation in
+        progress, so no write mixes two configs; requests already running keep theirs."""
+        planner = Planner(config)
+        async with self._lock:
+            self._planners.swap(planner)
 
     def close(self) -> None:
         self._solver.shutdown(wait=True)
@@ -446,6 +471,10 @@ class Engine(LifecycleOperations):
         for worker_id in commit.plans:
             commit.based_on(worker_id, plans.get(worker_id, []))
         await self.store.commit(commit)
+        metrics.dispatched(len(records), result)
+        log.debug("dispatch: %d orders, %d assigned, %d unassigned in %d rounds (config %s)",
+                  len(records), len(result.assignments), len(result.unassigned), result.rounds,
+                  self.planner.config_hash)
         return result
 
     async def _binding(self, record: OrderRecord) -> Order:

@@ -506,12 +506,6 @@ async def test_reflection_lists_the_services(channel):
                      "grpc.reflection.v1alpha.ServerReflection"}
 
 
-async def test_config_reload_is_unimplemented_until_it_is_built(stub, refused):
-    error, _, _ = await refused(stub.ReloadConfig(pb.ReloadConfigRequest()),
-                                grpc.StatusCode.UNIMPLEMENTED)
-    assert "not built yet" in error.details()
-
-
 async def test_get_config_returns_the_toml_and_hash_in_force(stub, config):
     from matcher.config import parse_config
     reply = await stub.GetConfig(pb.GetConfigRequest())

@@ -485,18 +485,20 @@ class Candidate(_message.Message):
     def __init__(self, worker_id: _Optional[str] = ..., planned_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., travel_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., travel_km: _Optional[float] = ..., score: _Optional[float] = ..., score_terms: _Optional[_Iterable[_Union[ScoreTerm, _Mapping]]] = ..., late_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ExplainOrderResponse(_message.Message):
-    __slots__ = ("order", "total_workers", "feasible_workers", "constraint_counts", "candidates")
+    __slots__ = ("order", "total_workers", "feasible_workers", "constraint_counts", "candidates", "unassigned")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     TOTAL_WORKERS_FIELD_NUMBER: _ClassVar[int]
     FEASIBLE_WORKERS_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINT_COUNTS_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    UNASSIGNED_FIELD_NUMBER: _ClassVar[int]
     order: OrderStatus
     total_workers: int
     feasible_workers: int
     constraint_counts: _containers.RepeatedCompositeFieldContainer[ConstraintCount]
     candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
-    def __init__(self, order: _Optional[_Union[OrderStatus, _Mapping]] = ..., total_workers: _Optional[int] = ..., feasible_workers: _Optional[int] = ..., constraint_counts: _Optional[_Iterable[_Union[ConstraintCount, _Mapping]]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ...) -> None: ...
+    unassigned: UnassignedOrder
+    def __init__(self, order: _Optional[_Union[OrderStatus, _Mapping]] = ..., total_workers: _Optional[int] = ..., feasible_workers: _Optional[int] = ..., constraint_counts: _Optional[_Iterable[_Union[ConstraintCount, _Mapping]]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., unassigned: _Optional[_Union[UnassignedOrder, _Mapping]] = ...) -> None: ...
 
 class OptimizePlansRequest(_message.Message):
     __slots__ = ("worker_ids", "time_limit", "as_of_time", "request_id")

@@ -1,0 +1,124 @@
+"""Prometheus metrics of the service, all named ``homedispatch_*`` (``_seconds`` for times,
+``_total`` for counters), on one registry of their own (:data:`REGISTRY`).
+
+The server's interceptor counts and times every RPC; the engine reports each dispatch run
+(:func:`dispatched`); :class:`TimedStore` times every store call and counts the events each
+commit writes (offers accepted, declined and timed out among them). Metrics are process-wide:
+several servers in one process (tests) add to the same series.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info
+
+from matcher.model import EventType
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+# Latency buckets from 0.5 ms (an instant order on a warm server) to 30 s (a long re-optimisation).
+SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+           10.0, 30.0)
+STORE_SECONDS = (0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                 0.1, 0.5, 1.0, 2.5)
+ORDERS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+REQUESTS = Counter("homedispatch_requests_total", "RPCs answered, by method and status code",
+                   ["service", "method", "code"], registry=REGISTRY)
+REQUEST_SECONDS = Histogram("homedispatch_request_duration_seconds",
+                            "Time to answer a unary RPC, by method", ["service", "method"],
+                            buckets=SECONDS, registry=REGISTRY)
+DISPATCH_ORDERS = Histogram("homedispatch_dispatch_orders",
+                            "Orders one dispatch run plans (a Dispatch round's size; 1 for an "
+                            "instant order)", buckets=ORDERS, registry=REGISTRY)
+DISPATCH_ROUNDS = Counter("homedispatch_dispatch_rounds_total",
+                          "Matching rounds run by dispatches", registry=REGISTRY)
+SOLVER_SECONDS = Histogram("homedispatch_solver_duration_seconds",
+                           "Time one dispatch run spent in the matching solver",
+                           buckets=SECONDS, registry=REGISTRY)
+ASSIGNED = Counter("homedispatch_orders_assigned_total",
+                   "Worker assignments made by dispatches (a team job counts each worker)",
+                   registry=REGISTRY)
+UNASSIGNED = Counter("homedispatch_orders_unassigned_total",
+                     "Orders a dispatch left without a worker, by reason code", ["reason"],
+                     registry=REGISTRY)
+OFFERS = Counter("homedispatch_offers_total",
+                 "Offers answered or lapsed, by outcome (accepted, declined, timed_out)",
+                 ["outcome"], registry=REGISTRY)
+EVENTS = Counter("homedispatch_events_total", "Events written, by type", ["type"],
+                 registry=REGISTRY)
+STORE_LATENCY = Histogram("homedispatch_store_operation_duration_seconds",
+                          "Time of one store call, by operation", ["operation"],
+                          buckets=STORE_SECONDS, registry=REGISTRY)
+RELOADS = Counter("homedispatch_config_reloads_total", "Config reloads, by result "
+                  "(applied, refused)", ["result"], registry=REGISTRY)
+CONFIG = Info("homedispatch_config", "The hash of the config in force", registry=REGISTRY)
+
+_OFFER_OUTCOMES = {EventType.ACCEPTED: "accepted", EventType.DECLINED: "declined",
+                   EventType.OFFER_TIMED_OUT: "timed_out"}
+# Store calls that wait for something to happen rather than do work: not a latency.
+_UNTIMED = frozenset({"wait_events"})
+
+
+def dispatched(orders: int, result: Any) -> None:
+    """Record one dispatch run over ``orders`` orders (a :class:`~matcher.planner.
+    DispatchResult`)."""
+    DISPATCH_ORDERS.observe(orders)
+    DISPATCH_ROUNDS.inc(result.rounds)
+    SOLVER_SECONDS.observe(result.solve_seconds)
+    ASSIGNED.inc(len(result.assignments))
+    for miss in result.unassigned:
+        UNASSIGNED.labels(miss.reason.name.lower()).inc()
+
+
+def committed(events: list) -> None:
+    """Count the events of a commit the store accepted."""
+    for event in events:
+        EVENTS.labels(event.type.name.lower()).inc()
+        outcome = _OFFER_OUTCOMES.get(event.type)
+        if outcome is not None:
+            OFFERS.labels(outcome).inc()
+
+
+def config_in_force(config_hash: str) -> None:
+    CONFIG.info({"hash": config_hash})
+
+
+class TimedStore:
+    """A store that times each of its calls (``homedispatch_store_operation_duration_seconds``)
+    and counts the events of each accepted commit; everything else passes through."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    @property
+    def inner(self) -> Any:
+        return self._store
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._store, name)
+        if name in _UNTIMED or not inspect.iscoroutinefunction(value):
+            return value
+        timed = self._timed(name, value)
+        setattr(self, name, timed)  # found in the instance next time, without __getattr__
+        return timed
+
+    @staticmethod
+    def _timed(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        observe = STORE_LATENCY.labels(name).observe
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                result = await call(*args, **kwargs)
+            finally:
+                observe(time.perf_counter() - started)
+            if name == "commit":
+                committed(args[0].events if args else kwargs["commit"].events)
+            return result
+
+        return timed
