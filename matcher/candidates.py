@@ -125,13 +125,12 @@ class CandidateSearch:
 
         preferred = per_order(rows, [o.preferred_worker_ids for o in batch.orders], among,
                               default=False)
-        known = per_order(rows, [world.workers_of(o.customer_id) for o in batch.orders], among,
-                          default=False)
         j, c = np.nonzero(pairs.code == FEASIBLE)
         r = rows[j, c]
+        known = world.served(r, j, [o.customer_id for o in batch.orders])
         pairs.values[j, c] = term_values(
             pairs.added_s[j, c], table.credit[r], table.skill(batch.service_type).level[r],
-            batch.min_level[j], preferred[j, c], known[j, c], pairs.day_minutes[j, c],
+            batch.min_level[j], preferred[j, c], known, pairs.day_minutes[j, c],
             world.max_minutes(self.rules)[r], batch.priority[j], pairs.late_s[j, c],
             self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute,
             self.credit_bonus(table.credit[r]))
@@ -193,7 +192,7 @@ def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
 
 
 def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
-    table, jobs = world.table, world.jobs.take(rows)
+    table, jobs = world.table, world.job_columns(rows)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
                 jobs["lon"], table.breaks[rows])

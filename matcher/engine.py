@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from geo import haversine_km
 from matcher import lifecycle
+from matcher.anchors import ANCHOR_ID, AnchoredPlans  # noqa: F401 (ANCHOR_ID: re-exported)
+from matcher.anchors import anchor_at as _anchor_at, anchored as _anchored
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
 from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -29,13 +31,11 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
                            UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
-from matcher.world import World
+from matcher.world import PlanOverlay, World
 from matcher.store import Commit, Store, View
 from matcher.worker_table import WorkerTable
 
 T = TypeVar("T")
-# The order id of a location anchor: a zero-length stop no real order ever has.
-ANCHOR_ID = "@location"
 
 # Tries of one dispatch when other replicas' writes keep refusing its commit.
 DISPATCH_ATTEMPTS = 5
@@ -554,16 +554,10 @@ class Engine(LifecycleOperations):
         :meth:`_anchor`)."""
         view = view or await self.store.view()
         table = await self._worker_table(view.workers_version)
-        plans = dict(view.plans)
-        for worker_id, location in view.locations.items():
-            row = table.row.get(worker_id)
-            if row is not None:
-                jobs = plans.get(worker_id, [])
-                anchor = _anchor_at(table.workers[row], jobs, location, now,
-                                    self.config.location.max_age_s)
-                if anchor is not None:
-                    plans[worker_id] = _anchored(jobs, anchor)
-        return World(table, plans, view.blocked)
+        # anchors are put in as plans are read; the overlay takes what explain() changes
+        plans = view.plans if not view.locations else AnchoredPlans(
+            view.plans, view.locations, table, now, self.config.location.max_age_s)
+        return World(table, PlanOverlay(plans), view.blocked)
 
     async def _anchor(self, worker: Worker, jobs: list[Job], now: int) -> Job | None:
         location = (await self.store.locations()).get(worker.worker_id)
@@ -619,27 +613,6 @@ class Engine(LifecycleOperations):
 def _locked(record: OrderRecord) -> bool:
     """Jobs re-optimisation keeps: offered (the worker is deciding), accepted or started."""
     return record.state != OrderState.ASSIGNED or bool(record.accepted)
-
-
-def _anchor_at(worker: Worker, jobs: list[Job], location: Location, now: int,
-               max_age_s: int) -> Job | None:
-    """A zero-length stop at the worker's reported location at ``now``, when the report is
-    fresh, ``now`` is inside one of its shifts and the worker is not in a job: the next job's
-    trip starts there. None otherwise."""
-    fresh = location.time <= now <= location.time + max_age_s
-    on_shift = any(s.start <= now < s.end for s in worker.shifts)
-    busy = any(j.start <= now < j.end for j in jobs)
-    if not fresh or not on_shift or busy:
-        return None
-    return Job(ANCHOR_ID, "", "", location.lat, location.lon, now, now)
-
-
-def _anchored(jobs: list[Job], anchor: Job | None) -> list[Job]:
-    """``jobs`` with ``anchor`` at its place in time."""
-    if anchor is None:
-        return list(jobs)
-    before = [j for j in jobs if j.start < anchor.start]
-    return before + [anchor] + [j for j in jobs if j not in before]
 
 
 def _real(jobs: list[Job]) -> list[Job]:

@@ -11,7 +11,10 @@ import asyncio
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+
+import immutables
 
 from matcher.credit import CreditRecord
 from matcher.errors import Aborted, InvalidArgument
@@ -27,14 +30,28 @@ class Plan(list):
         self.version = version
 
 
+class FrozenPlan(tuple):
+    """A day plan as a store shares it in a :class:`View`: its jobs, read-only, and its
+    ``version``. Callers that want to change it make a list of it first."""
+
+    version: int
+
+    def __new__(cls, jobs: Iterable[Job] = (), version: int = 0) -> "FrozenPlan":
+        plan = super().__new__(cls, jobs)
+        plan.version = version
+        return plan
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """What a dispatch reads, as of one moment: every plan (with its version), the customers'
-    blocks, the workers' reported locations, and the workers' version."""
+    blocks, the workers' reported locations, and the workers' version. Read-only: a store may
+    share what it holds (the memory store hands out its immutable snapshot, so a view costs
+    nothing however many plans there are)."""
 
-    plans: dict[str, Plan]
-    blocked: dict[str, frozenset[str]]
-    locations: dict[str, Location]
+    plans: Mapping[str, Sequence[Job]]
+    blocked: Mapping[str, frozenset[str]]
+    locations: Mapping[str, Location]
     workers_version: int
 
 
@@ -111,16 +128,20 @@ class Store(Protocol):
 
 class MemoryStore:
     """The embedded store: plain dicts in this process. Returns copies, so that nothing a caller
-    holds changes under it. Event cursors are the events' sequence numbers."""
+    holds changes under it. Event cursors are the events' sequence numbers.
+
+    The plans are a persistent map (``immutables.Map``, a hash array mapped trie) of
+    :class:`FrozenPlan`: a commit makes a new map sharing all but the changed entries, so
+    :meth:`view` hands out the map it holds as a snapshot, without copying any plan."""
 
     def __init__(self) -> None:
         self._workers: dict[str, Worker] = {}
         self._orders: dict[str, OrderRecord] = {}
-        self._plans: dict[str, Plan] = {}
-        self._blocked: dict[str, frozenset[str]] = {}
+        self._plans: immutables.Map[str, FrozenPlan] = immutables.Map()
+        self._blocked: immutables.Map[str, frozenset[str]] = immutables.Map()
         self._requests: dict[str, tuple[str, Any]] = {}
         self._credit: dict[str, CreditRecord] = {}
-        self._locations: dict[str, Location] = {}
+        self._locations: immutables.Map[str, Location] = immutables.Map()
         self._notices: set[str] = set()
         self._events: list[Event] = []
         self._appended = asyncio.Event()
@@ -166,7 +187,7 @@ class MemoryStore:
         return dict(self._blocked)
 
     async def view(self) -> View:
-        return View(await self.plans(), dict(self._blocked), dict(self._locations),
+        return View(self._plans, self._blocked, self._locations,
                     self._workers_version)
 
     async def commit(self, commit: Commit) -> None:
@@ -174,16 +195,22 @@ class MemoryStore:
         for record in commit.orders:
             record.version += 1
             self._orders[record.order.order_id] = record.copy()
-        for worker_id, jobs in commit.plans.items():
-            self._plans[worker_id] = Plan(jobs, self._version(worker_id) + 1)
-        for customer, workers in commit.blocked.items():
-            self._blocked[customer] = self._blocked.get(customer, frozenset()) | workers
+        if commit.plans:
+            with self._plans.mutate() as plans:
+                for worker_id, jobs in commit.plans.items():
+                    plans[worker_id] = FrozenPlan(jobs, self._version(worker_id) + 1)
+                self._plans = plans.finish()
+        if commit.blocked:
+            self._blocked = self._blocked.update(
+                {customer: self._blocked.get(customer, frozenset()) | workers
+                 for customer, workers in commit.blocked.items()})
         if commit.workers:
             await self.put_workers(commit.workers)
         for worker_id, record in commit.credit.items():
             record.version += 1
             self._credit[worker_id] = record.copy()
-        self._locations.update(commit.locations)
+        if commit.locations:
+            self._locations = self._locations.update(commit.locations)
         self._notices |= commit.notices
         if commit.events:
             first = len(self._events) + 1
