@@ -132,7 +132,7 @@ class LifecycleOperations:
         excluded from the order and it goes back to the pool (instant orders are placed
         again at once)."""
         if order_ids is None:
-            records = await self.store.orders_in(OrderState.OFFERED)
+            records = await self.store.lapsed_offers(now)
         else:
             records = [r for r in [await self.store.order(o) for o in order_ids]
                        if r is not None and r.state == OrderState.OFFERED]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
@@ -100,6 +101,8 @@ class Store(Protocol):
         """How often this worker was written (read it before the worker to change it)."""
     async def order(self, order_id: str) -> OrderRecord | None: ...
     async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
+    async def lapsed_offers(self, now: int) -> list[OrderRecord]:
+        """The OFFERED orders whose offer deadline is at or before ``now``."""
     async def plan(self, worker_id: str) -> Plan: ...
     async def plans(self) -> dict[str, Plan]:
         """Every plan, as of one moment (with consistent versions)."""
@@ -147,6 +150,9 @@ class MemoryStore:
         self._appended = asyncio.Event()
         self._workers_version = 0
         self._worker_versions: dict[str, int] = {}
+        # (offer deadline, order id) of every offer made; entries whose order moved on are
+        # dropped when they come up (a tick reads the lapsed ones without scanning all orders)
+        self._offers: list[tuple[int, str]] = []
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -176,6 +182,18 @@ class MemoryStore:
     async def orders_in(self, state: OrderState) -> list[OrderRecord]:
         return [r.copy() for r in self._orders.values() if r.state == state]
 
+    async def lapsed_offers(self, now: int) -> list[OrderRecord]:
+        due: dict[str, tuple[int, str]] = {}
+        while self._offers and self._offers[0][0] <= now:
+            deadline, order_id = heapq.heappop(self._offers)
+            record = self._orders.get(order_id)
+            if record is not None and record.state == OrderState.OFFERED \
+                    and record.offer_deadline == deadline:
+                due[order_id] = (deadline, order_id)
+        for entry in due.values():  # still offered: they stay until a commit moves them on
+            heapq.heappush(self._offers, entry)
+        return [self._orders[order_id].copy() for order_id in due]
+
     async def plan(self, worker_id: str) -> Plan:
         plan = self._plans.get(worker_id)
         return Plan(plan, plan.version) if plan is not None else Plan()
@@ -195,6 +213,8 @@ class MemoryStore:
         for record in commit.orders:
             record.version += 1
             self._orders[record.order.order_id] = record.copy()
+            if record.state == OrderState.OFFERED:
+                heapq.heappush(self._offers, (record.offer_deadline, record.order.order_id))
         if commit.plans:
             with self._plans.mutate() as plans:
                 for worker_id, jobs in commit.plans.items():

@@ -139,3 +139,35 @@ async def test_a_worker_or_credit_changed_meanwhile_refuses_the_commit(store):
     with pytest.raises(Aborted, match="credit"):
         await store.commit(Commit(credit={"w1": mine}))
     assert [e.kind for e in (await store.credit("w1")).events] == ["no_show"]
+
+
+async def test_lapsed_offers_are_the_offered_orders_past_their_deadline(store):
+    first, second, third = await submitted(store, "o1", "o2", "o3")
+    for record, deadline in ((first, at(10)), (second, at(11)), (third, at(10))):
+        record.state, record.offer_deadline = OrderState.OFFERED, deadline
+    await store.commit(Commit(orders=[first, second, third]))
+    assert await store.lapsed_offers(at(9)) == []
+    lapsed = await store.lapsed_offers(at(10))
+    assert sorted(r.order.order_id for r in lapsed) == ["o1", "o3"]
+    assert await store.lapsed_offers(at(10)) == lapsed  # reading them changes nothing
+    first = await store.order("o1")
+    first.state, first.offer_deadline = OrderState.ASSIGNED, 0  # accepted: no longer due
+    third = await store.order("o3")
+    third.offer_deadline = at(12)  # offered again, later
+    await store.commit(Commit(orders=[first, third]))
+    assert [r.order.order_id for r in await store.lapsed_offers(at(11))] == ["o2"]
+    assert sorted(r.order.order_id for r in await store.lapsed_offers(at(12))) == ["o2", "o3"]
+
+
+async def test_a_view_stays_as_it_was_read_while_commits_go_on(store):
+    await store.commit(Commit(plans={"w1": [job("o1", 9)]}, blocked={"c1": {"w2"}}))
+    view = await store.view()
+    await store.commit(Commit(plans={"w1": [job("o1", 9), job("o2", 11)], "w2": [job("o3", 9)]},
+                              blocked={"c1": {"w3"}},
+                              locations={"w1": Location(31.2, 121.4, at(9))}))
+    assert list(view.plans["w1"]) == [job("o1", 9)] and view.plans["w1"].version == 1
+    assert "w2" not in view.plans and view.blocked["c1"] == frozenset({"w2"})
+    assert view.locations.get("w1") is None
+    fresh = await store.view()
+    assert len(fresh.plans["w1"]) == 2 and fresh.plans["w1"].version == 2
+    assert fresh.blocked["c1"] == frozenset({"w2", "w3"})
