@@ -37,6 +37,10 @@ from matcher.worker_table import WorkerTable
 
 T = TypeVar("T")
 
+# Dispatches of at most this many orders (an instant order) are planned on the event loop:
+# about a millisecond, less than handing them to the solver thread, whose hand-offs wait for
+# the interpreter lock the loop holds. Rounds of more orders go to the thread.
+INLINE_ORDERS = 1
 # Tries of one dispatch when other replicas' writes keep refusing its commit.
 DISPATCH_ATTEMPTS = 5
 # States from which an order can still be cancelled; the others are final.
@@ -198,9 +202,8 @@ class Engine(LifecycleOperations):
         """Per order id, the placed orders linked to it (not started)."""
         out: dict[str, list[OrderRecord]] = {}
         for state in UNSTARTED:
-            for record in await self.store.orders_in(state):
-                if record.order.link is not None:
-                    out.setdefault(record.order.link.order_id, []).append(record)
+            for record in await self.store.linked_orders(state):
+                out.setdefault(record.order.link.order_id, []).append(record)
         return out
 
     async def _commit_and_replace(self, commit: Commit, now: int, batched: bool = True) -> None:
@@ -440,8 +443,11 @@ class Engine(LifecycleOperations):
         plans = view.plans
         world = await self._world(now, view)
         orders = [await self._binding(r) for r in records]
-        result = await asyncio.get_running_loop().run_in_executor(
-            self._solver, self.planner.dispatch, orders, world, now)
+        if len(orders) <= INLINE_ORDERS:
+            result = self.planner.dispatch(orders, world, now)
+        else:
+            result = await asyncio.get_running_loop().run_in_executor(
+                self._solver, self.planner.dispatch, orders, world, now)
         commit = self._outcome(records, result, now)
         for worker_id in commit.plans:
             commit.based_on(worker_id, plans.get(worker_id, []))
@@ -622,14 +628,28 @@ def _real(jobs: list[Job]) -> list[Job]:
 
 def _fingerprint(body: Any) -> str:
     """A stable digest of a request body (sets sorted, so equal bodies always match)."""
-    def plain(value: Any) -> Any:
-        if dataclasses.is_dataclass(value):
-            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if isinstance(value, (set, frozenset)):
-            return sorted(plain(v) for v in value)
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, enum.Enum):
-            return value.name
+    return hashlib.sha256(json.dumps(_plain(body), sort_keys=True).encode()).hexdigest()
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # dataclass -> its field names (looked up once)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-able data: dataclasses as dicts of their fields, sets sorted, enums
+    by name (every request is fingerprinted: plain scalars and known classes go first)."""
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    return hashlib.sha256(json.dumps(plain(body), sort_keys=True).encode()).hexdigest()
+    names = _FIELD_NAMES.get(kind)
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.name
+    return value

@@ -230,6 +230,9 @@ class RedisStore:
         records = [self._versioned(v, n) for v, n in zip(values, versions) if v is not None]
         return [r for r in records if r.state == state]  # moved meanwhile: not of this state
 
+    async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
+        return [r for r in await self.orders_in(state) if r.order.link is not None]
+
     async def lapsed_offers(self, now: int) -> list[OrderRecord]:
         return [r for r in await self.orders_in(OrderState.OFFERED) if r.offer_deadline <= now]
 

@@ -103,6 +103,9 @@ class Store(Protocol):
     async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
     async def lapsed_offers(self, now: int) -> list[OrderRecord]:
         """The OFFERED orders whose offer deadline is at or before ``now``."""
+    async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
+        """The orders in ``state`` that are linked to another order (``orders_in`` of those
+        with a link, in the same order)."""
     async def plan(self, worker_id: str) -> Plan: ...
     async def plans(self) -> dict[str, Plan]:
         """Every plan, as of one moment (with consistent versions)."""
@@ -153,6 +156,7 @@ class MemoryStore:
         # (offer deadline, order id) of every offer made; entries whose order moved on are
         # dropped when they come up (a tick reads the lapsed ones without scanning all orders)
         self._offers: list[tuple[int, str]] = []
+        self._linked: dict[str, None] = {}  # ids of the orders with a link, in write order
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -181,6 +185,10 @@ class MemoryStore:
 
     async def orders_in(self, state: OrderState) -> list[OrderRecord]:
         return [r.copy() for r in self._orders.values() if r.state == state]
+
+    async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
+        records = (self._orders[order_id] for order_id in self._linked)
+        return [r.copy() for r in records if r.state == state]
 
     async def lapsed_offers(self, now: int) -> list[OrderRecord]:
         due: dict[str, tuple[int, str]] = {}
@@ -213,6 +221,8 @@ class MemoryStore:
         for record in commit.orders:
             record.version += 1
             self._orders[record.order.order_id] = record.copy()
+            if record.order.link is not None:
+                self._linked[record.order.order_id] = None
             if record.state == OrderState.OFFERED:
                 heapq.heappush(self._offers, (record.offer_deadline, record.order.order_id))
         if commit.plans:

@@ -7,8 +7,8 @@ import pytest
 
 from matcher.credit import CreditEvent, CreditRecord
 from matcher.errors import Aborted, InvalidArgument
-from matcher.model import (Event, EventType, Job, Location, OrderRecord, OrderState,
-                           WorkerStatus)
+from matcher.model import (Event, EventType, Job, LinkType, Location, OrderLink, OrderRecord,
+                           OrderState, WorkerStatus)
 from matcher.store import Commit
 from tests.builders import at, make_order, make_worker
 
@@ -171,3 +171,19 @@ async def test_a_view_stays_as_it_was_read_while_commits_go_on(store):
     fresh = await store.view()
     assert len(fresh.plans["w1"]) == 2 and fresh.plans["w1"].version == 2
     assert fresh.blocked["c1"] == frozenset({"w2", "w3"})
+
+
+async def test_linked_orders_are_the_orders_of_a_state_with_a_link(store):
+    follow = OrderLink("o1", LinkType.SAME_WORKER)
+    records = [OrderRecord(make_order("o1"), OrderState.ASSIGNED, at(6)),
+               OrderRecord(make_order("o2", link=follow), OrderState.ASSIGNED, at(6)),
+               OrderRecord(make_order("o3", link=follow), OrderState.PENDING, at(6))]
+    await store.commit(Commit(orders=records))
+    assert [r.order.order_id for r in await store.linked_orders(OrderState.ASSIGNED)] == ["o2"]
+    assert [r.order.order_id for r in await store.linked_orders(OrderState.PENDING)] == ["o3"]
+    moved = await store.order("o3")
+    moved.state = OrderState.CANCELLED
+    await store.commit(Commit(orders=[moved]))
+    assert await store.linked_orders(OrderState.PENDING) == []
+    assert [r.state for r in await store.linked_orders(OrderState.CANCELLED)] == \
+        [OrderState.CANCELLED]
