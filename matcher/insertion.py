@@ -253,8 +253,11 @@ class _Gaps:
         t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
         t_job, k_job = rules.leg(days.job_lat, days.job_lon, order.lat[:, None],
                                  order.lon[:, None])
-        t_out, k_out = rules.leg(order.lat[:, None], order.lon[:, None], days.job_lat,
-                                 days.job_lon)
+        if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
+            t_out, k_out = t_job, k_job
+        else:
+            t_out, k_out = rules.leg(order.lat[:, None], order.lon[:, None], days.job_lat,
+                                     days.job_lon)
         t_hj, k_hj = rules.leg(days.home_lat[:, None], days.home_lon[:, None], days.job_lat,
                                days.job_lon)
         t_jj, k_jj = rules.leg(np.roll(days.job_lat, 1, axis=1),
