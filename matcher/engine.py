@@ -174,9 +174,11 @@ class Engine(LifecycleOperations):
         may not have them again): each of their jobs leaves every plan (a team job loses all
         its members), and the orders placed relative to them (linked orders whose jobs have
         not started) follow."""
-        todo, done, dependents = list(order_ids), set(), None
+        # each with its reason and excluded workers: the orders named, then their followers
+        todo = [(order_id, why, tuple(exclude)) for order_id in order_ids]
+        done, dependents = set(), None
         while todo:
-            order_id = todo.pop(0)
+            order_id, why, exclude = todo.pop(0)
             if order_id in done:
                 continue
             done.add(order_id)
@@ -194,9 +196,10 @@ class Engine(LifecycleOperations):
             commit.events.append(Event(EventType.REDISPATCHED, now, order_id, "", why))
             if dependents is None:
                 dependents = await self._dependents()
-            todo += [r.order.order_id for r in dependents.get(order_id, [])
+            todo += [(r.order.order_id,
+                      f"unassigned: its linked order {order_id} lost its worker", ())
+                     for r in dependents.get(order_id, [])
                      if all(a.planned_start >= now for a in r.assignments)]
-            why, exclude = f"unassigned: its linked order {order_id} lost its worker", ()
 
     async def _dependents(self) -> dict[str, list[OrderRecord]]:
         """Per order id, the placed orders linked to it (not started)."""
