@@ -317,6 +317,9 @@ class RedisStore:
             values, versions = await pipe.execute()
         return {k.decode(): self._versioned(v, versions.get(k)) for k, v in sorted(values.items())}
 
+    async def credits_with_events(self) -> dict[str, CreditRecord]:
+        return {k: r for k, r in (await self.credits()).items() if r.events}
+
     async def locations(self) -> dict[str, Location]:
         return (await self.view()).locations
 

@@ -119,6 +119,8 @@ class Store(Protocol):
         it carries (a new record: when one exists). Gives the events their cursors."""
     async def credit(self, worker_id: str) -> CreditRecord | None: ...
     async def credits(self) -> dict[str, CreditRecord]: ...
+    async def credits_with_events(self) -> dict[str, CreditRecord]:
+        """The credit records that have events (the others do not change as time passes)."""
     async def locations(self) -> dict[str, Location]: ...
     async def noticed(self, key: str) -> bool:
         """Whether a notice with this key was committed (so it is sent once)."""
@@ -157,6 +159,7 @@ class MemoryStore:
         # dropped when they come up (a tick reads the lapsed ones without scanning all orders)
         self._offers: list[tuple[int, str]] = []
         self._linked: dict[str, None] = {}  # ids of the orders with a link, in write order
+        self._eventful: set[str] = set()    # workers whose credit record has events
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -239,6 +242,10 @@ class MemoryStore:
         for worker_id, record in commit.credit.items():
             record.version += 1
             self._credit[worker_id] = record.copy()
+            if record.events:
+                self._eventful.add(worker_id)
+            else:
+                self._eventful.discard(worker_id)
         if commit.locations:
             self._locations = self._locations.update(commit.locations)
         self._notices |= commit.notices
@@ -278,6 +285,9 @@ class MemoryStore:
 
     async def credits(self) -> dict[str, CreditRecord]:
         return {k: v.copy() for k, v in self._credit.items()}
+
+    async def credits_with_events(self) -> dict[str, CreditRecord]:
+        return {k: self._credit[k].copy() for k in sorted(self._eventful)}
 
     async def locations(self) -> dict[str, Location]:
         return dict(self._locations)

@@ -187,3 +187,14 @@ async def test_linked_orders_are_the_orders_of_a_state_with_a_link(store):
     assert await store.linked_orders(OrderState.PENDING) == []
     assert [r.state for r in await store.linked_orders(OrderState.CANCELLED)] == \
         [OrderState.CANCELLED]
+
+
+async def test_credits_with_events_are_the_records_time_can_change(store):
+    quiet = CreditRecord(80.0, [], at(9))
+    reviewed = CreditRecord(70.0, [CreditEvent(at(9), "review", "o1", stars=5)], at(9))
+    await store.commit(Commit(credit={"w1": quiet, "w2": reviewed}))
+    assert await store.credits_with_events() == {"w2": reviewed}
+    cleared = await store.credit("w2")
+    cleared.events = []
+    await store.commit(Commit(credit={"w2": cleared}))
+    assert await store.credits_with_events() == {}
