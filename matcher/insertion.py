@@ -281,12 +281,15 @@ class _Gaps:
         self.covered = ((lo <= self.hard_latest[:, None])
                         & (lo + order.duration[:, None] <= end_s))
         self.shift_end = end_s[..., None]
-        self.before = self._before_bounds()
         earliest = np.maximum(lo[..., None], self.free + self.travel_in)
         # candidate starts per gap (last axis C): as early as the job can, then right after
         # each break, for when taking the breaks first is what lets the job into the gap
-        self.start = np.concatenate([earliest[..., None], self._after_breaks(earliest)],
-                                    axis=-1)
+        if days.breaks.shape[1] == 0:  # no worker of the pairs has breaks: one start a gap
+            self.start = earliest[..., None]
+        else:
+            self.before = self._before_bounds()
+            self.start = np.concatenate([earliest[..., None], self._after_breaks(earliest)],
+                                        axis=-1)
         self.end = self.start + order.duration[:, None, None, None]
         self.late = np.maximum(self.start - order.latest[:, None, None, None], 0)
 
