@@ -320,16 +320,55 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                      "(default: start one)")
     parser.add_argument("--quick", action="store_true", help="2,000 workers, 300 orders, 1 run")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--before", type=Path, help="a load.json of an earlier version, "
+                        "measured the same way: its medians are shown beside these, as ratios")
     args = parser.parse_args(argv)
     if args.quick:
         args.workers, args.orders, args.calls, args.runs = 2000, 300, 300, 1
     return args
 
 
+def compare(report: dict, before: dict, name: str) -> str:
+    """This run's medians beside an earlier version's (``name``), as ratios."""
+    def medians(r: dict) -> dict:
+        return {key: _median(run["instant"][key] for run in r["runs"])
+                for key in ("per_s", "p50_ms", "p99_ms", "p999_ms",
+                            "server_cpu_ms_per_request")}
+    now, then = medians(report), medians(before)
+    ratio = _median(r["ratio"] for r in report["runs"])
+    ratio_then = _median(r["ratio"] for r in before["runs"])
+    lines = ["", f"### Instant dispatch before and after (before: `{name}`, "
+             f"{before['date']}, commit {before.get('commit', '?')})", "",
+             "| | orders/s | p50 | p99 | p99.9 | server CPU per order | / trivial RPC |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for label, m, r in (("before", then, ratio_then), ("after", now, ratio)):
+        lines.append(f"| {label} | {m['per_s']:.0f} | {m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms "
+                     f"| {m['p999_ms']:.1f} ms | {m['server_cpu_ms_per_request']:.2f} ms "
+                     f"| {r:.2f} |")
+    lines.append(f"| after / before | {now['per_s'] / then['per_s']:.1f}x "
+                 f"| {now['p50_ms'] / then['p50_ms']:.2f} | {now['p99_ms'] / then['p99_ms']:.2f} "
+                 f"| {now['p999_ms'] / then['p999_ms']:.2f} "
+                 f"| {now['server_cpu_ms_per_request'] / then['server_cpu_ms_per_request']:.2f} "
+                 f"| {ratio / ratio_then:.1f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = asyncio.run(run(args))
+    report["commit"] = _commit()
     text = render(report)
+    if args.before:
+        report["before"] = json.loads(args.before.read_text())
+        text += compare(report, report["before"], args.before.name)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "load_quick" if args.quick else "load"
