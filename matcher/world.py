@@ -162,7 +162,7 @@ class World:
                customer_ids: Sequence[str]) -> np.ndarray:
         """Mask over pairs (worker ``rows[i]``, order ``order[i]``, both 1-D): the worker has a
         planned job of that order's customer (``customer_ids`` per order)."""
-        if self._customers is None and _few(rows):
+        if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
             workers = self.table.workers
             customers = {r: {j.customer_id for j in self.plans.get(workers[r].worker_id, ())}
                          for r in np.unique(rows).tolist()}
