@@ -39,6 +39,12 @@ bench: venv
 bench-store: venv
 	$(PY) benchmarks/store.py
 
+# Instant dispatch over gRPC against a server (its own process) with 20,000 workers, beside a
+# trivial RPC as the transport's ceiling; pass options with LOAD_ARGS, e.g. LOAD_ARGS=--quick.
+.PHONY: bench-load
+bench-load: venv
+	$(PY) benchmarks/load.py $(LOAD_ARGS)
+
 # Public VRPTW instances against the best-known, beside OR-Tools' sample, VROOM and PyVRP
 # (the `bench` extra). Needs ../shared/benchmarks or HOME_DISPATCH_BENCHMARKS; pass options
 # with VRPTW_ARGS, e.g. make bench-vrptw VRPTW_ARGS="--jobs 2 --limits 5".

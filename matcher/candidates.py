@@ -55,6 +55,11 @@ class Pairs:
     def take(self, mask: np.ndarray) -> "Pairs":
         return Pairs(*(getattr(self, name)[mask] for name in Pairs.__slots__))
 
+    def beside(self, more: "Pairs") -> "Pairs":
+        """These pairs with ``more`` of the same orders after them (more workers each)."""
+        return Pairs(*(np.concatenate([getattr(self, name), getattr(more, name)], axis=1)
+                       for name in Pairs.__slots__))
+
 
 # Insertion fields and the Pairs arrays they come from ("end" is derived from the start).
 _SLOT = {"position": "position", "start": "start", "end": "start", "travel_s": "travel_s",
@@ -125,13 +130,12 @@ class CandidateSearch:
 
         preferred = per_order(rows, [o.preferred_worker_ids for o in batch.orders], among,
                               default=False)
-        known = per_order(rows, [world.workers_of(o.customer_id) for o in batch.orders], among,
-                          default=False)
         j, c = np.nonzero(pairs.code == FEASIBLE)
         r = rows[j, c]
+        known = world.served(r, j, [o.customer_id for o in batch.orders])
         pairs.values[j, c] = term_values(
             pairs.added_s[j, c], table.credit[r], table.skill(batch.service_type).level[r],
-            batch.min_level[j], preferred[j, c], known[j, c], pairs.day_minutes[j, c],
+            batch.min_level[j], preferred[j, c], known, pairs.day_minutes[j, c],
             world.max_minutes(self.rules)[r], batch.priority[j], pairs.late_s[j, c],
             self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute,
             self.credit_bonus(table.credit[r]))
@@ -166,17 +170,24 @@ class CandidateSearch:
         radius = self.static.limits.service_radius_km
         todo = np.arange(len(batch), dtype=np.int64)
         size = column.index.size
+        seen: Pairs | None = None  # the last pass's pairs of the orders in ``todo``
         while todo.size:
             k = min(pool, size)
             nearest, km = column.index.nearest_many(batch.lat[todo], batch.lon[todo], k)
-            pairs = self.evaluate(batch.take(todo), column.workers[nearest], km, world, now)
+            # a larger pool starts with the smaller one (nearest first, ties by row): price
+            # only the workers it adds; every pair is priced on its own, so nothing changes
+            old = 0 if seen is None else seen.rows.shape[1]
+            pairs = self.evaluate(batch.take(todo), column.workers[nearest[:, old:]],
+                                  km[:, old:], world, now)
+            if seen is not None:
+                pairs = seen.beside(pairs)
             if k == 0:
                 yield todo, pairs
                 return
             done = ((np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit)
                     | (k >= size) | (km[:, -1] > radius))
             yield todo[done], pairs.take(done)
-            todo, pool = todo[~done], pool * 4
+            todo, pool, seen = todo[~done], pool * 4, pairs.take(~done)
 
     def _best(self, pairs: Pairs, limit: int) -> np.ndarray:
         """Mask of each order's ``limit`` highest-scoring feasible pairs (ties: the nearer)."""
@@ -193,7 +204,7 @@ def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
 
 
 def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
-    table, jobs = world.table, world.jobs.take(rows)
+    table, jobs = world.table, world.job_columns(rows)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
                 jobs["lon"], table.breaks[rows])

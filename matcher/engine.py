@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 from geo import haversine_km
 from matcher import lifecycle, metrics
+from matcher.anchors import ANCHOR_ID, AnchoredPlans  # noqa: F401 (ANCHOR_ID: re-exported)
+from matcher.anchors import anchor_at as _anchor_at, anchored as _anchored
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
 from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -31,15 +33,17 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
-from matcher.world import World
+from matcher.world import PlanOverlay, World
 from matcher.store import Commit, Store, View
 from matcher.worker_table import WorkerTable
 
 T = TypeVar("T")
 log = logging.getLogger("homedispatch.engine")
-# The order id of a location anchor: a zero-length stop no real order ever has.
-ANCHOR_ID = "@location"
 
+# Dispatches of at most this many orders (an instant order) are planned on the event loop:
+# about a millisecond, less than handing them to the solver thread, whose hand-offs wait for
+# the interpreter lock the loop holds. Rounds of more orders go to the thread.
+INLINE_ORDERS = 1
 # Tries of one dispatch when other replicas' writes keep refusing its commit.
 DISPATCH_ATTEMPTS = 5
 # States from which an order can still be cancelled; the others are final.
@@ -195,9 +199,11 @@ class Engine(LifecycleOperations):
         may not have them again): each of their jobs leaves every plan (a team job loses all
         its members), and the orders placed relative to them (linked orders whose jobs have
         not started) follow."""
-        todo, done, dependents = list(order_ids), set(), None
+        # each with its reason and excluded workers: the orders named, then their followers
+        todo = [(order_id, why, tuple(exclude)) for order_id in order_ids]
+        done, dependents = set(), None
         while todo:
-            order_id = todo.pop(0)
+            order_id, why, exclude = todo.pop(0)
             if order_id in done:
                 continue
             done.add(order_id)
@@ -215,17 +221,17 @@ class Engine(LifecycleOperations):
             commit.events.append(Event(EventType.REDISPATCHED, now, order_id, "", why))
             if dependents is None:
                 dependents = await self._dependents()
-            todo += [r.order.order_id for r in dependents.get(order_id, [])
+            todo += [(r.order.order_id,
+                      f"unassigned: its linked order {order_id} lost its worker", ())
+                     for r in dependents.get(order_id, [])
                      if all(a.planned_start >= now for a in r.assignments)]
-            why, exclude = f"unassigned: its linked order {order_id} lost its worker", ()
 
     async def _dependents(self) -> dict[str, list[OrderRecord]]:
         """Per order id, the placed orders linked to it (not started)."""
         out: dict[str, list[OrderRecord]] = {}
         for state in UNSTARTED:
-            for record in await self.store.orders_in(state):
-                if record.order.link is not None:
-                    out.setdefault(record.order.link.order_id, []).append(record)
+            for record in await self.store.linked_orders(state):
+                out.setdefault(record.order.link.order_id, []).append(record)
         return out
 
     async def _commit_and_replace(self, commit: Commit, now: int, batched: bool = True) -> None:
@@ -465,8 +471,11 @@ class Engine(LifecycleOperations):
         plans = view.plans
         world = await self._world(now, view)
         orders = [await self._binding(r) for r in records]
-        result = await asyncio.get_running_loop().run_in_executor(
-            self._solver, self.planner.dispatch, orders, world, now)
+        if len(orders) <= INLINE_ORDERS:
+            result = self.planner.dispatch(orders, world, now)
+        else:
+            result = await asyncio.get_running_loop().run_in_executor(
+                self._solver, self.planner.dispatch, orders, world, now)
         commit = self._outcome(records, result, now)
         for worker_id in commit.plans:
             commit.based_on(worker_id, plans.get(worker_id, []))
@@ -583,16 +592,10 @@ class Engine(LifecycleOperations):
         :meth:`_anchor`)."""
         view = view or await self.store.view()
         table = await self._worker_table(view.workers_version)
-        plans = dict(view.plans)
-        for worker_id, location in view.locations.items():
-            row = table.row.get(worker_id)
-            if row is not None:
-                jobs = plans.get(worker_id, [])
-                anchor = _anchor_at(table.workers[row], jobs, location, now,
-                                    self.config.location.max_age_s)
-                if anchor is not None:
-                    plans[worker_id] = _anchored(jobs, anchor)
-        return World(table, plans, view.blocked)
+        # anchors are put in as plans are read; the overlay takes what explain() changes
+        plans = view.plans if not view.locations else AnchoredPlans(
+            view.plans, view.locations, table, now, self.config.location.max_age_s)
+        return World(table, PlanOverlay(plans), view.blocked)
 
     async def _anchor(self, worker: Worker, jobs: list[Job], now: int) -> Job | None:
         location = (await self.store.locations()).get(worker.worker_id)
@@ -650,27 +653,6 @@ def _locked(record: OrderRecord) -> bool:
     return record.state != OrderState.ASSIGNED or bool(record.accepted)
 
 
-def _anchor_at(worker: Worker, jobs: list[Job], location: Location, now: int,
-               max_age_s: int) -> Job | None:
-    """A zero-length stop at the worker's reported location at ``now``, when the report is
-    fresh, ``now`` is inside one of its shifts and the worker is not in a job: the next job's
-    trip starts there. None otherwise."""
-    fresh = location.time <= now <= location.time + max_age_s
-    on_shift = any(s.start <= now < s.end for s in worker.shifts)
-    busy = any(j.start <= now < j.end for j in jobs)
-    if not fresh or not on_shift or busy:
-        return None
-    return Job(ANCHOR_ID, "", "", location.lat, location.lon, now, now)
-
-
-def _anchored(jobs: list[Job], anchor: Job | None) -> list[Job]:
-    """``jobs`` with ``anchor`` at its place in time."""
-    if anchor is None:
-        return list(jobs)
-    before = [j for j in jobs if j.start < anchor.start]
-    return before + [anchor] + [j for j in jobs if j not in before]
-
-
 def _real(jobs: list[Job]) -> list[Job]:
     """``jobs`` without location anchors (jobs always last a while; anchors do not)."""
     return [j for j in jobs if j.end > j.start]
@@ -678,14 +660,28 @@ def _real(jobs: list[Job]) -> list[Job]:
 
 def _fingerprint(body: Any) -> str:
     """A stable digest of a request body (sets sorted, so equal bodies always match)."""
-    def plain(value: Any) -> Any:
-        if dataclasses.is_dataclass(value):
-            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if isinstance(value, (set, frozenset)):
-            return sorted(plain(v) for v in value)
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, enum.Enum):
-            return value.name
+    return hashlib.sha256(json.dumps(_plain(body), sort_keys=True).encode()).hexdigest()
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # dataclass -> its field names (looked up once)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-able data: dataclasses as dicts of their fields, sets sorted, enums
+    by name (every request is fingerprinted: plain scalars and known classes go first)."""
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    return hashlib.sha256(json.dumps(plain(body), sort_keys=True).encode()).hexdigest()
+    names = _FIELD_NAMES.get(kind)
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.name
+    return value

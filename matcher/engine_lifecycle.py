@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from matcher import lifecycle
 from matcher.credit import CreditEvent, CreditRecord, credit_score, penalty_points
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -132,7 +134,7 @@ class LifecycleOperations:
         excluded from the order and it goes back to the pool (instant orders are placed
         again at once)."""
         if order_ids is None:
-            records = await self.store.orders_in(OrderState.OFFERED)
+            records = await self.store.lapsed_offers(now)
         else:
             records = [r for r in [await self.store.order(o) for o in order_ids]
                        if r is not None and r.state == OrderState.OFFERED]
@@ -353,7 +355,7 @@ class LifecycleOperations:
     async def _refresh_credit(self, now: int) -> None:
         commit = Commit()
         refresh = self.config.credit.refresh_s
-        for worker_id, record in sorted((await self.store.credits()).items()):
+        for worker_id, record in sorted((await self.store.credits_with_events()).items()):
             if record.events and now - record.refreshed_at >= refresh:
                 worker = await self._read_worker(commit, worker_id)
                 if worker is not None:
@@ -364,9 +366,17 @@ class LifecycleOperations:
     async def _check_certificates(self, now: int) -> None:
         commit = Commit()
         warn = self.config.certificates.warn_days * DAY_S
-        plans = await self.store.plans()
+        plans = (await self.store.view()).plans
         table = await self._worker_table()
-        for worker in table.workers:
+        # only workers with a certificate in its warning time or with planned jobs can need
+        # anything here: found by column, then looked at one by one in table order
+        due = {row for w, jobs in plans.items() if jobs and (row := table.row.get(w)) is not None}
+        for service_type in self.config.service.service_types:
+            column = table.skill(service_type)
+            until = column.certified_until
+            due.update(np.flatnonzero((column.level > 0) & (until - warn <= now)
+                                      & (now < until)).tolist())
+        for worker in (table.workers[row] for row in sorted(due)):
             for skill in worker.skills:
                 key = f"certificate:{worker.worker_id}:{skill.service_type}:{skill.certified_until}"
                 if skill.certified_until - warn <= now < skill.certified_until and \

@@ -253,8 +253,11 @@ class _Gaps:
         t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
         t_job, k_job = rules.leg(days.job_lat, days.job_lon, order.lat[:, None],
                                  order.lon[:, None])
-        t_out, k_out = rules.leg(order.lat[:, None], order.lon[:, None], days.job_lat,
-                                 days.job_lon)
+        if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
+            t_out, k_out = t_job, k_job
+        else:
+            t_out, k_out = rules.leg(order.lat[:, None], order.lon[:, None], days.job_lat,
+                                     days.job_lon)
         t_hj, k_hj = rules.leg(days.home_lat[:, None], days.home_lon[:, None], days.job_lat,
                                days.job_lon)
         t_jj, k_jj = rules.leg(np.roll(days.job_lat, 1, axis=1),
@@ -278,12 +281,15 @@ class _Gaps:
         self.covered = ((lo <= self.hard_latest[:, None])
                         & (lo + order.duration[:, None] <= end_s))
         self.shift_end = end_s[..., None]
-        self.before = self._before_bounds()
         earliest = np.maximum(lo[..., None], self.free + self.travel_in)
         # candidate starts per gap (last axis C): as early as the job can, then right after
         # each break, for when taking the breaks first is what lets the job into the gap
-        self.start = np.concatenate([earliest[..., None], self._after_breaks(earliest)],
-                                    axis=-1)
+        if days.breaks.shape[1] == 0:  # no worker of the pairs has breaks: one start a gap
+            self.start = earliest[..., None]
+        else:
+            self.before = self._before_bounds()
+            self.start = np.concatenate([earliest[..., None], self._after_breaks(earliest)],
+                                        axis=-1)
         self.end = self.start + order.duration[:, None, None, None]
         self.late = np.maximum(self.start - order.latest[:, None, None, None], 0)
 

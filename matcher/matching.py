@@ -36,9 +36,13 @@ class Edges:
 
 def solve_round(edges: Edges) -> np.ndarray:
     """Indices of the chosen edges of a maximum-weight matching (edges of weight <= 0 never)."""
-    keep = np.flatnonzero(edges.int_weight > 0)
+    weight = edges.int_weight
+    keep = np.flatnonzero(weight > 0)
     if len(keep) == 0:
         return keep
+    if (edges.order[keep] == edges.order[keep[0]]).all():
+        # one order (an instant one): its heaviest edge is the matching (ties: the first)
+        return keep[[np.argmax(weight[keep])]]
     orders, order_node = np.unique(edges.order[keep], return_inverse=True)
     workers, worker_node = np.unique(edges.worker[keep], return_inverse=True)
     n_o, n_w = len(orders), len(workers)
@@ -51,7 +55,7 @@ def solve_round(edges: Edges) -> np.ndarray:
     heads = np.concatenate([o_nodes, 1 + n_o + worker_node, np.full(n_w, sink), [sink]])
     capacities = np.ones(len(tails), dtype=np.int64)
     capacities[-1] = n_o
-    costs = np.concatenate([np.zeros(n_o, np.int64), -edges.int_weight[keep],
+    costs = np.concatenate([np.zeros(n_o, np.int64), -weight[keep],
                             np.zeros(n_w + 1, np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)

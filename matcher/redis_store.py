@@ -230,6 +230,12 @@ class RedisStore:
         records = [self._versioned(v, n) for v, n in zip(values, versions) if v is not None]
         return [r for r in records if r.state == state]  # moved meanwhile: not of this state
 
+    async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
+        return [r for r in await self.orders_in(state) if r.order.link is not None]
+
+    async def lapsed_offers(self, now: int) -> list[OrderRecord]:
+        return [r for r in await self.orders_in(OrderState.OFFERED) if r.offer_deadline <= now]
+
     @staticmethod
     def _versioned(value: bytes, version: bytes | None):
         """A stored order or credit record with the version the store counts for it."""
@@ -310,6 +316,9 @@ class RedisStore:
             pipe.hgetall(self._k("credit")).hgetall(self._k("creditver"))
             values, versions = await pipe.execute()
         return {k.decode(): self._versioned(v, versions.get(k)) for k, v in sorted(values.items())}
+
+    async def credits_with_events(self) -> dict[str, CreditRecord]:
+        return {k: r for k, r in (await self.credits()).items() if r.events}
 
     async def locations(self) -> dict[str, Location]:
         return (await self.view()).locations

@@ -14,6 +14,7 @@ import numpy as np
 # quarter-hour bucket share one UTC offset and one local date.
 BUCKET_S = 900
 DAY_S = 86_400
+DAY_BUCKETS = DAY_S // BUCKET_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,11 @@ class ServiceCalendar:
     def days(self, ts: np.ndarray) -> np.ndarray:
         """:meth:`day` over an array."""
         buckets = ts // BUCKET_S
+        if buckets.size:
+            first = int(buckets.min()) // DAY_BUCKETS
+            if int(buckets.max()) // DAY_BUCKETS == first:  # one UTC day: its table
+                offsets = _day_offsets(first, self.timezone)
+                return (ts + offsets[buckets - first * DAY_BUCKETS]) // DAY_S
         unique, inverse = np.unique(buckets, return_inverse=True)
         offsets = np.array([_offset(int(b), self.timezone) for b in unique], dtype=np.int64)
         return (ts + offsets[inverse].reshape(ts.shape)) // DAY_S
@@ -45,6 +51,16 @@ def _zone(timezone: str) -> zoneinfo.ZoneInfo:
 def _offset(bucket: int, timezone: str) -> int:
     moment = dt.datetime.fromtimestamp(bucket * BUCKET_S, _zone(timezone))
     return int(moment.utcoffset().total_seconds())
+
+
+@lru_cache(maxsize=4096)
+def _day_offsets(utc_day: int, timezone: str) -> np.ndarray:
+    """The UTC offset of every bucket of one UTC day (read-only: it is shared)."""
+    first = utc_day * DAY_BUCKETS
+    offsets = np.array([_offset(first + b, timezone) for b in range(DAY_BUCKETS)],
+                       dtype=np.int64)
+    offsets.flags.writeable = False
+    return offsets
 
 
 @lru_cache(maxsize=4096)

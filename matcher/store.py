@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+
+import immutables
 
 from matcher.credit import CreditRecord
 from matcher.errors import Aborted, InvalidArgument
@@ -27,14 +31,28 @@ class Plan(list):
         self.version = version
 
 
+class FrozenPlan(tuple):
+    """A day plan as a store shares it in a :class:`View`: its jobs, read-only, and its
+    ``version``. Callers that want to change it make a list of it first."""
+
+    version: int
+
+    def __new__(cls, jobs: Iterable[Job] = (), version: int = 0) -> "FrozenPlan":
+        plan = super().__new__(cls, jobs)
+        plan.version = version
+        return plan
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """What a dispatch reads, as of one moment: every plan (with its version), the customers'
-    blocks, the workers' reported locations, and the workers' version."""
+    blocks, the workers' reported locations, and the workers' version. Read-only: a store may
+    share what it holds (the memory store hands out its immutable snapshot, so a view costs
+    nothing however many plans there are)."""
 
-    plans: dict[str, Plan]
-    blocked: dict[str, frozenset[str]]
-    locations: dict[str, Location]
+    plans: Mapping[str, Sequence[Job]]
+    blocked: Mapping[str, frozenset[str]]
+    locations: Mapping[str, Location]
     workers_version: int
 
 
@@ -83,6 +101,11 @@ class Store(Protocol):
         """How often this worker was written (read it before the worker to change it)."""
     async def order(self, order_id: str) -> OrderRecord | None: ...
     async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
+    async def lapsed_offers(self, now: int) -> list[OrderRecord]:
+        """The OFFERED orders whose offer deadline is at or before ``now``."""
+    async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
+        """The orders in ``state`` that are linked to another order (``orders_in`` of those
+        with a link, in the same order)."""
     async def plan(self, worker_id: str) -> Plan: ...
     async def plans(self) -> dict[str, Plan]:
         """Every plan, as of one moment (with consistent versions)."""
@@ -96,6 +119,8 @@ class Store(Protocol):
         it carries (a new record: when one exists). Gives the events their cursors."""
     async def credit(self, worker_id: str) -> CreditRecord | None: ...
     async def credits(self) -> dict[str, CreditRecord]: ...
+    async def credits_with_events(self) -> dict[str, CreditRecord]:
+        """The credit records that have events (the others do not change as time passes)."""
     async def locations(self) -> dict[str, Location]: ...
     async def noticed(self, key: str) -> bool:
         """Whether a notice with this key was committed (so it is sent once)."""
@@ -111,21 +136,30 @@ class Store(Protocol):
 
 class MemoryStore:
     """The embedded store: plain dicts in this process. Returns copies, so that nothing a caller
-    holds changes under it. Event cursors are the events' sequence numbers."""
+    holds changes under it. Event cursors are the events' sequence numbers.
+
+    The plans are a persistent map (``immutables.Map``, a hash array mapped trie) of
+    :class:`FrozenPlan`: a commit makes a new map sharing all but the changed entries, so
+    :meth:`view` hands out the map it holds as a snapshot, without copying any plan."""
 
     def __init__(self) -> None:
         self._workers: dict[str, Worker] = {}
         self._orders: dict[str, OrderRecord] = {}
-        self._plans: dict[str, Plan] = {}
-        self._blocked: dict[str, frozenset[str]] = {}
+        self._plans: immutables.Map[str, FrozenPlan] = immutables.Map()
+        self._blocked: immutables.Map[str, frozenset[str]] = immutables.Map()
         self._requests: dict[str, tuple[str, Any]] = {}
         self._credit: dict[str, CreditRecord] = {}
-        self._locations: dict[str, Location] = {}
+        self._locations: immutables.Map[str, Location] = immutables.Map()
         self._notices: set[str] = set()
         self._events: list[Event] = []
         self._appended = asyncio.Event()
         self._workers_version = 0
         self._worker_versions: dict[str, int] = {}
+        # (offer deadline, order id) of every offer made; entries whose order moved on are
+        # dropped when they come up (a tick reads the lapsed ones without scanning all orders)
+        self._offers: list[tuple[int, str]] = []
+        self._linked: dict[str, None] = {}  # ids of the orders with a link, in write order
+        self._eventful: set[str] = set()    # workers whose credit record has events
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -155,6 +189,22 @@ class MemoryStore:
     async def orders_in(self, state: OrderState) -> list[OrderRecord]:
         return [r.copy() for r in self._orders.values() if r.state == state]
 
+    async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
+        records = (self._orders[order_id] for order_id in self._linked)
+        return [r.copy() for r in records if r.state == state]
+
+    async def lapsed_offers(self, now: int) -> list[OrderRecord]:
+        due: dict[str, tuple[int, str]] = {}
+        while self._offers and self._offers[0][0] <= now:
+            deadline, order_id = heapq.heappop(self._offers)
+            record = self._orders.get(order_id)
+            if record is not None and record.state == OrderState.OFFERED \
+                    and record.offer_deadline == deadline:
+                due[order_id] = (deadline, order_id)
+        for entry in due.values():  # still offered: they stay until a commit moves them on
+            heapq.heappush(self._offers, entry)
+        return [self._orders[order_id].copy() for order_id in due]
+
     async def plan(self, worker_id: str) -> Plan:
         plan = self._plans.get(worker_id)
         return Plan(plan, plan.version) if plan is not None else Plan()
@@ -166,7 +216,7 @@ class MemoryStore:
         return dict(self._blocked)
 
     async def view(self) -> View:
-        return View(await self.plans(), dict(self._blocked), dict(self._locations),
+        return View(self._plans, self._blocked, self._locations,
                     self._workers_version)
 
     async def commit(self, commit: Commit) -> None:
@@ -174,16 +224,30 @@ class MemoryStore:
         for record in commit.orders:
             record.version += 1
             self._orders[record.order.order_id] = record.copy()
-        for worker_id, jobs in commit.plans.items():
-            self._plans[worker_id] = Plan(jobs, self._version(worker_id) + 1)
-        for customer, workers in commit.blocked.items():
-            self._blocked[customer] = self._blocked.get(customer, frozenset()) | workers
+            if record.order.link is not None:
+                self._linked[record.order.order_id] = None
+            if record.state == OrderState.OFFERED:
+                heapq.heappush(self._offers, (record.offer_deadline, record.order.order_id))
+        if commit.plans:
+            with self._plans.mutate() as plans:
+                for worker_id, jobs in commit.plans.items():
+                    plans[worker_id] = FrozenPlan(jobs, self._version(worker_id) + 1)
+                self._plans = plans.finish()
+        if commit.blocked:
+            self._blocked = self._blocked.update(
+                {customer: self._blocked.get(customer, frozenset()) | workers
+                 for customer, workers in commit.blocked.items()})
         if commit.workers:
             await self.put_workers(commit.workers)
         for worker_id, record in commit.credit.items():
             record.version += 1
             self._credit[worker_id] = record.copy()
-        self._locations.update(commit.locations)
+            if record.events:
+                self._eventful.add(worker_id)
+            else:
+                self._eventful.discard(worker_id)
+        if commit.locations:
+            self._locations = self._locations.update(commit.locations)
         self._notices |= commit.notices
         if commit.events:
             first = len(self._events) + 1
@@ -221,6 +285,9 @@ class MemoryStore:
 
     async def credits(self) -> dict[str, CreditRecord]:
         return {k: v.copy() for k, v in self._credit.items()}
+
+    async def credits_with_events(self) -> dict[str, CreditRecord]:
+        return {k: self._credit[k].copy() for k in sorted(self._eventful)}
 
     async def locations(self) -> dict[str, Location]:
         return dict(self._locations)

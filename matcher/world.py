@@ -3,10 +3,16 @@
 The planner changes plans only through :meth:`World.place`, which keeps what is derived from the
 plans in step: the day plans as padded numpy columns per table row (what vectorised insertion
 reads) and which workers have jobs of which customer (the customer's history term).
+
+Cost follows the candidates, not the city: the plans are any read-only mapping (a store's
+snapshot), a copy of the world is an overlay on it, and a question about a few rows (their job
+columns, whether they served a customer) reads only those rows' plans. The whole-city columns
+and indexes are built only for a question about many rows (a batch round), then kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,21 +29,10 @@ class JobColumns:
     _FIELDS = (("start", NO_JOB, np.int64), ("end", NO_JOB, np.int64),
                ("lat", 0.0, np.float64), ("lon", 0.0, np.float64))
 
-    def __init__(self, table: WorkerTable, plans: dict[str, list[Job]]) -> None:
+    def __init__(self, table: WorkerTable, plans: Mapping[str, Sequence[Job]]) -> None:
         self.count = np.zeros(len(table), dtype=np.int64)
-        capacity = max((len(jobs) for jobs in plans.values()), default=1)
-        self.columns = {name: np.full((len(table), max(capacity, 1)), fill, dtype=dtype)
-                        for name, fill, dtype in self._FIELDS}
-        rows, cols, jobs = [], [], []
-        for worker_id, day in plans.items():
-            row = table.row.get(worker_id)
-            if row is not None:
-                self.count[row] = len(day)
-                rows += [row] * len(day)
-                cols += range(len(day))
-                jobs += day
-        for name, _, _ in self._FIELDS:
-            self.columns[name][rows, cols] = [getattr(j, name) for j in jobs]
+        self.columns = _fill(len(table), ((table.row.get(w), day) for w, day in plans.items()),
+                             self.count)
 
     def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The job columns of ``rows`` (any shape), trimmed to the widest of their days."""
@@ -59,11 +54,90 @@ class JobColumns:
             self.columns[name] = np.full((len(old), capacity), fill, dtype=dtype)
             self.columns[name][:, :old.shape[1]] = old
 
+    @classmethod
+    def of_rows(cls, table: WorkerTable, plans: Mapping[str, Sequence[Job]],
+                rows: np.ndarray) -> dict[str, np.ndarray]:
+        """What ``JobColumns(table, plans).take(rows)`` gives, reading only the plans of
+        ``rows``."""
+        unique, inverse = np.unique(rows, return_inverse=True)
+        count = np.zeros(len(unique), dtype=np.int64)
+        days = ((i, plans.get(table.workers[r].worker_id, ()))
+                for i, r in enumerate(unique.tolist()))
+        columns = _fill(len(unique), days, count)
+        inverse = inverse.reshape(rows.shape)
+        width = max(int(count.max(initial=0)), 1)
+        return {name: column[inverse, :width] for name, column in columns.items()}
+
+
+def _fill(n_rows: int, days, count: np.ndarray) -> dict[str, np.ndarray]:
+    """(n_rows, widest day) job columns from (row, jobs) pairs (row None: skipped); ``count``
+    gets each row's number of jobs."""
+    days = [(row, day) for row, day in days if row is not None and len(day)]
+    capacity = max((len(day) for _, day in days), default=1)
+    columns = {name: np.full((n_rows, capacity), fill, dtype=dtype)
+               for name, fill, dtype in JobColumns._FIELDS}
+    rows, cols, jobs = [], [], []
+    for row, day in days:
+        count[row] = len(day)
+        rows += [row] * len(day)
+        cols += range(len(day))
+        jobs += day
+    for name, _, _ in JobColumns._FIELDS:
+        columns[name][rows, cols] = [getattr(j, name) for j in jobs]
+    return columns
+
+
+class PlanOverlay(MutableMapping):
+    """Day plans changed here (``own``) over read-only ``base`` plans: what a world that may
+    change copies instead of every plan. An overlay of an overlay keeps one level (it copies
+    the other's changes only). Plans are replaced, never removed."""
+
+    __slots__ = ("base", "own")
+
+    def __init__(self, base: Mapping[str, Sequence[Job]]) -> None:
+        if isinstance(base, PlanOverlay):
+            self.base, self.own = base.base, dict(base.own)
+        else:
+            self.base, self.own = base, {}
+
+    def __getitem__(self, worker_id: str) -> Sequence[Job]:
+        jobs = self.own.get(worker_id)
+        return self.base[worker_id] if jobs is None else jobs
+
+    def get(self, worker_id: str, default=None):
+        jobs = self.own.get(worker_id)
+        return self.base.get(worker_id, default) if jobs is None else jobs
+
+    def __contains__(self, worker_id: object) -> bool:
+        return worker_id in self.own or worker_id in self.base
+
+    def __setitem__(self, worker_id: str, jobs: Sequence[Job]) -> None:
+        self.own[worker_id] = jobs
+
+    def __delitem__(self, worker_id: str) -> None:
+        raise TypeError("a plan is replaced (by an empty one), not removed")
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.own
+        yield from (w for w in self.base if w not in self.own)
+
+    def __len__(self) -> int:
+        return len(self.own) + sum(1 for w in self.base if w not in self.own)
+
+
+# A question about at most this many distinct rows reads their plans one by one; a larger one
+# builds (once) the columns or index of the whole city.
+FEW_ROWS = 4096
+
+
+def _few(rows: np.ndarray) -> bool:
+    return rows.size <= FEW_ROWS or len(np.unique(rows)) <= FEW_ROWS
+
 
 @dataclass(slots=True)
 class World:
     table: WorkerTable
-    plans: dict[str, list[Job]]                  # worker id -> jobs sorted by start
+    plans: MutableMapping[str, Sequence[Job]] | Mapping[str, Sequence[Job]]  # -> jobs by start
     blocked: dict[str, frozenset[str]] = field(default_factory=dict)  # customer -> workers
     _jobs: JobColumns | None = None
     _customers: dict[str, set[str]] | None = None
@@ -77,6 +151,32 @@ class World:
         if self._jobs is None:
             self._jobs = JobColumns(self.table, self.plans)
         return self._jobs
+
+    def job_columns(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The job columns of ``rows`` (any shape), as :meth:`JobColumns.take` gives them."""
+        if self._jobs is None and _few(rows):
+            return JobColumns.of_rows(self.table, self.plans, rows)
+        return self.jobs.take(rows)
+
+    def served(self, rows: np.ndarray, order: np.ndarray,
+               customer_ids: Sequence[str]) -> np.ndarray:
+        """Mask over pairs (worker ``rows[i]``, order ``order[i]``, both 1-D): the worker has a
+        planned job of that order's customer (``customer_ids`` per order)."""
+        if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
+            workers = self.table.workers
+            customers = {r: {j.customer_id for j in self.plans.get(workers[r].worker_id, ())}
+                         for r in np.unique(rows).tolist()}
+            return np.array([customer_ids[j] in customers[r] for r, j in
+                             zip(rows.tolist(), order.tolist())], dtype=bool)
+        mask = np.zeros(rows.shape, dtype=bool)
+        by_order = np.argsort(order, kind="stable")
+        bounds = np.searchsorted(order[by_order], np.arange(len(customer_ids) + 1))
+        for j, customer_id in enumerate(customer_ids):
+            workers = self.workers_of(customer_id)
+            if workers:
+                at = by_order[bounds[j]:bounds[j + 1]]
+                mask[at] = np.isin(rows[at], self.table.rows_of(workers))
+        return mask
 
     def workers_of(self, customer_id: str) -> set[str]:
         """Workers with a planned job for ``customer_id``."""
@@ -111,5 +211,6 @@ class World:
         return self.table.max_minutes(rules.default_max_minutes)
 
     def copy(self) -> "World":
-        """A world whose plans can change without touching this one's."""
-        return World(self.table, dict(self.plans), self.blocked)
+        """A world whose plans can change without touching this one's (an overlay on them:
+        copying costs nothing however many plans there are)."""
+        return World(self.table, PlanOverlay(self.plans), self.blocked)

@@ -240,3 +240,17 @@ async def test_a_new_break_a_planned_job_violates_sends_that_job_back_to_pending
     again = await engine.dispatch([], NOW)
     (miss,) = again.unassigned
     assert miss.reason.name == "NO_FEASIBLE_SLOT" and "break: 1" in miss.detail
+
+
+async def test_every_job_a_changed_worker_loses_goes_back_with_that_reason(engine):
+    await engine.upsert_workers([make_worker("w1")])
+    await engine.submit_orders([make_order("o1", earliest_start=at(9), latest_start=at(9)),
+                                make_order("o2", earliest_start=at(13), latest_start=at(13),
+                                           customer_id="c2")], NOW)
+    await engine.dispatch([], NOW)
+    assert await states(engine, "o1", "o2") == ["ASSIGNED", "ASSIGNED"]
+    await engine.upsert_workers([make_worker("w1", shifts=())], now=NOW)
+    for order_id in ("o1", "o2"):
+        record = await engine.order(order_id)
+        assert record.state == OrderState.PENDING
+        assert record.history[-1] == "unassigned: worker w1 changed"

@@ -336,3 +336,19 @@ def test_insert_many_agrees_with_the_reference(scenario, now_min, max_jobs, max_
             expected.late_s)
         assert got.day_minutes_before == expected.day_minutes_before
         assert abs(got.added_travel_km - expected.added_travel_km) < 1e-9
+
+
+def test_service_days_of_arrays_match_the_day_of_each_second():
+    """The one-UTC-day table and the general path agree with :meth:`ServiceCalendar.day`,
+    across daylight-saving changes too."""
+    from matcher.service_day import ServiceCalendar
+    rng = np.random.default_rng(3)
+    for timezone in ("Asia/Shanghai", "Europe/Berlin", "America/New_York"):
+        calendar = ServiceCalendar(timezone)
+        for span in (3600, 86_400, 400_000):
+            ts = 1_711_800_000 + rng.integers(0, span, size=(4, 6))
+            assert calendar.days(ts).tolist() == [[calendar.day(int(t)) for t in row]
+                                                  for row in ts]
+        around_change = 1_711_846_800 + np.arange(-7200, 7200, 600)  # Berlin, 2024-03-31
+        assert calendar.days(around_change).tolist() == [calendar.day(int(t))
+                                                         for t in around_change]

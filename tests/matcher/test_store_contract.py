@@ -7,8 +7,8 @@ import pytest
 
 from matcher.credit import CreditEvent, CreditRecord
 from matcher.errors import Aborted, InvalidArgument
-from matcher.model import (Event, EventType, Job, Location, OrderRecord, OrderState,
-                           WorkerStatus)
+from matcher.model import (Event, EventType, Job, LinkType, Location, OrderLink, OrderRecord,
+                           OrderState, WorkerStatus)
 from matcher.store import Commit
 from tests.builders import at, make_order, make_worker
 
@@ -139,3 +139,62 @@ async def test_a_worker_or_credit_changed_meanwhile_refuses_the_commit(store):
     with pytest.raises(Aborted, match="credit"):
         await store.commit(Commit(credit={"w1": mine}))
     assert [e.kind for e in (await store.credit("w1")).events] == ["no_show"]
+
+
+async def test_lapsed_offers_are_the_offered_orders_past_their_deadline(store):
+    first, second, third = await submitted(store, "o1", "o2", "o3")
+    for record, deadline in ((first, at(10)), (second, at(11)), (third, at(10))):
+        record.state, record.offer_deadline = OrderState.OFFERED, deadline
+    await store.commit(Commit(orders=[first, second, third]))
+    assert await store.lapsed_offers(at(9)) == []
+    lapsed = await store.lapsed_offers(at(10))
+    assert sorted(r.order.order_id for r in lapsed) == ["o1", "o3"]
+    assert await store.lapsed_offers(at(10)) == lapsed  # reading them changes nothing
+    first = await store.order("o1")
+    first.state, first.offer_deadline = OrderState.ASSIGNED, 0  # accepted: no longer due
+    third = await store.order("o3")
+    third.offer_deadline = at(12)  # offered again, later
+    await store.commit(Commit(orders=[first, third]))
+    assert [r.order.order_id for r in await store.lapsed_offers(at(11))] == ["o2"]
+    assert sorted(r.order.order_id for r in await store.lapsed_offers(at(12))) == ["o2", "o3"]
+
+
+async def test_a_view_stays_as_it_was_read_while_commits_go_on(store):
+    await store.commit(Commit(plans={"w1": [job("o1", 9)]}, blocked={"c1": {"w2"}}))
+    view = await store.view()
+    await store.commit(Commit(plans={"w1": [job("o1", 9), job("o2", 11)], "w2": [job("o3", 9)]},
+                              blocked={"c1": {"w3"}},
+                              locations={"w1": Location(31.2, 121.4, at(9))}))
+    assert list(view.plans["w1"]) == [job("o1", 9)] and view.plans["w1"].version == 1
+    assert "w2" not in view.plans and view.blocked["c1"] == frozenset({"w2"})
+    assert view.locations.get("w1") is None
+    fresh = await store.view()
+    assert len(fresh.plans["w1"]) == 2 and fresh.plans["w1"].version == 2
+    assert fresh.blocked["c1"] == frozenset({"w2", "w3"})
+
+
+async def test_linked_orders_are_the_orders_of_a_state_with_a_link(store):
+    follow = OrderLink("o1", LinkType.SAME_WORKER)
+    records = [OrderRecord(make_order("o1"), OrderState.ASSIGNED, at(6)),
+               OrderRecord(make_order("o2", link=follow), OrderState.ASSIGNED, at(6)),
+               OrderRecord(make_order("o3", link=follow), OrderState.PENDING, at(6))]
+    await store.commit(Commit(orders=records))
+    assert [r.order.order_id for r in await store.linked_orders(OrderState.ASSIGNED)] == ["o2"]
+    assert [r.order.order_id for r in await store.linked_orders(OrderState.PENDING)] == ["o3"]
+    moved = await store.order("o3")
+    moved.state = OrderState.CANCELLED
+    await store.commit(Commit(orders=[moved]))
+    assert await store.linked_orders(OrderState.PENDING) == []
+    assert [r.state for r in await store.linked_orders(OrderState.CANCELLED)] == \
+        [OrderState.CANCELLED]
+
+
+async def test_credits_with_events_are_the_records_time_can_change(store):
+    quiet = CreditRecord(80.0, [], at(9))
+    reviewed = CreditRecord(70.0, [CreditEvent(at(9), "review", "o1", stars=5)], at(9))
+    await store.commit(Commit(credit={"w1": quiet, "w2": reviewed}))
+    assert await store.credits_with_events() == {"w2": reviewed}
+    cleared = await store.credit("w2")
+    cleared.events = []
+    await store.commit(Commit(credit={"w2": cleared}))
+    assert await store.credits_with_events() == {}

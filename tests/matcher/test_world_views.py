@@ -1,0 +1,103 @@
+"""The lazy views a dispatch reads the world through give what the eager ones gave: the plan
+overlay, plans with location anchors worked out on reading, job columns of a few rows, and the
+customer-history mask of a few pairs."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from matcher.anchors import AnchoredPlans, anchor_at, anchored
+from matcher.model import Job, Location
+from matcher.store import FrozenPlan
+from matcher.world import JobColumns, PlanOverlay, World
+from matcher.worker_table import WorkerTable
+from tests.builders import CENTRE, HOUR, at, make_worker
+
+MAX_AGE_S = 900
+
+
+def random_world(seed: int, n_workers: int = 30):
+    rng = random.Random(seed)
+    workers = [make_worker(f"w{i:02d}") for i in range(n_workers)]
+    plans, locations = {}, {}
+    for worker in workers:
+        if rng.random() < 0.6:
+            hours = sorted(rng.sample(range(8, 17), rng.randint(1, 3)))
+            plans[worker.worker_id] = FrozenPlan(
+                [Job(f"o-{worker.worker_id}-{h}", f"c{rng.randint(0, 5)}", "cleaning",
+                     CENTRE[0] + rng.random() / 50, CENTRE[1] + rng.random() / 50,
+                     at(h), at(h) + HOUR // 2) for h in hours], version=1)
+        if rng.random() < 0.5:
+            locations[worker.worker_id] = Location(CENTRE[0], CENTRE[1],
+                                                   at(rng.choice([7, 9.5, 10, 12])))
+    locations["stranger"] = Location(CENTRE[0], CENTRE[1], at(10))  # not in the table
+    return WorkerTable(workers), plans, locations
+
+
+def eager_anchors(table, plans, locations, now):
+    """What the engine built before: every plan, anchored where a fresh report applies."""
+    out = dict(plans)
+    for worker_id, location in locations.items():
+        row = table.row.get(worker_id)
+        if row is not None:
+            jobs = out.get(worker_id, [])
+            anchor = anchor_at(table.workers[row], jobs, location, now, MAX_AGE_S)
+            if anchor is not None:
+                out[worker_id] = anchored(jobs, anchor)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_anchored_plans_read_like_the_eagerly_anchored_ones(seed):
+    table, plans, locations = random_world(seed)
+    now = at(10)
+    lazy = AnchoredPlans(plans, locations, table, now, MAX_AGE_S)
+    eager = eager_anchors(table, plans, locations, now)
+    assert {w: list(j) for w, j in lazy.items()} == {w: list(j) for w, j in eager.items()}
+    for worker_id in [*table.row, "stranger", "nobody"]:
+        assert (worker_id in lazy) == (worker_id in eager)
+        assert list(lazy.get(worker_id, ())) == list(eager.get(worker_id, ()))
+
+
+def test_an_overlay_takes_changes_without_touching_what_it_covers():
+    base = {"w1": FrozenPlan([], 1), "w2": FrozenPlan([], 1)}
+    first = PlanOverlay(base)
+    first["w1"] = ["changed"]
+    second = PlanOverlay(first)  # one level: the first's changes copied, the same base
+    second["w3"] = ["new"]
+    assert second.base is base and dict(second.own) == {"w1": ["changed"], "w3": ["new"]}
+    assert "w3" not in first and first["w1"] == ["changed"] and list(base["w1"]) == []
+    assert sorted(second) == ["w1", "w2", "w3"] and len(second) == 3
+    assert list(second.get("w2")) == [] and second.get("w9", "none") == "none"
+    with pytest.raises(TypeError):
+        del second["w1"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_job_columns_of_a_few_rows_are_those_of_the_whole_city(seed):
+    table, plans, _ = random_world(seed)
+    rows = np.random.default_rng(seed).integers(0, len(table), size=(3, 7))
+    few = JobColumns.of_rows(table, plans, rows)
+    whole = JobColumns(table, plans).take(rows)
+    assert few.keys() == whole.keys()
+    for name in whole:
+        assert np.array_equal(few[name], whole[name]), name
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_customer_history_of_a_few_pairs_matches_the_whole_city_index(seed):
+    table, plans, _ = random_world(seed)
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, len(table), size=40)
+    order = np.sort(rng.integers(0, 4, size=40))
+    customers = [f"c{c}" for c in rng.integers(0, 6, size=4)]
+    few = World(table, PlanOverlay(plans)).served(rows, order, customers)
+    whole_world = World(table, dict(plans))
+    whole_world.workers_of("c0")  # builds the city-wide index: the other path
+    whole = whole_world.served(rows, order, customers)
+    expected = [customers[j] in {job.customer_id for job in plans.get(
+        table.workers[r].worker_id, ())} for r, j in zip(rows, order)]
+    assert few.tolist() == whole.tolist() == expected
