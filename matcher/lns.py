@@ -50,6 +50,7 @@ TEMPERATURE = 0.003
 STRING_MAX = 10
 PLAIN_MAX_RUIN = 25
 PLAIN_TEMPERATURE = 0.01
+RECREATE_ORDERS = 4
 
 
 def applicable(problem) -> bool:
@@ -759,6 +760,8 @@ class Search:
                 self._restore(saved)
                 continue
             self.rng.shuffle(ruined)
+            if self.plain:
+                self._recreate_order(ruined)
             ruined.sort(key=lambda q: -len(self.requests[q]))
             ok = True
             for q in ruined:
@@ -782,6 +785,24 @@ class Search:
                 self._restore(saved)
         self.steps = step
         return best
+
+    def _recreate_order(self, ruined: list[int]) -> None:
+        """Sort the (shuffled) ruined requests in place for recreate, as SISR varies it:
+        random, the heaviest first, the farthest from the first vehicle's start first, or the
+        tightest windows first."""
+        kind = int(self.rng.integers(RECREATE_ORDERS))
+        first = [self.requests[q][0] for q in ruined]
+        if kind == 1:
+            key = [-self.load[i] for i in first]
+        elif kind == 2:
+            home = self.vstart[0]
+            key = [-self.Tl[home][self.node[i]] for i in first]
+        elif kind == 3:
+            key = [self.hard[i] - self.ear[i] for i in first]
+        else:
+            return
+        order = sorted(range(len(ruined)), key=key.__getitem__)
+        ruined[:] = [ruined[x] for x in order]
 
     def _restore(self, saved) -> None:
         routes, route_of, s = saved
