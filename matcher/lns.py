@@ -51,6 +51,9 @@ STRING_MAX = 10
 PLAIN_MAX_RUIN = 25
 PLAIN_TEMPERATURE = 0.01
 RECREATE_ORDERS = 4
+# SISR blinks: each position is skipped with this chance in recreate (plain problems). 3000
+# steps, R201, RC201, RC101, seeds 0-2: +2.19% without, +1.95% at 0.01, +2.74% at 0.05.
+BLINK = 0.01
 
 
 def applicable(problem) -> bool:
@@ -512,6 +515,8 @@ class Search:
             if self.route_of[j] is not None:
                 start = np.maximum(start, self.s[j] + w)
         price = self._price(i, pos, start)
+        if self.plain and BLINK:
+            price = np.where(self.rng.random(len(price)) < BLINK, INF, price)
         return self._exact_best(i, pos, price)
 
     def _exact_best(self, i, pos, price) -> bool:
