@@ -6,7 +6,9 @@ plans with many such pairs stay late. Here a *request* is a group of visits join
 (a pair, a team, a team and its follow-up); each step takes some requests out of the routes
 (related ones: close in space and time, the latest, random ones, or whole routes) and puts them
 back one request at a time, the visits of a pair together: every pair of positions for its two
-visits on two routes is priced at once (numpy), the cheapest few exactly.
+visits on two routes is priced at once (numpy), the cheapest few exactly. Plain problems (no
+start gaps, e.g. VRPTW) are also searched as SISR does: strings of consecutive visits cut from
+routes near a random visit, a varied recreate order, blinks, and a looser threshold.
 
 Start times are always the earliest ones the routes allow: each visit starts at the latest of
 its window's opening, its arrival after the previous visit, and what its gaps to its partners
