@@ -10,7 +10,8 @@ dead-ends on tight windows. :func:`solve` returns routes with start times and th
 into its parts; it is used by ``OptimizePlans`` and by the public benchmarks alike. A problem with
 start gaps (and no breaks or same-vehicle links) is searched by OR-Tools and by the large
 neighbourhood search of :mod:`matcher.lns` in turns, since OR-Tools' moves of one visit at a
-time rarely find a place for a visit that must start with another.
+time rarely find a place for a visit that must start with another; so is a plain one (no gaps,
+e.g. VRPTW; ``LNS_PLAIN``), where the search's string ruins reshape long routes.
 """
 
 from __future__ import annotations

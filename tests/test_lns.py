@@ -234,3 +234,51 @@ def test_plain_problems_without_gaps_go_through_the_search_and_keep_every_rule(s
     better = lns.improve(problem, start, 10.0, seed, max_steps=60)
     assert check_routes(problem, better) == []
     assert better.cost <= start.cost
+
+
+def hard_window_problem(rng, n: int, m: int) -> RoutingProblem:
+    """A VRPTW-like problem: hard windows, capacities, no gaps, no soft lateness."""
+    points = rng.integers(0, 100, size=(n + 1, 2))
+    travel = np.abs(points[:, None, :] - points[None, :, :]).sum(axis=2).astype(np.int64)
+    visits = []
+    for i in range(n):
+        earliest = int(rng.integers(0, 600))
+        visits.append(Visit(i + 1, int(rng.integers(5, 30)), earliest,
+                            earliest + int(rng.integers(60, 400)),
+                            load=int(rng.integers(1, 4)), drop_cost=100_000))
+    vehicles = [Vehicle(0, 0, 0, 1500, capacity=12) for _ in range(m)]
+    return RoutingProblem(travel, visits, vehicles)
+
+
+def test_string_ruins_cut_consecutive_visits_near_one_visit():
+    rng = np.random.default_rng(11)
+    problem = hard_window_problem(rng, 40, 6)
+    search = lns.Search(problem, [[] for _ in problem.vehicles], seed=2)
+    assert search.rebuild() and search.plain
+    for _ in range(30):
+        ruined = search._ruin_strings(8)
+        assert ruined and len(set(ruined)) == len(ruined)
+        visits = {search.requests[q][0] for q in ruined}
+        cut = [r for r in search.routes if visits & set(r)]
+        for r in cut:  # from each route one unbroken stretch
+            at = [p for p, i in enumerate(r) if i in visits]
+            assert at == list(range(at[0], at[-1] + 1))
+            assert len(at) <= lns.STRING_MAX
+        assert len(visits) == sum(len(visits & set(r)) for r in cut)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 10_000))
+def test_one_trial_on_exact_prices_finds_what_exact_trials_find(seed):
+    """Without gaps and soft lateness the table's price is exact: taking the cheapest feasible
+    position after one trial gives the same search as trying EXACT of them."""
+    problem = hard_window_problem(np.random.default_rng(seed), 25, 5)
+    runs = []
+    for exact_price in (True, False):
+        search = lns.Search(problem, [[] for _ in problem.vehicles], seed=seed)
+        assert search.exact_price
+        search.exact_price = exact_price
+        assert search.rebuild()
+        runs.append(search.run(60.0, max_steps=80))
+    assert runs[0] == runs[1]
+    assert check_routes(problem, as_solution(search, *runs[0][:2])) == []
