@@ -315,7 +315,10 @@ class _Gaps:
         def gap(a: np.ndarray) -> np.ndarray:
             return a[..., None]
 
+        # gap q lies after job q - 1 in time even when that job is on a later service day
+        # (then the trip comes from home and the day's own checks do not see that job)
         return (gap(self.valid & self.covered[..., None])
+                & (self.start >= gap(self.before[0]))
                 & (self.start <= self.hard_latest[:, None, None, None])
                 & (self.end <= gap(self.shift_end))
                 & (gap(~self.has_next) | (self.end + gap(self.out_s) <= gap(self.next_start))))

@@ -18,7 +18,7 @@ from matcher.engine_lifecycle import Feedback
 from simulations.scenario import BehaviourParams
 
 # Purposes, one stream each.
-ANSWER, NO_SHOW, TRAVEL, DURATION, CANCEL, FEEDBACK = range(6)
+ANSWER, NO_SHOW, TRAVEL, DURATION, CANCEL, FEEDBACK, PATIENCE = range(7)
 REFERENCE_PAY = 50.0
 
 
@@ -71,6 +71,10 @@ class Behaviour:
         if rng.random() >= self.p.cancel_share or earliest <= placed:
             return None
         return int(rng.integers(placed, earliest))
+
+    def patience_s(self, order: int) -> int:
+        """Seconds the customer waits for a worker before abandoning the order."""
+        return int(self._rng(PATIENCE, order).uniform(*self.p.patience_minutes) * 60)
 
     def feedback(self, order: int, late_s: int) -> Feedback | None:
         """The customer's rating of a served order, or None (no feedback)."""

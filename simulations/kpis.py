@@ -47,6 +47,7 @@ def compute_kpis(outcome: Outcome, meta: dict) -> dict:
         "earnings_gini": gini(np.array([w.earnings for w in fleet])),
         "top_tier_share": sum(w.top_tier_jobs for w in fleet) / jobs if jobs else 0.0,
         "cancellations": sum(t.status == "cancelled" for t in orders),
+        "abandoned": outcome.abandoned,
         "expired": sum(t.status == "expired" for t in orders),
         "redispatches": outcome.redispatches,
         "no_shows": outcome.no_shows,

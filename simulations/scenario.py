@@ -100,6 +100,9 @@ class BehaviourParams:
     no_show_low_credit: float = _key(0.05, 0.0, 1.0)
     # Share of orders the customer cancels before the start.
     cancel_share: float = _key(0.03, 0.0, 1.0)
+    # Minutes a customer waits for a worker (range); an order still unplaced then is abandoned
+    # (cancelled by the customer).
+    patience_minutes: tuple[float, ...] = _key((20.0, 60.0), 1.0, 100_000.0, length=2)
     # Relative spread (lognormal sigma) of service durations and of travel times.
     duration_noise: float = _key(0.1, 0.0, 2.0)
     travel_noise: float = _key(0.2, 0.0, 2.0)
@@ -267,5 +270,9 @@ def _check_semantics(scenario: Scenario, errors: list[str]) -> None:
         lo, hi = getattr(d, key)
         if lo > hi:
             errors.append(f"demand.{key}: the first must not exceed the second")
+    for key in ("response_seconds", "patience_minutes"):
+        lo, hi = getattr(scenario.behaviour, key)
+        if lo > hi:
+            errors.append(f"behaviour.{key}: the first must not exceed the second")
     if sum(d.hourly_profile) <= 0:
         errors.append("demand.hourly_profile: at least one hour must have a positive rate")

@@ -38,6 +38,12 @@ from simulations.tracking import Log, OrderTrack, Round, WorkerTrack
 PLACEMENT_EVENTS = {EventType.OFFERED, EventType.ASSIGNED, EventType.REDISPATCHED,
                     EventType.CANCELLED}
 STALE = (FailedPrecondition, NotFound)  # an action the engine's state has overtaken
+# Engine events after which a batch round may place an order the previous round could not: a
+# slot freed, a worker changed. Without one of these (and without a new order) the next round
+# would place nothing (time passing only shrinks the options), so it is skipped.
+REOPENING = {EventType.REDISPATCHED, EventType.CANCELLED, EventType.DECLINED,
+             EventType.OFFER_TIMED_OUT, EventType.CREDIT_CHANGED, EventType.TIER_CHANGED,
+             EventType.WORKER_STATUS_CHANGED}
 
 
 @dataclass(slots=True)
@@ -58,6 +64,7 @@ class Outcome:
     redispatches: int
     no_shows: int
     declines: int
+    abandoned: int
 
 
 class Simulation:
@@ -77,11 +84,12 @@ class Simulation:
         self.worker_index = {w.worker_id: i for i, w in enumerate(city.workers)}
         self.log, self.rounds, self.reoptimise_s = Log(), [], []
         self.pending: set[str] = set()
+        self.dirty = True  # whether a batch round could place something the last one did not
         self.feedback: list[tuple[str, Feedback]] = []
         self.heap: list[tuple[int, int, Callable, tuple]] = []
         self.seq = 0
         self.cursor = ""
-        self.counts = {"redispatches": 0, "no_shows": 0, "declines": 0}
+        self.counts = {"redispatches": 0, "no_shows": 0, "declines": 0, "abandoned": 0}
         self.end = _end_of_run(scenario, orders, city.start, config)
         self.progress = progress
         self.top_tier = self.engine.planner.tiers.names[-1] if \
@@ -128,6 +136,7 @@ class Simulation:
         order = dataclasses.replace(track.sim.order, mode=self.policy.mode)
         self.log.add(t, "placed", order.order_id, "", track.sim.kind)
         self.pending.add(order.order_id)
+        self.dirty = True
         started = time.perf_counter()
         result = await self.engine.submit_orders([order], self.now(t))
         if not self.policy.rounds:
@@ -137,11 +146,13 @@ class Simulation:
                                           order.earliest_start - self.city.start)
         if cancel is not None:
             self.at(cancel, self._customer_cancels, track)
+        self.at(t + self.behaviour.patience_s(track.index), self._patience, track)
 
     async def _round(self, t: int) -> None:
         self.at(t + self.params.batch_window_s, self._round)
-        if not self.pending:
+        if not self.pending or not self.dirty:
             return
+        self.dirty = False
         started = time.perf_counter()
         result = await self.engine.dispatch([], self.now(t))
         self.rounds.append(Round(t, len(self.pending), len({a.order_id for a in
@@ -194,6 +205,8 @@ class Simulation:
                 self.counts["declines"] += 1
             elif event.type == EventType.REDISPATCHED:
                 self.counts["redispatches"] += 1
+            if event.type in REOPENING:
+                self.dirty = True
             if event.type in PLACEMENT_EVENTS and event.order_id in self.tracks:
                 changed[event.order_id] = None
         for order_id in changed:
@@ -242,7 +255,8 @@ class Simulation:
         elif state == OrderState.OFFERED:
             track.status = "offered"
         elif state == OrderState.ASSIGNED:
-            track.status, track.assigned_s = "assigned", t
+            track.status = "assigned"
+            track.assigned_s = t if track.assigned_s is None else track.assigned_s
             track.workers = tuple(record.worker_ids)
             arrive = max(a.planned_start - self.city.start +
                          self.behaviour.travel_delay(track.index, self.worker_index[a.worker_id],
@@ -309,6 +323,18 @@ class Simulation:
         await self._call(self.engine.cancel_order(track.order_id, "changed plans",
                                                   by=CancelledBy.CUSTOMER, now=self.now(t)))
 
+    async def _patience(self, t: int, track: OrderTrack) -> None:
+        """A customer still without a worker gives up; one with an open offer waits for it."""
+        if track.assigned_s is not None or track.status not in ("pending", "offered"):
+            return
+        if track.status == "offered":
+            self.at(t + max(60, self.engine.config.offers.timeout_s), self._patience, track)
+            return
+        self.counts["abandoned"] += 1
+        self.log.add(t, "abandoned", track.order_id)
+        await self._call(self.engine.cancel_order(track.order_id, "no worker found in time",
+                                                  by=CancelledBy.CUSTOMER, now=self.now(t)))
+
     @staticmethod
     async def _call(awaitable) -> None:
         try:
@@ -332,7 +358,7 @@ class Simulation:
             {w.worker_id: (w.home_lat, w.home_lon) for w in self.city.workers}, credit,
             {w: tiers.tier_of(c) for w, c in credit.items()}, self.top_tier, self.log,
             self.rounds, self.reoptimise_s, self.end, wall_s, self.counts["redispatches"],
-            self.counts["no_shows"], self.counts["declines"])
+            self.counts["no_shows"], self.counts["declines"], self.counts["abandoned"])
 
 
 def _shift_s(worker) -> int:

@@ -16,7 +16,7 @@ class OrderTrack:
     index: int
     epoch: int = 0                 # bumped whenever the order's placement changes
     status: str = "pending"        # pending, offered, assigned, started, served, cancelled, expired
-    assigned_s: int | None = None  # when it was last locked (every worker accepted)
+    assigned_s: int | None = None  # when it was first locked (every worker accepted)
     start_s: int | None = None
     end_s: int | None = None
     late_s: int | None = None
