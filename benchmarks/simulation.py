@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -40,11 +41,12 @@ def main() -> None:
     scenario = load_scenario(args.scenario)
     rows = []
     for i in range(args.runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         kpis = run(scenario, args.policy, args.seed, args.scale, args.out / f"run{i}")
         wall = time.perf_counter() - started   # with city and demand generation and writing
+        cpu = time.process_time() - cpu        # this process's CPU (all threads): the machine is shared
         timing = json.loads((args.out / f"run{i}" / "timing.json").read_text())
-        rows.append({"wall_s": wall, "loop_s": timing["wall_s"],
+        rows.append({"wall_s": wall, "cpu_s": cpu, "loop_s": timing["wall_s"],
                      "simulated_s": timing["simulated_s"], "rounds": timing["rounds"],
                      "round_s_p50": timing["solver_s_p50"], "round_s_max": timing["solver_s_max"],
                      "rounds_s_total": timing["solver_s_total"], "kpis": kpis})
@@ -55,22 +57,24 @@ def main() -> None:
 def write(args, scenario, rows) -> None:
     kpis = rows[0]["kpis"]
     wall = statistics.median(r["wall_s"] for r in rows)
+    cpu = statistics.median(r["cpu_s"] for r in rows)
     day_speedup = 86400 / wall
     run_speedup = rows[0]["simulated_s"] / wall
     lines = [
         f"## Simulation: {scenario.name}, policy {args.policy}, scale {args.scale:g} "
         f"(median of {len(rows)} run(s))", "",
-        "| workers | orders placed | served | answer rate | simulated | wall | speed-up (day) "
+        "| workers | orders placed | served | answer rate | simulated | wall | CPU | speed-up (day) "
         "| speed-up (whole run) | rounds | round p50 | round max | rounds total |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| {kpis['workers_on_shift']} on shift | {kpis['orders_placed']} | "
         f"{kpis['orders_served']} | {kpis['answer_rate']:.3f} | {rows[0]['simulated_s'] / 3600:.1f} h "
-        f"| {wall:.1f} s | {day_speedup:.0f}x | {run_speedup:.0f}x | {rows[0]['rounds']} | "
+        f"| {wall:.1f} s | {cpu:.1f} s | {day_speedup:.0f}x | {run_speedup:.0f}x | {rows[0]['rounds']} | "
         f"{rows[0]['round_s_p50'] * 1000:.0f} ms | {rows[0]['round_s_max'] * 1000:.0f} ms | "
         f"{rows[0]['rounds_s_total']:.1f} s |", "",
         f"Target: one simulated day in under 180 s: "
         f"{'met' if wall < 180 else 'missed'} ({wall:.1f} s wall for the demand day and the "
-        "drain after it).", "",
+        f"drain after it; {cpu:.1f} s of this process's CPU, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end).", "",
         f"`.venv/bin/python benchmarks/simulation.py --scale {args.scale:g} --runs {args.runs}`, "
         f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}.",
     ]
