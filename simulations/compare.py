@@ -41,5 +41,5 @@ def markdown(rows: list[dict]) -> str:
 
 def _cell(value) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
     return "" if value is None else str(value)
