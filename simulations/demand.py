@@ -17,7 +17,7 @@ import numpy as np
 
 from matcher.model import Order
 from simulations.scenario import DemandParams, OrderKind, Scenario
-from simulations.synthetic_city import DAY_S, HOUR, MIN_LEVEL, MINUTE, _pick, local_time, points
+from simulations.synthetic_city import DAY_S, HOUR, MIN_LEVEL, MINUTE, _pick, points
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,5 +98,3 @@ def _earliest(rng: np.random.Generator, d: DemandParams, placed: np.ndarray) -> 
     booked = np.where(booked < placed + 30 * MINUTE, booked + DAY_S, booked)
     return np.where(instant, soon, booked).astype(np.int64)
 
-
-__all__ = ["SimOrder", "hourly_rates", "make_demand", "local_time"]
