@@ -284,10 +284,10 @@ class _Gaps:
         earliest = np.maximum(lo[..., None], self.free + self.travel_in)
         # candidate starts per gap (last axis C): as early as the job can, then right after
         # each break, for when taking the breaks first is what lets the job into the gap
+        self.before = self._before_bounds()
         if days.breaks.shape[1] == 0:  # no worker of the pairs has breaks: one start a gap
             self.start = earliest[..., None]
         else:
-            self.before = self._before_bounds()
             self.start = np.concatenate([earliest[..., None], self._after_breaks(earliest)],
                                         axis=-1)
         self.end = self.start + order.duration[:, None, None, None]
@@ -321,7 +321,10 @@ class _Gaps:
         def gap(a: np.ndarray) -> np.ndarray:
             return a[..., None]
 
+        # gap q lies after job q - 1 in time even when that job is on a later service day
+        # (then the trip comes from home and the day's own checks do not see that job)
         return (gap(self.valid & self.covered[..., None])
+                & (self.start >= gap(self.before[0]))
                 & (self.start <= self.hard_latest[:, None, None, None])
                 & (self.end <= gap(self.shift_end))
                 & (gap(~self.has_next) | (self.end + gap(self.out_s) <= gap(self.next_start))))

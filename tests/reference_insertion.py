@@ -64,6 +64,9 @@ def _try_gap(worker, jobs, order, now, rules, shift, position, lo, max_late):
     travel_in, km_in = rules.leg(prev_lat, prev_lon, order.lat, order.lon)
     earliest = max(lo, free_at + travel_in)
     for start in [earliest] + _after_breaks(worker, after, depart, travel_in, earliest):
+        if start < after:  # the gap after a later day's job is no way into an earlier day
+            yield None
+            continue
         yield _try_start(worker, jobs, order, rules, shift, position, max_late, day, start,
                          (prev_lat, prev_lon, travel_in, km_in))
 

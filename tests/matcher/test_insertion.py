@@ -352,3 +352,17 @@ def test_service_days_of_arrays_match_the_day_of_each_second():
         around_change = 1_711_846_800 + np.arange(-7200, 7200, 600)  # Berlin, 2024-03-31
         assert calendar.days(around_change).tolist() == [calendar.day(int(t))
                                                          for t in around_change]
+
+
+def test_a_gap_after_a_later_days_job_does_not_open_an_earlier_slot():
+    """A plan with jobs on two days: the gap after the later day's job is not a way into the
+    earlier day (the simulator found such jobs overlapping the earlier day's job)."""
+    day3 = 2 * 24 * HOUR
+    worker = make_worker(shifts=(Shift(at(8), at(18)), Shift(at(8) + day3, at(18) + day3)))
+    jobs = [Job("a", "c0", "cleaning", CENTRE[0], CENTRE[1], at(9), at(12)),
+            Job("b", "c0", "cleaning", CENTRE[0], CENTRE[1], at(9) + day3, at(12) + day3)]
+    clash = make_order(earliest_start=at(9), latest_start=at(10), duration=HOUR)
+    assert isinstance(insert(worker, jobs, clash), Refusal)
+    later = insert(worker, jobs, make_order(earliest_start=at(13), latest_start=at(14),
+                                            duration=HOUR))
+    assert later.position == 1 and later.start >= at(12)

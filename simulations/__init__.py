@@ -1,0 +1,2 @@
+"""The simulation harness: a city of workers, demand peaks, policies and KPIs, driving the
+engine with a simulated clock (README "Simulating demand peaks")."""

@@ -1,0 +1,68 @@
+"""The command line: ``python -m simulations run|compare`` (README "Simulating demand peaks")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from matcher.config import ConfigError, load_config
+from simulations.compare import compare, markdown
+from simulations.policies import POLICIES
+from simulations.runner import run
+from simulations.scenario import ScenarioError, load_scenario
+from simulations.trace import TraceError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m simulations",
+                                description="Simulate demand peaks against the dispatch engine.")
+    sub = p.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("run", help="one policy on one scenario")
+    one.add_argument("scenario", help="a scenario TOML file, or a name in simulations/scenarios")
+    one.add_argument("--policy", choices=sorted(POLICIES),
+                     help="default: the scenario's dispatch.policy")
+    many = sub.add_parser("compare", help="several policies on the same scenario and seed")
+    many.add_argument("scenario")
+    many.add_argument("--policies", default="greedy,instant,batched",
+                      help="comma-separated (default: greedy,instant,batched)")
+    for sp in (one, many):
+        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the city's workers and the demand (e.g. 0.1)")
+        sp.add_argument("--out", type=Path, help="output folder (default: runs/<scenario>-...)")
+        sp.add_argument("--config", help="the engine's TOML config (default: built-in)")
+        sp.add_argument("--trace", help="replay orders from this CSV instead of the demand")
+        sp.add_argument("--worker-events", help="worker status events CSV (with --trace)")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        scenario = load_scenario(args.scenario)
+        options = {"config": load_config(args.config) if args.config else None,
+                   "trace": args.trace, "worker_events": args.worker_events}
+        if args.command == "run":
+            policy = args.policy or scenario.dispatch.policy
+            out = args.out or Path("runs") / f"{scenario.name}-{policy}-s{args.seed}"
+            kpis = run(scenario, policy, args.seed, args.scale, out, quiet=args.quiet,
+                       **options)
+            print(json.dumps(kpis, sort_keys=True, indent=2))
+        else:
+            policies = [p.strip() for p in args.policies.split(",") if p.strip()]
+            unknown = [p for p in policies if p not in POLICIES]
+            if unknown or not policies:
+                raise ValueError(f"--policies: unknown {', '.join(unknown) or '(none given)'}; "
+                                 f"known: {', '.join(POLICIES)}")
+            out = args.out or Path("runs") / f"{scenario.name}-compare-s{args.seed}"
+            rows = compare(scenario, policies, args.seed, args.scale, out, quiet=args.quiet,
+                           **options)
+            print(markdown(rows), end="")
+        print(f"written to {out}", file=sys.stderr)
+    except (ScenarioError, ConfigError, TraceError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

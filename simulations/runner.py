@@ -1,0 +1,82 @@
+"""Run one scenario with one policy and seed, and write its folder.
+
+:func:`run_params` is the picklable entry point for parallel sweeps (one dict in, the KPI dict
+out); :func:`run` is what the CLI calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+from matcher.config import DispatchConfig
+from simulations.city import make_sim_city
+from simulations.demand import make_demand
+from simulations.kpis import compute_kpis
+from simulations.output import write_run
+from simulations.policies import policy as policy_named
+from simulations.progress import progress_bar
+from simulations.scenario import Scenario, load_scenario
+from simulations.simulator import Simulation, _end_of_run
+from simulations.synthetic_city import local_time
+from simulations.trace import read_orders, read_worker_events
+
+DAY_S = 86400
+
+
+def run_params(params: dict) -> dict:
+    """One run from a dict: ``scenario`` (path or name), ``policy``, ``seed``, ``scale``,
+    ``out`` (folder), and optionally ``workers`` (fleet size), ``peak_factor`` and
+    ``batch_window_s`` overriding the scenario's. Returns the KPI dict (also in
+    ``out/kpis.json``). Quiet: no progress bar."""
+    scenario = with_overrides(load_scenario(params["scenario"]), params.get("workers"),
+                              params.get("peak_factor"), params.get("batch_window_s"))
+    return run(scenario, params.get("policy") or scenario.dispatch.policy,
+               int(params.get("seed", 0)), float(params.get("scale", 1.0)), Path(params["out"]),
+               quiet=True)
+
+
+def with_overrides(scenario: Scenario, workers: int | None = None,
+                   peak_factor: float | None = None,
+                   batch_window_s: int | None = None) -> Scenario:
+    """The scenario with a sweep's fleet size, peak factor or batch window (None: keep)."""
+    if workers is not None:
+        scenario = dataclasses.replace(scenario, city=dataclasses.replace(
+            scenario.city, workers=int(workers)))
+    if peak_factor is not None:
+        scenario = dataclasses.replace(scenario, demand=dataclasses.replace(
+            scenario.demand, peak_factor=float(peak_factor)))
+    if batch_window_s is not None:
+        scenario = dataclasses.replace(scenario, dispatch=dataclasses.replace(
+            scenario.dispatch, batch_window_s=int(batch_window_s)))
+    return scenario
+
+
+def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,
+        quiet: bool = False, config: DispatchConfig | None = None, trace: str | None = None,
+        worker_events: str | None = None) -> dict:
+    """Simulate and write the run folder ``out``; return the KPIs."""
+    chosen = policy_named(policy)
+    scenario = scenario.scaled(scale) if scale != 1.0 else scenario
+    base = config or DispatchConfig()
+    engine_config = chosen.config(base, scenario.dispatch)
+    start_probe = local_time(scenario.day, 0)
+    orders = (read_orders(trace, start_probe, base.service.service_types) if trace
+              else make_demand(scenario, seed, start_probe))
+    span = -(-_end_of_run(scenario, orders, start_probe, base) // DAY_S)
+    city = make_sim_city(scenario, seed, span, base)
+    events = read_worker_events(worker_events) if worker_events else []
+    with progress_bar(_end_of_run(scenario, orders, city.start, base), quiet) as bar:
+        simulation = Simulation(scenario, chosen, seed, city, orders, engine_config, events,
+                                bar)
+        outcome = asyncio.run(simulation.run())
+    meta = {"scenario": scenario.name, "policy": policy, "seed": seed, "scale": scale}
+    kpis = compute_kpis(outcome, meta)
+    start_iso = dt.datetime.fromtimestamp(city.start, dt.timezone.utc).isoformat()
+    run_info = meta | {"start": start_iso, "start_unix": city.start, "bbox": list(city.bbox),
+                       "workers": len(city.workers), "orders": len(orders),
+                       "simulated_s": outcome.simulated_s, "trace": trace or ""}
+    write_run(out, outcome, kpis, run_info)
+    return kpis

@@ -1,0 +1,142 @@
+"""Whole runs at a small scale: hard constraints hold at every placement (the independent
+checker), nothing is assigned before it is placed, the same seed gives the same kpis.json bytes,
+and compare writes its table."""
+
+import asyncio
+import csv
+import dataclasses
+import json
+
+import pytest
+
+from matcher.config import DispatchConfig
+from matcher.model import EventType
+from simulations.city import make_sim_city
+from simulations.compare import compare
+from simulations.demand import make_demand
+from simulations.policies import policy
+from simulations.runner import run, run_params
+from simulations.scenario import load_scenario
+from simulations.simulator import Simulation, _end_of_run
+from simulations.synthetic_city import local_time
+from tests.checker import check_worker_day
+
+SCALE = 0.03
+
+
+def _scenario():
+    """The weekday at a small scale, with credit held still (no feedback, no no-shows) so
+    that the plans can be checked against the workers as they are, and certificates that
+    expire during the run."""
+    s = load_scenario("weekday").scaled(SCALE)
+    behaviour = dataclasses.replace(s.behaviour, feedback_share=0.0, no_show_base=0.0,
+                                    no_show_low_credit=0.0)
+    city = dataclasses.replace(s.city, expiring_share=0.1)
+    return dataclasses.replace(s, behaviour=behaviour, city=city)
+
+
+class CheckedSimulation(Simulation):
+    """A simulation that checks each worker's plan, whenever the engine places a job with it,
+    with the project's independent checker (the jobs not yet started)."""
+
+    problems: list[str]
+    checked: int
+
+    async def _drain(self, t):
+        events = await self.store.events_after(self.cursor, 1 << 30)
+        placed = {(e.worker_id, e.order_id) for e in events
+                  if e.type in (EventType.OFFERED, EventType.ASSIGNED)}
+        orders = {k: tr.sim.order for k, tr in self.tracks.items()}
+        now = self.now(t)
+        for worker_id in sorted({w for w, _ in placed}):
+            worker = await self.store.worker(worker_id)
+            future = [j for j in await self.store.plan(worker_id) if j.start >= now]
+            self.problems += check_worker_day(self.engine.config, worker, future, orders,
+                                              await self.store.blocked())
+            self.checked += 1
+        for _, order_id in placed:
+            if self.tracks[order_id].sim.placed > t:
+                self.problems.append(f"{order_id} placed by the engine before it was revealed")
+        await super()._drain(t)
+
+
+@pytest.mark.parametrize("name", ["batched", "instant", "greedy"])
+def test_every_placement_passes_the_checker(name):
+    scenario = _scenario()
+    base = DispatchConfig()
+    config = policy(name).config(base, scenario.dispatch)
+    start = local_time(scenario.day, 0)
+    orders = make_demand(scenario, 4, start)
+    span = -(-_end_of_run(scenario, orders, start, base) // 86400)
+    city = make_sim_city(scenario, 4, span, base)
+    sim = CheckedSimulation(scenario, policy(name), 4, city, orders, config)
+    sim.problems, sim.checked = [], 0
+    outcome = asyncio.run(sim.run())
+    assert sim.problems == []
+    assert sim.checked > 20
+    assert sum(t.status == "served" for t in outcome.orders) > 20
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sim")
+    params = {"scenario": "monday_shortage", "policy": "batched", "seed": 3, "scale": SCALE}
+    first = run_params(params | {"out": str(root / "a")})
+    second = run_params(params | {"out": str(root / "b")})
+    return root, first, second
+
+
+def test_same_seed_same_kpis_bytes(two_runs):
+    root, first, second = two_runs
+    assert (root / "a" / "kpis.json").read_bytes() == (root / "b" / "kpis.json").read_bytes()
+    assert first == second
+    assert first["orders_placed"] > 50 and 0 < first["answer_rate"] <= 1
+
+
+def test_nothing_is_assigned_before_it_is_placed(two_runs):
+    root, _, _ = two_runs
+    with open(root / "a" / "orders.csv", newline="") as f:
+        orders = list(csv.DictReader(f))
+    placed = {o["order_id"]: int(o["placed_s"]) for o in orders}
+    assert any(o["assigned_s"] for o in orders)
+    for o in orders:
+        if o["assigned_s"]:
+            assert int(o["assigned_s"]) >= int(o["placed_s"])
+            assert float(o["wait_s"]) >= 0
+    with open(root / "a" / "events.csv", newline="") as f:
+        events = list(csv.DictReader(f))
+    kinds = {e["kind"] for e in events}
+    assert {"placed", "offered", "accepted", "completed"} <= kinds
+    for e in events:
+        if e["order_id"] in placed and e["kind"] not in ("placed",):
+            assert int(e["time_s"]) >= placed[e["order_id"]], e
+
+
+def test_run_folder_has_the_interface_files(two_runs):
+    root, first, _ = two_runs
+    folder = root / "a"
+    for name in ("kpis.json", "kpis.csv", "orders.csv", "workers.csv", "events.csv",
+                 "rounds.csv", "run.json", "timing.json"):
+        assert (folder / name).exists(), name
+    with open(folder / "kpis.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["kpi", "value"] and len(rows) - 1 == len(first)
+    run_info = json.loads((folder / "run.json").read_text())
+    assert run_info["policy"] == "batched" and len(run_info["bbox"]) == 4
+    assert "wall_s" not in first and "wall_s" in json.loads((folder / "timing.json").read_text())
+    with open(folder / "orders.csv", newline="") as f:
+        statuses = {r["status"] for r in csv.DictReader(f)}
+    assert statuses <= {"served", "unserved", "cancelled"} and "served" in statuses
+
+
+def test_compare_writes_one_table(tmp_path):
+    scenario = load_scenario("weekday")
+    rows = compare(scenario, ["instant", "batched"], 2, 0.02, tmp_path, quiet=True)
+    assert [r["policy"] for r in rows] == ["instant", "batched"]
+    with open(tmp_path / "comparison.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [r["policy"] for r in table] == ["instant", "batched"]
+    assert float(table[0]["orders_placed"]) == float(table[1]["orders_placed"])  # same demand
+    md = (tmp_path / "comparison.md").read_text()
+    assert "| answer_rate |" in md and "instant" in md
+    assert (tmp_path / "batched" / "kpis.json").exists()
