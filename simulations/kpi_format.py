@@ -53,7 +53,7 @@ def ordered_kpi_names(names: list[str] | tuple[str, ...]) -> list[str]:
 def format_kpi(name: str, value: Any) -> str:
     """A KPI value as text with its unit, chosen by the key's suffix.
 
-    ``*_rate``, ``*_share`` and ``utilisation`` as percentages, ``*_s`` as seconds, ``*_km*`` in
+    ``*_rate``, ``*_share`` and ``utilisation`` as percentages, ``*_s`` as seconds (ms below 1 s), ``*_km*`` in
     km, ``*minutes*`` in min, counts as integers; None and NaN as an em dash.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -62,8 +62,10 @@ def format_kpi(name: str, value: Any) -> str:
         return str(value)
     if name.endswith(("_rate", "_share")) or name == "utilisation":
         return f"{100 * value:.1f}%"
-    if name.endswith("_s"):
-        return f"{value:,.1f} s"
+    if name.endswith("_s"):  # solver times are milliseconds, waits minutes: keep both legible
+        return f"{value * 1000:.1f} ms" if 0 < abs(value) < 1 else f"{value:,.1f} s"
+    if name == "speedup":
+        return f"{value:,.0f}×"
     if "_km" in name:
         return f"{value:,.2f} km"
     if "minutes" in name:

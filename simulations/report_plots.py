@@ -183,6 +183,7 @@ def plot_utilisation(run: RunData, path: Path) -> Path:
         ax.axvline(util.mean(), color="#e63946", linestyle="--",
                    label=f"mean {util.mean():.1f}% over {util.size:,} workers")
         ax.legend(loc="upper right")
+    _headroom(ax)
     ax.set_xlabel("utilisation (% of shift busy)")
     ax.set_ylabel("workers")
     ax.set_title(f"Worker utilisation — {run_title(run)}")
@@ -202,6 +203,7 @@ def compare_utilisation(runs: Sequence[RunData], labels: Sequence[str], path: Pa
     ax.set_ylabel("workers")
     ax.set_title("Worker utilisation, by run")
     ax.legend(loc="upper right")
+    _headroom(ax)
     ax.grid(alpha=0.3, axis="y")
     return save(fig, path)
 
@@ -215,7 +217,7 @@ def plot_jobs_map(run: RunData, path: Path) -> Path:
                linewidths=0,
                label=f"worker homes ({len(workers.lat):,})", rasterized=True)
     orders = run.orders
-    size = 6 if len(orders.lat) > 5000 else 12
+    size = 3 if len(orders.lat) > 20_000 else 6 if len(orders.lat) > 5000 else 12
     for status, colour in STATUS_COLOURS.items():
         mine = orders.status == status
         ax.scatter(orders.lng[mine], orders.lat[mine], s=size, color=colour, alpha=0.6,
@@ -230,8 +232,18 @@ def plot_jobs_map(run: RunData, path: Path) -> Path:
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")
     ax.set_title(f"Jobs by status — {run_title(run)}")
-    ax.legend(loc="upper right", markerscale=2, framealpha=0.9)
+    # Below the map: a dense city leaves no empty corner for it.
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=4,
+                       frameon=False, fontsize="small")
+    for handle in legend.legend_handles:  # one legible marker size, whatever the point size
+        handle.set_sizes([30])
+        handle.set_alpha(0.9)
     return save(fig, path)
+
+
+def _headroom(ax) -> None:
+    """Room above the bars for the legend in the upper corner."""
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)
 
 
 def _clipped_utilisation(run: RunData) -> np.ndarray:

@@ -157,7 +157,23 @@ def test_the_command_redraws_reports_and_compares(three_runs, tmp_path, capsys):
     ("answer_rate", 0.8734, "87.3%"), ("assign_wait_p90_s", 1234.56, "1,234.6 s"),
     ("travel_km_per_job", 3.14159, "3.14 km"), ("orders_served", 1200, "1,200"),
     ("late_minutes_mean", 7.26, "7.3 min"), ("earnings_gini", 0.2, "0.200"),
-    ("assign_wait_p50_s", None, "—"), ("policy", "batched", "batched"), ("seed", 7, "7"),
+    ("assign_wait_p50_s", None, "—"), ("solver_round_p50_s", 0.0042, "4.2 ms"),
+    ("assign_wait_p50_s", 0.0, "0.0 s"), ("policy", "batched", "batched"), ("seed", 7, "7"),
 ])
 def test_kpis_read_with_their_units(name, value, text):
     assert format_kpi(name, value) == text
+
+
+def test_a_run_that_assigned_nothing_still_reports(tmp_path):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):  # nanpercentile of no waits
+        write_run_folder(tmp_path, served_share=0.0)
+    kpis = json.loads((tmp_path / "kpis.json").read_text(), parse_constant=lambda _: None)
+    (tmp_path / "kpis.json").write_text(json.dumps(kpis))
+    run = json.loads((tmp_path / "run.json").read_text())
+    del run["start"], run["bbox"]  # no clock and no city box: hours and the data's extent
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    text = write_report(tmp_path).read_text()
+    for name in RUN_PNGS:
+        assert_png(tmp_path / name)
+    assert '<code>assign_wait_p50_s</code></td><td class="num">—<' in text
+    assert '<code>answer_rate</code></td><td class="num">0.0%<' in text
