@@ -6,6 +6,7 @@ The CSV files keep the raw numbers; only the Markdown and HTML tables use these 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 # Shown first, in this order, in every KPI table; other keys follow in their own order.
@@ -56,9 +57,10 @@ def format_kpi(name: str, value: Any) -> str:
     ``*_rate``, ``*_share`` and ``utilisation`` as percentages, ``*_s`` as seconds (ms below 1 s), ``*_km*`` in
     km, ``*minutes*`` in min, counts as integers; None and NaN as an em dash.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, numbers.Real) and math.isnan(value)):
         return "—"
-    if name in IDENTITY_KEYS or isinstance(value, bool) or not isinstance(value, (int, float)):
+    # numbers.Real, not (int, float): a run function may hand back numpy scalars.
+    if name in IDENTITY_KEYS or isinstance(value, bool) or not isinstance(value, numbers.Real):
         return str(value)
     if name.endswith(("_rate", "_share")) or name == "utilisation":
         return f"{100 * value:.1f}%"
@@ -70,6 +72,6 @@ def format_kpi(name: str, value: Any) -> str:
         return f"{value:,.2f} km"
     if "minutes" in name:
         return f"{value:,.1f} min"
-    if isinstance(value, int) or float(value).is_integer():
+    if isinstance(value, numbers.Integral) or float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.3f}"

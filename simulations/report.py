@@ -61,7 +61,9 @@ def write_report(run_dir: Path) -> Path:
     """
     run_dir = Path(run_dir)
     run = read_run(run_dir)
-    figures = [(name, title) for name, title, draw in RUN_PLOTS if draw(run, run_dir / name)]
+    for name, _, draw in RUN_PLOTS:
+        draw(run, run_dir / name)
+    figures = [(name, title) for name, title, _ in RUN_PLOTS]
     body = [
         f"<h1>Simulation report — {html.escape(plots.run_title(run))}</h1>",
         _section("Run", _pairs_table({k: run.run[k] for k in run.run if k != "bbox"}
@@ -98,8 +100,9 @@ def write_comparison(run_dirs: Sequence[Path], out_dir: Path) -> Path:
     header, rows = comparison_table(runs, labels)
     _write_comparison_csv(out_dir / "comparison.csv", header, rows)
     (out_dir / "comparison.md").write_text(_comparison_markdown(header, rows), encoding="utf-8")
-    figures = [(name, title) for name, title, draw in COMPARE_PLOTS
-               if draw(runs, labels, out_dir / name)]
+    for name, _, draw in COMPARE_PLOTS:
+        draw(runs, labels, out_dir / name)
+    figures = [(name, title) for name, title, _ in COMPARE_PLOTS]
     body = [
         "<h1>Policy comparison</h1>",
         _section("KPIs", _comparison_html(header, rows)),

@@ -88,9 +88,9 @@ def run_sweep(grid: Mapping[str, Sequence], run_one: RunOne, base: Mapping[str, 
 
 
 def _run_locally(run_one: RunOne, params: list[dict], processes: int | None) -> list:
-    workers = processes or min(len(params), os.cpu_count() or 1)
-    if workers < 1:
+    if processes is not None and processes < 1:
         raise SweepError(f"processes must be at least 1, got {processes}")
+    workers = processes or min(len(params), os.cpu_count() or 1)
     if workers == 1:
         return [_checked(p, _call(run_one, p)) for p in params]
     context = multiprocessing.get_context("spawn")

@@ -158,7 +158,8 @@ def test_the_command_redraws_reports_and_compares(three_runs, tmp_path, capsys):
     ("travel_km_per_job", 3.14159, "3.14 km"), ("orders_served", 1200, "1,200"),
     ("late_minutes_mean", 7.26, "7.3 min"), ("earnings_gini", 0.2, "0.200"),
     ("assign_wait_p50_s", None, "—"), ("solver_round_p50_s", 0.0042, "4.2 ms"),
-    ("assign_wait_p50_s", 0.0, "0.0 s"), ("policy", "batched", "batched"), ("seed", 7, "7"),
+    ("assign_wait_p50_s", 0.0, "0.0 s"), ("orders_served", np.int64(12_000), "12,000"),
+    ("answer_rate", np.float32(0.5), "50.0%"), ("late_share", float("nan"), "—"), ("policy", "batched", "batched"), ("seed", 7, "7"),
 ])
 def test_kpis_read_with_their_units(name, value, text):
     assert format_kpi(name, value) == text

@@ -66,6 +66,11 @@ def test_a_bad_grid_is_named(grid, message):
         run_sweep(grid, served_kpis, BASE, processes=1)
 
 
+def test_processes_below_one_are_refused():
+    with pytest.raises(SweepError, match="processes must be at least 1, got 0"):
+        run_sweep(GRID, served_kpis, BASE, processes=0)
+
+
 def test_two_processes_return_rows_in_grid_order():
     rows = run_sweep(GRID, served_kpis, BASE, processes=2)
     assert without_pid(rows) == expected_rows()
