@@ -116,11 +116,27 @@ def _run_on_ray(run_one: RunOne, params: list[dict], address: str,
     try:
         task = ray.remote(run_one)
         refs = [task.remote(p) for p in params]
-        return [_checked(p, _result(p, lambda ref=ref: ray.get(ref)))
-                for p, ref in zip(params, refs)]
+        try:
+            return [_checked(p, _result(p, lambda ref=ref: _ray_value(ray, ref)))
+                    for p, ref in zip(params, refs)]
+        except SweepError:
+            for ref in refs:  # a cluster we only joined would run the rest for nothing
+                ray.cancel(ref)
+            raise
     finally:
         if started:
             ray.shutdown()
+
+
+def _ray_value(ray, ref) -> Any:
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        # The run's own exception, so the sweep's error reads as it would locally; the remote
+        # traceback stays chained.
+        if isinstance(exc.cause, Exception):
+            raise exc.cause from exc
+        raise
 
 
 def _ray_init_args(address: str, processes: int | None) -> dict[str, Any]:

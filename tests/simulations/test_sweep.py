@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,11 @@ def test_a_local_ray_instance_returns_the_same_rows(tmp_path):
                "--set", "workers=50"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
+    failing = [*command[:command.index("--run-one") + 1], f"{__name__}:fails_on_peaks",
+               *command[command.index("--run-one") + 2:]]
+    failed = subprocess.run(failing, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert failed.returncode == 2
+    assert re.search(r"sweep: run with .*'peak_factor': 3\.0.*no capacity model", failed.stderr)
     with (tmp_path / "sweep.csv").open() as handle:
         table = list(csv.DictReader(handle))
     expected = expected_rows()
