@@ -26,16 +26,33 @@ from simulations.trace import read_orders, read_worker_events
 DAY_S = 86400
 
 
+# The keys run_params understands; a sweep over any other key would silently change nothing.
+RUN_PARAMS = ("scenario", "policy", "seed", "scale", "out", "runs_dir", "workers",
+              "peak_factor", "batch_window_s")
+# The swept keys that name a run's folder under ``runs_dir``.
+POINT_KEYS = ("policy", "seed", "scale", "workers", "peak_factor", "batch_window_s")
+
+
 def run_params(params: dict) -> dict:
     """One run from a dict: ``scenario`` (path or name), ``policy``, ``seed``, ``scale``,
-    ``out`` (folder), and optionally ``workers`` (fleet size), ``peak_factor`` and
+    ``out`` (folder; or ``runs_dir``, under which the run gets a folder named by its
+    parameters, as a sweep needs), and optionally ``workers`` (fleet size), ``peak_factor`` and
     ``batch_window_s`` overriding the scenario's. Returns the KPI dict (also in
-    ``out/kpis.json``). Quiet: no progress bar."""
+    ``kpis.json``). Quiet: no progress bar. An unknown key is a ValueError."""
+    unknown = sorted(set(params) - set(RUN_PARAMS))
+    if unknown:
+        raise ValueError(f"unknown run parameter(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(RUN_PARAMS)}")
     scenario = with_overrides(load_scenario(params["scenario"]), params.get("workers"),
                               params.get("peak_factor"), params.get("batch_window_s"))
+    out = params.get("out") or Path(params["runs_dir"]) / _point_name(params)
     return run(scenario, params.get("policy") or scenario.dispatch.policy,
-               int(params.get("seed", 0)), float(params.get("scale", 1.0)), Path(params["out"]),
+               int(params.get("seed") or 0), float(params.get("scale") or 1.0), Path(out),
                quiet=True)
+
+
+def _point_name(params: dict) -> str:
+    return "_".join(f"{k}-{params[k]}" for k in POINT_KEYS if params.get(k) is not None)
 
 
 def with_overrides(scenario: Scenario, workers: int | None = None,

@@ -122,6 +122,9 @@ def _run_on_ray(run_one: RunOne, params: list[dict], address: str,
         except SweepError:
             for ref in refs:  # a cluster we only joined would run the rest for nothing
                 ray.cancel(ref)
+            # Let the cancellations settle before shutdown: a shutdown racing them once
+            # crashed the driver (exit 1) after the error was already written.
+            ray.wait(refs, num_returns=len(refs), timeout=10)
             raise
     finally:
         if started:

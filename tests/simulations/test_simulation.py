@@ -134,9 +134,32 @@ def test_compare_writes_one_table(tmp_path):
     rows = compare(scenario, ["instant", "batched"], 2, 0.02, tmp_path, quiet=True)
     assert [r["policy"] for r in rows] == ["instant", "batched"]
     with open(tmp_path / "comparison.csv", newline="") as f:
-        table = list(csv.DictReader(f))
-    assert [r["policy"] for r in table] == ["instant", "batched"]
-    assert float(table[0]["orders_placed"]) == float(table[1]["orders_placed"])  # same demand
+        table = {row[0]: row[1:] for row in csv.reader(f)}
+    assert table["kpi"] == ["instant", "batched"]
+    placed = [float(v) for v in table["orders_placed"]]
+    assert placed[0] == placed[1] == rows[0]["orders_placed"]  # same demand
     md = (tmp_path / "comparison.md").read_text()
-    assert "| answer_rate |" in md and "instant" in md
-    assert (tmp_path / "batched" / "kpis.json").exists()
+    assert "instant" in md and "batched" in md
+    for policy in ("instant", "batched"):
+        assert (tmp_path / policy / "kpis.json").exists()
+        assert (tmp_path / policy / "index.html").exists()
+    assert (tmp_path / "compare.html").exists()
+
+
+def test_sweep_runs_each_point_in_its_own_folder(tmp_path):
+    from simulations.cli import main
+    assert main(["sweep", "weekday", "--scale", "0.02", "--seed", "3", "--processes", "1",
+                 "--grid", "batch_window_s=60,600", "--out", str(tmp_path)]) == 0
+    with open(tmp_path / "sweep.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [int(float(r["batch_window_s"])) for r in table] == [60, 600]
+    for window in (60, 600):
+        folder = tmp_path / "runs" / f"seed-3_scale-0.02_batch_window_s-{window}"
+        kpis = json.loads((folder / "kpis.json").read_text())
+        assert float(table[[60, 600].index(window)]["answer_rate"]) == kpis["answer_rate"]
+
+
+def test_run_params_refuses_an_unknown_key(tmp_path):
+    from simulations.runner import run_params
+    with pytest.raises(ValueError, match="fleet"):
+        run_params({"scenario": "weekday", "fleet": 10, "out": str(tmp_path)})
