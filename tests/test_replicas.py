@@ -34,8 +34,21 @@ from tests.test_server import AS_OF, city_orders, city_workers, ts
 CONFIG_TEXT = "[offers]\ntimeout_s = 0\n"
 
 
+@pytest.fixture(autouse=True)
+def _no_replica_outlives_its_test():
+    """A test that fails half-way must not leave server processes running on the machine."""
+    yield
+    while Replica.started:
+        process = Replica.started.pop().process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
 class Replica:
     """``python server.py`` on ``url``, on a port of its own."""
+
+    started: list["Replica"] = []  # every replica of the running test, killed at its end
 
     def __init__(self, folder, url: str) -> None:
         self.config = folder / "dispatch.toml"
@@ -53,6 +66,7 @@ class Replica:
              "--listen", self.address], cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(ROOT), "HOME_DISPATCH_STORE": self.url})
+        Replica.started.append(self)
         async with grpc.aio.insecure_channel(self.address) as channel:
             health = health_pb2_grpc.HealthStub(channel)
             deadline = time.monotonic() + 60
@@ -63,13 +77,22 @@ class Replica:
                         return self
                 except grpc.aio.AioRpcError:
                     pass
-                assert time.monotonic() < deadline, "the replica did not start"
+                if time.monotonic() > deadline:
+                    self.process.kill()  # no orphan server left behind a failed test
+                    raise AssertionError("the replica did not start")
                 await asyncio.sleep(0.1)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop with ``sig``; a replica that has not exited 30 s later is killed (so no test
+        leaves a server running) and the test fails."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(sig)
-            self.process.wait(30)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+                raise AssertionError(f"the replica ignored signal {sig} for 30 s") from None
 
 
 async def dispatch(stub) -> pb.DispatchResponse | None:
