@@ -12,7 +12,7 @@ from matcher.config import ConfigError, load_config
 from simulations.compare import compare
 from simulations.policies import POLICIES
 from simulations.report import write_report
-from simulations.runner import run, run_params
+from simulations.runner import DEFAULT_SPEED, run, run_params
 from simulations.scenario import ScenarioError, load_scenario
 from simulations.sweep import SweepError, parse_assignments, run_sweep, write_sweep_table
 from simulations.trace import TraceError
@@ -50,6 +50,13 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--trace", help="replay orders from this CSV instead of the demand")
         sp.add_argument("--worker-events", help="worker status events CSV (with --trace)")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument("--target", metavar="HOST:PORT",
+                        help="drive the server running there over gRPC instead of an "
+                             "in-process engine (a load test; README 'Against a running "
+                             "server')")
+        sp.add_argument("--speed", type=float, default=DEFAULT_SPEED, metavar="FACTOR",
+                        help="with --target: simulated seconds per wall second (default "
+                             f"{DEFAULT_SPEED:g}; 0 = as fast as the server answers)")
     return p
 
 
@@ -60,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scenario = load_scenario(args.scenario)
         options = {"config": load_config(args.config) if args.config else None,
-                   "trace": args.trace, "worker_events": args.worker_events}
+                   "trace": args.trace, "worker_events": args.worker_events,
+                   "target": args.target, "speed": args.speed}
         if args.command == "run":
             policy = args.policy or scenario.dispatch.policy
             out = args.out or Path("runs") / f"{scenario.name}-{policy}-s{args.seed}"

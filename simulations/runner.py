@@ -9,21 +9,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from matcher.config import DispatchConfig
-from simulations.city import make_sim_city
+from simulations.city import SimCity, make_sim_city
 from simulations.demand import make_demand
 from simulations.kpis import compute_kpis
-from simulations.output import write_run
+from simulations.output import timing, write_json, write_run
+from simulations.policies import Policy
 from simulations.policies import policy as policy_named
 from simulations.progress import progress_bar
 from simulations.scenario import Scenario, load_scenario
-from simulations.simulator import Simulation, _end_of_run
+from simulations.simulator import Outcome, Simulation, _end_of_run
 from simulations.synthetic_city import local_time
 from simulations.trace import read_orders, read_worker_events
 
 DAY_S = 86400
+# Simulated seconds per wall second of a --target run: a simulated day in 2.4 minutes.
+DEFAULT_SPEED = 600.0
 
 
 # The keys run_params understands; a sweep over any other key would silently change nothing.
@@ -73,27 +79,96 @@ def with_overrides(scenario: Scenario, workers: int | None = None,
 
 def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,
         quiet: bool = False, config: DispatchConfig | None = None, trace: str | None = None,
-        worker_events: str | None = None) -> dict:
-    """Simulate and write the run folder ``out``; return the KPIs."""
+        worker_events: str | None = None, target: str | None = None,
+        speed: float = DEFAULT_SPEED) -> dict:
+    """Simulate and write the run folder ``out``; return the KPIs. With ``target``
+    (HOST:PORT) the simulation drives that running server over gRPC, ``speed`` simulated
+    seconds per wall second (0: unpaced), and ``timing.json`` gets a ``load`` section
+    (:mod:`simulations.remote`)."""
     chosen = policy_named(policy)
     scenario = scenario.scaled(scale) if scale != 1.0 else scenario
-    base = config or DispatchConfig()
-    engine_config = chosen.config(base, scenario.dispatch)
+    load = None
+    if target is None:
+        base = config or DispatchConfig()
+        world = _world(scenario, seed, base, trace, worker_events)
+        with progress_bar(world.end, quiet) as bar:
+            simulation = Simulation(scenario, chosen, seed, world.city, world.orders,
+                                    chosen.config(base, scenario.dispatch), world.events, bar)
+            outcome = asyncio.run(simulation.run())
+    else:
+        if speed < 0:
+            raise ValueError(f"--speed: must be 0 (unpaced) or positive, got {speed:g}")
+        outcome, world, load = asyncio.run(_run_remote(
+            target, speed, scenario, chosen, seed, config, trace, worker_events, quiet))
+    meta = {"scenario": scenario.name, "policy": policy, "seed": seed, "scale": scale}
+    kpis = compute_kpis(outcome, meta)
+    city = world.city
+    start_iso = dt.datetime.fromtimestamp(city.start, dt.timezone.utc).isoformat()
+    run_info = meta | {"start": start_iso, "start_unix": city.start, "bbox": list(city.bbox),
+                       "workers": len(city.workers), "orders": len(world.orders),
+                       "simulated_s": outcome.simulated_s, "trace": trace or ""}
+    write_run(out, outcome, kpis, run_info)
+    if load is not None:
+        write_json(out / "timing.json", timing(outcome) | {"load": load})
+    return kpis
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """What a run simulates: the orders, the city and its workers, the worker status events,
+    and the simulated second the run ends at."""
+
+    orders: list
+    city: SimCity
+    events: list
+    end: int
+
+
+def _world(scenario: Scenario, seed: int, base: DispatchConfig, trace: str | None,
+           worker_events: str | None) -> World:
     start_probe = local_time(scenario.day, 0)
     orders = (read_orders(trace, start_probe, base.service.service_types) if trace
               else make_demand(scenario, seed, start_probe))
     span = -(-_end_of_run(scenario, orders, start_probe, base) // DAY_S)
     city = make_sim_city(scenario, seed, span, base)
     events = read_worker_events(worker_events) if worker_events else []
-    with progress_bar(_end_of_run(scenario, orders, city.start, base), quiet) as bar:
-        simulation = Simulation(scenario, chosen, seed, city, orders, engine_config, events,
-                                bar)
-        outcome = asyncio.run(simulation.run())
-    meta = {"scenario": scenario.name, "policy": policy, "seed": seed, "scale": scale}
-    kpis = compute_kpis(outcome, meta)
-    start_iso = dt.datetime.fromtimestamp(city.start, dt.timezone.utc).isoformat()
-    run_info = meta | {"start": start_iso, "start_unix": city.start, "bbox": list(city.bbox),
-                       "workers": len(city.workers), "orders": len(orders),
-                       "simulated_s": outcome.simulated_s, "trace": trace or ""}
-    write_run(out, outcome, kpis, run_info)
-    return kpis
+    return World(orders, city, events, _end_of_run(scenario, orders, city.start, base))
+
+
+async def _run_remote(target: str, speed: float, scenario: Scenario, chosen: Policy, seed: int,
+                      config: DispatchConfig | None, trace: str | None,
+                      worker_events: str | None, quiet: bool) -> tuple[Outcome, World, dict]:
+    """The run against the server at ``target``: its config in force is the base unless
+    ``config`` is given; ids get a prefix of this run's own."""
+    # imported here: an in-process run (and a sweep's worker) needs neither grpc nor server.py
+    import grpc
+
+    from simulations.remote import (RemoteEngine, TargetError, config_in_force, connect,
+                                    for_the_run)
+    from simulations.remote_codec import RunTranslation
+
+    channel = await connect(target)
+    try:
+        in_force, _ = await config_in_force(channel)
+        base = config or in_force
+        world = _world(scenario, seed, base, trace, worker_events)
+        run_config = for_the_run(chosen.config(base, scenario.dispatch), in_force)
+        translation = RunTranslation.starting_at(world.city.start, time.time(),
+                                                 f"sim-{secrets.token_hex(4)}-")
+        engine = RemoteEngine(channel, run_config, translation, world.city.start, speed)
+        await engine.open()
+        try:
+            with progress_bar(world.end, quiet) as bar:
+                outcome = await Simulation(scenario, chosen, seed, world.city, world.orders,
+                                           run_config, world.events, bar, engine=engine).run()
+        finally:
+            await engine.aclose()
+        load = engine.load | {
+            "target": target, "id_prefix": translation.prefix,
+            "server_time_offset_s": translation.offset}
+        return outcome, world, load
+    except grpc.aio.AioRpcError as error:
+        raise TargetError(f"--target {target}: {error.code().name}: {error.details()}") \
+            from None
+    finally:
+        await channel.close()

@@ -72,11 +72,14 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, policy: Policy, seed: int, city: SimCity,
                  orders: list[SimOrder], config: DispatchConfig,
-                 worker_events: list[WorkerEvent] = (), progress: Callable | None = None):
+                 worker_events: list[WorkerEvent] = (), progress: Callable | None = None,
+                 engine: Engine | None = None):
         self.scenario, self.policy, self.city = scenario, policy, city
         self.params = scenario.dispatch
-        self.store = MemoryStore()
-        self.engine = Engine(self.store, config)
+        # ``engine``: another driver with the engine's methods and a ``store`` of reads (a
+        # server over gRPC: simulations.remote); default: the engine on a memory store
+        self.engine = engine or Engine(MemoryStore(), config)
+        self.store = self.engine.store
         self.behaviour = Behaviour(scenario.behaviour, seed)
         self.tracks = {o.order.order_id: OrderTrack(o, i) for i, o in enumerate(orders)}
         self.worker_events = list(worker_events)
