@@ -248,6 +248,9 @@ class RemoteEngine:
 
     async def submit_orders(self, orders, now: int, request_id: str = "") -> Placed:
         self.order_ids.update(o.order_id for o in orders)
+        for o in orders:
+            if o.blocked_worker_ids:
+                self.store.blocks.setdefault(o.customer_id, set()).update(o.blocked_worker_ids)
         request = pb.SubmitOrdersRequest(
             orders=[order_to_proto(self.translation.order_out(o)) for o in orders],
             as_of_time=self._ts(now))
@@ -367,6 +370,7 @@ class ServerView:
         self.engine = engine
         self.translation = engine.translation
         self.worker_ids: list[str] = []
+        self.blocks: dict[str, set[str]] = {}  # per customer: the workers its orders block
 
     async def events_after(self, cursor: str, limit: int):
         return await self.engine.events.events_after(cursor, limit)
@@ -393,6 +397,11 @@ class ServerView:
                                             j.planned_start_time.seconds,
                                             j.planned_end_time.seconds))
                 for j in schedule.jobs]
+
+    async def blocked(self) -> dict[str, frozenset[str]]:
+        """Per customer, the workers it has blocked on any of the run's orders (known from
+        what the run submitted: no RPC lists them)."""
+        return {c: frozenset(w) for c, w in self.blocks.items()}
 
     async def workers(self) -> list[Worker]:
         """This run's workers, read a few at a time."""

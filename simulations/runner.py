@@ -98,7 +98,7 @@ def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,
     else:
         if speed < 0:
             raise ValueError(f"--speed: must be 0 (unpaced) or positive, got {speed:g}")
-        outcome, world, load = asyncio.run(_run_remote(
+        outcome, world, load = asyncio.run(run_remote(
             target, speed, scenario, chosen, seed, config, trace, worker_events, quiet))
     meta = {"scenario": scenario.name, "policy": policy, "seed": seed, "scale": scale}
     kpis = compute_kpis(outcome, meta)
@@ -135,11 +135,13 @@ def _world(scenario: Scenario, seed: int, base: DispatchConfig, trace: str | Non
     return World(orders, city, events, _end_of_run(scenario, orders, city.start, base))
 
 
-async def _run_remote(target: str, speed: float, scenario: Scenario, chosen: Policy, seed: int,
-                      config: DispatchConfig | None, trace: str | None,
-                      worker_events: str | None, quiet: bool) -> tuple[Outcome, World, dict]:
-    """The run against the server at ``target``: its config in force is the base unless
-    ``config`` is given; ids get a prefix of this run's own."""
+async def run_remote(target: str, speed: float, scenario: Scenario, chosen: Policy, seed: int,
+                     config: DispatchConfig | None = None, trace: str | None = None,
+                     worker_events: str | None = None, quiet: bool = True,
+                     simulation: type[Simulation] = Simulation) -> tuple[Outcome, World, dict]:
+    """The run against the server at ``target`` (a ``simulation`` of the given class): its
+    config in force is the base unless ``config`` is given; ids get a prefix of this run's
+    own. Returns the outcome, what was simulated, and the load figures."""
     # imported here: an in-process run (and a sweep's worker) needs neither grpc nor server.py
     import grpc
 
@@ -159,7 +161,7 @@ async def _run_remote(target: str, speed: float, scenario: Scenario, chosen: Pol
         await engine.open()
         try:
             with progress_bar(world.end, quiet) as bar:
-                outcome = await Simulation(scenario, chosen, seed, world.city, world.orders,
+                outcome = await simulation(scenario, chosen, seed, world.city, world.orders,
                                            run_config, world.events, bar, engine=engine).run()
         finally:
             await engine.aclose()

@@ -1,0 +1,129 @@
+"""``--target``: the simulation drives a real server on 127.0.0.1 over gRPC (the server in a
+thread with its own event loop, as the CLI runs its own loop). Hard constraints hold at every
+placement (the independent checker, on the schedules the server gives out), nothing is assigned
+before it is placed, a second run on the same server is not disturbed by the first, and an
+unreachable target is a clear error."""
+
+import asyncio
+import csv
+import dataclasses
+import json
+import socket
+import threading
+
+import pytest
+
+from matcher.store import MemoryStore
+from server import start_server
+from simulations.cli import main
+from simulations.policies import policy
+from simulations.runner import run_remote
+from simulations.scenario import load_scenario
+from tests.simulations.test_simulation import CheckedSimulation
+
+SCALE = 0.02
+SPEED = 200_000.0  # simulated seconds per wall second: a simulated day in under half a second
+
+
+class ThreadedServer:
+    """``server.start_server`` on 127.0.0.1:0 (memory store) in a thread of its own."""
+
+    def __init__(self, config) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.running = self._run(start_server(config, "127.0.0.1:0", store=MemoryStore()))
+        self.target = f"127.0.0.1:{self.running.port}"
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
+
+    def stop(self) -> None:
+        self._run(self.running.stop(0))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def target(config):
+    server = ThreadedServer(config)
+    yield server.target
+    server.stop()
+
+
+def _scenario():
+    """The weekday, tiny, credit held still (no feedback, no no-shows) so that each plan can
+    be checked against its worker as the server holds it."""
+    s = load_scenario("weekday").scaled(SCALE)
+    behaviour = dataclasses.replace(s.behaviour, feedback_share=0.0, no_show_base=0.0,
+                                    no_show_low_credit=0.0)
+    return dataclasses.replace(s, behaviour=behaviour)
+
+
+class RemoteChecked(CheckedSimulation):
+    """The checking simulation of test_simulation, on the server: plans and workers are read
+    over gRPC (GetWorkerSchedule) whenever the server places a job."""
+
+    last: "RemoteChecked"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.problems, self.checked = [], 0
+        RemoteChecked.last = self
+
+
+@pytest.mark.parametrize("name", ["batched", "instant"])
+def test_every_placement_on_the_server_passes_the_checker(target, name):
+    outcome, world, load = asyncio.run(run_remote(target, 0, _scenario(), policy(name), 5,
+                                                  simulation=RemoteChecked))
+    sim = RemoteChecked.last
+    assert sim.problems == []
+    assert sim.checked > 10
+    served = sum(t.status == "served" for t in outcome.orders)
+    assert served > 10
+    assert load["calls"] > len(world.orders) and load["errors"] == 0
+    assert load["id_prefix"].startswith("sim-") and load["server_time_offset_s"] % 86400 == 0
+
+
+def test_run_against_a_server_writes_the_run_folder_with_its_load(target, tmp_path):
+    for out in (tmp_path / "first", tmp_path / "second"):  # the second on the same server
+        assert main(["run", "weekday", "--scale", str(SCALE), "--seed", "2", "--quiet",
+                     "--target", target, "--speed", str(SPEED), "--out", str(out)]) == 0
+    first, second = (json.loads((tmp_path / n / "kpis.json").read_text())
+                     for n in ("first", "second"))
+    assert first["orders_served"] > 10
+    # the first run's workers and orders are retired: the second sees a server of its own
+    assert first["orders_placed"] == second["orders_placed"]
+    assert second["orders_served"] > 10
+    with open(tmp_path / "second" / "orders.csv", newline="") as f:
+        orders = list(csv.DictReader(f))
+    placed = {o["order_id"]: int(o["placed_s"]) for o in orders}
+    assert any(o["assigned_s"] for o in orders)
+    for o in orders:
+        if o["assigned_s"]:
+            assert int(o["assigned_s"]) >= int(o["placed_s"])
+    with open(tmp_path / "second" / "events.csv", newline="") as f:
+        events = list(csv.DictReader(f))
+    assert {"placed", "offered", "accepted", "started", "completed"} <= {e["kind"] for e in events}
+    for e in events:
+        if e["order_id"] in placed and e["kind"] != "placed":
+            assert int(e["time_s"]) >= placed[e["order_id"]], e
+    load = json.loads((tmp_path / "second" / "timing.json").read_text())["load"]
+    assert load["target"] == target and load["speed"] == SPEED
+    assert {"SubmitOrders", "Dispatch", "RespondToOffer", "CompleteOrder"} <= set(load["methods"])
+    assert set(load["latency_ms"]) == {"p50", "p90", "p99", "max"}
+    assert load["calls_per_s"] > 0 and load["errors"] == 0
+
+
+def test_a_target_without_a_server_is_a_clear_error(tmp_path, capsys):
+    with socket.socket() as s:  # a free port: bound, never listened on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        code = main(["run", "weekday", "--scale", str(SCALE), "--quiet",
+                     "--target", f"127.0.0.1:{port}", "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert f"127.0.0.1:{port}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    assert main(["run", "weekday", "--target", "no-port", "--out", str(tmp_path / "x")]) == 2
+    assert "HOST:PORT" in capsys.readouterr().err
