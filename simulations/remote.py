@@ -385,7 +385,9 @@ class ServerView:
 
     async def worker(self, worker_id: str) -> Worker | None:
         schedule = await self._schedule(worker_id)
-        return schedule and self.translation.worker_in(worker_from_proto(schedule.worker))
+        if schedule is None:
+            return None
+        return self.translation.worker_in(worker_from_proto(schedule.worker))
 
     async def plan(self, worker_id: str) -> list[Job]:
         """The worker's planned jobs, in order."""

@@ -19,8 +19,6 @@ import asyncio
 import time
 from collections.abc import Iterable
 
-import grpc
-
 from homedispatch.v1 import dispatch_pb2 as pb
 from matcher.model import Event, EventType
 from server import EVENT_TYPE
@@ -91,7 +89,7 @@ class EventFollower:
         try:
             async for response in self.stub.WatchEvents(pb.WatchEventsRequest()):
                 self._take(response.event)
-        except grpc.aio.AioRpcError as error:
+        except Exception as error:  # the stream broke, or sent what this client cannot read
             self.failure = error
             self._arrived.set()
 
