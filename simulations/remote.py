@@ -3,8 +3,9 @@
 :class:`RemoteEngine` has the methods the :class:`~simulations.simulator.Simulation` calls on
 :class:`matcher.engine.Engine`, each sending the RPC the server maps to that method, so the
 simulation loop is one code path for both. Its ``store`` serves the reads the simulation makes
-(``events_after`` from the ``WatchEvents`` stream, ``order`` by ``GetOrder``, ``worker`` and
-``plan`` by ``GetWorkerSchedule``).
+(:mod:`simulations.remote_reads`: ``events_after`` from the ``WatchEvents`` stream,
+:mod:`simulations.remote_events`; ``order`` by ``GetOrder``; ``worker`` and ``plan`` by
+``GetWorkerSchedule``). Every call's latency goes to :mod:`simulations.load_stats`.
 
 Time. Every call carries the simulated time as its ``as_of_time`` (``actual_start_time``,
 ``actual_end_time``), shifted by whole days so that the simulated start lies just after the
@@ -19,13 +20,15 @@ deadline against the answer's time). The periodic re-optimisation is switched of
 
 Config. The run puts the policy's config (the server's config in force, or ``--config``, with
 the policy's changes) in force by ``ReloadConfig`` and puts the old one back at the end.
+
+Ids. Every id sent gets the run's prefix; at the end the run cancels its unfinished orders and
+takes its workers offline, so that a later run on the same server meets none of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,78 +38,25 @@ from google.protobuf import timestamp_pb2
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
-from matcher.config import DispatchConfig, parse_config, to_toml
+from matcher.config import DispatchConfig, to_toml
 from matcher.credit import Tiers
 from matcher.engine import CancelledBy
 from matcher.engine_lifecycle import Feedback
 from matcher.errors import FailedPrecondition, NotFound
-from matcher.model import (Assignment, EventType, Job, OrderRecord, OrderState, Unassigned,
-                           Worker, WorkerStatus)
-from server import (CANCELLED_BY, COMPLAINT, FEEDBACK_SOURCE, ORDER_STATE, UNASSIGNED_REASON,
-                    WORKER_STATUS, order_from_proto, order_to_proto, worker_from_proto,
-                    worker_to_proto)
+from matcher.model import (Assignment, EventType, OrderRecord, OrderState, Unassigned, Worker,
+                           WorkerStatus)
+from server import (CANCELLED_BY, COMPLAINT, FEEDBACK_SOURCE, UNASSIGNED_REASON, WORKER_STATUS,
+                    order_to_proto, worker_from_proto, worker_to_proto)
 from simulations.load_stats import LoadStats
 from simulations.remote_codec import RunTranslation
+from simulations.remote_connect import CALL_TIMEOUT_S, TargetError
 from simulations.remote_events import EventFollower, Key
+from simulations.remote_reads import READ_CONCURRENCY, ServerView
 
-CONNECT_TIMEOUT_S = 5.0
-CALL_TIMEOUT_S = 60.0
 UPSERT_BATCH = 500
-READ_CONCURRENCY = 32
 # The server's answers the simulation expects now and then (its state overtook an action).
 REFUSED = {grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
            grpc.StatusCode.NOT_FOUND: NotFound}
-
-
-class TargetError(ValueError):
-    """The ``--target`` cannot be used: malformed, unreachable, it refused the run's config,
-    or it failed a call the run needs."""
-
-
-async def connect(target: str, timeout_s: float = CONNECT_TIMEOUT_S) -> grpc.aio.Channel:
-    """An open channel to ``target`` (HOST:PORT), or TargetError when it is malformed or no
-    server answers there within ``timeout_s``."""
-    host, _, port = target.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise TargetError(f"--target: expected HOST:PORT, got {target!r}")
-    channel = grpc.aio.insecure_channel(target)
-    try:
-        await asyncio.wait_for(_ready(channel), timeout_s)
-    except TimeoutError:
-        await channel.close()
-        raise TargetError(f"--target: no gRPC server answered at {target} within "
-                          f"{timeout_s:g} s (is server.py running there?)") from None
-    except ConnectionRefusedError:
-        await channel.close()
-        raise TargetError(f"--target: nothing listens at {target} (connection failed; is "
-                          f"server.py running there?)") from None
-    return channel
-
-
-async def _ready(channel: grpc.aio.Channel) -> None:
-    """Wait until ``channel`` is connected; ConnectionRefusedError at the first failure (a
-    refused connection fails at once, and would otherwise be retried until the timeout)."""
-    state = channel.get_state(try_to_connect=True)
-    while state != grpc.ChannelConnectivity.READY:
-        if state == grpc.ChannelConnectivity.TRANSIENT_FAILURE:
-            raise ConnectionRefusedError
-        await channel.wait_for_state_change(state)
-        state = channel.get_state(try_to_connect=True)
-
-
-async def config_in_force(channel: grpc.aio.Channel) -> tuple[DispatchConfig, str]:
-    """The server's config in force and its TOML text."""
-    response = await pb_grpc.DispatchServiceStub(channel).GetConfig(pb.GetConfigRequest(),
-                                                                   timeout=CALL_TIMEOUT_S)
-    return parse_config(response.config_toml), response.config_toml
-
-
-def for_the_run(config: DispatchConfig, in_force: DispatchConfig) -> DispatchConfig:
-    """``config`` as the run puts it in force: the keys a reload cannot change stay the
-    server's, and the periodic re-optimisation (on the server's clock) is off."""
-    return dataclasses.replace(config, server=in_force.server, store=in_force.store,
-                               metrics=in_force.metrics,
-                               optimizer=dataclasses.replace(config.optimizer, interval_s=0.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +86,7 @@ class RemoteEngine:
         self.sim_start, self.speed = sim_start, speed
         self.stats = LoadStats()
         self.events = EventFollower(self.stub, translation)
-        self.store = ServerView(self)
+        self.store = ServerView(self.call, translation, self.events)
         self._wall_start = time.perf_counter()
         self._restore: str | None = None
         self._last_now = sim_start
@@ -176,7 +126,7 @@ class RemoteEngine:
         async def send(method: str, request) -> None:
             async with gate:
                 with contextlib.suppress(FailedPrecondition, NotFound):
-                    await self._call(method, request)
+                    await self.call(method, request)
 
         await asyncio.gather(*(send("CancelOrder", pb.CancelOrderRequest(
             order_id=self.translation.id_out(o), cancelled_by=pb.CANCELLED_BY_CENTRE,
@@ -203,7 +153,7 @@ class RemoteEngine:
             await asyncio.sleep(ahead)
         self.stats.lag_s.append(max(0.0, -ahead))
 
-    async def _call(self, method: str, request, now: int | None = None):
+    async def call(self, method: str, request, now: int | None = None):
         """Send one RPC (paced when ``now`` is given); FAILED_PRECONDITION and NOT_FOUND come
         back as the engine's own errors, as the simulation expects them."""
         if now is not None:
@@ -226,7 +176,7 @@ class RemoteEngine:
         """An RPC about one order that answers with its OrderStatus; the simulation sees the
         ``last_events(record)`` it caused before it goes on."""
         mark = self.events.mark()
-        response = await self._call(method, request, now)
+        response = await self.call(method, request, now)
         record = self.store.record_in(response.order)
         self.events.expect(last_events(record), mark)
         return record
@@ -241,7 +191,7 @@ class RemoteEngine:
         out = [worker_to_proto(self.translation.worker_out(w)) for w in workers]
         await self._pace(now)
         for i in range(0, len(out), UPSERT_BATCH):
-            await self._call("UpsertWorkers", pb.UpsertWorkersRequest(
+            await self.call("UpsertWorkers", pb.UpsertWorkersRequest(
                 workers=out[i:i + UPSERT_BATCH]))
         self.store.worker_ids = [w.worker_id for w in workers]
         return len(out)
@@ -264,7 +214,7 @@ class RemoteEngine:
 
     async def _placing(self, method: str, request, now: int) -> Placed:
         mark = self.events.mark()
-        response = await self._call(method, request, now)
+        response = await self.call(method, request, now)
         placed = Placed([self.store.assignment_in(a) for a in response.assignments],
                         [Unassigned(self.translation.id_in(u.order_id),
                                     UNASSIGNED_REASON.to_domain(u.reason, "reason", None),
@@ -285,7 +235,7 @@ class RemoteEngine:
         if limit is not None:
             request.time_limit.FromNanoseconds(int(limit * 1e9))
         mark = self.events.mark()
-        response = await self._call("OptimizePlans", request, now)
+        response = await self.call("OptimizePlans", request, now)
         self.events.expect([(None, self.translation.id_in(o), "") for o in response.orders_placed],
                            mark)
         return response
@@ -295,7 +245,7 @@ class RemoteEngine:
 
     async def set_worker_status(self, worker_id: str, status: WorkerStatus, now: int,
                                 reason: str = "", request_id: str = "") -> Worker:
-        response = await self._call("SetWorkerStatus", pb.SetWorkerStatusRequest(
+        response = await self.call("SetWorkerStatus", pb.SetWorkerStatusRequest(
             worker_id=self.translation.id_out(worker_id), status=WORKER_STATUS.to_proto(status),
             reason=reason, as_of_time=self._ts(now)), now)
         return self.translation.worker_in(worker_from_proto(response.worker))
@@ -346,7 +296,7 @@ class RemoteEngine:
         if feedback.on_time is not None:
             request.on_time = feedback.on_time
         mark = self.events.mark()
-        response = await self._call("SubmitFeedback", request, now)
+        response = await self.call("SubmitFeedback", request, now)
         if feedback.no_show:  # the order goes back to the pool (and may be placed at once)
             self.events.expect([(None, order_id, "")], mark)
         return response
@@ -360,84 +310,3 @@ def _placement(record: OrderRecord) -> list[Key]:
     if record.state == OrderState.ASSIGNED:
         return [(EventType.ASSIGNED, record.order.order_id, w) for w in record.worker_ids]
     return [(EventType.REDISPATCHED, record.order.order_id, "")]
-
-
-class ServerView:
-    """The store reads the simulation makes, answered by the server (in the run's ids and
-    times)."""
-
-    def __init__(self, engine: RemoteEngine) -> None:
-        self.engine = engine
-        self.translation = engine.translation
-        self.worker_ids: list[str] = []
-        self.blocks: dict[str, set[str]] = {}  # per customer: the workers its orders block
-
-    async def events_after(self, cursor: str, limit: int):
-        return await self.engine.events.events_after(cursor, limit)
-
-    async def order(self, order_id: str) -> OrderRecord | None:
-        try:
-            response = await self.engine._call("GetOrder", pb.GetOrderRequest(
-                order_id=self.translation.id_out(order_id)))
-        except NotFound:
-            return None
-        return self.record_in(response.order)
-
-    async def worker(self, worker_id: str) -> Worker | None:
-        schedule = await self._schedule(worker_id)
-        if schedule is None:
-            return None
-        return self.translation.worker_in(worker_from_proto(schedule.worker))
-
-    async def plan(self, worker_id: str) -> list[Job]:
-        """The worker's planned jobs, in order."""
-        schedule = await self._schedule(worker_id)
-        if schedule is None:
-            return []
-        return [self.translation.job_in(Job(j.order_id, j.customer_id, j.service_type,
-                                            j.location.latitude, j.location.longitude,
-                                            j.planned_start_time.seconds,
-                                            j.planned_end_time.seconds))
-                for j in schedule.jobs]
-
-    async def blocked(self) -> dict[str, frozenset[str]]:
-        """Per customer, the workers it has blocked on any of the run's orders (known from
-        what the run submitted: no RPC lists them)."""
-        return {c: frozenset(w) for c, w in self.blocks.items()}
-
-    async def workers(self) -> list[Worker]:
-        """This run's workers, read a few at a time."""
-        gate = asyncio.Semaphore(READ_CONCURRENCY)
-
-        async def one(worker_id: str) -> Worker | None:
-            async with gate:
-                return await self.worker(worker_id)
-
-        found = await asyncio.gather(*(one(w) for w in self.worker_ids))
-        return [w for w in found if w is not None]
-
-    async def _schedule(self, worker_id: str):
-        try:
-            return await self.engine._call("GetWorkerSchedule", pb.GetWorkerScheduleRequest(
-                worker_id=self.translation.id_out(worker_id)))
-        except NotFound:
-            return None
-
-    def record_in(self, status: pb.OrderStatus) -> OrderRecord:
-        return self.translation.record_in(OrderRecord(
-            order_from_proto(status.order), ORDER_STATE.to_domain(status.state, "state", None),
-            status.submit_time.seconds, [self.assignment_server(a) for a in status.assignments],
-            accepted=set(status.accepted_worker_ids), excluded=set(status.excluded_worker_ids),
-            offer_deadline=status.offer_deadline_time.seconds,
-            started_at=status.actual_start_time.seconds,
-            completed_at=status.actual_end_time.seconds))
-
-    def assignment_in(self, a: pb.Assignment) -> Assignment:
-        return self.translation.assignment_in(self.assignment_server(a))
-
-    @staticmethod
-    def assignment_server(a: pb.Assignment) -> Assignment:
-        return Assignment(a.order_id, a.worker_id, a.planned_start_time.seconds,
-                          a.planned_end_time.seconds, a.travel_duration.seconds, a.travel_km,
-                          a.added_travel_duration.seconds, a.added_travel_km, (),
-                          a.config_hash, a.late_duration.seconds)

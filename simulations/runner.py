@@ -145,8 +145,8 @@ async def run_remote(target: str, speed: float, scenario: Scenario, chosen: Poli
     # imported here: an in-process run (and a sweep's worker) needs neither grpc nor server.py
     import grpc
 
-    from simulations.remote import (RemoteEngine, TargetError, config_in_force, connect,
-                                    for_the_run)
+    from simulations.remote import RemoteEngine
+    from simulations.remote_connect import TargetError, config_in_force, connect, for_the_run
     from simulations.remote_codec import RunTranslation
 
     channel = await connect(target)
