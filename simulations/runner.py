@@ -83,8 +83,8 @@ def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,
         speed: float = DEFAULT_SPEED) -> dict:
     """Simulate and write the run folder ``out``; return the KPIs. With ``target``
     (HOST:PORT) the simulation drives that running server over gRPC, ``speed`` simulated
-    seconds per wall second (0: unpaced), and ``timing.json`` gets a ``load`` section
-    (:mod:`simulations.remote`)."""
+    seconds per wall second (0: unpaced); the load it put on the server goes to ``load.json``
+    and its headline to ``timing.json`` (:mod:`simulations.remote`)."""
     chosen = policy_named(policy)
     scenario = scenario.scaled(scale) if scale != 1.0 else scenario
     load = None
@@ -109,8 +109,18 @@ def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,
                        "simulated_s": outcome.simulated_s, "trace": trace or ""}
     write_run(out, outcome, kpis, run_info)
     if load is not None:
-        write_json(out / "timing.json", timing(outcome) | {"load": load})
+        write_json(out / "timing.json", timing(outcome) | load_headline(load))
+        write_json(out / "load.json", load)
     return kpis
+
+
+def load_headline(load: dict) -> dict:
+    """The figures of a ``--target`` run's load that ``timing.json`` (and so the report's
+    timing table) shows; ``load.json`` has them all, per RPC method too."""
+    latency = {f"load_latency_ms_{k}": v for k, v in load["latency_ms"].items()}
+    return {"load_target": load["target"], "load_speed": load["speed"],
+            "load_calls": load["calls"], "load_calls_per_s": load["calls_per_s"]} | latency | {
+            "load_errors": load["errors"], "load_behind_pace_s_max": load["behind_pace_s_max"]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """``--target``: the simulation drives a real server on 127.0.0.1 over gRPC (the server in a
 thread with its own event loop, as the CLI runs its own loop). Hard constraints hold at every
 placement (the independent checker, on the schedules the server gives out), nothing is assigned
-before it is placed, a second run on the same server is not disturbed by the first, and an
-unreachable target is a clear error."""
+before it is placed, a second run on the same server is not disturbed by the first, the load
+figures are written, and an unreachable target is a clear error."""
 
 import asyncio
 import csv
@@ -109,11 +109,14 @@ def test_run_against_a_server_writes_the_run_folder_with_its_load(target, tmp_pa
     for e in events:
         if e["order_id"] in placed and e["kind"] != "placed":
             assert int(e["time_s"]) >= placed[e["order_id"]], e
-    load = json.loads((tmp_path / "second" / "timing.json").read_text())["load"]
+    load = json.loads((tmp_path / "second" / "load.json").read_text())
     assert load["target"] == target and load["speed"] == SPEED
     assert {"SubmitOrders", "Dispatch", "RespondToOffer", "CompleteOrder"} <= set(load["methods"])
     assert set(load["latency_ms"]) == {"p50", "p90", "p99", "max"}
     assert load["calls_per_s"] > 0 and load["errors"] == 0
+    timing = json.loads((tmp_path / "second" / "timing.json").read_text())
+    assert timing["load_calls"] == load["calls"] and "load_latency_ms_p99" in timing
+    assert "load_calls_per_s" in (tmp_path / "second" / "index.html").read_text()
 
 
 def test_a_target_without_a_server_is_a_clear_error(tmp_path, capsys):
