@@ -23,6 +23,7 @@ from homedispatch.v1 import dispatch_pb2 as pb
 from matcher.model import Event, EventType
 from server import EVENT_TYPE
 from simulations.remote_codec import RunTranslation
+from simulations.remote_connect import TargetError
 
 # (event type or None for any, order id, worker id or "" for any)
 Key = tuple[EventType | None, str, str]
@@ -83,7 +84,7 @@ class EventFollower:
 
     def _raise_failure(self) -> None:
         if self.failure is not None:
-            raise RuntimeError(f"the event stream broke: {self.failure}") from self.failure
+            raise TargetError(f"the event stream: {self.failure}") from self.failure
 
     async def _follow(self) -> None:
         try:
@@ -95,7 +96,14 @@ class EventFollower:
 
     def _take(self, message: pb.Event) -> None:
         ours = self.translation.ours
-        if not (ours(message.order_id) or ours(message.worker_id)):
+        ids = [i for i in (message.order_id, message.worker_id) if i]
+        if not any(map(ours, ids)):
+            return
+        if not all(map(ours, ids)):  # e.g. this run's order offered to another run's worker
+            self.failure = RuntimeError(
+                f"order {message.order_id!r} and worker {message.worker_id!r} are not both this "
+                f"run's: another client uses the server; run one simulation per server at a time")
+            self._arrived.set()
             return
         event = self.translation.event_in(Event(
             EVENT_TYPE.to_domain(message.type, "type", None), message.event_time.seconds,
