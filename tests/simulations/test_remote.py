@@ -13,12 +13,15 @@ import threading
 
 import pytest
 
+from matcher.model import LinkType, Order, OrderLink
 from matcher.store import MemoryStore
 from server import start_server
 from simulations.cli import main
 from simulations.policies import policy
+from simulations.remote_codec import RunTranslation
 from simulations.runner import run_remote
 from simulations.scenario import load_scenario
+from tests.builders import make_worker
 from tests.simulations.test_simulation import CheckedSimulation
 
 SCALE = 0.02
@@ -105,7 +108,8 @@ def test_run_against_a_server_writes_the_run_folder_with_its_load(target, tmp_pa
             assert int(o["assigned_s"]) >= int(o["placed_s"])
     with open(tmp_path / "second" / "events.csv", newline="") as f:
         events = list(csv.DictReader(f))
-    assert {"placed", "offered", "accepted", "started", "completed"} <= {e["kind"] for e in events}
+    kinds = {e["kind"] for e in events}
+    assert {"placed", "offered", "accepted", "started", "completed"} <= kinds
     for e in events:
         if e["order_id"] in placed and e["kind"] != "placed":
             assert int(e["time_s"]) >= placed[e["order_id"]], e
@@ -130,3 +134,24 @@ def test_a_target_without_a_server_is_a_clear_error(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
     assert main(["run", "weekday", "--target", "no-port", "--out", str(tmp_path / "x")]) == 2
     assert "HOST:PORT" in capsys.readouterr().err
+
+
+def test_the_translation_shifts_by_whole_days_and_round_trips():
+    start = 1_800_000_000 - 1_800_000_000 % 86400
+    t = RunTranslation.starting_at(start, start + 5 * 86400 + 10, "sim-ab-")
+    assert t.offset == 6 * 86400 and t.time_out(start) >= start + 5 * 86400 + 10
+    worker = make_worker("w1")
+    sent = t.worker_out(worker)
+    assert sent.worker_id == "sim-ab-w1"
+    assert sent.shifts[0].start == worker.shifts[0].start + t.offset
+    assert t.worker_in(sent) == worker
+    order = Order("o2", "c1", "cleaning", 1, 31.2, 121.4, start + 3600, start + 7200, 3600,
+                  blocked_worker_ids=frozenset({"w1"}),
+                  link=OrderLink("o1", LinkType.START_GAP, 0, 3600))
+    out = t.order_out(order)
+    assert (out.order_id, out.customer_id, out.link.order_id) == ("sim-ab-o2", "sim-ab-c1",
+                                                                  "sim-ab-o1")
+    assert out.blocked_worker_ids == {"sim-ab-w1"}
+    assert out.earliest_start == start + 3600 + t.offset
+    assert t.order_in(out) == order
+    assert t.ours("sim-ab-o2") and not t.ours("sim-cd-o2")
