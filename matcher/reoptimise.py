@@ -9,8 +9,9 @@ mid-morning the plans are far from the best ones. Here the jobs not yet started 
   the daily job and minute limits are its capacities;
 - a visit per job (a team job: one per worker, starting together), allowed on the worker-days
   that pass the static hard constraints and whose shifts can hold it, among the nearest
-  ``optimizer.candidates_per_order`` workers and the ones planned for it now; a job stays with its worker when that worker is
-  the customer's preferred or known one (continuity), or when a same-worker link ties it;
+  ``optimizer.candidates_per_order`` workers and the ones planned for it now; a job stays with
+  its worker when that worker is the customer's preferred or known one (continuity), or when a
+  same-worker link ties it;
 - started and locked jobs as fixed visits; follow-ups as start gaps; soft windows as lateness
   costs; planned jobs may not be dropped, pending orders may, at their unassigned penalty.
 
