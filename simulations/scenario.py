@@ -2,7 +2,8 @@
 
 Every key has a type and an allowed range next to its default (validated by
 :mod:`matcher.toml_schema`, as the dispatch config is); an unknown key, a wrong type or an
-out-of-range value is a :class:`ScenarioError` that names the key path. ``scaled`` shrinks the city and the demand together for quick runs.
+out-of-range value is a :class:`ScenarioError` that names the key path. ``scaled`` shrinks the
+city and the demand together for quick runs.
 """
 
 from __future__ import annotations
