@@ -621,14 +621,19 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
 
     @_rpc
     async def ReloadConfig(self, request, context):
-        if request.config_toml:
-            outcome = await config_reload.reload(self.engine, request.config_toml,
-                                                 "ReloadConfig")
-        else:
-            outcome = await reload_config_file(self.engine, self.config_path)
-        return pb.ReloadConfigResponse(applied=outcome.applied,
-                                       config_hash=outcome.config.hash,
-                                       errors=list(outcome.errors))
+        async def reload() -> tuple[bool, str, tuple[str, ...]]:
+            if request.config_toml:
+                outcome = await config_reload.reload(self.engine, request.config_toml,
+                                                     "ReloadConfig")
+            else:
+                outcome = await reload_config_file(self.engine, self.config_path)
+            return outcome.applied, outcome.config.hash, outcome.errors
+
+        # The answer, as plain values, is what a retry with the same request_id gets back.
+        applied, config_hash, errors = await self.engine.once(
+            request.request_id, ("reload", request.config_toml), reload)
+        return pb.ReloadConfigResponse(applied=applied, config_hash=config_hash,
+                                       errors=list(errors))
 
 
 async def explain_unassigned(engine: Engine, record: OrderRecord, why: Explanation,

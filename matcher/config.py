@@ -2,7 +2,8 @@
 
 Every key has a type and an allowed range declared next to its default; an unknown key, a wrong
 type or an out-of-range value is an error that names the key path and what is allowed. All
-problems of a file are reported at once (:class:`ConfigError`). The hash of the validated config
+problems of a file are reported at once (:class:`ConfigError`); :mod:`matcher.toml_schema` is
+the validator. The hash of the validated config
 is recorded on every assignment it produces.
 """
 
@@ -11,24 +12,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
-import tomllib
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matcher import toml_schema
+from matcher.toml_schema import SchemaError, key, table_of
 
-class ConfigError(ValueError):
+
+class ConfigError(SchemaError):
     """A config that cannot be used; ``errors`` has one line per problem, each naming its key."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
-def _key(default: Any, lo: float | None = None, hi: float | None = None) -> Any:
-    return field(default=default, metadata={"range": (lo, hi)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +38,15 @@ class ServiceConfig:
 class ServerConfig:
     listen: str = "127.0.0.1:50051"
     # Seconds a SIGTERM waits for in-flight requests before the server stops.
-    shutdown_grace_s: float = _key(5.0, 0.0, 600.0)
+    shutdown_grace_s: float = key(5.0, 0.0, 600.0)
     # Largest request message in bytes; a larger one is refused with RESOURCE_EXHAUSTED.
-    max_message_bytes: int = _key(4 * 1024 * 1024, 1024, 256 * 1024 * 1024)
+    max_message_bytes: int = key(4 * 1024 * 1024, 1024, 256 * 1024 * 1024)
 
 
 @dataclass(frozen=True, slots=True)
 class MetricsConfig:
     # Port of the Prometheus endpoint (http://HOST:PORT/metrics); 0 = no endpoint.
-    port: int = _key(0, 0, 65535)
+    port: int = key(0, 0, 65535)
     # Address it binds to; loopback unless the scraper is on another machine.
     host: str = "127.0.0.1"
 
@@ -60,21 +54,21 @@ class MetricsConfig:
 @dataclass(frozen=True, slots=True)
 class RequestsConfig:
     # Workers in one UpsertWorkers request at most.
-    max_workers_per_upsert: int = _key(10_000, 1, 1_000_000)
+    max_workers_per_upsert: int = key(10_000, 1, 1_000_000)
     # Orders in one SubmitOrders request at most.
-    max_orders_per_submit: int = _key(10_000, 1, 1_000_000)
+    max_orders_per_submit: int = key(10_000, 1, 1_000_000)
     # Order ids in one Dispatch request at most.
-    max_order_ids_per_dispatch: int = _key(10_000, 1, 1_000_000)
+    max_order_ids_per_dispatch: int = key(10_000, 1, 1_000_000)
     # Worker ids in one OptimizePlans request at most.
-    max_worker_ids_per_optimize: int = _key(10_000, 1, 1_000_000)
+    max_worker_ids_per_optimize: int = key(10_000, 1, 1_000_000)
     # Items of any other list in a request (a worker's skills, shifts, breaks and tags; an
     # order's tags and preferred and blocked workers) at most.
-    max_list_items: int = _key(1000, 1, 1_000_000)
+    max_list_items: int = key(1000, 1, 1_000_000)
     # Characters of an id or a name (worker, order, customer, agency, request ids, tags,
     # service types, cursors) at most.
-    max_id_length: int = _key(128, 1, 65536)
+    max_id_length: int = key(128, 1, 65536)
     # Candidates one ExplainOrder may ask for (top_k) at most.
-    max_top_k: int = _key(100, 1, 100_000)
+    max_top_k: int = key(100, 1, 100_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,45 +89,45 @@ class StoreConfig:
     # Prefix of every Redis key (several services may share one Redis).
     prefix: str = "hd"
     # Connections in the pool at most; a request waits up to timeout_s for one.
-    max_connections: int = _key(16, 1, 1024)
+    max_connections: int = key(16, 1, 1024)
     # Seconds a Redis call may take before the request fails with UNAVAILABLE.
-    timeout_s: float = _key(2.0, 0.01, 60.0)
+    timeout_s: float = key(2.0, 0.01, 60.0)
 
 
 @dataclass(frozen=True, slots=True)
 class TravelConfig:
     # Road km per great-circle km.
-    detour_factor: float = _key(1.3, 1.0, 5.0)
+    detour_factor: float = key(1.3, 1.0, 5.0)
     # Average door-to-door speed in km/h (city traffic, on foot, by e-bike or metro).
-    speed_kmh: float = _key(25.0, 1.0, 200.0)
+    speed_kmh: float = key(25.0, 1.0, 200.0)
 
 
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
     # A worker below this credit score takes no order.
-    min_credit_score: float = _key(60.0, 0.0, 100.0)
+    min_credit_score: float = key(60.0, 0.0, 100.0)
     # Working minutes per service day for workers that set no limit of their own.
-    max_work_minutes_per_day: int = _key(600, 1, 1440)
+    max_work_minutes_per_day: int = key(600, 1, 1440)
     # A worker takes orders within this great-circle distance of home (its service area).
-    service_radius_km: float = _key(15.0, 0.1, 20000.0)
+    service_radius_km: float = key(15.0, 0.1, 20000.0)
 
 
 @dataclass(frozen=True, slots=True)
 class WeightsConfig:
     # Per hour of travel the job adds to the worker's day.
-    travel: float = _key(1.0, 0.0, 1000.0)
+    travel: float = key(1.0, 0.0, 1000.0)
     # Per unit of credit score / 100.
-    credit: float = _key(0.3, 0.0, 1000.0)
+    credit: float = key(0.3, 0.0, 1000.0)
     # Per level above the order's minimum, / 4 (keeps senior workers for demanding jobs).
-    skill_surplus: float = _key(0.1, 0.0, 1000.0)
+    skill_surplus: float = key(0.1, 0.0, 1000.0)
     # 1 for a worker the order prefers, 0.5 for one with another job of the customer planned.
-    customer_preference: float = _key(0.5, 0.0, 1000.0)
+    customer_preference: float = key(0.5, 0.0, 1000.0)
     # Per share of the day's working minutes already planned (spreads work across workers).
-    workload_balance: float = _key(0.2, 0.0, 1000.0)
+    workload_balance: float = key(0.2, 0.0, 1000.0)
     # Per unit of priority / 10.
-    priority: float = _key(0.5, 0.0, 1000.0)
+    priority: float = key(0.5, 0.0, 1000.0)
     # Per unit of the lateness term: minus late minutes x the service type's penalty_per_minute.
-    lateness: float = _key(1.0, 0.0, 1000.0)
+    lateness: float = key(1.0, 0.0, 1000.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +135,9 @@ class LatenessConfig:
     """``[lateness.<service_type>]``: a soft start window for one service type."""
 
     # Minutes after latest_start_time a job may still start (the hard limit). 0 = on time only.
-    max_late_minutes: int = _key(0, 0, 1440)
+    max_late_minutes: int = key(0, 0, 1440)
     # Score units per minute late: the lateness term's value is minus minutes x this.
-    penalty_per_minute: float = _key(0.05, 0.0, 1e6)
+    penalty_per_minute: float = key(0.05, 0.0, 1e6)
 
 
 # A service type without a [lateness.<type>] table must start inside its window.
@@ -153,29 +147,29 @@ HARD_WINDOW = LatenessConfig(0, 0.0)
 @dataclass(frozen=True, slots=True)
 class UnassignedConfig:
     # Cost of leaving an order unassigned in a round: base + per_priority * priority.
-    penalty_base: float = _key(10.0, 0.0, 1e6)
-    penalty_per_priority: float = _key(1.0, 0.0, 1e6)
+    penalty_base: float = key(10.0, 0.0, 1e6)
+    penalty_per_priority: float = key(1.0, 0.0, 1e6)
 
 
 @dataclass(frozen=True, slots=True)
 class SolverConfig:
     # Feasible candidates kept per order for the matching: the best-scoring among the nearest.
-    candidates_per_order: int = _key(12, 1, 1000)
+    candidates_per_order: int = key(12, 1, 1000)
     # Matching rounds per Dispatch call at most (each worker takes one order per round).
-    max_rounds: int = _key(50, 1, 10000)
+    max_rounds: int = key(50, 1, 10000)
 
 
 @dataclass(frozen=True, slots=True)
 class OptimizerConfig:
     # Search time of one OptimizePlans run when the request sets none, in seconds.
-    time_limit_s: float = _key(5.0, 0.01, 600.0)
+    time_limit_s: float = key(5.0, 0.01, 600.0)
     # Improving solutions after which the search stops (0 = only the time limit). A limit makes
     # the result independent of the machine's speed, hence reproducible.
-    solution_limit: int = _key(0, 0, 1_000_000)
+    solution_limit: int = key(0, 0, 1_000_000)
     # Workers (nearest eligible first) a job may move to.
-    candidates_per_order: int = _key(16, 1, 1000)
+    candidates_per_order: int = key(16, 1, 1000)
     # Seconds between automatic re-optimisations of all plans (0 = only on request).
-    interval_s: float = _key(0.0, 0.0, 86400.0)
+    interval_s: float = key(0.0, 0.0, 86400.0)
     # Count each day's trip from the last job back home in the objective.
     return_home: bool = True
 
@@ -184,42 +178,42 @@ class OptimizerConfig:
 class OffersConfig:
     # Seconds a worker has to accept an offer; no answer in time counts as a decline. 0 = no
     # offers: assignments are final at once (the centre assigns, nobody accepts).
-    timeout_s: int = _key(300, 0, 86400)
+    timeout_s: int = key(300, 0, 86400)
     # Seconds between the server's checks for timed-out offers, expiring certificates and
     # decayed credit.
-    check_interval_s: float = _key(1.0, 0.05, 3600.0)
+    check_interval_s: float = key(1.0, 0.05, 3600.0)
 
 
 @dataclass(frozen=True, slots=True)
 class CancellationConfig:
     # Priority added to an order its worker cancelled (capped at 10), so it is re-placed first.
-    worker_priority_boost: int = _key(2, 0, 10)
+    worker_priority_boost: int = key(2, 0, 10)
 
 
 @dataclass(frozen=True, slots=True)
 class CreditConfig:
     # The Bayesian prior: this many reviews' worth of the worker's base score (as stars).
-    prior_reviews: float = _key(5.0, 0.1, 1000.0)
+    prior_reviews: float = key(5.0, 0.1, 1000.0)
     # Half-life of every credit event (reviews and penalties), in days: old events fade.
-    half_life_days: float = _key(90.0, 1.0, 3650.0)
+    half_life_days: float = key(90.0, 1.0, 3650.0)
     # Credit points taken off per event, before decay.
-    complaint_minor: float = _key(3.0, 0.0, 100.0)
-    complaint_major: float = _key(10.0, 0.0, 100.0)
-    complaint_severe: float = _key(30.0, 0.0, 100.0)
-    no_show: float = _key(20.0, 0.0, 100.0)
-    worker_cancellation: float = _key(5.0, 0.0, 100.0)
-    late_arrival: float = _key(1.0, 0.0, 100.0)
+    complaint_minor: float = key(3.0, 0.0, 100.0)
+    complaint_major: float = key(10.0, 0.0, 100.0)
+    complaint_severe: float = key(30.0, 0.0, 100.0)
+    no_show: float = key(20.0, 0.0, 100.0)
+    worker_cancellation: float = key(5.0, 0.0, 100.0)
+    late_arrival: float = key(1.0, 0.0, 100.0)
     # The score is re-read from the events (their decay) at most this often per worker, seconds.
-    refresh_s: int = _key(3600, 1, 86400 * 30)
+    refresh_s: int = key(3600, 1, 86400 * 30)
 
 
 @dataclass(frozen=True, slots=True)
 class TierConfig:
     """``[tiers.<name>]``: credit from ``min_score`` up (to the next tier) is this tier."""
 
-    min_score: float = _key(0.0, 0.0, 100.0)
+    min_score: float = key(0.0, 0.0, 100.0)
     # Added to the credit term's value (credit / 100) for workers of this tier.
-    score_bonus: float = _key(0.0, -10.0, 10.0)
+    score_bonus: float = key(0.0, -10.0, 10.0)
     # A worker of this tier takes no order at all, and loses its jobs not yet started.
     excluded: bool = False
 
@@ -228,19 +222,19 @@ class TierConfig:
 class CreditFloorConfig:
     """``[credit_floor.<service_type>]``: a stricter credit floor for one service type."""
 
-    min_credit_score: float = _key(0.0, 0.0, 100.0)
+    min_credit_score: float = key(0.0, 0.0, 100.0)
 
 
 @dataclass(frozen=True, slots=True)
 class CertificatesConfig:
     # Days before a certificate expires on which the worker gets a warning event.
-    warn_days: int = _key(14, 0, 365)
+    warn_days: int = key(14, 0, 365)
 
 
 @dataclass(frozen=True, slots=True)
 class LocationConfig:
     # A reported location counts for planning this many seconds after its report time.
-    max_age_s: int = _key(900, 0, 86400)
+    max_age_s: int = key(900, 0, 86400)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,16 +257,13 @@ class DispatchConfig:
     certificates: CertificatesConfig = CertificatesConfig()
     location: LocationConfig = LocationConfig()
     # (service type, its soft window) pairs sorted by type: a table of tables keyed by type.
-    lateness: tuple[tuple[str, LatenessConfig], ...] = field(
-        default=(), metadata={"table_of": LatenessConfig})
+    lateness: tuple[tuple[str, LatenessConfig], ...] = table_of(LatenessConfig)
     # (tier name, tier) pairs sorted by name; see :mod:`matcher.credit`.
-    tiers: tuple[tuple[str, TierConfig], ...] = field(
-        default=(("excellent", TierConfig(90.0, 0.1)), ("normal", TierConfig(75.0)),
-                 ("probation", TierConfig(60.0, -0.1)), ("suspended", TierConfig(0.0, 0.0, True))),
-        metadata={"table_of": TierConfig})
+    tiers: tuple[tuple[str, TierConfig], ...] = table_of(TierConfig, (
+        ("excellent", TierConfig(90.0, 0.1)), ("normal", TierConfig(75.0)),
+        ("probation", TierConfig(60.0, -0.1)), ("suspended", TierConfig(0.0, 0.0, True))))
     # (service type, its credit floor) pairs sorted by type.
-    credit_floor: tuple[tuple[str, CreditFloorConfig], ...] = field(
-        default=(), metadata={"table_of": CreditFloorConfig})
+    credit_floor: tuple[tuple[str, CreditFloorConfig], ...] = table_of(CreditFloorConfig)
 
     @property
     def hash(self) -> str:
@@ -310,94 +301,7 @@ def load_config(path: str | Path) -> DispatchConfig:
 
 def parse_config(text: str) -> DispatchConfig:
     """Validate TOML text into a config; raise :class:`ConfigError` listing every problem."""
-    try:
-        table = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"<toml>: {exc}"]) from exc
-    errors: list[str] = []
-    config = _build(DispatchConfig, table, "", errors)
-    if not errors:
-        _check_semantics(config, errors)
-    if errors:
-        raise ConfigError(errors)
-    return config
-
-
-def _build(cls: type, table: dict[str, Any], path: str, errors: list[str]) -> Any:
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    for name in sorted(set(table) - set(known)):
-        errors.append(f"{path}{name}: unknown key (allowed: {', '.join(sorted(known))})")
-    values: dict[str, Any] = {}
-    for name, spec in known.items():
-        if name not in table:
-            continue
-        key_path = f"{path}{name}"
-        default = spec.default if spec.default is not dataclasses.MISSING else None
-        if "table_of" in spec.metadata:
-            values[name] = _build_table_of(spec.metadata["table_of"], table[name], key_path,
-                                           errors)
-            continue
-        if dataclasses.is_dataclass(default):
-            if isinstance(table[name], dict):
-                values[name] = _build(type(default), table[name], key_path + ".", errors)
-            else:
-                errors.append(f"{key_path}: must be a table")
-            continue
-        value = _coerce(table[name], default, key_path, errors, spec.metadata.get("range"))
-        if value is not None and _in_range(value, spec.metadata.get("range"), key_path, errors):
-            values[name] = value
-    return cls(**values)
-
-
-def _build_table_of(cls: type, table: Any, path: str, errors: list[str]) -> tuple:
-    """``[path.<name>]`` tables, each validated as ``cls``: (name, value) pairs sorted by name
-    (so the order of the tables in the file changes neither equality nor the hash)."""
-    if not isinstance(table, dict):
-        errors.append(f"{path}: must be a table of tables ([{path}.<name>])")
-        return ()
-    built = []
-    for name in sorted(table):
-        if isinstance(table[name], dict):
-            built.append((name, _build(cls, table[name], f"{path}.{name}.", errors)))
-        else:
-            errors.append(f"{path}.{name}: must be a table")
-    return tuple(built)
-
-
-def _coerce(value: Any, default: Any, key_path: str, errors: list[str],
-            bounds: tuple | None = None) -> Any:
-    if isinstance(default, bool) or isinstance(value, bool) and not isinstance(default, bool):
-        ok = isinstance(value, bool) and isinstance(default, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float))
-        value = float(value) if ok else value
-    elif isinstance(default, tuple):
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        value = tuple(value) if ok else value
-    else:
-        ok = isinstance(value, type(default))
-    if not ok:
-        allowed = f" in [{bounds[0]}, {bounds[1]}]" if bounds else ""
-        errors.append(f"{key_path}: expected {_type_name(default)}{allowed}, got {value!r}")
-        return None
-    return value
-
-
-def _type_name(default: Any) -> str:
-    if isinstance(default, tuple):
-        return "a list of strings"
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}[
-        type(default)]
-
-
-def _in_range(value: Any, bounds: tuple | None, key_path: str, errors: list[str]) -> bool:
-    if not bounds or not isinstance(value, (int, float)):
-        return True
-    lo, hi = bounds
-    if isinstance(value, float) and not math.isfinite(value) or value < lo or value > hi:
-        errors.append(f"{key_path}: {value!r} is out of range [{lo}, {hi}]")
-        return False
-    return True
+    return toml_schema.parse(DispatchConfig, text, ConfigError, _check_semantics)
 
 
 def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
@@ -434,19 +338,10 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
         errors.append("metrics.host: must not be empty (127.0.0.1 for loopback)")
 
 
-def key_paths(cls: type | None = None) -> list[str]:
+def key_paths() -> list[str]:
     """Every key a config file may set, as its path (``weights.travel``); a table of tables
     contributes ``<name>`` in place of the table's name (``tiers.<name>.min_score``)."""
-    cls = DispatchConfig if cls is None else cls
-    paths = []
-    for spec in dataclasses.fields(cls):
-        if "table_of" in spec.metadata:
-            paths += [f"{spec.name}.<name>.{key}" for key in key_paths(spec.metadata["table_of"])]
-        elif dataclasses.is_dataclass(spec.default):
-            paths += [f"{spec.name}.{key}" for key in key_paths(type(spec.default))]
-        else:
-            paths.append(spec.name)
-    return paths
+    return toml_schema.key_paths(DispatchConfig)
 
 
 def to_toml(config: DispatchConfig) -> str:

@@ -84,6 +84,7 @@ class Engine(LifecycleOperations):
         self.store = store
         self._planners = PlannerSlot(Planner(config))
         self._lock = asyncio.Lock()
+        self._once_lock = asyncio.Lock()  # serialises once(): a retry waits for the first run
         self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
         self._table: WorkerTable | None = None
         self._table_version = -1  # the store's workers version the table was built from
@@ -114,6 +115,13 @@ class Engine(LifecycleOperations):
         planner = Planner(config)
         async with self._lock:
             self._planners.swap(planner)
+
+    async def once(self, request_id: str, body: Any, run: Callable[[], Awaitable[T]]) -> T:
+        """``run()`` once per request id, for a request whose work takes the engine's lock
+        itself (ReloadConfig: its swap waits in :meth:`reload`): a retry with the same body
+        gets the first answer, another body under the same id is AlreadyExists."""
+        async with self._once_lock:
+            return await self._idempotent(request_id, body, run)
 
     def close(self) -> None:
         self._solver.shutdown(wait=True)

@@ -10,6 +10,8 @@ order's state, its link and the constraint funnel of :meth:`Planner.explain`:
 - ``DAILY_LIMIT``: eligible workers exist, and their daily job or hour limits alone refuse it.
 - ``NO_FEASIBLE_SLOT``: eligible workers exist, but none has a shift and a free slot for it.
 - ``OUTBID``: feasible workers exist, but the last round gave them to higher-value orders.
+- ``ROUND_LIMIT``: feasible workers existed, but the dispatch stopped at ``solver.max_rounds``
+  before a round placed it.
 
 A pending order with feasible workers that no round has left out yet has no reason (the next
 round places it).
@@ -22,6 +24,8 @@ from matcher.model import OrderRecord, OrderState, Unassigned, UnassignedReason
 from matcher.planner import Explanation
 
 SLOT_REASONS = (UnassignedReason.NO_FEASIBLE_SLOT, UnassignedReason.DAILY_LIMIT)
+# Reasons only a dispatch round gives (the funnel alone cannot tell them).
+ROUND_REASONS = (UnassignedReason.OUTBID, UnassignedReason.ROUND_LIMIT)
 # States in which an order has (or had) its workers: nothing to explain away.
 PLACED = (OrderState.OFFERED, OrderState.ASSIGNED, OrderState.IN_PROGRESS, OrderState.COMPLETED)
 
@@ -65,9 +69,10 @@ def unassigned_reason(record: OrderRecord, why: Explanation, now: int, hard_late
                           f"waits until its linked order {linked.order.order_id} has a worker")
     verdict = funnel_reason(order_id, why, record.order.workers_needed)
     last = record.unassigned
-    # Outbid orders see their slots taken by the orders that won them: the funnel then says
-    # "no free slot", but the reason is still the one the round gave.
-    if last is not None and last.reason == UnassignedReason.OUTBID and (
+    # Outbid orders (and those the round limit cut off) see their slots taken by the orders
+    # placed before them: the funnel then says "no free slot", but the reason is still the
+    # one the dispatch gave.
+    if last is not None and last.reason in ROUND_REASONS and (
             verdict is None or verdict.reason in SLOT_REASONS):
         return last
     return verdict

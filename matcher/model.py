@@ -88,6 +88,7 @@ class UnassignedReason(enum.IntEnum):
     EXPIRED = 4
     DAILY_LIMIT = 5
     LINKED_ORDER = 6
+    ROUND_LIMIT = 7
 
 
 def _require(ok: bool, field_name: str, message: str) -> None:

@@ -77,7 +77,8 @@ class Planner:
         self.coupled = CoupledPlacer(self)
 
     def dispatch(self, orders: Sequence[Order], world: World, now: int) -> DispatchResult:
-        """Batch rounds over ``orders`` until a round places nothing.
+        """Batch rounds over ``orders`` until a round places nothing (at most
+        ``solver.max_rounds``).
 
         Each round is an exact max-weight matching (one order per worker per round). An order
         without any feasible worker leaves the loop at once: a fuller day never opens a slot.
@@ -117,6 +118,8 @@ class Planner:
                                                           changed, verdicts)
             if len(picks) == 0 and not placed_coupled:
                 break
+        else:  # no break: solver.max_rounds ran out (or nothing is left)
+            self._cut_by_round_limit(pending, verdicts)
         placed_ids = {a.order_id for a in assignments}
         unassigned = [self._verdict(o, now, verdicts) for o in orders
                       if o.order_id not in placed_ids]
@@ -145,6 +148,17 @@ class Planner:
             else:
                 verdicts[order.order_id] = outcome.unassigned
         return [o for o in orders if not live.placed(o.order_id)], placed
+
+    def _cut_by_round_limit(self, pending: list[Order], verdicts: dict[str, Unassigned]) -> None:
+        """The orders with feasible workers still left when the rounds ran out: no round
+        refused them, the limit did (team and linked orders keep their last attempt's
+        reason)."""
+        limit = self.config.solver.max_rounds
+        for order in pending:
+            verdicts[order.order_id] = Unassigned(
+                order.order_id, UnassignedReason.ROUND_LIMIT,
+                f"feasible workers remained when the dispatch stopped after {limit} rounds "
+                "(solver.max_rounds); the next dispatch tries again")
 
     def _match(self, orders: list[Order], found: Candidates) -> np.ndarray:
         penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders])

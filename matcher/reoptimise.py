@@ -9,8 +9,9 @@ mid-morning the plans are far from the best ones. Here the jobs not yet started 
   the daily job and minute limits are its capacities;
 - a visit per job (a team job: one per worker, starting together), allowed on the worker-days
   that pass the static hard constraints and whose shifts can hold it, among the nearest
-  ``optimizer.candidates_per_order`` workers; a job stays with its worker when that worker is
-  the customer's preferred or known one (continuity), or when a same-worker link ties it;
+  ``optimizer.candidates_per_order`` workers and the ones planned for it now; a job stays with
+  its worker when that worker is the customer's preferred or known one (continuity), or when a
+  same-worker link ties it;
 - started and locked jobs as fixed visits; follow-ups as start gaps; soft windows as lateness
   costs; planned jobs may not be dropped, pending orders may, at their unassigned penalty.
 
@@ -166,6 +167,11 @@ class _Build:
                           for j in jobs}
         self.same_worker_firsts = {o.link.order_id for o in scope.orders.values()
                                    if o.link is not None and o.link.kind == LinkType.SAME_WORKER}
+        self.rows_of: dict[str, list[int]] = defaultdict(list)  # order -> rows planned for it
+        for worker_id, jobs in sorted(scope.plans.items()):
+            for j in jobs:
+                if worker_id in self.table.row:
+                    self.rows_of[j.order_id].append(self.table.row[worker_id])
         self.nearest = {order_id: self._nearest(scope.orders[order_id])
                         for order_id in self._movable()}
         self._add_vehicles(self._relevant_rows())
@@ -208,7 +214,7 @@ class _Build:
 
     def _nearest(self, order: Order) -> np.ndarray:
         """Rows of the nearest workers (``optimizer.candidates_per_order``) that pass the
-        static hard constraints for ``order``."""
+        static hard constraints for ``order``, and of those planned for it that pass them."""
         rows = np.arange(len(self.table), dtype=np.int64)
         km = np.asarray(haversine_km(self.table.lat, self.table.lon, order.lat, order.lon),
                         dtype=np.float64).reshape(-1)
@@ -218,8 +224,12 @@ class _Build:
                               self.config.lateness_for(order.service_type).max_late_minutes * 60)
         ok = StaticRules.of(self.config).passing(batch, self.table, rows[None, :],
                                                       km[None, :], [blocked])[0]
-        rows, km = rows[ok], km[ok]
-        return rows[np.argsort(km, kind="stable")][:self.config.optimizer.candidates_per_order]
+        nearest = rows[ok][np.argsort(km[ok], kind="stable")]
+        nearest = nearest[:self.config.optimizer.candidates_per_order].tolist()
+        # The workers planned for it now stay allowed (while they pass), so that the plans in
+        # force are a valid warm start: one job outside its nearest would void the whole start.
+        held = [r for r in self.rows_of.get(order.order_id, ()) if ok[r] and r not in nearest]
+        return np.array(nearest + held, dtype=np.int64)
 
     def _relevant_rows(self) -> list[int]:
         """Workers with a job in the problem's days, and every order's nearest candidates:

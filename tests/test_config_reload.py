@@ -244,3 +244,45 @@ def test_restart_only_keys_exist():
     paths = set(key_paths())
     for path in RESTART_ONLY:
         assert path in paths or any(p.startswith(path + ".") for p in paths), path
+
+
+async def _reload_replays_by_request_id(stub, refused):
+    """The same request_id and text get the first answer without reloading again (another
+    reload in between stays in force); another text under that id is ALREADY_EXISTS."""
+    request = pb.ReloadConfigRequest(config_toml=HEAVIER_TRAVEL, request_id="reload-1")
+    first = await stub.ReloadConfig(request)
+    assert first.applied and first.config_hash == parse_config(HEAVIER_TRAVEL).hash
+    between = await stub.ReloadConfig(pb.ReloadConfigRequest(
+        config_toml="[weights]\ntravel = 3.0\n"))
+    assert await stub.ReloadConfig(request) == first
+    assert (await stub.GetConfig(pb.GetConfigRequest())).config_hash == between.config_hash
+
+    await refused(stub.ReloadConfig(pb.ReloadConfigRequest(
+        config_toml="[weights]\ntravel = 4.0\n", request_id="reload-1")),
+        grpc.StatusCode.ALREADY_EXISTS)
+    await refused(stub.ReloadConfig(pb.ReloadConfigRequest(request_id="reload-1")),
+                  grpc.StatusCode.ALREADY_EXISTS)
+    await refused(stub.UpsertWorkers(pb.UpsertWorkersRequest(
+        workers=[worker_pb("w1")], request_id="reload-1")), grpc.StatusCode.ALREADY_EXISTS)
+    assert (await stub.GetConfig(pb.GetConfigRequest())).config_hash == between.config_hash
+
+    bad = pb.ReloadConfigRequest(config_toml="[weights]\ntravel = -1\n", request_id="reload-2")
+    refusal = await stub.ReloadConfig(bad)
+    assert not refusal.applied and refusal.errors
+    assert await stub.ReloadConfig(bad) == refusal
+
+
+async def test_a_reload_with_a_request_id_is_idempotent(stub, refused, config):
+    await _reload_replays_by_request_id(stub, refused)
+
+
+async def test_a_reload_with_a_request_id_is_idempotent_on_redis(refused, config,
+                                                                  redis_process):
+    from matcher.redis_store import RedisStore
+    running = await start_server(config, "127.0.0.1:0", store=RedisStore(redis_process.url))
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+            await _reload_replays_by_request_id(stub, refused)
+    finally:
+        await running.stop(0)

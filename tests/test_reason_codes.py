@@ -3,9 +3,12 @@ orders) answers with the code, and ExplainOrder gives the same code for the same
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from homedispatch.v1 import dispatch_pb2 as pb
+from matcher.config import parse_config, to_toml
 from matcher.model import LinkType, OrderLink
 from tests.builders import HOUR, at
 from tests.test_server import AS_OF, order_pb, ts, worker_pb
@@ -68,6 +71,19 @@ async def outbid(stub, mode):
     return [mode(rich), mode(poor)], "x", AS_OF
 
 
+async def round_limit(stub, mode):
+    """One worker, two orders that both fit its day: with one round per dispatch the
+    matching gives it one of them, and the round limit leaves the other."""
+    in_force = parse_config((await stub.GetConfig(pb.GetConfigRequest())).config_toml)
+    one_round = replace(in_force, solver=replace(in_force.solver, max_rounds=1))
+    assert (await stub.ReloadConfig(pb.ReloadConfigRequest(
+        config_toml=to_toml(one_round)))).applied
+    await stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[worker_pb("w1")]))
+    rich = order_pb("rich", earliest_start=at(9), latest_start=at(9), priority=9)
+    poor = order_pb("x", earliest_start=at(14), latest_start=at(14), priority=1)
+    return [mode(rich), mode(poor)], "x", AS_OF
+
+
 CASES = {
     pb.UNASSIGNED_REASON_NO_ELIGIBLE_WORKER: no_eligible_worker,
     pb.UNASSIGNED_REASON_NO_FEASIBLE_SLOT: no_feasible_slot,
@@ -75,7 +91,11 @@ CASES = {
     pb.UNASSIGNED_REASON_EXPIRED: expired,
     pb.UNASSIGNED_REASON_LINKED_ORDER: linked_order,
     pb.UNASSIGNED_REASON_OUTBID: outbid,
+    pb.UNASSIGNED_REASON_ROUND_LIMIT: round_limit,
 }
+# Only a batch round of several orders gives these: a single instant order is placed on its
+# own, in its own first round, so it is never outbid nor cut off by the round limit.
+ROUND_ONLY = {pb.UNASSIGNED_REASON_OUTBID, pb.UNASSIGNED_REASON_ROUND_LIMIT}
 
 
 def test_every_reason_code_has_a_case():
@@ -96,8 +116,7 @@ async def test_dispatch_gives_the_reason_and_explain_agrees(stub, reason):
     assert why.order.unassigned.reason == reason  # what the round recorded
 
 
-# A single instant order is placed on its own, so it is never outbid.
-@pytest.mark.parametrize("reason", sorted(set(CASES) - {pb.UNASSIGNED_REASON_OUTBID}),
+@pytest.mark.parametrize("reason", sorted(set(CASES) - ROUND_ONLY),
                          ids=pb.UnassignedReason.Name)
 async def test_instant_submission_gives_the_reason_and_explain_agrees(stub, reason):
     orders, order_id, as_of = await CASES[reason](stub, instant)

@@ -149,3 +149,23 @@ def test_only_workers_near_the_jobs_become_vehicles():
     build = _Build(Reoptimiser(Planner(config)), PlanScope(workers + far, plans, orders,
                                                            now=at(7)))
     assert {w for w, _ in build.vehicle_key} == {"east", "west"}
+
+
+def test_a_job_held_outside_its_nearest_workers_keeps_the_warm_start_valid():
+    """The worker planned for a job stays allowed for it even when it is not among the
+    ``optimizer.candidates_per_order`` nearest, so that the plans in force remain the solver's
+    start (one job on a vehicle it may not use voids the whole start)."""
+    from dataclasses import replace
+
+    from matcher.reoptimise import _Build
+    near = make_worker("near", home_lat=EAST[0], home_lon=EAST[1])
+    far = make_worker("far", home_lat=WEST[0], home_lon=WEST[1])
+    order = make_order("o", lat=EAST[0], lon=EAST[1] + 0.001)
+    config = replace(CONFIG, optimizer=replace(CONFIG.optimizer, candidates_per_order=1))
+    scope = PlanScope([near, far], {"far": [job(order, at(10))]}, {"o": order}, now=at(7))
+    build = _Build(Reoptimiser(Planner(config)), scope, frozenset())
+    for vehicle, visits in enumerate(build.initial):
+        for visit in visits:
+            assert vehicle in build.problem.visits[visit].vehicles
+    result = run(scope, config)
+    assert where(result, "o")[0][0] == "near"

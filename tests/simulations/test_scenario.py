@@ -27,7 +27,7 @@ def test_spring_festival_triples_deep_cleaning():
     ('[dispatch]\npolicy = "random"\n' + MINIMAL, "dispatch.policy: 'random' is not one of"),
     ('[demand.kinds.x]\nservice_type = "gardening"\n', "demand.kinds.x.service_type"),
     ("[demand.kinds.x]\nduration_hours = [5, 2]\n", "demand.kinds.x.duration_hours"),
-    ("days = \"two\"\n" + MINIMAL, "days: expected int"),
+    ("days = \"two\"\n" + MINIMAL, "days: expected an integer in [1, 60]"),
 ])
 def test_bad_keys_name_their_path(text, message):
     with pytest.raises(ScenarioError) as caught:

@@ -19,7 +19,7 @@ from simulations.runner import run, run_params
 from simulations.scenario import load_scenario
 from simulations.simulator import Simulation, _end_of_run
 from simulations.synthetic_city import local_time
-from tests.checker import check_worker_day
+from tests.checker import check_plans, check_worker_day
 
 SCALE = 0.03
 
@@ -41,6 +41,7 @@ class CheckedSimulation(Simulation):
 
     problems: list[str]
     checked: int
+    reoptimised: int
 
     async def _drain(self, t):
         events = await self.store.events_after(self.cursor, 1 << 30)
@@ -59,8 +60,20 @@ class CheckedSimulation(Simulation):
                 self.problems.append(f"{order_id} placed by the engine before it was revealed")
         await super()._drain(t)
 
+    async def _reoptimise(self, t):
+        """Re-optimisation rewrites many plans at once (it may empty a plan without an event):
+        every worker's plan is checked after it, with the teams and links across plans."""
+        await super()._reoptimise(t)
+        now = self.now(t)
+        workers = {w.worker_id: w for w in await self.store.workers()}
+        plans = {w: [j for j in await self.store.plan(w) if j.start >= now] for w in workers}
+        orders = {k: tr.sim.order for k, tr in self.tracks.items()}
+        self.problems += check_plans(self.engine.config, workers, plans, orders,
+                                     await self.store.blocked())
+        self.reoptimised += 1
 
-@pytest.mark.parametrize("name", ["batched", "instant", "greedy"])
+
+@pytest.mark.parametrize("name", ["reoptimise", "batched", "instant", "greedy"])
 def test_every_placement_passes_the_checker(name):
     scenario = _scenario()
     base = DispatchConfig()
@@ -70,10 +83,11 @@ def test_every_placement_passes_the_checker(name):
     span = -(-_end_of_run(scenario, orders, start, base) // 86400)
     city = make_sim_city(scenario, 4, span, base)
     sim = CheckedSimulation(scenario, policy(name), 4, city, orders, config)
-    sim.problems, sim.checked = [], 0
+    sim.problems, sim.checked, sim.reoptimised = [], 0, 0
     outcome = asyncio.run(sim.run())
     assert sim.problems == []
     assert sim.checked > 20
+    assert sim.reoptimised > 0 if policy(name).reoptimise else sim.reoptimised == 0
     assert sum(t.status == "served" for t in outcome.orders) > 20
 
 

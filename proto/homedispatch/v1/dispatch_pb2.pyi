@@ -40,6 +40,7 @@ class UnassignedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNASSIGNED_REASON_EXPIRED: _ClassVar[UnassignedReason]
     UNASSIGNED_REASON_DAILY_LIMIT: _ClassVar[UnassignedReason]
     UNASSIGNED_REASON_LINKED_ORDER: _ClassVar[UnassignedReason]
+    UNASSIGNED_REASON_ROUND_LIMIT: _ClassVar[UnassignedReason]
 
 class OrderState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -107,6 +108,7 @@ UNASSIGNED_REASON_OUTBID: UnassignedReason
 UNASSIGNED_REASON_EXPIRED: UnassignedReason
 UNASSIGNED_REASON_DAILY_LIMIT: UnassignedReason
 UNASSIGNED_REASON_LINKED_ORDER: UnassignedReason
+UNASSIGNED_REASON_ROUND_LIMIT: UnassignedReason
 ORDER_STATE_UNSPECIFIED: OrderState
 ORDER_STATE_PENDING: OrderState
 ORDER_STATE_OFFERED: OrderState
