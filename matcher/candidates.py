@@ -11,19 +11,22 @@ is always exact.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
-
 from dataclasses import dataclass
 
 import numpy as np
 
 from matcher.config import HARD_WINDOW, LatenessConfig
 from matcher.eligibility import SLOT_CHECKS, StaticRules, per_order
-from matcher.insertion import SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many
+from matcher.insertion import (SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many,
+                               shift_days)
 from matcher.model import Order
 from matcher.order_batch import OrderBatch
 from matcher.scoring import TERMS, term_values
+from matcher.service_day import ServiceCalendar
 from matcher.world import World
+from matcher.worker_table import WorkerTable
 
 # Outcome codes of a pair: -1 failed a static check, 0 feasible, 1-4 see REFUSAL_CODES.
 STATIC_FAIL, FEASIBLE = -1, 0
@@ -205,9 +208,25 @@ def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
 
 def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
     table, jobs = world.table, world.job_columns(rows)
+    day, day_start = _shift_days(table, rules.calendar)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"], table.breaks[rows])
+                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]))
+
+
+# worker table -> calendar -> (service day, day's first shift start) per row and shift
+_SHIFT_DAYS: "weakref.WeakKeyDictionary[WorkerTable, dict]" = weakref.WeakKeyDictionary()
+
+
+def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~matcher.insertion.shift_days` of every row of ``table``, computed once per table
+    (a table's shifts never change; instant orders price a few dozen rows each, and deriving
+    their days again each time cost more than the rest of their shift arithmetic)."""
+    per_calendar = _SHIFT_DAYS.setdefault(table, {})
+    days = per_calendar.get(calendar)
+    if days is None:
+        days = per_calendar[calendar] = shift_days(table.shifts, calendar)
+    return days
 
 
 def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
