@@ -240,8 +240,9 @@ class _Gaps:
         start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
         self.real = days.job_start < NO_JOB
         calendar = rules.calendar
-        self.job_day = np.where(self.real, calendar.days(np.where(self.real, days.job_start, 0)),
-                                -1)
+        # only real starts: padding far from them would take the calendar off its fast path
+        self.job_day = np.full(days.job_start.shape, -1, dtype=np.int64)
+        self.job_day[self.real] = calendar.days(days.job_start[self.real])
         shift_day, self.day_start = days.shift_days or shift_days(days.shifts, calendar)
         shift_day = shift_day[..., None]
         count = self.real.sum(axis=1)[:, None, None]
