@@ -157,7 +157,8 @@ class CandidateSearch:
             for sub, pairs in self._widening(batch, world, now, limit, pool):
                 where = positions[sub]
                 eligible[where], refused[where] = _tally(pairs)
-                blocks.append((where, batch.take(sub), pairs, self._best(pairs, limit)))
+                done = batch if len(sub) == len(batch) else batch.take(sub)  # sub: all, in order
+                blocks.append((where, done, pairs, self._best(pairs, limit)))
         return _flatten(blocks, eligible, refused)
 
     def search_rows(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
@@ -189,6 +190,9 @@ class CandidateSearch:
                 return
             done = ((np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit)
                     | (k >= size) | (km[:, -1] > radius))
+            if done.all():  # the common end (always for one order): nothing to split
+                yield todo, pairs
+                return
             yield todo[done], pairs.take(done)
             todo, pool, seen = todo[~done], pool * 4, pairs.take(~done)
 
@@ -197,7 +201,7 @@ class CandidateSearch:
         score = np.where(pairs.code == FEASIBLE, pairs.values @ self.weights, -np.inf)
         order = np.argsort(-score, axis=1, kind="stable")[:, :limit]
         best = np.zeros(score.shape, dtype=bool)
-        np.put_along_axis(best, order, True, axis=1)
+        best[np.arange(len(best))[:, None], order] = True
         return best & np.isfinite(score)
 
 
@@ -231,10 +235,12 @@ def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarr
 
 def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """Per order: pairs past the static checks, and the refusals of each slot check."""
-    codes = range(1, len(SLOT_CHECKS) + 1)
-    refused = np.stack([np.count_nonzero(pairs.code == c, axis=1) for c in codes], axis=1)
+    refused = (pairs.code[..., None] == _REFUSAL_CODES).sum(axis=1)
     return (np.count_nonzero(pairs.code >= FEASIBLE, axis=1),
             refused.reshape(-1, len(SLOT_CHECKS)))
+
+
+_REFUSAL_CODES = np.arange(1, len(SLOT_CHECKS) + 1)  # the codes of SLOT_CHECKS, in order
 
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:

@@ -67,6 +67,7 @@ both agree.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,8 +236,7 @@ class _Gaps:
     def __init__(self, order: OrderColumns, days: Days, now: int, rules: DayRules) -> None:
         self.order, self.days, self.rules = order, days, rules
         n_jobs = days.job_start.shape[1]
-        q = np.arange(n_jobs + 1)
-        prev, nxt = np.clip(q - 1, 0, n_jobs - 1), np.clip(q, 0, n_jobs - 1)
+        q, prev, nxt = _gap_ends(n_jobs)
         start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
         self.real = days.job_start < NO_JOB
         calendar = rules.calendar
@@ -295,7 +295,7 @@ class _Gaps:
     def _before_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(P, S, Q) end of the stop before the gap (-NO_JOB: none) and when the trip to the
         new job may start (that end, or the shift's start for the first job of a day)."""
-        q = np.arange(self.days.job_start.shape[1] + 1)
+        q = _gap_ends(self.days.job_start.shape[1])[0]
         lo = np.where(q >= 1, self.days.job_end[:, self.prev], -NO_JOB)[:, None]
         lo = np.broadcast_to(lo, self.at_first.shape)
         return lo, np.where(self.at_first, self.shift_start, lo)
@@ -363,8 +363,7 @@ class _Gaps:
     def _plan_holds(self) -> np.ndarray:
         """(P, G, B): gap g of the current plan (after job g - 1, before job g) holds break b."""
         days, n_jobs = self.days, self.days.job_start.shape[1]
-        g = np.arange(n_jobs + 1)
-        prev, nxt = np.clip(g - 1, 0, n_jobs - 1), np.clip(g, 0, n_jobs - 1)
+        g, prev, nxt = _gap_ends(n_jobs)
         count = self.real.sum(axis=1)[:, None]
         has_prev, has_next = (g >= 1) & (g <= count), g < count
         lo = np.where(has_prev, days.job_end[:, prev], -NO_JOB)
@@ -398,6 +397,17 @@ class _Gaps:
         inside = (start_s <= job_start) & (job_start < end_s)
         shift_start = np.where(inside, self.day_start[:, None, :], -NO_JOB).max(axis=-1)
         return np.where(inside.any(axis=-1), shift_start, self.days.job_start - self.t_hj)
+
+
+@functools.lru_cache(maxsize=256)
+def _gap_ends(n_jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For days of ``n_jobs`` job columns: the gaps ``q`` (0..n_jobs), the job before each
+    (``q - 1``) and after it (``q``), clipped to the columns (read-only, shared)."""
+    q = np.arange(n_jobs + 1)
+    ends = (q, np.clip(q - 1, 0, n_jobs - 1), np.clip(q, 0, n_jobs - 1))
+    for a in ends:
+        a.flags.writeable = False
+    return ends
 
 
 def _legs(order: OrderColumns, days: Days, rules: DayRules) -> list[tuple]:
