@@ -15,9 +15,6 @@ import numpy as np
 BUCKET_S = 900
 DAY_S = 86_400
 DAY_BUCKETS = DAY_S // BUCKET_S
-# Times spread over at most this many UTC days are looked up in one table of their offsets
-# (a service day touches two UTC days in any zone but UTC); wider spreads bucket by bucket.
-TABLE_DAYS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +30,8 @@ class ServiceCalendar:
         buckets = ts // BUCKET_S
         if buckets.size:
             first = int(buckets.min()) // DAY_BUCKETS
-            span = int(buckets.max()) // DAY_BUCKETS - first + 1
-            if span <= TABLE_DAYS:  # a few UTC days (a local day spans two): their table
-                offsets = _span_offsets(first, span, self.timezone)
+            if int(buckets.max()) // DAY_BUCKETS == first:  # one UTC day: its table
+                offsets = _day_offsets(first, self.timezone)
                 return (ts + offsets[buckets - first * DAY_BUCKETS]) // DAY_S
         unique, inverse = np.unique(buckets, return_inverse=True)
         offsets = np.array([_offset(int(b), self.timezone) for b in unique], dtype=np.int64)
@@ -63,16 +59,6 @@ def _day_offsets(utc_day: int, timezone: str) -> np.ndarray:
     first = utc_day * DAY_BUCKETS
     offsets = np.array([_offset(first + b, timezone) for b in range(DAY_BUCKETS)],
                        dtype=np.int64)
-    offsets.flags.writeable = False
-    return offsets
-
-
-@lru_cache(maxsize=4096)
-def _span_offsets(utc_day: int, days: int, timezone: str) -> np.ndarray:
-    """The UTC offset of every bucket of ``days`` UTC days from ``utc_day`` (read-only)."""
-    if days == 1:
-        return _day_offsets(utc_day, timezone)
-    offsets = np.concatenate([_day_offsets(utc_day + d, timezone) for d in range(days)])
     offsets.flags.writeable = False
     return offsets
 

@@ -339,7 +339,7 @@ def test_insert_many_agrees_with_the_reference(scenario, now_min, max_jobs, max_
 
 
 def test_service_days_of_arrays_match_the_day_of_each_second():
-    """The table of a few UTC days and the general path agree with :meth:`ServiceCalendar.day`,
+    """The one-UTC-day table and the general path agree with :meth:`ServiceCalendar.day`,
     across daylight-saving changes too."""
     from matcher.service_day import ServiceCalendar
     rng = np.random.default_rng(3)
