@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import logging
 import math
@@ -431,6 +432,23 @@ def _rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]
     return wrapper
 
 
+def keep_out_of_gc() -> None:
+    """Move every object alive now out of the garbage collector's sight (``gc.freeze``).
+
+    The workers of a city are hundreds of thousands of long-lived objects; every full
+    collection walked all of them (about 50 ms for 20,000 workers, a pause in whatever request
+    it fell into). Frozen, they are still freed by reference counting when they go; only a
+    reference cycle alive at the freeze would outlive its last use. Cheap: no object is
+    visited."""
+    gc.freeze()
+
+
+# Objects allocated between two young-generation collections (CPython's default: 700). A
+# request allocates a few thousand; a larger young generation lets most of them die before a
+# collection looks at them, and pushes fewer survivors to the older generations.
+GC_YOUNG_THRESHOLD = 20_000
+
+
 # The longest search one OptimizePlans request may ask for (the config's limit has the same).
 MAX_OPTIMIZE_S = 600.0
 
@@ -457,6 +475,7 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
         workers = _batch(request.workers, "workers", worker_from_proto)
         count = await self.engine.upsert_workers(workers, request.request_id,
                                                  now=int(self._clock()))
+        keep_out_of_gc()
         return pb.UpsertWorkersResponse(upserted_count=count)
 
     @_rpc
@@ -1014,6 +1033,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.config}: {error}", file=sys.stderr)
         return 2
     config_reload.apply_log_level(config)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     asyncio.run(serve(config, args.listen, args.config))
     return 0
 

@@ -231,5 +231,6 @@ class SpatialIndex:
         cand = idx[rows]
         cand_km = haversine_km(lat[rows, None], lon[rows, None], self._lat[cand], self._lon[cand])
         order = np.lexsort((cand, cand_km), axis=-1)[:, :kept]
-        indices[rows] = np.take_along_axis(cand, order, axis=-1)
-        km[rows] = np.take_along_axis(cand_km, order, axis=-1)
+        at = np.arange(len(order))[:, None]  # indexing, not take_along_axis: cheaper per call
+        indices[rows] = cand[at, order]
+        km[rows] = cand_km[at, order]

@@ -11,19 +11,22 @@ is always exact.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
-
 from dataclasses import dataclass
 
 import numpy as np
 
 from matcher.config import HARD_WINDOW, LatenessConfig
 from matcher.eligibility import SLOT_CHECKS, StaticRules, per_order
-from matcher.insertion import SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many
+from matcher.insertion import (SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many,
+                               shift_days)
 from matcher.model import Order
 from matcher.order_batch import OrderBatch
 from matcher.scoring import TERMS, term_values
+from matcher.service_day import ServiceCalendar
 from matcher.world import World
+from matcher.worker_table import WorkerTable
 
 # Outcome codes of a pair: -1 failed a static check, 0 feasible, 1-4 see REFUSAL_CODES.
 STATIC_FAIL, FEASIBLE = -1, 0
@@ -154,7 +157,8 @@ class CandidateSearch:
             for sub, pairs in self._widening(batch, world, now, limit, pool):
                 where = positions[sub]
                 eligible[where], refused[where] = _tally(pairs)
-                blocks.append((where, batch.take(sub), pairs, self._best(pairs, limit)))
+                done = batch if len(sub) == len(batch) else batch.take(sub)  # sub: all, in order
+                blocks.append((where, done, pairs, self._best(pairs, limit)))
         return _flatten(blocks, eligible, refused)
 
     def search_rows(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
@@ -186,6 +190,9 @@ class CandidateSearch:
                 return
             done = ((np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit)
                     | (k >= size) | (km[:, -1] > radius))
+            if done.all():  # the common end (always for one order): nothing to split
+                yield todo, pairs
+                return
             yield todo[done], pairs.take(done)
             todo, pool, seen = todo[~done], pool * 4, pairs.take(~done)
 
@@ -194,7 +201,7 @@ class CandidateSearch:
         score = np.where(pairs.code == FEASIBLE, pairs.values @ self.weights, -np.inf)
         order = np.argsort(-score, axis=1, kind="stable")[:, :limit]
         best = np.zeros(score.shape, dtype=bool)
-        np.put_along_axis(best, order, True, axis=1)
+        best[np.arange(len(best))[:, None], order] = True
         return best & np.isfinite(score)
 
 
@@ -205,17 +212,35 @@ def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
 
 def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
     table, jobs = world.table, world.job_columns(rows)
+    day, day_start = _shift_days(table, rules.calendar)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"], table.breaks[rows])
+                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]))
+
+
+# worker table -> calendar -> (service day, day's first shift start) per row and shift
+_SHIFT_DAYS: "weakref.WeakKeyDictionary[WorkerTable, dict]" = weakref.WeakKeyDictionary()
+
+
+def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~matcher.insertion.shift_days` of every row of ``table``, computed once per table
+    (a table's shifts never change; instant orders price a few dozen rows each, and deriving
+    their days again each time cost more than the rest of their shift arithmetic)."""
+    per_calendar = _SHIFT_DAYS.setdefault(table, {})
+    days = per_calendar.get(calendar)
+    if days is None:
+        days = per_calendar[calendar] = shift_days(table.shifts, calendar)
+    return days
 
 
 def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """Per order: pairs past the static checks, and the refusals of each slot check."""
-    codes = range(1, len(SLOT_CHECKS) + 1)
-    refused = np.stack([np.count_nonzero(pairs.code == c, axis=1) for c in codes], axis=1)
+    refused = (pairs.code[..., None] == _REFUSAL_CODES).sum(axis=1)
     return (np.count_nonzero(pairs.code >= FEASIBLE, axis=1),
             refused.reshape(-1, len(SLOT_CHECKS)))
+
+
+_REFUSAL_CODES = np.arange(1, len(SLOT_CHECKS) + 1)  # the codes of SLOT_CHECKS, in order
 
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:

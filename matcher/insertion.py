@@ -67,6 +67,7 @@ both agree.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,6 +141,10 @@ class Days:
     job_lat: np.ndarray
     job_lon: np.ndarray
     breaks: np.ndarray
+    # (P, S) per shift: its service day and the start of its day's first shift, as
+    # :func:`shift_days` gives them (what the shifts alone decide: a caller with a worker
+    # table computes them once per table; None: worked out here)
+    shift_days: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,14 +191,14 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
                              np.where(~limited.any(axis=every), DAILY_LIMIT,
                                       np.where(~ok.any(axis=every), BREAK, 0))))
 
+    # (pair, shift, gap, start) of each pair's best candidate
+    at = (np.arange(len(best)), *np.unravel_index(best, g.start.shape[1:]))
+
     def pick(values: np.ndarray) -> np.ndarray:
         """The best candidate's value; per-gap arrays (P, S, Q) count for all its starts."""
-        if values.ndim == 3:
-            values = values[..., None]
-        full = np.broadcast_to(values, g.start.shape).reshape(len(best), -1)
-        return full[np.arange(len(best)), best]
+        return values[at[:values.ndim]]
 
-    q = best // g.start.shape[3] % g.start.shape[2]
+    q = at[2]
     return Slots(code.astype(np.int8), q, pick(g.start), pick(g.travel_in), pick(g.km_in),
                  pick(g.added_s), pick(g.added_km), pick(g.day_seconds) / 60.0, pick(g.late))
 
@@ -231,15 +236,15 @@ class _Gaps:
     def __init__(self, order: OrderColumns, days: Days, now: int, rules: DayRules) -> None:
         self.order, self.days, self.rules = order, days, rules
         n_jobs = days.job_start.shape[1]
-        q = np.arange(n_jobs + 1)
-        prev, nxt = np.clip(q - 1, 0, n_jobs - 1), np.clip(q, 0, n_jobs - 1)
+        q, prev, nxt = _gap_ends(n_jobs)
         start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
         self.real = days.job_start < NO_JOB
         calendar = rules.calendar
-        self.job_day = np.where(self.real, calendar.days(np.where(self.real, days.job_start, 0)),
-                                -1)
-        self.day_start = _day_starts(days.shifts, calendar)
-        shift_day = calendar.days(start_s)[..., None]
+        # only real starts: padding far from them would take the calendar off its fast path
+        self.job_day = np.full(days.job_start.shape, -1, dtype=np.int64)
+        self.job_day[self.real] = calendar.days(days.job_start[self.real])
+        shift_day, self.day_start = days.shift_days or shift_days(days.shifts, calendar)
+        shift_day = shift_day[..., None]
         count = self.real.sum(axis=1)[:, None, None]
         self.valid = q <= count
         # the previous stop is job q-1 when it is on the shift's day, else home
@@ -250,18 +255,12 @@ class _Gaps:
         self.shift_start = self.day_start[..., None]  # when the day's first trip may begin
         # legs: home -> order, job k -> order, order -> job k, home -> job k, job k-1 -> job k
         # (a travel matrix need not be symmetric)
-        t_home, k_home = rules.leg(days.home_lat, days.home_lon, order.lat, order.lon)
-        t_job, k_job = rules.leg(days.job_lat, days.job_lon, order.lat[:, None],
-                                 order.lon[:, None])
+        (t_home, k_home), (t_job, k_job), (t_hj, k_hj), (t_jj, k_jj) = _legs(order, days, rules)
         if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
             t_out, k_out = t_job, k_job
         else:
             t_out, k_out = rules.leg(order.lat[:, None], order.lon[:, None], days.job_lat,
                                      days.job_lon)
-        t_hj, k_hj = rules.leg(days.home_lat[:, None], days.home_lon[:, None], days.job_lat,
-                               days.job_lon)
-        t_jj, k_jj = rules.leg(np.roll(days.job_lat, 1, axis=1),
-                               np.roll(days.job_lon, 1, axis=1), days.job_lat, days.job_lon)
         self.t_hj, self.t_jj = t_hj, t_jj
         depart = np.maximum(self.day_start, now)[..., None]
         self.free = np.where(at_first, depart, np.maximum(days.job_end[:, prev], now)[:, None])
@@ -296,7 +295,7 @@ class _Gaps:
     def _before_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(P, S, Q) end of the stop before the gap (-NO_JOB: none) and when the trip to the
         new job may start (that end, or the shift's start for the first job of a day)."""
-        q = np.arange(self.days.job_start.shape[1] + 1)
+        q = _gap_ends(self.days.job_start.shape[1])[0]
         lo = np.where(q >= 1, self.days.job_end[:, self.prev], -NO_JOB)[:, None]
         lo = np.broadcast_to(lo, self.at_first.shape)
         return lo, np.where(self.at_first, self.shift_start, lo)
@@ -364,8 +363,7 @@ class _Gaps:
     def _plan_holds(self) -> np.ndarray:
         """(P, G, B): gap g of the current plan (after job g - 1, before job g) holds break b."""
         days, n_jobs = self.days, self.days.job_start.shape[1]
-        g = np.arange(n_jobs + 1)
-        prev, nxt = np.clip(g - 1, 0, n_jobs - 1), np.clip(g, 0, n_jobs - 1)
+        g, prev, nxt = _gap_ends(n_jobs)
         count = self.real.sum(axis=1)[:, None]
         has_prev, has_next = (g >= 1) & (g <= count), g < count
         lo = np.where(has_prev, days.job_end[:, prev], -NO_JOB)
@@ -401,12 +399,47 @@ class _Gaps:
         return np.where(inside.any(axis=-1), shift_start, self.days.job_start - self.t_hj)
 
 
-def _day_starts(shifts: np.ndarray, calendar: ServiceCalendar) -> np.ndarray:
-    """(P, S): for each shift, the start of the first shift on its service day. The worker may
-    leave home for the day's first job from then on: being on duty since that shift, it can
-    reach a job of a later shift of the day from home as it could from an earlier job. This
-    keeps a day valid when one of its jobs is cancelled."""
+@functools.lru_cache(maxsize=256)
+def _gap_ends(n_jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For days of ``n_jobs`` job columns: the gaps ``q`` (0..n_jobs), the job before each
+    (``q - 1``) and after it (``q``), clipped to the columns (read-only, shared)."""
+    q = np.arange(n_jobs + 1)
+    ends = (q, np.clip(q - 1, 0, n_jobs - 1), np.clip(q, 0, n_jobs - 1))
+    for a in ends:
+        a.flags.writeable = False
+    return ends
+
+
+def _legs(order: OrderColumns, days: Days, rules: DayRules) -> list[tuple]:
+    """(seconds, km) of the legs home -> order (P), job k -> order, home -> job k and job
+    k - 1 -> job k (P, J each; "job -1" is the last one), priced in one call: for a few dozen
+    pairs numpy's cost is per call, not per leg. Each leg is priced on its own, so the values
+    are those of separate calls."""
+    n_pairs, n_jobs = days.job_lat.shape
+    before = np.arange(n_jobs) - 1  # job k - 1 (-1: the last)
+    flat = (np.concatenate((days.home_lat, days.job_lat.ravel(), np.repeat(days.home_lat, n_jobs),
+                            days.job_lat[:, before].ravel())),
+            np.concatenate((days.home_lon, days.job_lon.ravel(), np.repeat(days.home_lon, n_jobs),
+                            days.job_lon[:, before].ravel())),
+            np.concatenate((order.lat, np.repeat(order.lat, n_jobs), days.job_lat.ravel(),
+                            days.job_lat.ravel())),
+            np.concatenate((order.lon, np.repeat(order.lon, n_jobs), days.job_lon.ravel(),
+                            days.job_lon.ravel())))
+    seconds, km = rules.leg(*flat)
+    size = n_pairs * n_jobs
+    legs = [(seconds[:n_pairs], km[:n_pairs])]
+    for at in range(n_pairs, n_pairs + 3 * size, size):
+        legs.append((seconds[at:at + size].reshape(n_pairs, n_jobs),
+                     km[at:at + size].reshape(n_pairs, n_jobs)))
+    return legs
+
+
+def shift_days(shifts: np.ndarray, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:
+    """(P, S) each: for each shift, its service day and the start of the first shift on that
+    day. The worker may leave home for the day's first job from then on: being on duty since
+    that shift, it can reach a job of a later shift of the day from home as it could from an
+    earlier job. This keeps a day valid when one of its jobs is cancelled."""
     start = shifts[..., 0]
     day = calendar.days(start)
     same = day[:, :, None] == day[:, None, :]
-    return np.where(same, start[:, None, :], NO_JOB).min(axis=-1)
+    return day, np.where(same, start[:, None, :], NO_JOB).min(axis=-1)

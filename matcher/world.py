@@ -59,14 +59,21 @@ class JobColumns:
                 rows: np.ndarray) -> dict[str, np.ndarray]:
         """What ``JobColumns(table, plans).take(rows)`` gives, reading only the plans of
         ``rows``."""
-        unique, inverse = np.unique(rows, return_inverse=True)
-        count = np.zeros(len(unique), dtype=np.int64)
-        days = ((i, plans.get(table.workers[r].worker_id, ()))
-                for i, r in enumerate(unique.tolist()))
-        columns = _fill(len(unique), days, count)
-        inverse = inverse.reshape(rows.shape)
-        width = max(int(count.max(initial=0)), 1)
-        return {name: column[inverse, :width] for name, column in columns.items()}
+        flat = rows.ravel().tolist()
+        # each row's plan read once however many pairs it is in (no np.unique: on the few
+        # dozen rows of an instant order its call costs more than this)
+        plan_of = {r: plans.get(table.workers[r].worker_id, ()) for r in set(flat)}
+        days = [plan_of[r] for r in flat]
+        width = max(max(map(len, days), default=0), 1)
+        at = [i * width + k for i, day in enumerate(days) for k in range(len(day))]
+        jobs = [job for day in days for job in day]
+        columns = {}
+        for name, fill, dtype in cls._FIELDS:
+            column = np.full(len(flat) * width, fill, dtype=dtype)
+            if jobs:
+                column[at] = [getattr(j, name) for j in jobs]
+            columns[name] = column.reshape(rows.shape + (width,))
+        return columns
 
 
 def _fill(n_rows: int, days, count: np.ndarray) -> dict[str, np.ndarray]:
@@ -164,10 +171,11 @@ class World:
         planned job of that order's customer (``customer_ids`` per order)."""
         if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
             workers = self.table.workers
+            flat = rows.tolist()
             customers = {r: {j.customer_id for j in self.plans.get(workers[r].worker_id, ())}
-                         for r in np.unique(rows).tolist()}
+                         for r in set(flat)}
             return np.array([customer_ids[j] in customers[r] for r, j in
-                             zip(rows.tolist(), order.tolist())], dtype=bool)
+                             zip(flat, order.tolist())], dtype=bool)
         mask = np.zeros(rows.shape, dtype=bool)
         by_order = np.argsort(order, kind="stable")
         bounds = np.searchsorted(order[by_order], np.arange(len(customer_ids) + 1))
