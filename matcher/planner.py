@@ -51,6 +51,9 @@ class DispatchResult:
     plans: dict[str, list[Job]]  # the day plans that changed, whole
     rounds: int
     solve_seconds: float
+    # unplaced orders found without any feasible worker (searched to the service radius), not
+    # merely outbid: what :mod:`matcher.infeasible_memo` may remember
+    exhausted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class Planner:
         pending = [o for o in live_orders if not is_coupled(o) and o.order_id not in firsts]
         coupled = [o for o in live_orders if is_coupled(o) or o.order_id in firsts]
         verdicts: dict[str, Unassigned] = {}
+        exhausted: set[str] = set()
         ever_feasible: set[str] = set()
         assignments: list[Assignment] = []
         changed: set[str] = set()
@@ -112,22 +116,26 @@ class Planner:
                     ever_feasible.add(order.order_id)
                 elif order.order_id not in ever_feasible:
                     verdicts[order.order_id] = self._no_worker(order, found, i)
+                    exhausted.add(order.order_id)
             pending = [o for i, o in enumerate(pending) if has_any[i] and i not in placed]
             coupled, placed_coupled = self._place_coupled(coupled, live, now, assignments,
-                                                          changed, verdicts)
+                                                          changed, verdicts, exhausted)
             if len(picks) == 0 and not placed_coupled:
                 break
         placed_ids = {a.order_id for a in assignments}
         unassigned = [self._verdict(o, now, verdicts) for o in orders
                       if o.order_id not in placed_ids]
         return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in sorted(changed)},
-                              rounds, solve_seconds)
+                              rounds, solve_seconds,
+                              frozenset(exhausted & {u.order_id for u in unassigned}))
 
     def _place_coupled(self, orders: list[Order], live: World, now: int,
                        assignments: list[Assignment], changed: set[str],
-                       verdicts: dict[str, Unassigned]) -> tuple[list[Order], int]:
+                       verdicts: dict[str, Unassigned],
+                       exhausted: set[str]) -> tuple[list[Order], int]:
         """Team and linked orders, one at a time, higher priority first; the ones left and
-        how many were placed."""
+        how many were placed (``exhausted`` gets the ones its last try found without enough
+        feasible workers)."""
         placed = 0
         for order in sorted(orders, key=lambda o: -o.priority):
             if live.placed(order.order_id):
@@ -144,6 +152,10 @@ class Planner:
                     placed += 1
             else:
                 verdicts[order.order_id] = outcome.unassigned
+            if outcome.exhausted:
+                exhausted.add(order.order_id)
+            else:
+                exhausted.discard(order.order_id)
         return [o for o in orders if not live.placed(o.order_id)], placed
 
     def _match(self, orders: list[Order], found: Candidates) -> np.ndarray:

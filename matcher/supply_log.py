@@ -1,0 +1,70 @@
+"""Which workers' supply changed, and when: the change log behind
+:mod:`matcher.infeasible_memo`.
+
+Each :meth:`SupplyLog.update` is one look at the state a dispatch reads (the plans, the worker
+table, the reported locations) and gets a new stamp. A worker whose plan or whose record differs
+from the previous look is marked with that stamp; a worker with a reported location is marked at
+every look (its location anchor moves with the clock). So the workers changed since stamp ``s``
+are exactly those marked after ``s``: every other worker has the same plan and the same record as
+then.
+
+The plans are compared by identity: a store that shares unchanged plans between reads (the
+memory store's persistent map) makes the comparison exact and cheap; one that reads fresh
+objects every time (Redis) makes every worker look changed, which is still exact, only slower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from matcher.model import Job
+from matcher.worker_table import WorkerTable
+
+
+class SupplyLog:
+    def __init__(self) -> None:
+        self.stamp = 0
+        self._plans: Mapping[str, Sequence[Job]] | None = None
+        self._table: WorkerTable | None = None
+        self._changed_at: dict[str, int] = {}  # worker id -> stamp of its last change
+        self._moving: frozenset[str] = frozenset()  # workers with a reported location
+
+    def update(self, plans: Mapping[str, Sequence[Job]], table: WorkerTable,
+               located: Sequence[str]) -> int:
+        """Look at the state again; the new stamp. The first look marks nothing: there is
+        nothing before it to compare with (stamp 0 means "before every look")."""
+        self.stamp += 1
+        if self._plans is not None:
+            previous = self._plans
+            for worker_id, plan in plans.items():
+                if previous.get(worker_id) is not plan:
+                    self._changed_at[worker_id] = self.stamp
+        if self._table is not None and table is not self._table:
+            for worker_id in _changed_workers(self._table, table):
+                self._changed_at[worker_id] = self.stamp
+        for worker_id in located:
+            self._changed_at[worker_id] = self.stamp
+        self._plans, self._table = plans, table
+        return self.stamp
+
+    def changed_since(self, stamp: int, table: WorkerTable) -> np.ndarray | None:
+        """Table rows of the workers changed after ``stamp`` (sorted), or None when the log
+        cannot tell (``stamp`` is before its first look)."""
+        if stamp < 1:
+            return None
+        rows = [table.row[w] for w, at in self._changed_at.items() if at > stamp
+                and w in table.row]
+        return np.array(sorted(rows), dtype=np.int64)
+
+
+def _changed_workers(old: WorkerTable, new: WorkerTable) -> list[str]:
+    """Ids of the workers of ``new`` that ``old`` lacks or holds with other data."""
+    changed = []
+    for worker in new.workers:
+        row = old.row.get(worker.worker_id)
+        before = old.workers[row] if row is not None else None
+        if before is not worker and before != worker:
+            changed.append(worker.worker_id)
+    return changed
