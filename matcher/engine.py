@@ -24,6 +24,7 @@ from matcher import lifecycle, metrics
 from matcher.anchors import ANCHOR_ID, AnchoredPlans  # noqa: F401 (ANCHOR_ID: re-exported)
 from matcher.anchors import anchor_at as _anchor_at, anchored as _anchored
 from matcher.config import DispatchConfig
+from matcher.certificate_watch import CertificateWatch
 from matcher.credit import CreditRecord, credit_score
 from matcher.infeasible_memo import InfeasibleMemo
 from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -91,6 +92,7 @@ class Engine(LifecycleOperations):
         self._table_version = -1  # the store's workers version the table was built from
         self._scanned_at = -SCAN_EVERY_S  # when tick last looked at every worker
         self._memo = InfeasibleMemo()  # orders batch Dispatch found infeasible
+        self._certificates = CertificateWatch()  # workers tick's certificate check reads
 
     @property
     def planner(self) -> Planner:

@@ -28,24 +28,21 @@ class SupplyLog:
         self.stamp = 0
         self._plans: Mapping[str, Sequence[Job]] | None = None
         self._table: WorkerTable | None = None
-        self._changed_at: dict[str, int] = {}  # worker id -> stamp of its last change
-        self._moving: frozenset[str] = frozenset()  # workers with a reported location
+        self._changes: list[str] = []  # worker ids as marked, stamp after stamp
+        self._starts: list[int] = [0]  # per stamp, where its marks begin in ``_changes``
 
     def update(self, plans: Mapping[str, Sequence[Job]], table: WorkerTable,
                located: Sequence[str]) -> int:
         """Look at the state again; the new stamp. The first look marks nothing: there is
         nothing before it to compare with (stamp 0 means "before every look")."""
         self.stamp += 1
+        self._starts.append(len(self._changes))
         if self._plans is not None:
             previous = self._plans
-            for worker_id, plan in plans.items():
-                if previous.get(worker_id) is not plan:
-                    self._changed_at[worker_id] = self.stamp
+            self._changes += [w for w, plan in plans.items() if previous.get(w) is not plan]
         if self._table is not None and table is not self._table:
-            for worker_id in _changed_workers(self._table, table):
-                self._changed_at[worker_id] = self.stamp
-        for worker_id in located:
-            self._changed_at[worker_id] = self.stamp
+            self._changes += _changed_workers(self._table, table)
+        self._changes += located
         self._plans, self._table = plans, table
         return self.stamp
 
@@ -54,8 +51,8 @@ class SupplyLog:
         cannot tell (``stamp`` is before its first look)."""
         if stamp < 1:
             return None
-        rows = [table.row[w] for w, at in self._changed_at.items() if at > stamp
-                and w in table.row]
+        since = self._starts[stamp + 1] if stamp < self.stamp else len(self._changes)
+        rows = {table.row[w] for w in self._changes[since:] if w in table.row}
         return np.array(sorted(rows), dtype=np.int64)
 
 

@@ -198,13 +198,25 @@ class World:
         return list(self._orders.get(order_id, []))
 
     def place(self, worker_id: str, jobs: list[Job]) -> None:
-        """Replace a worker's day plan with ``jobs``."""
+        """Replace a worker's day plan with ``jobs`` (the indexes built so far follow: a
+        round places many jobs, and rebuilding them reads every plan)."""
+        before = self.plans.get(worker_id, ())
         self.plans[worker_id] = jobs
         if self._jobs is not None:
             self._jobs.set(self.table.row[worker_id], jobs)
-        # a plan may also lose jobs (a tentative placement undone): rebuild these on demand
-        self._customers = None
-        self._orders = None
+        if self._customers is not None:
+            for job in before:  # a plan may also lose jobs (a tentative placement undone)
+                self._customers[job.customer_id].discard(worker_id)
+            for job in jobs:
+                self._customers.setdefault(job.customer_id, set()).add(worker_id)
+        if self._orders is not None:
+            for order_id in {job.order_id for job in before}:
+                self._orders[order_id] = [(w, j) for w, j in self._orders[order_id]
+                                          if w != worker_id]
+            for job in jobs:  # kept in worker id order, as built
+                placed = self._orders.setdefault(job.order_id, [])
+                placed.append((worker_id, job))
+                placed.sort(key=lambda entry: entry[0])
 
     def max_minutes(self, rules) -> np.ndarray:
         """Working minutes allowed per service day, per table row."""
