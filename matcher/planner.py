@@ -137,12 +137,15 @@ class Planner:
         how many were placed (``exhausted`` gets the ones its last try found without enough
         feasible workers)."""
         placed = 0
+        # the orders of a dispatch are in no plan (pending) until it places them: this set,
+        # not the world's index over every plan (rebuilding that costs a read of the city)
+        done = {a.order_id for a in assignments}
         for order in sorted(orders, key=lambda o: -o.priority):
-            if live.placed(order.order_id):
+            if order.order_id in done:
                 continue  # went in with the order it follows
             followers = [o for o in orders if o.link is not None and o.link.kind ==
                          LinkType.START_GAP and o.link.order_id == order.order_id
-                         and not live.placed(o.order_id)]
+                         and o.order_id not in done]
             outcome = self.coupled.place_with(order, followers, live, now)
             if outcome.assignments:
                 assignments += outcome.assignments
@@ -150,13 +153,14 @@ class Planner:
                 for order_id in {a.order_id for a in outcome.assignments}:
                     verdicts.pop(order_id, None)
                     placed += 1
+                done.update(a.order_id for a in outcome.assignments)
             else:
                 verdicts[order.order_id] = outcome.unassigned
             if outcome.exhausted:
                 exhausted.add(order.order_id)
             else:
                 exhausted.discard(order.order_id)
-        return [o for o in orders if not live.placed(o.order_id)], placed
+        return [o for o in orders if o.order_id not in done], placed
 
     def _match(self, orders: list[Order], found: Candidates) -> np.ndarray:
         penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders])
