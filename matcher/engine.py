@@ -638,8 +638,8 @@ class Engine(LifecycleOperations):
         if self._table is None or version != self._table_version:
             workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
             # building the columns of a large city takes a while: keep it off the event loop
-            table = await asyncio.get_running_loop().run_in_executor(
-                self._solver, WorkerTable, workers)
+            build = WorkerTable if self._table is None else self._table.patched
+            table = await asyncio.get_running_loop().run_in_executor(self._solver, build, workers)
             if version == await self.store.workers_version():  # no change meanwhile
                 self._table, self._table_version = table, version
             return table
