@@ -36,7 +36,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
-from matcher.world import PlanOverlay, World
+from matcher.world import KeptColumns, PlanOverlay, World
 from matcher.store import Commit, Store, View
 from matcher.worker_table import WorkerTable
 
@@ -93,6 +93,7 @@ class Engine(LifecycleOperations):
         self._scanned_at = -SCAN_EVERY_S  # when tick last looked at every worker
         self._memo = InfeasibleMemo()  # orders batch Dispatch found infeasible
         self._certificates = CertificateWatch()  # workers tick's certificate check reads
+        self._columns = KeptColumns()  # the plans' job columns, kept between batch rounds
 
     @property
     def planner(self) -> Planner:
@@ -502,6 +503,7 @@ class Engine(LifecycleOperations):
         """``planner.dispatch`` of the orders the memo cannot vouch for; the others keep their
         verdicts (in the solver thread: the memo's check prices pairs too)."""
         stamp = self._memo.look(world, view.plans, list(view.locations), now, planner)
+        self._columns.follow(world, self._memo.log)
         planned, known = self._memo.split(orders, world, now, stamp)
         result = planner.dispatch(planned, world, now)
         self._memo.remember(planned, result.exhausted,

@@ -46,6 +46,10 @@ class SupplyLog:
         self._plans, self._table = plans, table
         return self.stamp
 
+    def marked_last(self) -> list[str]:
+        """Ids of the workers the last look marked (repeats possible)."""
+        return self._changes[self._starts[self.stamp]:]
+
     def changed_since(self, stamp: int, table: WorkerTable) -> np.ndarray | None:
         """Table rows of the workers changed after ``stamp`` (sorted), or None when the log
         cannot tell (``stamp`` is before its first look)."""
