@@ -84,6 +84,7 @@ class Planner:
 
         Each round is an exact max-weight matching (one order per worker per round). An order
         without any feasible worker leaves the loop at once: a fuller day never opens a slot.
+        ``orders`` are pending ones, in no plan of ``world``.
         """
         live = world.copy()
         live_orders = [o for o in orders if self._hard_latest(o) >= now]

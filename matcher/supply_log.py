@@ -8,9 +8,10 @@ every look (its location anchor moves with the clock). So the workers changed si
 are exactly those marked after ``s``: every other worker has the same plan and the same record as
 then.
 
-The plans are compared by identity: a store that shares unchanged plans between reads (the
-memory store's persistent map) makes the comparison exact and cheap; one that reads fresh
-objects every time (Redis) makes every worker look changed, which is still exact, only slower.
+The plans are compared by identity, else by their version (the store's count of writes of the
+plan, which every write changes): the memory store shares unchanged plans between reads, the
+Redis store reads fresh objects with the same versions. A plan with neither looks changed,
+which is still exact, only slower.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class SupplyLog:
         self._starts.append(len(self._changes))
         if self._plans is not None:
             previous = self._plans
-            self._changes += [w for w, plan in plans.items() if previous.get(w) is not plan]
+            self._changes += [w for w, plan in plans.items()
+                              if not _same_plan(previous.get(w), plan)]
         if self._table is not None and table is not self._table:
             self._changes += _changed_workers(self._table, table)
         self._changes += located
@@ -58,6 +60,15 @@ class SupplyLog:
         since = self._starts[stamp + 1] if stamp < self.stamp else len(self._changes)
         rows = {table.row[w] for w in self._changes[since:] if w in table.row}
         return np.array(sorted(rows), dtype=np.int64)
+
+
+def _same_plan(old: Sequence[Job] | None, new: Sequence[Job]) -> bool:
+    """The same object, or two reads of a plan at one version (a store's plans carry the
+    number of writes so far: a store that reads fresh objects (Redis) still compares cheaply)."""
+    if old is new:
+        return True
+    version = getattr(new, "version", None)
+    return version is not None and getattr(old, "version", None) == version
 
 
 def _changed_workers(old: WorkerTable, new: WorkerTable) -> list[str]:
