@@ -117,7 +117,8 @@ def test_columns_kept_between_dispatches_are_those_built_afresh(seed):
         for worker_id in rng.sample(sorted(table.row), 6):
             jobs = [Job(f"o{rng.random()}", "c1", "cleaning", CENTRE[0], CENTRE[1], at(h),
                         at(h) + HOUR) for h in sorted(rng.sample(range(8, 17), rng.randint(0, 5)))]
-            plans[worker_id] = FrozenPlan(jobs, version=1)
+            version = getattr(plans.get(worker_id), "version", 0) + 1  # as a store counts
+            plans[worker_id] = FrozenPlan(jobs, version=version)
         world = World(table, dict(plans))
         log.update(world.plans, table, ())
         kept.follow(world, log)
