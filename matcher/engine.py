@@ -23,11 +23,11 @@ from geo import haversine_km
 from matcher import lifecycle, metrics
 from matcher.anchors import ANCHOR_ID, AnchoredPlans  # noqa: F401 (ANCHOR_ID: re-exported)
 from matcher.anchors import anchor_at as _anchor_at, anchored as _anchored
-from matcher.config import DispatchConfig
 from matcher.certificate_watch import CertificateWatch
+from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
-from matcher.infeasible_memo import InfeasibleMemo
 from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from matcher.infeasible_memo import InfeasibleMemo
 from matcher.lifecycle import UNSTARTED
 from matcher.engine_lifecycle import SCAN_EVERY_S, LifecycleOperations, iso
 from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventType, Job,
