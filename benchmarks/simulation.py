@@ -55,9 +55,11 @@ def main() -> None:
 
 
 def write(args, scenario, rows) -> None:
-    kpis = rows[0]["kpis"]
+    kpis = rows[0]["kpis"]  # the same in every run (deterministic)
     wall = statistics.median(r["wall_s"] for r in rows)
     cpu = statistics.median(r["cpu_s"] for r in rows)
+    # round times from the run with the median wall time (runs on a shared machine vary)
+    middle = sorted(rows, key=lambda r: r["wall_s"])[len(rows) // 2]
     load = os.getloadavg()[0]
     day_speedup = 86400 / wall
     run_speedup = rows[0]["simulated_s"] / wall
@@ -69,9 +71,9 @@ def write(args, scenario, rows) -> None:
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| {kpis['workers_on_shift']} on shift | {kpis['orders_placed']} | "
         f"{kpis['orders_served']} | {kpis['answer_rate']:.3f} | {rows[0]['simulated_s'] / 3600:.1f} h "
-        f"| {wall:.1f} s | {cpu:.1f} s | {day_speedup:.0f}x | {run_speedup:.0f}x | {rows[0]['rounds']} | "
-        f"{rows[0]['round_s_p50'] * 1000:.0f} ms | {rows[0]['round_s_max'] * 1000:.0f} ms | "
-        f"{rows[0]['rounds_s_total']:.1f} s |", "",
+        f"| {wall:.1f} s | {cpu:.1f} s | {day_speedup:.0f}x | {run_speedup:.0f}x | {middle['rounds']} | "
+        f"{middle['round_s_p50'] * 1000:.0f} ms | {middle['round_s_max'] * 1000:.0f} ms | "
+        f"{middle['rounds_s_total']:.1f} s |", "",
         (f"Target (the full city): one simulated day in under 180 s: "
          f"{'met' if wall < 180 else 'missed'}" if args.scale == 1.0 else
          f"Scale {args.scale:g}: not the target's city (the target is at scale 1)")

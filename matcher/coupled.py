@@ -40,6 +40,9 @@ def is_coupled(order: Order) -> bool:
 class Placement:
     assignments: list[Assignment]      # empty when the order was not placed
     unassigned: Unassigned | None = None
+    # not placed because fewer workers than it needs have any feasible slot (a search to the
+    # service radius); a linked order never is (it depends on its linked order's placement)
+    exhausted: bool = False
 
 
 class CoupledPlacer:
@@ -73,7 +76,7 @@ class CoupledPlacer:
             found = self.search.search([order], world, now, self._limit(order), FIRST_POOL)
         if order.workers_needed == 1:
             if len(found.row) == 0:
-                return Placement([], self.planner._no_worker(order, found, 0))
+                return Placement([], self.planner._no_worker(order, found, 0), link is None)
             best = int(np.argmax(found.values @ self.search.weights))
             return Placement([self._commit(order, found, best, world)])
         return self._team(order, found, world, now)
@@ -88,7 +91,7 @@ class CoupledPlacer:
             return self.place(order, world, now)
         found = self.search.search([order], world, now, self._limit(order), FIRST_POOL)
         if len(found.row) == 0:
-            return Placement([], self.planner._no_worker(order, found, 0))
+            return Placement([], self.planner._no_worker(order, found, 0), True)
         rows = np.unique(found.row)[None, :]
         for t in self._pair_times(order, found, followers, world, now):
             pinned = replace(order, earliest_start=t, latest_start=t)
@@ -152,7 +155,7 @@ class CoupledPlacer:
                       else UnassignedReason.NO_FEASIBLE_SLOT)
             return Placement([], Unassigned(
                 order.order_id, reason, f"a team of {need} is needed; {found.eligible[0]} "
-                f"workers are eligible and {len(rows)} have a free slot"))
+                f"workers are eligible and {len(rows)} have a free slot"), order.link is None)
         best = None
         for t in sorted(set(found.slot["start"].tolist())):
             pinned = replace(order, earliest_start=t, latest_start=t, link=None)

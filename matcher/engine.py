@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 import dataclasses
 import enum
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,9 +23,11 @@ from geo import haversine_km
 from matcher import lifecycle, metrics
 from matcher.anchors import ANCHOR_ID, AnchoredPlans  # noqa: F401 (ANCHOR_ID: re-exported)
 from matcher.anchors import anchor_at as _anchor_at, anchored as _anchored
+from matcher.certificate_watch import CertificateWatch
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
 from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from matcher.infeasible_memo import InfeasibleMemo
 from matcher.lifecycle import UNSTARTED
 from matcher.engine_lifecycle import SCAN_EVERY_S, LifecycleOperations, iso
 from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventType, Job,
@@ -33,7 +36,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
-from matcher.world import PlanOverlay, World
+from matcher.world import KeptColumns, PlanOverlay, World
 from matcher.store import Commit, Store, View
 from matcher.worker_table import WorkerTable
 
@@ -89,6 +92,9 @@ class Engine(LifecycleOperations):
         self._table: WorkerTable | None = None
         self._table_version = -1  # the store's workers version the table was built from
         self._scanned_at = -SCAN_EVERY_S  # when tick last looked at every worker
+        self._memo = InfeasibleMemo()  # orders batch Dispatch found infeasible
+        self._certificates = CertificateWatch()  # workers tick's certificate check reads
+        self._columns = KeptColumns()  # the plans' job columns, kept between batch rounds
 
     @property
     def planner(self) -> Planner:
@@ -350,7 +356,7 @@ class Engine(LifecycleOperations):
             records = [r for r in records if haversine_km(
                 region.lat, region.lon, r.order.lat, r.order.lon) <= region.radius_km]
         records.sort(key=lambda r: (r.submitted_at, r.order.order_id))
-        return await self._run_dispatch(records, now)
+        return await self._run_dispatch(records, now, remember=True)
 
     async def optimize_plans(self, worker_ids: Sequence[str], now: int,
                              time_limit_s: float | None = None,
@@ -462,28 +468,34 @@ class Engine(LifecycleOperations):
                                      f"{record.state.name}, not PENDING")
         return record
 
-    async def _run_dispatch(self, records: list[OrderRecord], now: int) -> DispatchResult:
+    async def _run_dispatch(self, records: list[OrderRecord], now: int,
+                            remember: bool = False) -> DispatchResult:
         """Plan ``records`` and write the outcome; the caller holds the lock. When another
         replica wrote a plan or an order meanwhile (the store refuses the commit), plan the
-        orders still pending again on the fresh state."""
+        orders still pending again on the fresh state. ``remember``: a batch Dispatch, which
+        skips the orders :mod:`matcher.infeasible_memo` knows to be still infeasible."""
         for _ in range(DISPATCH_ATTEMPTS - 1):
             try:
-                return await self._dispatch_once(records, now)
+                return await self._dispatch_once(records, now, remember)
             except Aborted:
                 fresh = [await self.store.order(r.order.order_id) for r in records]
                 records = [r for r in fresh if r is not None and r.state == OrderState.PENDING]
-        return await self._dispatch_once(records, now)
+        return await self._dispatch_once(records, now, remember)
 
-    async def _dispatch_once(self, records: list[OrderRecord], now: int) -> DispatchResult:
+    async def _dispatch_once(self, records: list[OrderRecord], now: int,
+                             remember: bool = False) -> DispatchResult:
         view = await self.store.view()
         plans = view.plans
         world = await self._world(now, view)
         orders = [await self._binding(r) for r in records]
+        plan = self.planner.dispatch
+        if remember:
+            plan = functools.partial(self._remembering, self.planner, view)
         if len(orders) <= INLINE_ORDERS:
-            result = self.planner.dispatch(orders, world, now)
+            result = plan(orders, world, now)
         else:
             result = await asyncio.get_running_loop().run_in_executor(
-                self._solver, self.planner.dispatch, orders, world, now)
+                self._solver, plan, orders, world, now)
         commit = self._outcome(records, result, now)
         for worker_id in commit.plans:
             commit.based_on(worker_id, plans.get(worker_id, []))
@@ -493,6 +505,22 @@ class Engine(LifecycleOperations):
                   len(records), len(result.assignments), len(result.unassigned), result.rounds,
                   self.planner.config_hash)
         return result
+
+    def _remembering(self, planner: Planner, view: View, orders: list[Order], world: World,
+                     now: int) -> DispatchResult:
+        """``planner.dispatch`` of the orders the memo cannot vouch for; the others keep their
+        verdicts (in the solver thread: the memo's check prices pairs too)."""
+        stamp = self._memo.look(world, view.plans, list(view.locations), now, planner)
+        self._columns.follow(world, self._memo.log)
+        planned, known = self._memo.split(orders, world, now, stamp)
+        result = planner.dispatch(planned, world, now)
+        self._memo.remember(planned, result.exhausted,
+                            {u.order_id: u for u in result.unassigned})
+        if not known:
+            return result
+        verdicts = {u.order_id: u for u in result.unassigned} | known
+        return dataclasses.replace(result, unassigned=[
+            verdicts[o.order_id] for o in orders if o.order_id in verdicts])
 
     async def _binding(self, record: OrderRecord) -> Order:
         """The order as the planner must see it: the workers excluded from it blocked, the
@@ -526,6 +554,8 @@ class Engine(LifecycleOperations):
             commit.orders.append(record)
         for miss in result.unassigned:
             record = by_id[miss.order_id]
+            if record.unassigned == miss and miss.reason != UnassignedReason.EXPIRED:
+                continue  # told already: writing it again would change nothing
             record.unassigned = miss
             if miss.reason == UnassignedReason.EXPIRED:
                 lifecycle.move(record, OrderState.EXPIRED, "expired: " + miss.detail)
@@ -618,8 +648,8 @@ class Engine(LifecycleOperations):
         if self._table is None or version != self._table_version:
             workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
             # building the columns of a large city takes a while: keep it off the event loop
-            table = await asyncio.get_running_loop().run_in_executor(
-                self._solver, WorkerTable, workers)
+            build = WorkerTable if self._table is None else self._table.patched
+            table = await asyncio.get_running_loop().run_in_executor(self._solver, build, workers)
             if version == await self.store.workers_version():  # no change meanwhile
                 self._table, self._table_version = table, version
             return table

@@ -366,16 +366,19 @@ class LifecycleOperations:
     async def _check_certificates(self, now: int) -> None:
         commit = Commit()
         warn = self.config.certificates.warn_days * DAY_S
-        plans = (await self.store.view()).plans
-        table = await self._worker_table()
-        # only workers with a certificate in its warning time or with planned jobs can need
-        # anything here: found by column, then looked at one by one in table order
-        due = {row for w, jobs in plans.items() if jobs and (row := table.row.get(w)) is not None}
+        view = await self.store.view()
+        plans = view.plans
+        table = await self._worker_table(view.workers_version)
+        # only workers with a certificate in its warning time, or whose planned jobs a
+        # certificate might not cover, can need anything here: found by column and by
+        # what changed, then looked at one by one in table order
+        due = self._certificates.due(plans, table, now, self.planner)
         for service_type in self.config.service.service_types:
             column = table.skill(service_type)
             until = column.certified_until
             due.update(np.flatnonzero((column.level > 0) & (until - warn <= now)
                                       & (now < until)).tolist())
+        uncovered = []
         for worker in (table.workers[row] for row in sorted(due)):
             for skill in worker.skills:
                 key = f"certificate:{worker.worker_id}:{skill.service_type}:{skill.certified_until}"
@@ -390,9 +393,11 @@ class LifecycleOperations:
                 (skill := worker.skill(j.service_type)) is None
                 or skill.certified_until < calendar.day_end(j.end))]
             if lapsed:
+                uncovered.append(worker.worker_id)
                 await self._revalidate(worker, commit, now,
                                        f"unassigned: worker {worker.worker_id}'s certificate "
                                        "does not cover the job's day")
+        self._certificates.uncovered = uncovered
         if commit.events:
             await self._commit_and_replace(commit, now)
 

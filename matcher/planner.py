@@ -51,6 +51,9 @@ class DispatchResult:
     plans: dict[str, list[Job]]  # the day plans that changed, whole
     rounds: int
     solve_seconds: float
+    # unplaced orders found without any feasible worker (searched to the service radius), not
+    # merely outbid: what :mod:`matcher.infeasible_memo` may remember
+    exhausted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class Planner:
 
         Each round is an exact max-weight matching (one order per worker per round). An order
         without any feasible worker leaves the loop at once: a fuller day never opens a slot.
+        ``orders`` are pending ones, in no plan of ``world``.
         """
         live = world.copy()
         live_orders = [o for o in orders if self._hard_latest(o) >= now]
@@ -91,6 +95,7 @@ class Planner:
         pending = [o for o in live_orders if not is_coupled(o) and o.order_id not in firsts]
         coupled = [o for o in live_orders if is_coupled(o) or o.order_id in firsts]
         verdicts: dict[str, Unassigned] = {}
+        exhausted: set[str] = set()
         ever_feasible: set[str] = set()
         assignments: list[Assignment] = []
         changed: set[str] = set()
@@ -113,9 +118,10 @@ class Planner:
                     ever_feasible.add(order.order_id)
                 elif order.order_id not in ever_feasible:
                     verdicts[order.order_id] = self._no_worker(order, found, i)
+                    exhausted.add(order.order_id)
             pending = [o for i, o in enumerate(pending) if has_any[i] and i not in placed]
             coupled, placed_coupled = self._place_coupled(coupled, live, now, assignments,
-                                                          changed, verdicts)
+                                                          changed, verdicts, exhausted)
             if len(picks) == 0 and not placed_coupled:
                 break
         else:  # no break: solver.max_rounds ran out (or nothing is left)
@@ -124,20 +130,26 @@ class Planner:
         unassigned = [self._verdict(o, now, verdicts) for o in orders
                       if o.order_id not in placed_ids]
         return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in sorted(changed)},
-                              rounds, solve_seconds)
+                              rounds, solve_seconds,
+                              frozenset(exhausted & {u.order_id for u in unassigned}))
 
     def _place_coupled(self, orders: list[Order], live: World, now: int,
                        assignments: list[Assignment], changed: set[str],
-                       verdicts: dict[str, Unassigned]) -> tuple[list[Order], int]:
+                       verdicts: dict[str, Unassigned],
+                       exhausted: set[str]) -> tuple[list[Order], int]:
         """Team and linked orders, one at a time, higher priority first; the ones left and
-        how many were placed."""
+        how many were placed (``exhausted`` gets the ones its last try found without enough
+        feasible workers)."""
         placed = 0
+        # the orders of a dispatch are in no plan (pending) until it places them: this set,
+        # not the world's index over every plan (rebuilding that costs a read of the city)
+        done = {a.order_id for a in assignments}
         for order in sorted(orders, key=lambda o: -o.priority):
-            if live.placed(order.order_id):
+            if order.order_id in done:
                 continue  # went in with the order it follows
             followers = [o for o in orders if o.link is not None and o.link.kind ==
                          LinkType.START_GAP and o.link.order_id == order.order_id
-                         and not live.placed(o.order_id)]
+                         and o.order_id not in done]
             outcome = self.coupled.place_with(order, followers, live, now)
             if outcome.assignments:
                 assignments += outcome.assignments
@@ -145,9 +157,14 @@ class Planner:
                 for order_id in {a.order_id for a in outcome.assignments}:
                     verdicts.pop(order_id, None)
                     placed += 1
+                done.update(a.order_id for a in outcome.assignments)
             else:
                 verdicts[order.order_id] = outcome.unassigned
-        return [o for o in orders if not live.placed(o.order_id)], placed
+            if outcome.exhausted:
+                exhausted.add(order.order_id)
+            else:
+                exhausted.discard(order.order_id)
+        return [o for o in orders if o.order_id not in done], placed
 
     def _cut_by_round_limit(self, pending: list[Order], verdicts: dict[str, Unassigned]) -> None:
         """The orders with feasible workers still left when the rounds ran out: no round

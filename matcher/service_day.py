@@ -28,14 +28,19 @@ class ServiceCalendar:
     def days(self, ts: np.ndarray) -> np.ndarray:
         """:meth:`day` over an array."""
         buckets = ts // BUCKET_S
-        if buckets.size:
-            first = int(buckets.min()) // DAY_BUCKETS
-            if int(buckets.max()) // DAY_BUCKETS == first:  # one UTC day: its table
-                offsets = _day_offsets(first, self.timezone)
-                return (ts + offsets[buckets - first * DAY_BUCKETS]) // DAY_S
-        unique, inverse = np.unique(buckets, return_inverse=True)
-        offsets = np.array([_offset(int(b), self.timezone) for b in unique], dtype=np.int64)
-        return (ts + offsets[inverse].reshape(ts.shape)) // DAY_S
+        if not buckets.size:
+            return ts // DAY_S
+        first = int(buckets.min()) // DAY_BUCKETS
+        if int(buckets.max()) // DAY_BUCKETS == first:  # one UTC day: its table
+            offsets = _day_offsets(first, self.timezone)
+            return (ts + offsets[buckets - first * DAY_BUCKETS]) // DAY_S
+        # several UTC days (padding at 0 makes one of them 1970): a table per day, so the
+        # Python steps are per distinct day, not per distinct quarter hour
+        utc_day = buckets // DAY_BUCKETS
+        utc_days, inverse = np.unique(utc_day, return_inverse=True)
+        tables = np.concatenate([_day_offsets(int(d), self.timezone) for d in utc_days])
+        at = inverse.reshape(ts.shape) * DAY_BUCKETS + (buckets - utc_day * DAY_BUCKETS)
+        return (ts + tables[at]) // DAY_S
 
     def day_end(self, ts: int) -> int:
         """The first second after the local day that contains ``ts``."""

@@ -1,7 +1,7 @@
 """The worker table: every worker's attributes in numpy columns, for vectorised filtering.
 
-Built from a list of workers; rebuilt when the set of workers changes (upserts are rare next to
-dispatch rounds). Per service type it also keeps a spatial index over the workers certified for
+Built from a list of workers; when a few workers change (a status, a credit score) the next table
+is this one patched (:meth:`WorkerTable.patched`), sharing what they did not change. Per service type it also keeps a spatial index over the workers certified for
 it, so candidate retrieval costs with the candidates, not with the city.
 """
 
@@ -27,25 +27,64 @@ class SkillColumn:
     index: SpatialIndex
 
 
+# (attribute, Worker field, dtype) of the plain per-row columns
+_ROW_COLUMNS = (("lat", "home_lat", np.float64), ("lon", "home_lon", np.float64),
+                ("credit", "credit_score", np.float64), ("status", "status", np.int8),
+                ("max_jobs", "max_jobs_per_day", np.int64),
+                ("own_max_minutes", "max_work_minutes_per_day", np.int64))
+
+
+def _value(worker: Worker, field: str):
+    value = getattr(worker, field)
+    return int(value) if field == "status" else value
+
+
 class WorkerTable:
     """Columns over a fixed list of workers; row ``i`` is ``workers[i]``."""
 
     def __init__(self, workers: list[Worker]) -> None:
         self.workers = list(workers)
         self.row = {w.worker_id: i for i, w in enumerate(self.workers)}
-        self.lat = np.array([w.home_lat for w in self.workers], dtype=np.float64)
-        self.lon = np.array([w.home_lon for w in self.workers], dtype=np.float64)
-        self.credit = np.array([w.credit_score for w in self.workers], dtype=np.float64)
-        self.status = np.array([int(w.status) for w in self.workers], dtype=np.int8)
-        self.max_jobs = np.array([w.max_jobs_per_day for w in self.workers], dtype=np.int64)
-        # 0 where the worker sets no limit of its own (the config's limit applies).
-        self.own_max_minutes = np.array([w.max_work_minutes_per_day for w in self.workers],
-                                        dtype=np.int64)
+        # own_max_minutes: 0 where the worker sets no limit of its own (the config's applies)
+        for name, field, dtype in _ROW_COLUMNS:
+            setattr(self, name, np.array([_value(w, field) for w in self.workers], dtype=dtype))
         self._skills: dict[str, SkillColumn] = {}
         self._max_minutes: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.workers)
+
+    def patched(self, workers: list[Worker]) -> "WorkerTable":
+        """The table of ``workers``: this one with the rows that changed patched when they
+        are the same workers in the same order and few changed, else a new one. What the
+        changes leave as it was (a skill's column and spatial index, the shifts) is shared:
+        tables are never changed once built."""
+        changed = [i for i, (old, new) in enumerate(zip(self.workers, workers))
+                   if old is not new and old != new]
+        if len(workers) != len(self) or len(changed) > max(1, len(self) // 16) or any(
+                self.workers[i].worker_id != workers[i].worker_id for i in changed):
+            return WorkerTable(workers)
+        table = object.__new__(WorkerTable)
+        table.workers, table.row = list(workers), self.row
+        rows = np.array(changed, dtype=np.int64)
+        new = [workers[i] for i in changed]
+        for name, field, dtype in _ROW_COLUMNS:
+            column = getattr(self, name).copy()
+            column[rows] = np.array([_value(w, field) for w in new], dtype=dtype)
+            setattr(table, name, column)
+        table._max_minutes = {} if np.any(self.own_max_minutes[rows] != table.own_max_minutes[rows]) \
+            else self._max_minutes
+        moved = np.any((self.lat[rows] != table.lat[rows]) | (self.lon[rows] != table.lon[rows]))
+        table._skills = {} if moved else {
+            service_type: column for service_type, column in self._skills.items()
+            if all(self.workers[i].skill(service_type) == workers[i].skill(service_type)
+                   for i in changed)}
+        for name, same in (("shifts", lambda a, b: a.shifts == b.shifts),
+                           ("breaks", lambda a, b: a.breaks == b.breaks),
+                           ("_tag_columns", lambda a, b: a.tags == b.tags)):
+            if name in self.__dict__ and all(same(self.workers[i], workers[i]) for i in changed):
+                table.__dict__[name] = self.__dict__[name]
+        return table
 
     def max_minutes(self, default: int) -> np.ndarray:
         """Working minutes per service day per row: the worker's own limit, else ``default``."""

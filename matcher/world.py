@@ -54,6 +54,12 @@ class JobColumns:
             self.columns[name] = np.full((len(old), capacity), fill, dtype=dtype)
             self.columns[name][:, :old.shape[1]] = old
 
+    def copy(self) -> "JobColumns":
+        twin = object.__new__(JobColumns)
+        twin.count = self.count.copy()
+        twin.columns = {name: column.copy() for name, column in self.columns.items()}
+        return twin
+
     @classmethod
     def of_rows(cls, table: WorkerTable, plans: Mapping[str, Sequence[Job]],
                 rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -206,13 +212,25 @@ class World:
         return list(self._orders.get(order_id, []))
 
     def place(self, worker_id: str, jobs: list[Job]) -> None:
-        """Replace a worker's day plan with ``jobs``."""
+        """Replace a worker's day plan with ``jobs`` (the indexes built so far follow: a
+        round places many jobs, and rebuilding them reads every plan)."""
+        before = self.plans.get(worker_id, ())
         self.plans[worker_id] = jobs
         if self._jobs is not None:
             self._jobs.set(self.table.row[worker_id], jobs)
-        # a plan may also lose jobs (a tentative placement undone): rebuild these on demand
-        self._customers = None
-        self._orders = None
+        if self._customers is not None:
+            for job in before:  # a plan may also lose jobs (a tentative placement undone)
+                self._customers[job.customer_id].discard(worker_id)
+            for job in jobs:
+                self._customers.setdefault(job.customer_id, set()).add(worker_id)
+        if self._orders is not None:
+            for order_id in {job.order_id for job in before}:
+                self._orders[order_id] = [(w, j) for w, j in self._orders[order_id]
+                                          if w != worker_id]
+            for job in jobs:  # kept in worker id order, as built
+                placed = self._orders.setdefault(job.order_id, [])
+                placed.append((worker_id, job))
+                placed.sort(key=lambda entry: entry[0])
 
     def max_minutes(self, rules) -> np.ndarray:
         """Working minutes allowed per service day, per table row."""
@@ -220,5 +238,34 @@ class World:
 
     def copy(self) -> "World":
         """A world whose plans can change without touching this one's (an overlay on them:
-        copying costs nothing however many plans there are)."""
-        return World(self.table, PlanOverlay(self.plans), self.blocked)
+        copying costs nothing however many plans there are; job columns already built are
+        copied, which costs a few numpy copies)."""
+        return World(self.table, PlanOverlay(self.plans), self.blocked,
+                     None if self._jobs is None else self._jobs.copy())
+
+
+class KeptColumns:
+    """Job columns kept from one dispatch to the next: the rows of the workers whose plans
+    changed are rewritten, the others kept (building them afresh reads every plan, and
+    finished jobs stay in the plans). Built afresh when the table's rows change or the
+    change log does not cover everything since the last call."""
+
+    def __init__(self) -> None:
+        self._columns: JobColumns | None = None
+        self._rows: dict[str, int] | None = None
+        self._log, self._stamp = None, 0  # the SupplyLog and its stamp last followed
+
+    def follow(self, world: World, log) -> None:
+        """Bring the columns to ``world``'s plans and give them to ``world``; ``log`` (a
+        :class:`~matcher.supply_log.SupplyLog`) has just looked at those plans."""
+        table = world.table
+        if self._columns is None or table.row is not self._rows or log is not self._log \
+                or log.stamp != self._stamp + 1:
+            self._columns, self._rows = JobColumns(table, world.plans), table.row
+        else:
+            for worker_id in dict.fromkeys(log.marked_last()):
+                row = table.row.get(worker_id)
+                if row is not None:
+                    self._columns.set(row, list(world.plans.get(worker_id, ())))
+        self._log, self._stamp = log, log.stamp
+        world._jobs = self._columns

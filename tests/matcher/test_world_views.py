@@ -101,3 +101,28 @@ def test_the_customer_history_of_a_few_pairs_matches_the_whole_city_index(seed):
     expected = [customers[j] in {job.customer_id for job in plans.get(
         table.workers[r].worker_id, ())} for r, j in zip(rows, order)]
     assert few.tolist() == whole.tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_columns_kept_between_dispatches_are_those_built_afresh(seed):
+    """KeptColumns rewrites only the rows the change log marks, yet after any mix of plans
+    gained, lost and emptied it holds what a fresh build of the plans holds."""
+    from matcher.supply_log import SupplyLog
+    from matcher.world import KeptColumns
+    table, plans, _ = random_world(seed)
+    rng, log, kept = random.Random(seed), SupplyLog(), KeptColumns()
+    plans = dict(plans)
+    rows = np.arange(len(table))[None, :]
+    for _ in range(8):
+        for worker_id in rng.sample(sorted(table.row), 6):
+            jobs = [Job(f"o{rng.random()}", "c1", "cleaning", CENTRE[0], CENTRE[1], at(h),
+                        at(h) + HOUR) for h in sorted(rng.sample(range(8, 17), rng.randint(0, 5)))]
+            version = getattr(plans.get(worker_id), "version", 0) + 1  # as a store counts
+            plans[worker_id] = FrozenPlan(jobs, version=version)
+        world = World(table, dict(plans))
+        log.update(world.plans, table, ())
+        kept.follow(world, log)
+        fresh = JobColumns(table, world.plans).take(rows)
+        got = world.job_columns(rows)
+        for name in fresh:
+            assert np.array_equal(got[name], fresh[name]), name
