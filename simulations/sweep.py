@@ -110,25 +110,68 @@ def _run_on_ray(run_one: RunOne, params: list[dict], address: str,
     except ImportError:
         raise SweepError("a Ray address was given but ray is not installed: "
                          "pip install 'home-dispatch[sweep]'") from None
-    started = not ray.is_initialized()
-    if started:
-        ray.init(**_ray_init_args(address, processes))
+    if ray.is_initialized():  # the caller's own connection: drive it from here
+        return _drive_ray(ray, run_one, params)
+    return _in_driver_process(run_one, params, address, processes)
+
+
+def _in_driver_process(run_one: RunOne, params: list[dict], address: str,
+                       processes: int | None) -> list:
+    """Drive Ray from a child process and take its answer over a pipe.
+
+    Ray's driver can crash in its own shutdown (a race in the core worker's teardown) after
+    every result is in; in a child, that crash cannot change the sweep's rows or its error.
+    """
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_ray_driver, args=(sender, run_one, params, address, processes),
+                            name="sweep-ray-driver")
+    child.start()
+    sender.close()
     try:
-        task = ray.remote(run_one)
-        refs = [task.remote(p) for p in params]
-        try:
-            return [_checked(p, _result(p, lambda ref=ref: _ray_value(ray, ref)))
-                    for p, ref in zip(params, refs)]
-        except SweepError:
-            for ref in refs:  # a cluster we only joined would run the rest for nothing
-                ray.cancel(ref)
-            # Let the cancellations settle before shutdown: a shutdown racing them once
-            # crashed the driver (exit 1) after the error was already written.
-            ray.wait(refs, num_returns=len(refs), timeout=10)
-            raise
+        outcome, value = receiver.recv()
+    except EOFError:
+        child.join()
+        raise SweepError(f"the Ray driver process died (exit code {child.exitcode}) "
+                         "before it reported") from None
     finally:
-        if started:
-            ray.shutdown()
+        receiver.close()
+    child.join(timeout=60)
+    if child.is_alive():  # it answered; a teardown that hangs must not hold the sweep
+        child.kill()
+        child.join()
+    if outcome == "error":
+        raise SweepError(value)
+    return value
+
+
+def _ray_driver(sender, run_one: RunOne, params: list[dict], address: str,
+                processes: int | None) -> None:
+    import ray
+
+    try:
+        ray.init(**_ray_init_args(address, processes))
+        outcome = ("rows", _drive_ray(ray, run_one, params))
+    except SweepError as exc:
+        outcome = ("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - Ray's own failure, told to the parent in words
+        outcome = ("error", f"Ray failed: {type(exc).__name__}: {exc}")
+    sender.send(outcome)
+    sender.close()
+    ray.shutdown()  # after the answer is out: a crash in here cannot change it
+
+
+def _drive_ray(ray, run_one: RunOne, params: list[dict]) -> list:
+    task = ray.remote(run_one)
+    refs = [task.remote(p) for p in params]
+    try:
+        return [_checked(p, _result(p, lambda ref=ref: _ray_value(ray, ref)))
+                for p, ref in zip(params, refs)]
+    except SweepError:
+        for ref in refs:  # a cluster we only joined would run the rest for nothing
+            ray.cancel(ref)
+        ray.wait(refs, num_returns=len(refs), timeout=10)
+        raise
 
 
 def _ray_value(ray, ref) -> Any:
