@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from matcher.config import CertificatesConfig, DispatchConfig
 from matcher.engine import Engine
 from matcher.engine_lifecycle import SCAN_EVERY_S
@@ -19,13 +17,6 @@ NOW = at(6)
 LATER = dict(earliest_start=at(9, DAY + 3 * 86400), latest_start=at(11, DAY + 3 * 86400))
 FOUR_DAYS = dict(shifts=tuple(make_worker().shifts) + (dataclasses.replace(
     make_worker().shifts[0], start=at(8, DAY + 3 * 86400), end=at(18, DAY + 3 * 86400)),))
-
-
-@pytest.fixture
-async def engine():
-    engine = Engine(MemoryStore(), without_offers(DispatchConfig()))
-    yield engine
-    engine.close()
 
 
 async def planned_on(engine, order_id):

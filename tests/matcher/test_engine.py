@@ -17,13 +17,6 @@ from tests.builders import CENTRE, HOUR, at, make_order, make_worker, without_of
 NOW = at(6)
 
 
-@pytest.fixture
-async def engine():
-    engine = Engine(MemoryStore(), without_offers(DispatchConfig()))
-    yield engine
-    engine.close()
-
-
 async def states(engine, *order_ids):
     return [(await engine.order(o)).state.name for o in order_ids]
 

@@ -20,13 +20,6 @@ from tests.builders import CENTRE, DAY, HOUR, at, make_order, make_worker, witho
 NOW = at(6)
 
 
-@pytest.fixture
-async def engine():
-    engine = Engine(MemoryStore(), without_offers(DispatchConfig()))
-    yield engine
-    engine.close()
-
-
 def whole_day(order_id: str, **overrides):
     """An order that fills the worker's 08:00-18:00 shift."""
     return make_order(order_id, earliest_start=at(8), latest_start=at(8), duration=10 * HOUR,
