@@ -627,14 +627,19 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
 
     async def WatchEvents(self, request, context):
         """Every event after ``after_cursor``, then new ones as they come, until the client
-        goes away. A cursor this service never gave out is INVALID_ARGUMENT."""
+        goes away. A cursor this service never gave out is INVALID_ARGUMENT; one whose events
+        are no longer kept (``store.event_retention``) is FAILED_PRECONDITION."""
         cursor = request.after_cursor
         try:
             await self.engine.store.events_after(cursor, 0)
         except DomainError as error:
             await context.abort_with_status(error_status(error))
         while True:
-            for event in await self.engine.events(cursor, EVENT_BATCH, EVENT_WAIT_S):
+            try:
+                events = await self.engine.events(cursor, EVENT_BATCH, EVENT_WAIT_S)
+            except DomainError as error:  # a watcher so slow that its events were dropped
+                await context.abort_with_status(error_status(error))
+            for event in events:
                 yield pb.WatchEventsResponse(event=event_to_proto(event))
                 cursor = event.cursor
 
@@ -892,11 +897,13 @@ async def tick_periodically(engine: Engine, interval_s: float | None = None,
 def open_store(config: DispatchConfig) -> Store:
     """The store the config (or ``$HOME_DISPATCH_STORE``) names."""
     url = os.environ.get(STORE_ENV) or config.store.url
+    kept = dict(event_retention=config.store.event_retention,
+                request_id_ttl_s=config.store.request_id_ttl_s)
     if url == "memory":
-        return MemoryStore()
+        return MemoryStore(**kept)
     from matcher.redis_store import RedisStore
     return RedisStore(url, config.store.prefix, config.store.max_connections,
-                      config.store.timeout_s)
+                      config.store.timeout_s, **kept)
 
 
 async def watch_store(store: Store, health_servicer: health.aio.HealthServicer,

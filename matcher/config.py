@@ -92,6 +92,11 @@ class StoreConfig:
     max_connections: int = key(16, 1, 1024)
     # Seconds a Redis call may take before the request fails with UNAVAILABLE.
     timeout_s: float = key(2.0, 0.01, 60.0)
+    # Events kept for WatchEvents (the newest, at least this many); a watcher whose cursor fell
+    # out of them gets FAILED_PRECONDITION and starts again from an empty cursor.
+    event_retention: int = key(1_000_000, 1_000, 100_000_000)
+    # Seconds a request id is remembered: a retry within them gets the first answer.
+    request_id_ttl_s: float = key(86_400.0, 1.0, 30 * 86_400.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ Every key starts with a prefix (``hd`` by default):
 ``P:credit``             hash: worker id -> credit record; ``P:creditver`` its version
 ``P:workerver``          hash: worker id -> how often the worker was written
 ``P:notices``            set of notice keys sent
-``P:events``             stream: one entry per event (field ``e``); entry ids are cursors
-``P:req``                hash: request id -> (fingerprint, first response)
+``P:events``             stream: one entry per event (field ``e``); entry ids are cursors;
+                         trimmed to about the newest ``event_retention`` entries
+``P:req:<request id>``   (fingerprint, first response); expires after ``request_id_ttl_s``
 =======================  ==============================================================
 
 Values are :mod:`matcher.codec` JSON. A :class:`~matcher.store.Commit` is one Lua script
@@ -44,11 +45,11 @@ from matcher import codec
 from matcher.credit import CreditRecord
 from matcher.engine import SubmitResult
 from matcher.engine_lifecycle import CreditStanding
-from matcher.errors import Aborted, InvalidArgument, Unavailable
+from matcher.errors import Aborted, FailedPrecondition, InvalidArgument, Unavailable
 from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
 from matcher.planner import DispatchResult
 from matcher.reoptimise import PlanCost, Reoptimised
-from matcher.store import Commit, Plan, View
+from matcher.store import Commit, Plan, View, dropped_cursor_message
 
 # what idempotent requests answer, kept with their request ids
 codec.register(DispatchResult, SubmitResult, Reoptimised, PlanCost, CreditStanding)
@@ -105,7 +106,8 @@ for _, kv in ipairs(c.locations) do redis.call('HSET', p .. ':loc', kv[1], kv[2]
 for _, key in ipairs(c.notices) do redis.call('SADD', p .. ':notices', key) end
 local out = {'OK'}
 for _, e in ipairs(c.events) do
-  out[#out + 1] = redis.call('XADD', p .. ':events', '*', 'e', e)
+  out[#out + 1] = redis.call('XADD', p .. ':events', 'MAXLEN', '~', c.event_retention,
+                             '*', 'e', e)
 end
 return out
 """
@@ -157,12 +159,15 @@ class RedisStore:
     """The :class:`~matcher.store.Store` contract over Redis at ``url``."""
 
     def __init__(self, url: str, prefix: str = "hd", max_connections: int = 16,
-                 timeout_s: float = 2.0) -> None:
+                 timeout_s: float = 2.0, *, event_retention: int = 1_000_000,
+                 request_id_ttl_s: float = 86_400.0) -> None:
         pool = aioredis.BlockingConnectionPool.from_url(
             url, max_connections=max_connections, timeout=timeout_s,
             socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         self.redis = aioredis.Redis(connection_pool=pool)
         self.p = prefix
+        self._event_retention = event_retention
+        self._request_id_ttl_ms = max(1, round(request_id_ttl_s * 1000))
         self._commit = self.redis.register_script(COMMIT)
         self._view = self.redis.register_script(VIEW)
         # what view() read last, re-read only where its version moved (here or in another
@@ -293,6 +298,7 @@ class RedisStore:
             "locations": [[w, codec.encode(loc)] for w, loc in commit.locations.items()],
             "notices": sorted(commit.notices),
             "events": [codec.encode(e) for e in commit.events],
+            "event_retention": self._event_retention,
         }
         out = await self._commit(keys=[self.p], args=[json.dumps(payload)])
         status = out[0].decode()
@@ -331,27 +337,32 @@ class RedisStore:
 
     @_unavailable
     async def events_after(self, cursor: str, limit: int) -> list[Event]:
-        await self._check_cursor(cursor)
-        if limit <= 0:
-            return []
-        start = f"({cursor}" if cursor else "-"
-        return self._events(await self.redis.xrange(self._k("events"), start, "+",
-                                                    count=limit))
+        _check_cursor_form(cursor)
+        entries = []
+        if limit > 0:
+            start = f"({cursor}" if cursor else "-"
+            entries = await self.redis.xrange(self._k("events"), start, "+", count=limit)
+        await self._check_cursor(cursor)  # after the read: see _check_cursor
+        return self._events(entries)
 
     @_unavailable
     async def wait_events(self, cursor: str, limit: int, timeout_s: float) -> list[Event]:
-        await self._check_cursor(cursor)
+        _check_cursor_form(cursor)
+        await self._check_cursor(cursor)  # an unknown cursor fails now, not after the wait
         found = await self.redis.xread({self._k("events"): cursor or "0-0"}, count=limit,
                                        block=max(1, int(timeout_s * 1000)))
+        await self._check_cursor(cursor)
         return self._events(found[0][1]) if found else []
 
     async def _check_cursor(self, cursor: str) -> None:
-        if cursor == "":
+        """The cursor's own entry is still in the stream, so (trimming takes the oldest first)
+        nothing after it was trimmed before this check: a read made before it is whole."""
+        if cursor == "" or await self.redis.xrange(self._k("events"), cursor, cursor, count=1):
             return
-        if not _CURSOR.match(cursor) or not await self.redis.xrange(
-                self._k("events"), cursor, cursor, count=1):
-            raise InvalidArgument("after_cursor", f"unknown cursor {cursor!r}: pass one this "
-                                                  "service gave out, or empty for the start")
+        first = await self.redis.xrange(self._k("events"), "-", "+", count=1)
+        if first and _stream_id(cursor) < _stream_id(first[0][0].decode()):
+            raise FailedPrecondition(dropped_cursor_message(cursor, self._event_retention))
+        raise _unknown_cursor(cursor)
 
     @staticmethod
     def _events(entries: list) -> list[Event]:
@@ -366,7 +377,7 @@ class RedisStore:
 
     @_unavailable
     async def remembered(self, request_id: str) -> tuple[str, Any] | None:
-        value = await self.redis.hget(self._k("req"), request_id)
+        value = await self.redis.get(self._k(f"req:{request_id}"))
         if value is None:
             return None
         fingerprint, response = codec.decode(value)
@@ -374,8 +385,23 @@ class RedisStore:
 
     @_unavailable
     async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
-        await self.redis.hsetnx(self._k("req"), request_id, codec.encode((fingerprint,
-                                                                           response)))
+        await self.redis.set(self._k(f"req:{request_id}"), codec.encode((fingerprint, response)),
+                             nx=True, px=self._request_id_ttl_ms)
+
+
+def _check_cursor_form(cursor: str) -> None:
+    if cursor and not _CURSOR.match(cursor):
+        raise _unknown_cursor(cursor)
+
+
+def _unknown_cursor(cursor: str) -> InvalidArgument:
+    return InvalidArgument("after_cursor", f"unknown cursor {cursor!r}: pass one this service "
+                                           "gave out, or empty for the start")
+
+
+def _stream_id(entry_id: str) -> tuple[int, int]:
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
 
 
 def _encode_plan(jobs: Iterable[Job]) -> str:

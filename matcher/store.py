@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import heapq
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
@@ -18,7 +20,7 @@ from typing import Any, Protocol
 import immutables
 
 from matcher.credit import CreditRecord
-from matcher.errors import Aborted, InvalidArgument
+from matcher.errors import Aborted, FailedPrecondition, InvalidArgument
 from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
 
 
@@ -125,13 +127,16 @@ class Store(Protocol):
     async def noticed(self, key: str) -> bool:
         """Whether a notice with this key was committed (so it is sent once)."""
     async def events_after(self, cursor: str, limit: int) -> list[Event]:
-        """Up to ``limit`` events after ``cursor`` ("" = from the first); a cursor the store
-        never gave out is InvalidArgument on ``after_cursor``."""
+        """Up to ``limit`` events after ``cursor`` ("" = from the first kept); a cursor the
+        store never gave out is InvalidArgument on ``after_cursor``, one whose event is no
+        longer kept (only the newest ``event_retention`` are, at least) FailedPrecondition."""
     async def wait_events(self, cursor: str, limit: int, timeout_s: float) -> list[Event]:
         """As :meth:`events_after`, waiting up to ``timeout_s`` for one when there is none."""
     async def remembered(self, request_id: str) -> tuple[str, Any] | None:
-        """The (fingerprint, response) stored for an idempotency key, if any."""
-    async def remember(self, request_id: str, fingerprint: str, response: Any) -> None: ...
+        """The (fingerprint, response) stored for an idempotency key, if any and not older
+        than ``request_id_ttl_s``."""
+    async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
+        """Keep the first response under ``request_id`` for ``request_id_ttl_s``."""
 
 
 class MemoryStore:
@@ -142,16 +147,21 @@ class MemoryStore:
     :class:`FrozenPlan`: a commit makes a new map sharing all but the changed entries, so
     :meth:`view` hands out the map it holds as a snapshot, without copying any plan."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, event_retention: int = 1_000_000,
+                 request_id_ttl_s: float = 86_400.0) -> None:
         self._workers: dict[str, Worker] = {}
         self._orders: dict[str, OrderRecord] = {}
         self._plans: immutables.Map[str, FrozenPlan] = immutables.Map()
         self._blocked: immutables.Map[str, frozenset[str]] = immutables.Map()
-        self._requests: dict[str, tuple[str, Any]] = {}
+        # request id -> (when it is forgotten, fingerprint, first response), oldest first
+        self._requests: OrderedDict[str, tuple[float, str, Any]] = OrderedDict()
+        self._request_id_ttl_s = request_id_ttl_s
         self._credit: dict[str, CreditRecord] = {}
         self._locations: immutables.Map[str, Location] = immutables.Map()
         self._notices: set[str] = set()
         self._events: list[Event] = []
+        self._events_dropped = 0  # the cursor of self._events[i] is dropped + i + 1
+        self._event_retention = event_retention
         self._appended = asyncio.Event()
         self._workers_version = 0
         self._worker_versions: dict[str, int] = {}
@@ -250,11 +260,20 @@ class MemoryStore:
             self._locations = self._locations.update(commit.locations)
         self._notices |= commit.notices
         if commit.events:
-            first = len(self._events) + 1
+            first = self._events_dropped + len(self._events) + 1
             self._events += [dataclasses.replace(e, cursor=str(first + i))
                              for i, e in enumerate(commit.events)]
+            self._drop_old_events()
             self._appended.set()
             self._appended = asyncio.Event()
+
+    def _drop_old_events(self) -> None:
+        excess = len(self._events) - self._event_retention
+        # in chunks of an eighth: cutting a list's head one event at a time would cost the
+        # whole list per commit
+        if excess > self._event_retention // 8:
+            del self._events[:excess]
+            self._events_dropped += excess
 
     def _version(self, worker_id: str) -> int:
         plan = self._plans.get(worker_id)
@@ -313,13 +332,29 @@ class MemoryStore:
     def _position(self, cursor: str) -> int:
         if cursor == "":
             return 0
-        if not cursor.isdigit() or not 0 < int(cursor) <= len(self._events):
+        last = self._events_dropped + len(self._events)
+        if not cursor.isdigit() or not 0 < int(cursor) <= last:
             raise InvalidArgument("after_cursor", f"unknown cursor {cursor!r}: pass one this "
                                                   "service gave out, or empty for the start")
-        return int(cursor)
+        if int(cursor) <= self._events_dropped:
+            raise FailedPrecondition(dropped_cursor_message(cursor, self._event_retention))
+        return int(cursor) - self._events_dropped
 
     async def remembered(self, request_id: str) -> tuple[str, Any] | None:
-        return self._requests.get(request_id)
+        entry = self._requests.get(request_id)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1], entry[2]
 
     async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
-        self._requests[request_id] = (fingerprint, response)
+        now = time.monotonic()
+        while self._requests and next(iter(self._requests.values()))[0] <= now:
+            self._requests.popitem(last=False)
+        self._requests.setdefault(request_id,
+                                  (now + self._request_id_ttl_s, fingerprint, response))
+
+
+def dropped_cursor_message(cursor: str, retention: int) -> str:
+    """FAILED_PRECONDITION's text for a cursor whose events are no longer kept."""
+    return (f"after_cursor: the events after {cursor!r} are no longer kept (the store keeps "
+            f"the newest {retention} at least): start again from an empty cursor")

@@ -98,17 +98,20 @@ def redis_process(tmp_path):
 @pytest.fixture(params=["memory", "redis"])
 async def store(request):
     """Each store of the contract: the memory store, and the Redis store on the session's
-    redis-server under a prefix of its own."""
+    redis-server under a prefix of its own. A test marked ``store_options(**kwargs)`` gets
+    stores built with those options (``event_retention``, ``request_id_ttl_s``)."""
     import uuid
 
     from matcher.store import MemoryStore
 
+    marker = request.node.get_closest_marker("store_options")
+    options = marker.kwargs if marker else {}
     if request.param == "memory":
-        yield MemoryStore()
+        yield MemoryStore(**options)
         return
     from matcher.redis_store import RedisStore
 
     redis_store = RedisStore(request.getfixturevalue("redis_url"),
-                             prefix=f"test-{uuid.uuid4().hex[:12]}")
+                             prefix=f"test-{uuid.uuid4().hex[:12]}", **options)
     yield redis_store
     await redis_store.close()

@@ -13,6 +13,8 @@ from google.protobuf import timestamp_pb2
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.config import OffersConfig
+from matcher.model import Event, EventType
+from matcher.store import Commit
 from server import order_to_proto, start_server, worker_to_proto
 from tests.builders import CENTRE, DAY, at, make_order, make_worker
 
@@ -238,6 +240,29 @@ async def test_an_unknown_cursor_is_invalid_argument(stub, refused):
             pass
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "after_cursor" in caught.value.details()
+
+
+@pytest.mark.store_options(event_retention=5)
+async def test_a_watcher_whose_events_were_dropped_is_failed_precondition(server, stub):
+    async def add_events(count: int, tag: str) -> None:
+        await server.engine.store.commit(Commit(events=[
+            Event(EventType.ASSIGNED, NOW, f"{tag}{i}") for i in range(count)]))
+
+    await add_events(1, "first")
+    call = stub.WatchEvents(pb.WatchEventsRequest())
+    first = (await call.read()).event  # the watch is running, and waits for more
+    await add_events(400, "o")  # more than is kept at once: the watcher fell behind
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        while await call.read() is not grpc.aio.EOF:
+            pass
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "after_cursor" in caught.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as again:  # and so is a new watch from there
+        async for _ in stub.WatchEvents(pb.WatchEventsRequest(after_cursor=first.cursor)):
+            pass
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    newest, = await read_events(stub, 1)  # an empty cursor starts at the oldest kept
+    assert newest.order_id.startswith("o") and newest.order_id != "o0"
 
 
 async def test_feedback_twice_from_one_source_is_already_exists_and_a_retry_is_not(stub):

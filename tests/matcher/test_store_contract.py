@@ -3,10 +3,12 @@ redis-server the tests start)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from matcher.credit import CreditEvent, CreditRecord
-from matcher.errors import Aborted, InvalidArgument
+from matcher.errors import Aborted, FailedPrecondition, InvalidArgument
 from matcher.model import (Event, EventType, Job, LinkType, Location, OrderLink, OrderRecord,
                            OrderState, WorkerStatus)
 from matcher.store import Commit
@@ -97,6 +99,38 @@ async def test_events_get_cursors_in_order_and_resume_after_any_of_them(store):
     for bad in ("nope", "99999999999999-0"):
         with pytest.raises(InvalidArgument, match="after_cursor"):
             await store.events_after(bad, 1)
+
+
+@pytest.mark.store_options(event_retention=5)
+async def test_only_the_newest_events_are_kept_and_a_dropped_cursor_says_so(store):
+    # Redis trims its stream in whole blocks (a hundred entries by default): 400 events are
+    # enough for it to drop some
+    for hour in range(400):
+        await store.commit(Commit(events=[Event(EventType.ASSIGNED, hour, f"o{hour}")]))
+    kept = await store.events_after("", 1000)
+    assert 5 <= len(kept) < 400
+    assert [e.order_id for e in kept] == [f"o{h}" for h in range(400 - len(kept), 400)]
+    assert await store.events_after(kept[0].cursor, 1000) == kept[1:]
+    first = await store.events_after("", 1)
+    await store.commit(Commit(events=[Event(EventType.ASSIGNED, h, "late") for h in range(400)]))
+    with pytest.raises(FailedPrecondition, match="after_cursor.*empty cursor"):
+        await store.events_after(first[0].cursor, 10)
+    with pytest.raises(FailedPrecondition, match="after_cursor"):
+        await store.wait_events(first[0].cursor, 10, 0.05)
+    with pytest.raises(InvalidArgument, match="after_cursor"):  # never given out: still unknown
+        await store.events_after("99999999999999-0" if "-" in kept[0].cursor else "999999", 1)
+    assert (await store.events_after("", 1000))[-1].order_id == "late"
+
+
+@pytest.mark.store_options(request_id_ttl_s=0.3)
+async def test_a_request_id_is_forgotten_after_its_time_to_live(store):
+    await store.remember("r1", "abc", "first")
+    await store.remember("r1", "def", "second")  # the first answer stays
+    assert await store.remembered("r1") == ("abc", "first")
+    await asyncio.sleep(0.4)
+    assert await store.remembered("r1") is None
+    await store.remember("r1", "def", "second")  # free again
+    assert await store.remembered("r1") == ("def", "second")
 
 
 async def test_credit_locations_notices_and_request_ids(store):
