@@ -7,9 +7,11 @@ out); :func:`run` is what the CLI calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import secrets
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +136,37 @@ class World:
     end: int
 
 
+class _Stopped(Exception):
+    """The run was stopped by a signal (its cleanup has run)."""
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm():
+    """SIGTERM (as Ctrl-C already does) cancels the run, so that its cleanup runs; the
+    cancellation leaves the block as a TargetError that says so."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    signalled = []
+
+    def stop() -> None:
+        signalled.append(signal.SIGTERM)
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stop)
+    except (ValueError, RuntimeError):  # not the main thread: the caller owns the signals
+        yield
+        return
+    try:
+        yield
+    except asyncio.CancelledError:
+        if not signalled:
+            raise
+        task.uncancel()
+        raise _Stopped() from None
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
 def _world(scenario: Scenario, seed: int, base: DispatchConfig, trace: str | None,
            worker_events: str | None) -> World:
     start_probe = local_time(scenario.day, 0)
@@ -170,10 +203,10 @@ async def run_remote(target: str, speed: float, scenario: Scenario, chosen: Poli
         engine = RemoteEngine(channel, run_config, translation, world.city.start, speed)
         await engine.open()
         try:
-            with progress_bar(world.end, quiet) as bar:
+            with progress_bar(world.end, quiet) as bar, _stopped_by_sigterm():
                 outcome = await simulation(scenario, chosen, seed, world.city, world.orders,
                                            run_config, world.events, bar, engine=engine).run()
-        finally:
+        finally:  # also when stopped: a later run on the server must not meet this one's
             await engine.aclose()
         load = engine.load | {
             "target": target, "id_prefix": translation.prefix,
@@ -182,5 +215,8 @@ async def run_remote(target: str, speed: float, scenario: Scenario, chosen: Poli
     except grpc.aio.AioRpcError as error:
         raise TargetError(f"--target {target}: {error.code().name}: {error.details()}") \
             from None
+    except _Stopped:
+        raise TargetError(f"--target {target}: stopped by SIGTERM; the run's unfinished orders "
+                          "were cancelled and its workers taken offline") from None
     finally:
         await channel.close()

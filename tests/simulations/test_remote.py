@@ -2,17 +2,22 @@
 thread with its own event loop, as the CLI runs its own loop). Hard constraints hold at every
 placement (the independent checker, on the schedules the server gives out), nothing is assigned
 before it is placed, a second run on the same server is not disturbed by the first, the load
-figures are written, and an unreachable target is a clear error."""
+figures are written, a run stopped by SIGTERM still retires what it made, and an unreachable
+target is a clear error."""
 
 import asyncio
 import dataclasses
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
-from matcher.model import LinkType, Order, OrderLink
+from matcher.model import LinkType, Order, OrderLink, OrderState, WorkerStatus
 from matcher.store import MemoryStore
 from server import start_server
 from simulations.cli import main
@@ -142,3 +147,32 @@ def test_the_translation_shifts_by_whole_days_and_round_trips():
     assert out.earliest_start == start + 3600 + t.offset
     assert t.order_in(out) == order
     assert t.ours("sim-ab-o2") and not t.ours("sim-cd-o2")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_by_a_signal_retires_its_orders_and_workers(config, tmp_path, stop):
+    server = ThreadedServer(config)
+    store = server.running.engine.store
+    try:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "simulations", "run", "weekday", "--scale", str(SCALE),
+             "--seed", "3", "--quiet", "--target", server.target, "--speed", "2000",
+             "--out", str(tmp_path / "run")], stderr=subprocess.PIPE, text=True,
+            # a test run in the background may have inherited SIGINT ignored; Ctrl-C is not
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.monotonic() + 120
+        while not server._run(store.orders_in(OrderState.ASSIGNED)):  # mid-run, jobs planned
+            assert run.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        run.send_signal(stop)
+        _, err = run.communicate(timeout=120)
+        if stop == signal.SIGTERM:
+            assert run.returncode == 2 and "stopped by SIGTERM" in err, err
+        else:  # Ctrl-C: Python's own ending (KeyboardInterrupt), after the cleanup
+            assert run.returncode != 0 and "KeyboardInterrupt" in err, err
+        workers = server._run(store.workers())
+        assert workers and {w.status for w in workers} == {WorkerStatus.OFFLINE}
+        for state in (OrderState.PENDING, OrderState.OFFERED, OrderState.ASSIGNED):
+            assert server._run(store.orders_in(state)) == []
+    finally:
+        server.stop()
