@@ -331,14 +331,11 @@ class _Gaps:
     def within_limits(self, fits: np.ndarray) -> np.ndarray:
         """Candidates whose service day still has room for one more job of this length (worked
         out where the job ``fits``; elsewhere no job shares the day)."""
-        days, calendar, real, job_day = self.days, self.rules.calendar, self.real, self.job_day
+        days, calendar = self.days, self.rules.calendar
         start_day = np.full(self.start.shape, -2, dtype=np.int64)
         start_day[fits] = calendar.days(self.start[fits])
-        same = job_day[:, None, None, None, :] == start_day[..., None]
-        lengths = np.where(real, days.job_end - days.job_start, 0)
-        self.day_seconds = (same * lengths[:, None, None, None, :]).sum(axis=-1)
-        # a zero-length stop (where a worker reported being) is no job
-        count = (same & (lengths > 0)[:, None, None, None, :]).sum(axis=-1)
+        totals = DayTotals(self.job_day, np.where(self.real, days.job_end - days.job_start, 0))
+        self.day_seconds, count = totals.at(start_day)
         max_jobs = days.max_jobs[:, None, None, None]
         return (((max_jobs == 0) | (count + 1 <= max_jobs))
                 & (self.day_seconds + self.order.duration[:, None, None, None]
@@ -397,6 +394,37 @@ class _Gaps:
         inside = (start_s <= job_start) & (job_start < end_s)
         shift_start = np.where(inside, self.day_start[:, None, :], -NO_JOB).max(axis=-1)
         return np.where(inside.any(axis=-1), shift_start, self.days.job_start - self.t_hj)
+
+
+class DayTotals:
+    """Per pair and service day: the seconds of the pair's jobs on that day and how many of
+    them are jobs (a zero-length stop, where a worker reported being, is none). Built once
+    per pair from its (few) jobs, then looked up by any number of candidate days: comparing
+    every candidate's day with every job's day cost a job axis on the largest arrays."""
+
+    def __init__(self, job_day: np.ndarray, lengths: np.ndarray) -> None:
+        """``job_day`` (P, J) each job's service day (padding: any day, with length 0),
+        ``lengths`` (P, J) its seconds."""
+        self.days = np.unique(job_day)  # the distinct days of the block: a handful
+        n_pairs, width = len(job_day), len(self.days)
+        cell = (np.arange(n_pairs)[:, None] * width
+                + np.searchsorted(self.days, job_day)).ravel()
+        size = n_pairs * width
+        self.seconds = np.bincount(cell, weights=lengths.ravel(), minlength=size)
+        self.seconds = self.seconds.astype(np.int64).reshape(n_pairs, width)
+        self.count = np.bincount(cell, weights=(lengths > 0).ravel(), minlength=size)
+        self.count = self.count.astype(np.int64).reshape(n_pairs, width)
+
+    def at(self, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(seconds, count) on ``day`` (P, ...), each pair's own; 0 on a day without jobs."""
+        if not self.days.size:
+            zero = np.zeros(day.shape, dtype=np.int64)
+            return zero, zero
+        column = np.minimum(np.searchsorted(self.days, day), len(self.days) - 1)
+        on = self.days[column] == day
+        pair = np.arange(len(day)).reshape((-1,) + (1,) * (day.ndim - 1))
+        return (np.where(on, self.seconds[pair, column], 0),
+                np.where(on, self.count[pair, column], 0))
 
 
 @functools.lru_cache(maxsize=256)

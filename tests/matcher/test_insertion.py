@@ -8,8 +8,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from geo import TravelModel
-from matcher.insertion import (REFUSAL_CODES, DayRules, Days, Insertion, OrderColumns,
-                               Refusal, insert_many)
+from matcher.insertion import (REFUSAL_CODES, DayRules, Days, DayTotals, Insertion,
+                               OrderColumns, Refusal, insert_many)
 from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
@@ -366,3 +366,26 @@ def test_a_gap_after_a_later_days_job_does_not_open_an_earlier_slot():
     later = insert(worker, jobs, make_order(earliest_start=at(13), latest_start=at(14),
                                             duration=HOUR))
     assert later.position == 1 and later.start >= at(12)
+
+
+def test_day_totals_match_summing_each_days_jobs():
+    """Per-(pair, day) totals looked up by day give what summing the jobs of that day gives,
+    on random plans with padding, zero-length stops, unsorted days and days without jobs."""
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        n_pairs, n_jobs = rng.integers(1, 8), rng.integers(1, 7)
+        real = np.arange(n_jobs) < rng.integers(0, n_jobs + 1, size=(n_pairs, 1))
+        job_day = np.where(real, rng.integers(19_000, 19_004, size=(n_pairs, n_jobs)), -1)
+        lengths = np.where(real, rng.integers(0, 3, size=(n_pairs, n_jobs)) * 1800, 0)
+        day = rng.integers(18_999, 19_005, size=(n_pairs, 3, 4))
+        day[rng.random(day.shape) < 0.2] = -2  # where no candidate is worked out
+        seconds, count = DayTotals(job_day, lengths).at(day)
+        same = job_day[:, None, None, :] == day[..., None]
+        assert seconds.tolist() == (same * lengths[:, None, None, :]).sum(axis=-1).tolist()
+        assert count.tolist() == (same & (lengths > 0)[:, None, None, :]).sum(axis=-1).tolist()
+
+
+def test_day_totals_of_pairs_without_jobs_are_zero():
+    seconds, count = DayTotals(np.full((2, 1), -1), np.zeros((2, 1), dtype=np.int64)).at(
+        np.full((2, 5), 19_000))
+    assert seconds.tolist() == count.tolist() == [[0] * 5] * 2
