@@ -214,11 +214,16 @@ class CoupledPlacer:
                 order.order_id, reason, f"a team of {need} is needed; {found.eligible[0]} "
                 f"workers are eligible and {len(rows)} have a free slot"), order.link is None)
         best = None
-        for t in sorted(set(found.slot["start"].tolist())):
-            pinned = replace(order, earliest_start=t, latest_start=t, link=None)
-            batch = OrderBatch.of([pinned], self.planner.day_rules.calendar)
-            at = self.exact.search_rows(batch, rows[None, :], self._km(order, rows[None, :],
-                                                                        world), world, now)
+        times = sorted(set(found.slot["start"].tolist()))
+        # every time priced in one search (each pair on its own: as one search per time)
+        batch = OrderBatch.of([replace(order, earliest_start=t, latest_start=t, link=None)
+                               for t in times], self.planner.day_rules.calendar)
+        block = np.broadcast_to(rows, (len(times), len(rows)))
+        km = np.broadcast_to(self._km(order, rows[None, :], world), block.shape)
+        every = self.exact.search_rows(batch, np.ascontiguousarray(block),
+                                       np.ascontiguousarray(km), world, now)
+        for i in range(len(times)):
+            at = every.of_order(i)
             if len(at.row) < need:
                 continue
             scores = at.values @ self.search.weights
