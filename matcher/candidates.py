@@ -230,7 +230,7 @@ def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
     day, day_start = _shift_days(table, rules.calendar)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]))
+                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]), rows)
 
 
 # worker table -> calendar -> (service day, day's first shift start) per row and shift
