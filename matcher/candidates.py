@@ -84,6 +84,13 @@ class Candidates:
     eligible: np.ndarray   # per order
     refused: np.ndarray    # per order, (n_orders, len(SLOT_CHECKS)), in SLOT_CHECKS order
 
+    def of_order(self, i: int) -> "Candidates":
+        """The candidates of searched order ``i`` alone, as a search of that order gives them."""
+        mine = self.order == i
+        return Candidates(np.zeros(np.count_nonzero(mine), dtype=np.int64), self.row[mine],
+                          self.values[mine], {name: v[mine] for name, v in self.slot.items()},
+                          self.eligible[i:i + 1], self.refused[i:i + 1])
+
     def insertions(self, chosen: np.ndarray) -> list[Insertion]:
         """The insertions of the ``chosen`` candidates, in that order."""
         columns = {name: column[chosen].tolist() for name, column in self.slot.items()}
@@ -144,8 +151,13 @@ class CandidateSearch:
             self.credit_bonus(table.credit[r]))
 
     def search(self, orders: list[Order], world: World, now: int, limit: int,
-               pool: int) -> Candidates:
-        """Up to ``limit`` feasible candidates per order: the best-scoring in its pool."""
+               pool: int, searched: list | None = None) -> Candidates:
+        """Up to ``limit`` feasible candidates per order: the best-scoring in its pool. Each
+        order's candidates are those a search of it alone gives. ``searched`` (a list) gets
+        per order the rows of every worker priced for it: nothing else of the world's plans
+        went into its candidates."""
+        if searched is not None:
+            searched[:] = [None] * len(orders)
         eligible = np.zeros(len(orders), dtype=np.int64)
         refused = np.zeros((len(orders), len(SLOT_CHECKS)), dtype=np.int64)
         blocks: list[tuple[np.ndarray, OrderBatch, Pairs, np.ndarray]] = []
@@ -156,6 +168,9 @@ class CandidateSearch:
                                   self.max_late_s(service_type))
             for sub, pairs in self._widening(batch, world, now, limit, pool):
                 where = positions[sub]
+                if searched is not None:
+                    for i, rows in zip(where.tolist(), pairs.rows):
+                        searched[i] = rows
                 eligible[where], refused[where] = _tally(pairs)
                 done = batch if len(sub) == len(batch) else batch.take(sub)  # sub: all, in order
                 blocks.append((where, done, pairs, self._best(pairs, limit)))
@@ -215,7 +230,7 @@ def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
     day, day_start = _shift_days(table, rules.calendar)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]))
+                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]), rows)
 
 
 # worker table -> calendar -> (service day, day's first shift start) per row and shift

@@ -45,6 +45,51 @@ class Placement:
     exhausted: bool = False
 
 
+class Searches:
+    """The first searches of the team and first-of-a-pair orders of one dispatch (in the world
+    the dispatch changes, at its ``now``), kept while none of the workers they priced changes
+    plan: such an order is tried in every round until it is placed, and its pairs only change
+    where a worker's plan did. :meth:`prefetch` searches a round's orders in one vectorised
+    search, which gives each order what a search of it alone gives."""
+
+    def __init__(self, search: CandidateSearch, world: World, now: int, limit) -> None:
+        self.search, self.world, self.now, self.limit = search, world, now, limit
+        # order id -> (the order, its candidates, the rows priced, len(world.moved) then)
+        self._kept: dict[str, tuple[Order, Candidates, np.ndarray, int]] = {}
+
+    def prefetch(self, orders: list[Order]) -> None:
+        """Search the ``orders`` (ones with no link) whose kept search is stale, together."""
+        stale = [o for o in orders if o.link is None and self._fresh(o) is None]
+        for limit in sorted({self.limit(o) for o in stale}):
+            self._search([o for o in stale if self.limit(o) == limit], limit)
+
+    def of(self, order: Order) -> Candidates:
+        """What ``search.search([order], world, now, limit, FIRST_POOL)`` gives now."""
+        found = self._fresh(order)
+        if found is None:
+            found = self._search([order], self.limit(order))[0]
+        return found
+
+    def _fresh(self, order: Order) -> Candidates | None:
+        kept = self._kept.get(order.order_id)
+        if kept is None or kept[0] is not order:
+            return None
+        _, found, rows, mark = kept
+        moved = self.world.moved[mark:]
+        if moved and np.isin(rows, moved).any():
+            return None
+        return found
+
+    def _search(self, orders: list[Order], limit: int) -> list[Candidates]:
+        searched: list[np.ndarray] = []
+        mark = len(self.world.moved)
+        found = self.search.search(orders, self.world, self.now, limit, FIRST_POOL, searched)
+        each = [found] if len(orders) == 1 else [found.of_order(i) for i in range(len(orders))]
+        for order, mine, rows in zip(orders, each, searched):
+            self._kept[order.order_id] = (order, mine, rows, mark)
+        return each
+
+
 class CoupledPlacer:
     def __init__(self, planner) -> None:
         self.planner = planner
@@ -54,8 +99,14 @@ class CoupledPlacer:
                                      planner.search.weights,
                                      credit_bonus=planner.search.credit_bonus)
 
-    def place(self, order: Order, world: World, now: int) -> Placement:
-        """Place ``order`` (and its whole team) into ``world``, or say why not."""
+    def searches(self, world: World, now: int) -> Searches:
+        """A dispatch's kept searches, for :meth:`place_with` and :meth:`place`."""
+        return Searches(self.search, world, now, self._limit)
+
+    def place(self, order: Order, world: World, now: int,
+              searches: Searches | None = None) -> Placement:
+        """Place ``order`` (and its whole team) into ``world``, or say why not (``searches``:
+        the dispatch's kept searches in ``world`` at ``now``)."""
         link, first = order.link, []
         if link is not None:
             first = world.placed(link.order_id)
@@ -73,7 +124,7 @@ class CoupledPlacer:
                     f"its start window and the gap after {link.order_id} do not meet"))
             found = self.exact.search([narrowed], world, now, self._limit(order), FIRST_POOL)
         else:
-            found = self.search.search([order], world, now, self._limit(order), FIRST_POOL)
+            found = self._first_search(order, world, now, searches)
         if order.workers_needed == 1:
             if len(found.row) == 0:
                 return Placement([], self.planner._no_worker(order, found, 0), link is None)
@@ -81,15 +132,21 @@ class CoupledPlacer:
             return Placement([self._commit(order, found, best, world)])
         return self._team(order, found, world, now)
 
+    def _first_search(self, order: Order, world: World, now: int,
+                      searches: Searches | None) -> Candidates:
+        if searches is None:
+            return self.search.search([order], world, now, self._limit(order), FIRST_POOL)
+        return searches.of(order)
+
     def place_with(self, order: Order, followers: list[Order], world: World,
-                   now: int) -> Placement:
+                   now: int, searches: Searches | None = None) -> Placement:
         """``order`` together with ``followers``, the orders of this dispatch that start a gap
         after it: placing it alone at its best slot can leave no room for them, so its start
         times are tried (its own best first, then every start at which a follower could go,
         earliest first) until all followers fit after it; failing that, it goes alone."""
         if order.workers_needed > 1 or order.link is not None or not followers:
-            return self.place(order, world, now)
-        found = self.search.search([order], world, now, self._limit(order), FIRST_POOL)
+            return self.place(order, world, now, searches)
+        found = self._first_search(order, world, now, searches)
         if len(found.row) == 0:
             return Placement([], self.planner._no_worker(order, found, 0), True)
         rows = np.unique(found.row)[None, :]
@@ -108,7 +165,7 @@ class CoupledPlacer:
                 return Placement(placed)
             for worker_id in {a.worker_id for a in placed}:
                 world.place(worker_id, before.get(worker_id, []))
-        return self.place(order, world, now)
+        return self.place(order, world, now, searches)
 
     def _pair_times(self, order: Order, found: Candidates, followers: list[Order],
                     world: World, now: int) -> list[int]:
@@ -157,11 +214,16 @@ class CoupledPlacer:
                 order.order_id, reason, f"a team of {need} is needed; {found.eligible[0]} "
                 f"workers are eligible and {len(rows)} have a free slot"), order.link is None)
         best = None
-        for t in sorted(set(found.slot["start"].tolist())):
-            pinned = replace(order, earliest_start=t, latest_start=t, link=None)
-            batch = OrderBatch.of([pinned], self.planner.day_rules.calendar)
-            at = self.exact.search_rows(batch, rows[None, :], self._km(order, rows[None, :],
-                                                                        world), world, now)
+        times = sorted(set(found.slot["start"].tolist()))
+        # every time priced in one search (each pair on its own: as one search per time)
+        batch = OrderBatch.of([replace(order, earliest_start=t, latest_start=t, link=None)
+                               for t in times], self.planner.day_rules.calendar)
+        block = np.broadcast_to(rows, (len(times), len(rows)))
+        km = np.broadcast_to(self._km(order, rows[None, :], world), block.shape)
+        every = self.exact.search_rows(batch, np.ascontiguousarray(block),
+                                       np.ascontiguousarray(km), world, now)
+        for i in range(len(times)):
+            at = every.of_order(i)
             if len(at.row) < need:
                 continue
             scores = at.values @ self.search.weights

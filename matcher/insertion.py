@@ -145,6 +145,9 @@ class Days:
     # :func:`shift_days` gives them (what the shifts alone decide: a caller with a worker
     # table computes them once per table; None: worked out here)
     shift_days: tuple[np.ndarray, np.ndarray] | None = None
+    # (P,) each pair's worker (table row): what is the worker's alone (the legs between its
+    # jobs, their service days) is then worked out once per worker, not once per pair
+    rows: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,11 +242,9 @@ class _Gaps:
         q, prev, nxt = _gap_ends(n_jobs)
         start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
         self.real = days.job_start < NO_JOB
-        calendar = rules.calendar
-        # only real starts: padding far from them would take the calendar off its fast path
-        self.job_day = np.full(days.job_start.shape, -1, dtype=np.int64)
-        self.job_day[self.real] = calendar.days(days.job_start[self.real])
-        shift_day, self.day_start = days.shift_days or shift_days(days.shifts, calendar)
+        first, inverse = _workers(days)
+        self.job_day = _job_days(days.job_start[first], rules.calendar)[inverse]
+        shift_day, self.day_start = days.shift_days or shift_days(days.shifts, rules.calendar)
         shift_day = shift_day[..., None]
         count = self.real.sum(axis=1)[:, None, None]
         self.valid = q <= count
@@ -255,7 +256,8 @@ class _Gaps:
         self.shift_start = self.day_start[..., None]  # when the day's first trip may begin
         # legs: home -> order, job k -> order, order -> job k, home -> job k, job k-1 -> job k
         # (a travel matrix need not be symmetric)
-        (t_home, k_home), (t_job, k_job), (t_hj, k_hj), (t_jj, k_jj) = _legs(order, days, rules)
+        (t_home, k_home), (t_job, k_job), (t_hj, k_hj), (t_jj, k_jj) = _legs(
+            order, days, rules, first, inverse)
         if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
             t_out, k_out = t_job, k_job
         else:
@@ -331,14 +333,11 @@ class _Gaps:
     def within_limits(self, fits: np.ndarray) -> np.ndarray:
         """Candidates whose service day still has room for one more job of this length (worked
         out where the job ``fits``; elsewhere no job shares the day)."""
-        days, calendar, real, job_day = self.days, self.rules.calendar, self.real, self.job_day
+        days, calendar = self.days, self.rules.calendar
         start_day = np.full(self.start.shape, -2, dtype=np.int64)
         start_day[fits] = calendar.days(self.start[fits])
-        same = job_day[:, None, None, None, :] == start_day[..., None]
-        lengths = np.where(real, days.job_end - days.job_start, 0)
-        self.day_seconds = (same * lengths[:, None, None, None, :]).sum(axis=-1)
-        # a zero-length stop (where a worker reported being) is no job
-        count = (same & (lengths > 0)[:, None, None, None, :]).sum(axis=-1)
+        totals = DayTotals(self.job_day, np.where(self.real, days.job_end - days.job_start, 0))
+        self.day_seconds, count = totals.at(start_day)
         max_jobs = days.max_jobs[:, None, None, None]
         return (((max_jobs == 0) | (count + 1 <= max_jobs))
                 & (self.day_seconds + self.order.duration[:, None, None, None]
@@ -399,6 +398,37 @@ class _Gaps:
         return np.where(inside.any(axis=-1), shift_start, self.days.job_start - self.t_hj)
 
 
+class DayTotals:
+    """Per pair and service day: the seconds of the pair's jobs on that day and how many of
+    them are jobs (a zero-length stop, where a worker reported being, is none). Built once
+    per pair from its (few) jobs, then looked up by any number of candidate days: comparing
+    every candidate's day with every job's day cost a job axis on the largest arrays."""
+
+    def __init__(self, job_day: np.ndarray, lengths: np.ndarray) -> None:
+        """``job_day`` (P, J) each job's service day (padding: any day, with length 0),
+        ``lengths`` (P, J) its seconds."""
+        self.days = np.unique(job_day)  # the distinct days of the block: a handful
+        n_pairs, width = len(job_day), len(self.days)
+        cell = (np.arange(n_pairs)[:, None] * width
+                + np.searchsorted(self.days, job_day)).ravel()
+        size = n_pairs * width
+        self.seconds = np.bincount(cell, weights=lengths.ravel(), minlength=size)
+        self.seconds = self.seconds.astype(np.int64).reshape(n_pairs, width)
+        self.count = np.bincount(cell, weights=(lengths > 0).ravel(), minlength=size)
+        self.count = self.count.astype(np.int64).reshape(n_pairs, width)
+
+    def at(self, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(seconds, count) on ``day`` (P, ...), each pair's own; 0 on a day without jobs."""
+        if not self.days.size:
+            zero = np.zeros(day.shape, dtype=np.int64)
+            return zero, zero
+        column = np.minimum(np.searchsorted(self.days, day), len(self.days) - 1)
+        on = self.days[column] == day
+        pair = np.arange(len(day)).reshape((-1,) + (1,) * (day.ndim - 1))
+        return (np.where(on, self.seconds[pair, column], 0),
+                np.where(on, self.count[pair, column], 0))
+
+
 @functools.lru_cache(maxsize=256)
 def _gap_ends(n_jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For days of ``n_jobs`` job columns: the gaps ``q`` (0..n_jobs), the job before each
@@ -410,27 +440,50 @@ def _gap_ends(n_jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ends
 
 
-def _legs(order: OrderColumns, days: Days, rules: DayRules) -> list[tuple]:
+def _workers(days: Days) -> tuple[slice | np.ndarray, slice | np.ndarray]:
+    """Index of one pair per distinct worker, and per pair the index of its worker among
+    those (``days.rows`` unknown: every pair its own)."""
+    if days.rows is None:
+        return slice(None), slice(None)
+    _, first, inverse = np.unique(days.rows, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def _job_days(job_start: np.ndarray, calendar: ServiceCalendar) -> np.ndarray:
+    """The service day of each job (padding: -1)."""
+    real = job_start < NO_JOB
+    day = np.full(job_start.shape, -1, dtype=np.int64)
+    # only real starts: padding far from them would take the calendar off its fast path
+    day[real] = calendar.days(job_start[real])
+    return day
+
+
+def _legs(order: OrderColumns, days: Days, rules: DayRules, first, inverse) -> list[tuple]:
     """(seconds, km) of the legs home -> order (P), job k -> order, home -> job k and job
     k - 1 -> job k (P, J each; "job -1" is the last one), priced in one call: for a few dozen
-    pairs numpy's cost is per call, not per leg. Each leg is priced on its own, so the values
-    are those of separate calls."""
+    pairs numpy's cost is per call, not per leg. The legs of a worker's own plan are priced
+    once per worker (``first``, ``inverse`` as :func:`_workers` gives them). Each leg is
+    priced on its own, so the values are those of separate calls."""
     n_pairs, n_jobs = days.job_lat.shape
     before = np.arange(n_jobs) - 1  # job k - 1 (-1: the last)
-    flat = (np.concatenate((days.home_lat, days.job_lat.ravel(), np.repeat(days.home_lat, n_jobs),
-                            days.job_lat[:, before].ravel())),
-            np.concatenate((days.home_lon, days.job_lon.ravel(), np.repeat(days.home_lon, n_jobs),
-                            days.job_lon[:, before].ravel())),
-            np.concatenate((order.lat, np.repeat(order.lat, n_jobs), days.job_lat.ravel(),
-                            days.job_lat.ravel())),
-            np.concatenate((order.lon, np.repeat(order.lon, n_jobs), days.job_lon.ravel(),
-                            days.job_lon.ravel())))
+    home_lat, home_lon = days.home_lat[first], days.home_lon[first]
+    job_lat, job_lon = days.job_lat[first], days.job_lon[first]
+    flat = (np.concatenate((days.home_lat, days.job_lat.ravel(), np.repeat(home_lat, n_jobs),
+                            job_lat[:, before].ravel())),
+            np.concatenate((days.home_lon, days.job_lon.ravel(), np.repeat(home_lon, n_jobs),
+                            job_lon[:, before].ravel())),
+            np.concatenate((order.lat, np.repeat(order.lat, n_jobs), job_lat.ravel(),
+                            job_lat.ravel())),
+            np.concatenate((order.lon, np.repeat(order.lon, n_jobs), job_lon.ravel(),
+                            job_lon.ravel())))
     seconds, km = rules.leg(*flat)
-    size = n_pairs * n_jobs
-    legs = [(seconds[:n_pairs], km[:n_pairs])]
-    for at in range(n_pairs, n_pairs + 3 * size, size):
-        legs.append((seconds[at:at + size].reshape(n_pairs, n_jobs),
-                     km[at:at + size].reshape(n_pairs, n_jobs)))
+    size, own = n_pairs * n_jobs, len(job_lat) * n_jobs
+    legs = [(seconds[:n_pairs], km[:n_pairs]),
+            (seconds[n_pairs:n_pairs + size].reshape(n_pairs, n_jobs),
+             km[n_pairs:n_pairs + size].reshape(n_pairs, n_jobs))]
+    for at in range(n_pairs + size, n_pairs + size + 2 * own, own):
+        legs.append((seconds[at:at + own].reshape(-1, n_jobs)[inverse],
+                     km[at:at + own].reshape(-1, n_jobs)[inverse]))
     return legs
 
 

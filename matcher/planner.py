@@ -18,7 +18,7 @@ from geo.matrix import PointMatrix
 from matcher.candidates import FEASIBLE, CandidateSearch, Candidates
 from matcher.config import DispatchConfig
 from matcher.credit import Tiers
-from matcher.coupled import CoupledPlacer, is_coupled
+from matcher.coupled import CoupledPlacer, Searches, is_coupled
 from matcher.eligibility import ALL_CHECKS, SLOT_CHECKS, StaticRules
 from matcher.insertion import DayRules, Insertion
 from matcher.matching import Edges, solve_round
@@ -100,6 +100,7 @@ class Planner:
         assignments: list[Assignment] = []
         changed: set[str] = set()
         rounds, solve_seconds = 0, 0.0
+        searches = self.coupled.searches(live, now)
         while (pending or coupled) and rounds < self.config.solver.max_rounds:
             rounds += 1
             found = self.search.search(pending, live, now,
@@ -121,7 +122,8 @@ class Planner:
                     exhausted.add(order.order_id)
             pending = [o for i, o in enumerate(pending) if has_any[i] and i not in placed]
             coupled, placed_coupled = self._place_coupled(coupled, live, now, assignments,
-                                                          changed, verdicts, exhausted)
+                                                          changed, verdicts, exhausted,
+                                                          searches)
             if len(picks) == 0 and not placed_coupled:
                 break
         else:  # no break: solver.max_rounds ran out (or nothing is left)
@@ -135,8 +137,8 @@ class Planner:
 
     def _place_coupled(self, orders: list[Order], live: World, now: int,
                        assignments: list[Assignment], changed: set[str],
-                       verdicts: dict[str, Unassigned],
-                       exhausted: set[str]) -> tuple[list[Order], int]:
+                       verdicts: dict[str, Unassigned], exhausted: set[str],
+                       searches: Searches) -> tuple[list[Order], int]:
         """Team and linked orders, one at a time, higher priority first; the ones left and
         how many were placed (``exhausted`` gets the ones its last try found without enough
         feasible workers)."""
@@ -144,13 +146,14 @@ class Planner:
         # the orders of a dispatch are in no plan (pending) until it places them: this set,
         # not the world's index over every plan (rebuilding that costs a read of the city)
         done = {a.order_id for a in assignments}
+        searches.prefetch(orders)
         for order in sorted(orders, key=lambda o: -o.priority):
             if order.order_id in done:
                 continue  # went in with the order it follows
             followers = [o for o in orders if o.link is not None and o.link.kind ==
                          LinkType.START_GAP and o.link.order_id == order.order_id
                          and o.order_id not in done]
-            outcome = self.coupled.place_with(order, followers, live, now)
+            outcome = self.coupled.place_with(order, followers, live, now, searches)
             if outcome.assignments:
                 assignments += outcome.assignments
                 changed.update(a.worker_id for a in outcome.assignments)

@@ -155,6 +155,9 @@ class World:
     _jobs: JobColumns | None = None
     _customers: dict[str, set[str]] | None = None
     _orders: dict[str, list[tuple[str, Job]]] | None = None
+    # the table row of every plan :meth:`place` replaced, in order (what a search kept from
+    # before can check: its pairs are still exact unless one of its rows is among them)
+    moved: list[int] = field(default_factory=list)
 
     def blocked_for(self, order: Order) -> frozenset[str]:
         return order.blocked_worker_ids | self.blocked.get(order.customer_id, frozenset())
@@ -216,6 +219,7 @@ class World:
         round places many jobs, and rebuilding them reads every plan)."""
         before = self.plans.get(worker_id, ())
         self.plans[worker_id] = jobs
+        self.moved.append(self.table.row.get(worker_id, -1))
         if self._jobs is not None:
             self._jobs.set(self.table.row[worker_id], jobs)
         if self._customers is not None:

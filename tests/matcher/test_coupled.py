@@ -207,3 +207,39 @@ def test_a_first_order_moves_later_so_that_its_simultaneous_partner_fits():
     (_, a), (_, b) = placed(result, "first")[0], placed(result, "partner")[0]
     assert a == b >= at(11)
     assert not result.unassigned
+
+
+def _same_candidates(a, b) -> bool:
+    return (all(np.array_equal(getattr(a, name), getattr(b, name))
+                for name in ("order", "row", "values", "eligible", "refused"))
+            and a.slot.keys() == b.slot.keys()
+            and all(np.array_equal(a.slot[k], b.slot[k]) for k in a.slot))
+
+
+def test_kept_searches_give_what_a_fresh_search_gives_as_plans_change():
+    """A dispatch's kept searches of team orders (searched together, then kept) match a search
+    of each order alone at the moment it is used, also after teams were placed on workers
+    they had priced (those orders are searched again)."""
+    import dataclasses
+    from matcher.coupled import FIRST_POOL
+    rng = np.random.default_rng(5)
+    workers = random_workers(rng, 30, spread=0.02, breaks=True)
+    orders = [dataclasses.replace(o, workers_needed=int(rng.integers(1, 3)))
+              for o in random_orders(rng, 16, 30, spread=0.02)]
+    planner, now = Planner(CONFIG), at(6)
+    world = world_of(workers).copy()
+    searches = planner.coupled.searches(world, now)
+    searches.prefetch(orders)
+    placed_any = 0
+    for order in orders:
+        fresh = planner.search.search([order], world, now, planner.coupled._limit(order),
+                                      FIRST_POOL)
+        assert _same_candidates(searches.of(order), fresh)
+        placed_any += bool(planner.coupled.place(order, world, now, searches).assignments)
+    assert placed_any >= 4 and len(world.moved) >= 4  # later orders saw changed plans
+    assert any(searches._fresh(o) is None for o in orders)  # some went stale
+    searches.prefetch(orders)  # the stale ones again, together
+    for order in orders:
+        fresh = planner.search.search([order], world, now, planner.coupled._limit(order),
+                                      FIRST_POOL)
+        assert _same_candidates(searches.of(order), fresh)

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from geo import TravelModel
-from matcher.insertion import (REFUSAL_CODES, DayRules, Days, Insertion, OrderColumns,
-                               Refusal, insert_many)
+from matcher.insertion import (REFUSAL_CODES, DayRules, Days, DayTotals, Insertion,
+                               OrderColumns, Refusal, insert_many)
 from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
@@ -366,3 +368,56 @@ def test_a_gap_after_a_later_days_job_does_not_open_an_earlier_slot():
     later = insert(worker, jobs, make_order(earliest_start=at(13), latest_start=at(14),
                                             duration=HOUR))
     assert later.position == 1 and later.start >= at(12)
+
+
+def test_day_totals_match_summing_each_days_jobs():
+    """Per-(pair, day) totals looked up by day give what summing the jobs of that day gives,
+    on random plans with padding, zero-length stops, unsorted days and days without jobs."""
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        n_pairs, n_jobs = rng.integers(1, 8), rng.integers(1, 7)
+        real = np.arange(n_jobs) < rng.integers(0, n_jobs + 1, size=(n_pairs, 1))
+        job_day = np.where(real, rng.integers(19_000, 19_004, size=(n_pairs, n_jobs)), -1)
+        lengths = np.where(real, rng.integers(0, 3, size=(n_pairs, n_jobs)) * 1800, 0)
+        day = rng.integers(18_999, 19_005, size=(n_pairs, 3, 4))
+        day[rng.random(day.shape) < 0.2] = -2  # where no candidate is worked out
+        seconds, count = DayTotals(job_day, lengths).at(day)
+        same = job_day[:, None, None, :] == day[..., None]
+        assert seconds.tolist() == (same * lengths[:, None, None, :]).sum(axis=-1).tolist()
+        assert count.tolist() == (same & (lengths > 0)[:, None, None, :]).sum(axis=-1).tolist()
+
+
+def test_day_totals_of_pairs_without_jobs_are_zero():
+    seconds, count = DayTotals(np.full((2, 1), -1), np.zeros((2, 1), dtype=np.int64)).at(
+        np.full((2, 5), 19_000))
+    assert seconds.tolist() == count.tolist() == [[0] * 5] * 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(scenarios(), min_size=1, max_size=3), st.integers(0, 14 * 60))
+def test_pairs_sharing_workers_price_as_pairs_each_on_their_own(days, now_min):
+    """With ``Days.rows`` given, what is a worker's alone is worked out once per worker: every
+    pair's outcome is the same, to the bit, as without it."""
+    workers, plans = [], {}
+    for i, scenario in enumerate(days):
+        worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
+                                  scenario["breaks"])
+        workers.append(dataclasses.replace(worker, worker_id=f"w{i}"))
+        plans[f"w{i}"] = jobs
+    orders = [order_from(f"n{i}", s["spec"]) for i, s in enumerate(days)]
+    table = WorkerTable(workers)
+    # every order with every worker, each worker in several pairs, in no particular order
+    rows = np.array([r for _ in orders for r in range(len(workers))][::-1])
+    order_of = np.array([o for o in range(len(orders)) for _ in workers][::-1])
+    columns = JobColumns(table, plans).take(rows)
+    fields = (table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
+              table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
+              columns["end"], columns["lat"], columns["lon"], table.breaks[rows])
+    order = OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
+                           ("lat", "lon", "earliest_start", "latest_start", "duration")),
+                         np.zeros(len(rows), dtype=np.int64))
+    now = at(now_min / 60)
+    alone = insert_many(order, Days(*fields), now, RULES)
+    shared = insert_many(order, Days(*fields, rows=rows), now, RULES)
+    for name in alone.__slots__:
+        assert getattr(alone, name).tolist() == getattr(shared, name).tolist(), name
