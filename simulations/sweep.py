@@ -13,6 +13,7 @@ import argparse
 import csv
 import importlib
 import itertools
+import logging
 import multiprocessing
 import os
 import tomllib
@@ -24,6 +25,9 @@ from typing import Any
 from simulations.kpi_format import format_kpi
 
 RunOne = Callable[[dict], Mapping[str, Any]]
+log = logging.getLogger(__name__)
+# Driver processes started for one Ray sweep at most (see _in_driver_process).
+DRIVER_TRIES = 2
 
 
 class SweepError(RuntimeError):
@@ -119,9 +123,29 @@ def _in_driver_process(run_one: RunOne, params: list[dict], address: str,
                        processes: int | None) -> list:
     """Drive Ray from a child process and take its answer over a pipe.
 
-    Ray's driver can crash in its own shutdown (a race in the core worker's teardown) after
-    every result is in; in a child, that crash cannot change the sweep's rows or its error.
+    Ray's driver can crash in its own machinery (races in the core worker's task cancellation
+    and teardown; seen in CI about once in a few runs); in a child, such a crash cannot change
+    the sweep's rows or its error. A driver that died before it answered is started once more:
+    the runs are deterministic and write only their own folders, so a second try is safe.
     """
+    for attempt in range(1, DRIVER_TRIES + 1):
+        answer, exit_code = _driver_answer(run_one, params, address, processes)
+        if answer is not None:
+            break
+        log.warning("the Ray driver process died (exit code %s) before it reported%s",
+                    exit_code, "; starting it again" if attempt < DRIVER_TRIES else "")
+    else:
+        raise SweepError(f"the Ray driver process died {DRIVER_TRIES} times before it "
+                         f"reported (last exit code {exit_code})")
+    outcome, value = answer
+    if outcome == "error":
+        raise SweepError(value)
+    return value
+
+
+def _driver_answer(run_one: RunOne, params: list[dict], address: str,
+                   processes: int | None) -> tuple[tuple[str, Any] | None, int | None]:
+    """One driver process: its answer (None if it died first) and its exit code."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_ray_driver, args=(sender, run_one, params, address, processes),
@@ -129,20 +153,16 @@ def _in_driver_process(run_one: RunOne, params: list[dict], address: str,
     child.start()
     sender.close()
     try:
-        outcome, value = receiver.recv()
+        answer = receiver.recv()
     except EOFError:
-        child.join()
-        raise SweepError(f"the Ray driver process died (exit code {child.exitcode}) "
-                         "before it reported") from None
+        answer = None
     finally:
         receiver.close()
     child.join(timeout=60)
     if child.is_alive():  # it answered; a teardown that hangs must not hold the sweep
         child.kill()
         child.join()
-    if outcome == "error":
-        raise SweepError(value)
-    return value
+    return answer, child.exitcode
 
 
 def _ray_driver(sender, run_one: RunOne, params: list[dict], address: str,
@@ -151,7 +171,9 @@ def _ray_driver(sender, run_one: RunOne, params: list[dict], address: str,
 
     try:
         ray.init(**_ray_init_args(address, processes))
-        outcome = ("rows", _drive_ray(ray, run_one, params))
+        # the instance this process started ends with it: no need to cancel its tasks (which
+        # raced Ray's own teardown in CI and crashed the driver before it could report)
+        outcome = ("rows", _drive_ray(ray, run_one, params, cancel=address != "local"))
     except SweepError as exc:
         outcome = ("error", str(exc))
     except Exception as exc:  # noqa: BLE001 - Ray's own failure, told to the parent in words
@@ -161,16 +183,17 @@ def _ray_driver(sender, run_one: RunOne, params: list[dict], address: str,
     ray.shutdown()  # after the answer is out: a crash in here cannot change it
 
 
-def _drive_ray(ray, run_one: RunOne, params: list[dict]) -> list:
+def _drive_ray(ray, run_one: RunOne, params: list[dict], cancel: bool = True) -> list:
     task = ray.remote(run_one)
     refs = [task.remote(p) for p in params]
     try:
         return [_checked(p, _result(p, lambda ref=ref: _ray_value(ray, ref)))
                 for p, ref in zip(params, refs)]
     except SweepError:
-        for ref in refs:  # a cluster we only joined would run the rest for nothing
-            ray.cancel(ref)
-        ray.wait(refs, num_returns=len(refs), timeout=10)
+        if cancel:  # a cluster we only joined would run the rest for nothing
+            for ref in refs:
+                ray.cancel(ref)
+            ray.wait(refs, num_returns=len(refs), timeout=10)
         raise
 
 

@@ -143,8 +143,9 @@ def test_a_local_ray_instance_returns_the_same_rows(tmp_path):
     failing = [*command[:command.index("--run-one") + 1], f"{__name__}:fails_on_peaks",
                *command[command.index("--run-one") + 2:]]
     failed = subprocess.run(failing, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert failed.returncode == 2
-    assert re.search(r"sweep: run with .*'peak_factor': 3\.0.*no capacity model", failed.stderr)
+    assert failed.returncode == 2, failed.stderr[-3000:]
+    assert re.search(r"sweep: run with .*'peak_factor': 3\.0.*no capacity model",
+                     failed.stderr), failed.stderr[-3000:]
     with (tmp_path / "sweep.csv").open() as handle:
         table = list(csv.DictReader(handle))
     expected = expected_rows()
