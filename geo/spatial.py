@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from geo.distance import haversine_km, km_to_chord, to_unit_xyz
+from geo.distance import EARTH_RADIUS_KM, km_to_chord, to_unit_xyz
 
 __all__ = ["SpatialIndex"]
 
@@ -88,7 +88,7 @@ class SpatialIndex:
         values, or a latitude lies outside ``[-90, 90]``.
     """
 
-    __slots__ = ("_lat", "_lon", "_tree")
+    __slots__ = ("_lat", "_lon", "_tree", "_phi", "_lam", "_cos_phi")
 
     def __init__(self, lat: ArrayLike, lon: ArrayLike) -> None:
         lat_arr, lon_arr = _coordinates(lat, lon)
@@ -98,6 +98,10 @@ class SpatialIndex:
         self._lat.flags.writeable = False
         self._lon.flags.writeable = False
         self._tree = cKDTree(to_unit_xyz(self._lat, self._lon)) if self.size else None
+        # The points' side of the haversine, computed once instead of on every query (the
+        # same elementwise operations as haversine_km, so the same bits).
+        self._phi, self._lam = np.radians(self._lat), np.radians(self._lon)
+        self._cos_phi = np.cos(self._phi)
 
     @property
     def size(self) -> int:
@@ -187,7 +191,7 @@ class SpatialIndex:
         self, lat: float, lon: float, candidates: NDArray[np.int64]
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Sort candidate points by (haversine km, index)."""
-        km = haversine_km(lat, lon, self._lat[candidates], self._lon[candidates])
+        km = self._km(np.float64(lat), np.float64(lon), candidates)
         order = np.lexsort((candidates, km))
         return candidates[order], km[order]
 
@@ -228,9 +232,23 @@ class SpatialIndex:
     ) -> None:
         """Sort the fetched candidates of ``rows`` and keep the first columns."""
         kept = indices.shape[1]
-        cand = idx[rows]
-        cand_km = haversine_km(lat[rows, None], lon[rows, None], self._lat[cand], self._lon[cand])
+        if rows.all():  # the common case (always for one query): no copies to pick rows
+            cand, lat, lon = idx, lat, lon
+        else:
+            cand, lat, lon = idx[rows], lat[rows], lon[rows]
+        cand_km = self._km(lat[:, None], lon[:, None], cand)
         order = np.lexsort((cand, cand_km), axis=-1)[:, :kept]
         at = np.arange(len(order))[:, None]  # indexing, not take_along_axis: cheaper per call
         indices[rows] = cand[at, order]
         km[rows] = cand_km[at, order]
+
+    def _km(self, lat: NDArray[np.float64], lon: NDArray[np.float64],
+            points: NDArray[np.int64]) -> NDArray[np.float64]:
+        """:func:`geo.distance.haversine_km` from ``lat, lon`` (degrees, broadcast against
+        ``points``) to the indexed ``points``: the same formula and float operations in the
+        same order, with the points' radians and cosines precomputed."""
+        phi1, lam1 = np.radians(lat), np.radians(lon)
+        phi2, lam2 = self._phi[points], self._lam[points]
+        hav = (np.sin((phi2 - phi1) / 2.0) ** 2
+               + np.cos(phi1) * self._cos_phi[points] * np.sin((lam2 - lam1) / 2.0) ** 2)
+        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(np.maximum(hav, 0.0), 1.0)))
