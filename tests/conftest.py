@@ -11,8 +11,14 @@ from google.rpc import error_details_pb2, status_pb2
 from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.config import DispatchConfig, load_config
 from server import ERROR_DOMAIN, start_server
+from tests.builders import DAY, HOUR
 
 ROOT = Path(__file__).resolve().parents[1]
+# The servers' clock in the gRPC tests: the evening before the test day, the "as of" time the
+# requests give. On the wall clock, a tick between a Dispatch and the reads after it (the tick
+# runs every second) lapsed the offers the test had just made, since their deadlines passed
+# days ago: the tests failed whenever the machine was slow.
+SERVER_CLOCK = DAY - 12 * HOUR
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +29,7 @@ def config() -> DispatchConfig:
 
 @pytest.fixture
 async def server(config):
-    running = await start_server(config, "127.0.0.1:0")
+    running = await start_server(config, "127.0.0.1:0", clock=lambda: SERVER_CLOCK)
     yield running
     await running.stop(0)
 

@@ -35,7 +35,7 @@ from server import (SERVICE_NAME, order_from_proto, order_to_proto, start_server
                     worker_from_proto, worker_to_proto)
 from tests.builders import DAY, HOUR, at, make_order, make_worker
 from tests.checker import check_plans
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SERVER_CLOCK
 
 SERVICE_TYPES = ("cleaning", "hourly", "maternity", "nanny", "elder_care", "repair", "moving")
 TAGS = ("pet_friendly", "english", "non_smoker", "own_tools", "female")
@@ -119,7 +119,7 @@ async def city(config):
     rng = random.Random(20261201)
     workers = city_workers(rng, 1000)
     orders = city_orders(rng, 500, len(workers))
-    running = await start_server(config, "127.0.0.1:0")
+    running = await start_server(config, "127.0.0.1:0", clock=lambda: SERVER_CLOCK)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = dispatch_pb2_grpc.DispatchServiceStub(channel)

@@ -17,6 +17,7 @@ from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.redis_store import RedisStore
 from server import order_to_proto, start_server, worker_to_proto
 from tests.builders import DAY, HOUR, make_order, make_worker
+from tests.conftest import SERVER_CLOCK
 
 AS_OF = DAY - 12 * HOUR
 
@@ -26,7 +27,8 @@ def ts(seconds: int) -> timestamp_pb2.Timestamp:
 
 
 async def serve(config, url: str):
-    return await start_server(config, "127.0.0.1:0", store=RedisStore(url, timeout_s=0.5))
+    return await start_server(config, "127.0.0.1:0", store=RedisStore(url, timeout_s=0.5),
+                              clock=lambda: SERVER_CLOCK)
 
 
 async def phase_one(stub) -> pb.DispatchResponse:
