@@ -181,10 +181,78 @@ class Slots:
 
 
 def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
-    """The cheapest feasible insertion of each pair's order into its worker's day."""
+    """The cheapest feasible insertion of each pair's order into its worker's day.
+
+    Pairs where no gap of the plan has room for the order even without travel are refused
+    (``day_plan``, or ``shift`` when no shift can hold the order) before anything else is
+    worked out: in a busy day that is most pairs, and pricing their legs cost the most."""
     if len(order.lat) == 0:
-        return Slots(*(np.zeros(0, dtype=t) for t in (np.int8, np.int64, np.int64, np.int64,
-                                                      float, np.int64, float, float, np.int64)))
+        return _blank_slots(0)
+    covered, room = _room(order, days, now)
+    if room.all():
+        return _priced(order, days, now, rules)
+    slots = _blank_slots(len(room))
+    slots.code[:] = np.where(covered, DAY_PLAN, SHIFT)
+    if room.any():
+        priced = _priced(OrderColumns(*(getattr(order, name)[room]
+                                        for name in OrderColumns.__slots__)),
+                         _take_days(days, room), now, rules)
+        for name in Slots.__slots__:
+            getattr(slots, name)[room] = getattr(priced, name)
+    return slots
+
+
+def _blank_slots(n_pairs: int) -> Slots:
+    return Slots(*(np.zeros(n_pairs, dtype=t) for t in (np.int8, np.int64, np.int64, np.int64,
+                                                         float, np.int64, float, float,
+                                                         np.int64)))
+
+
+def _take_days(days: Days, mask: np.ndarray) -> Days:
+    """The ``days`` of the pairs ``mask`` selects."""
+    shift_days = days.shift_days
+    return Days(*(getattr(days, name)[mask] for name in Days.__slots__[:-2]),
+                None if shift_days is None else (shift_days[0][mask], shift_days[1][mask]),
+                None if days.rows is None else days.rows[mask])
+
+
+def _room(order: OrderColumns, days: Days, now: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) each: some shift can hold the order (start window, shift and ``now`` alone), and
+    some gap of the plan inside such a shift has room for it even with no travel at all. A
+    candidate starts no earlier than that (its shift's bound, ``now``, its window and the end
+    of the job before the gap) and ends before the job after the gap, so without such room
+    no candidate fits."""
+    covered, lo, end_s = _shift_bounds(order, days, now)
+    q, prev, nxt = _gap_ends(days.job_start.shape[1])
+    count = (days.job_start < NO_JOB).sum(axis=1)[:, None]
+    after = np.where(q >= 1, days.job_end[:, prev], -NO_JOB)[:, None]
+    until = np.where(q < count, days.job_start[:, nxt], NO_JOB)[:, None]
+    begin = np.maximum(lo[..., None], after)
+    end = begin + order.duration[:, None, None]
+    room = ((covered[..., None] & (q <= count)[:, None])
+            & (begin <= (order.latest + order.max_late)[:, None, None])
+            & (end <= end_s[..., None]) & (end <= until))
+    return covered.any(axis=1), room.any(axis=(1, 2))
+
+
+def _shift_bounds(order: OrderColumns, days: Days, now: int,
+                  *more: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(P, S) each: whether the shift can hold the order (a start in its window, not before
+    ``now``, inside the shift, its duration too), the earliest such start, the shift's end,
+    and the ``more`` arrays (P, S) given. Only the shifts that can hold the order are kept
+    (:func:`_covering`): most workers have shifts on several days, an order fits one."""
+    start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
+    lo = np.maximum(np.maximum(start_s, now), order.earliest[:, None])
+    covered = (lo <= (order.latest + order.max_late)[:, None]) & (lo + order.duration[:, None]
+                                                                   <= end_s)
+    kept = _covering(covered)
+    if kept is None:
+        return (covered, lo, end_s, *more)
+    return tuple(np.take_along_axis(a, kept, axis=1) for a in (covered, lo, end_s, *more))
+
+
+def _priced(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
+    """:func:`insert_many` of pairs each priced in full."""
     g = _Gaps(order, days, now, rules)
     fits = g.fits()
     limited = fits & g.within_limits(fits)
@@ -248,19 +316,10 @@ class _Gaps:
         shift_day, self.all_day_start = (days.shift_days
                                          or shift_days(days.shifts, rules.calendar))
         # the shift axis holds only the shifts that can hold the order (no candidate of
-        # another shift fits): most workers have shifts on several days, an order one day
-        start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
-        lo = np.maximum(np.maximum(start_s, now), order.earliest[:, None])
+        # another shift fits)
         self.hard_latest = order.latest + order.max_late
-        covered = ((lo <= self.hard_latest[:, None])
-                   & (lo + order.duration[:, None] <= end_s))
-        kept = _covering(covered)
-        if kept is not None:
-            covered, lo, end_s, shift_day, self.day_start = (
-                np.take_along_axis(a, kept, axis=1)
-                for a in (covered, lo, end_s, shift_day, self.all_day_start))
-        else:
-            self.day_start = self.all_day_start
+        covered, lo, end_s, shift_day, self.day_start = _shift_bounds(
+            order, days, now, shift_day, self.all_day_start)
         self.covered = covered
         shift_day = shift_day[..., None]
         count = self.real.sum(axis=1)[:, None, None]
