@@ -248,7 +248,8 @@ def _shift_bounds(order: OrderColumns, days: Days, now: int,
     kept = _covering(covered)
     if kept is None:
         return (covered, lo, end_s, *more)
-    return tuple(np.take_along_axis(a, kept, axis=1) for a in (covered, lo, end_s, *more))
+    pair = np.arange(len(kept))[:, None]
+    return tuple(a[pair, kept] for a in (covered, lo, end_s, *more))
 
 
 def _priced(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
@@ -530,8 +531,8 @@ def _gap_ends(n_jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _workers(days: Days) -> tuple[slice | np.ndarray, slice | np.ndarray]:
     """Index of one pair per distinct worker, and per pair the index of its worker among
-    those (``days.rows`` unknown: every pair its own)."""
-    if days.rows is None:
+    those (``days.rows`` unknown, or a single pair: every pair its own)."""
+    if days.rows is None or len(days.rows) <= 1:
         return slice(None), slice(None)
     _, first, inverse = np.unique(days.rows, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
