@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo import TravelModel
 from matcher.insertion import (REFUSAL_CODES, DayRules, Days, DayTotals, Insertion,
-                               OrderColumns, Refusal, insert_many)
+                               OrderColumns, Refusal, _priced, insert_many)
 from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
@@ -426,9 +426,10 @@ def test_pairs_sharing_workers_price_as_pairs_each_on_their_own(days, now_min):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
 def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
-    """A block keeps only the shifts some pair's order fits (padding the rest) and prices only
-    the legs a candidate can take: every pair's outcome is the one it has priced alone, where
-    every shift and leg of its own worker counts (with and without breaks in the block)."""
+    """A block refuses the pairs without room for the order before pricing them, keeps only
+    the shifts some pair's order fits (padding the rest) and prices only the legs a candidate
+    can take: every pair's outcome is the one the full pricing of every pair gives, and the
+    one it has priced alone (with and without breaks in the block)."""
     workers, plans = [], {}
     for i, scenario in enumerate(days):
         worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
@@ -440,14 +441,19 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
     rows = np.array([r for _ in orders for r in range(len(workers))])
     order_of = np.array([o for o in range(len(orders)) for _ in workers])
     columns = JobColumns(table, plans).take(rows)
-    block = insert_many(
-        OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
-                       ("lat", "lon", "earliest_start", "latest_start", "duration")),
-                     np.zeros(len(rows), dtype=np.int64)),
-        Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
-             table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
-             columns["end"], columns["lat"], columns["lon"], table.breaks[rows], rows=rows),
-        at(now_min / 60), RULES)
+    pairs = (OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
+                            ("lat", "lon", "earliest_start", "latest_start", "duration")),
+                          np.zeros(len(rows), dtype=np.int64)),
+             Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
+                  table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
+                  columns["end"], columns["lat"], columns["lon"], table.breaks[rows],
+                  rows=rows),
+             at(now_min / 60), RULES)
+    block, full = insert_many(*pairs), _priced(*pairs)
+    feasible = full.code == 0
+    assert block.code.tolist() == full.code.tolist()
+    for name in full.__slots__:
+        assert getattr(block, name)[feasible].tolist() == getattr(full, name)[feasible].tolist()
     for i, (r, o) in enumerate(zip(rows.tolist(), order_of.tolist())):
         alone = insert(workers[r], plans[workers[r].worker_id], orders[o], at(now_min / 60))
         if isinstance(alone, Refusal):
