@@ -59,9 +59,10 @@ first, their parts after the departure added to the trip. So a job free at 11:05
 lunch due by 12:30 starts after lunch instead of being refused. Each start is checked by every
 rule above; starts other than these are not tried.
 
-Every pair is priced over all (shift, gap, start) candidates in numpy;
-``tests/reference_insertion.py`` holds the same rules as a plain loop, and the tests check that
-both agree.
+Every pair is priced over all its (shift, gap, start) candidates in numpy, in the shifts that
+can hold the order (others hold no candidate); a pair whose plan has no room for the order even
+without travel is refused before any leg is priced. ``tests/reference_insertion.py`` holds the
+same rules as a plain loop, and the tests check that both agree.
 """
 
 from __future__ import annotations
