@@ -59,9 +59,10 @@ first, their parts after the departure added to the trip. So a job free at 11:05
 lunch due by 12:30 starts after lunch instead of being refused. Each start is checked by every
 rule above; starts other than these are not tried.
 
-Every pair is priced over all (shift, gap, start) candidates in numpy;
-``tests/reference_insertion.py`` holds the same rules as a plain loop, and the tests check that
-both agree.
+Every pair is priced over all its (shift, gap, start) candidates in numpy, in the shifts that
+can hold the order (others hold no candidate); a pair whose plan has no room for the order even
+without travel is refused before any leg is priced. ``tests/reference_insertion.py`` holds the
+same rules as a plain loop, and the tests check that both agree.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ REFUSAL_CODES = (None, Refusal.SHIFT, Refusal.DAILY_LIMIT, Refusal.DAY_PLAN, Ref
 SHIFT, DAILY_LIMIT, DAY_PLAN, BREAK = 1, 2, 3, 4
 # Pads the job arrays of days with fewer jobs; sorts after every real start.
 NO_JOB = np.iinfo(np.int64).max // 4
+# A service day no job has (padding jobs have day -1).
+OTHER_DAY = -3
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +182,79 @@ class Slots:
 
 
 def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
-    """The cheapest feasible insertion of each pair's order into its worker's day."""
+    """The cheapest feasible insertion of each pair's order into its worker's day.
+
+    Pairs where no gap of the plan has room for the order even without travel are refused
+    (``day_plan``, or ``shift`` when no shift can hold the order) before anything else is
+    worked out: in a busy day that is most pairs, and pricing their legs cost the most."""
     if len(order.lat) == 0:
-        return Slots(*(np.zeros(0, dtype=t) for t in (np.int8, np.int64, np.int64, np.int64,
-                                                      float, np.int64, float, float, np.int64)))
+        return _blank_slots(0)
+    covered, room = _room(order, days, now)
+    if room.all():
+        return _priced(order, days, now, rules)
+    slots = _blank_slots(len(room))
+    slots.code[:] = np.where(covered, DAY_PLAN, SHIFT)
+    if room.any():
+        priced = _priced(OrderColumns(*(getattr(order, name)[room]
+                                        for name in OrderColumns.__slots__)),
+                         _take_days(days, room), now, rules)
+        for name in Slots.__slots__:
+            getattr(slots, name)[room] = getattr(priced, name)
+    return slots
+
+
+def _blank_slots(n_pairs: int) -> Slots:
+    return Slots(*(np.zeros(n_pairs, dtype=t) for t in (np.int8, np.int64, np.int64, np.int64,
+                                                         float, np.int64, float, float,
+                                                         np.int64)))
+
+
+def _take_days(days: Days, mask: np.ndarray) -> Days:
+    """The ``days`` of the pairs ``mask`` selects."""
+    shift_days = days.shift_days
+    return Days(*(getattr(days, name)[mask] for name in Days.__slots__[:-2]),
+                None if shift_days is None else (shift_days[0][mask], shift_days[1][mask]),
+                None if days.rows is None else days.rows[mask])
+
+
+def _room(order: OrderColumns, days: Days, now: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) each: some shift can hold the order (start window, shift and ``now`` alone), and
+    some gap of the plan inside such a shift has room for it even with no travel at all. A
+    candidate starts no earlier than that (its shift's bound, ``now``, its window and the end
+    of the job before the gap) and ends before the job after the gap, so without such room
+    no candidate fits."""
+    covered, lo, end_s = _shift_bounds(order, days, now)
+    q, prev, nxt = _gap_ends(days.job_start.shape[1])
+    count = (days.job_start < NO_JOB).sum(axis=1)[:, None]
+    after = np.where(q >= 1, days.job_end[:, prev], -NO_JOB)[:, None]
+    until = np.where(q < count, days.job_start[:, nxt], NO_JOB)[:, None]
+    begin = np.maximum(lo[..., None], after)
+    end = begin + order.duration[:, None, None]
+    room = ((covered[..., None] & (q <= count)[:, None])
+            & (begin <= (order.latest + order.max_late)[:, None, None])
+            & (end <= end_s[..., None]) & (end <= until))
+    return covered.any(axis=1), room.any(axis=(1, 2))
+
+
+def _shift_bounds(order: OrderColumns, days: Days, now: int,
+                  *more: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(P, S) each: whether the shift can hold the order (a start in its window, not before
+    ``now``, inside the shift, its duration too), the earliest such start, the shift's end,
+    and the ``more`` arrays (P, S) given. Only the shifts that can hold the order are kept
+    (:func:`_covering`): most workers have shifts on several days, an order fits one."""
+    start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
+    lo = np.maximum(np.maximum(start_s, now), order.earliest[:, None])
+    covered = (lo <= (order.latest + order.max_late)[:, None]) & (lo + order.duration[:, None]
+                                                                   <= end_s)
+    kept = _covering(covered)
+    if kept is None:
+        return (covered, lo, end_s, *more)
+    pair = np.arange(len(kept))[:, None]
+    return tuple(a[pair, kept] for a in (covered, lo, end_s, *more))
+
+
+def _priced(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
+    """:func:`insert_many` of pairs each priced in full."""
     g = _Gaps(order, days, now, rules)
     fits = g.fits()
     limited = fits & g.within_limits(fits)
@@ -240,11 +312,17 @@ class _Gaps:
         self.order, self.days, self.rules = order, days, rules
         n_jobs = days.job_start.shape[1]
         q, prev, nxt = _gap_ends(n_jobs)
-        start_s, end_s = days.shifts[..., 0], days.shifts[..., 1]
         self.real = days.job_start < NO_JOB
         first, inverse = _workers(days)
         self.job_day = _job_days(days.job_start[first], rules.calendar)[inverse]
-        shift_day, self.day_start = days.shift_days or shift_days(days.shifts, rules.calendar)
+        shift_day, self.all_day_start = (days.shift_days
+                                         or shift_days(days.shifts, rules.calendar))
+        # the shift axis holds only the shifts that can hold the order (no candidate of
+        # another shift fits)
+        self.hard_latest = order.latest + order.max_late
+        covered, lo, end_s, shift_day, self.day_start = _shift_bounds(
+            order, days, now, shift_day, self.all_day_start)
+        self.covered = covered
         shift_day = shift_day[..., None]
         count = self.real.sum(axis=1)[:, None, None]
         self.valid = q <= count
@@ -256,8 +334,12 @@ class _Gaps:
         self.shift_start = self.day_start[..., None]  # when the day's first trip may begin
         # legs: home -> order, job k -> order, order -> job k, home -> job k, job k-1 -> job k
         # (a travel matrix need not be symmetric)
+        # a leg between a job and the order is only taken on a day some shift of the pair's
+        # can hold the order on (else the trip comes from home or ends the day)
+        near = (self.job_day[:, :, None]
+                == np.where(covered, shift_day[..., 0], OTHER_DAY)[:, None, :]).any(axis=-1)
         (t_home, k_home), (t_job, k_job), (t_hj, k_hj), (t_jj, k_jj) = _legs(
-            order, days, rules, first, inverse)
+            order, days, rules, first, inverse, near)
         if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
             t_out, k_out = t_job, k_job
         else:
@@ -277,10 +359,6 @@ class _Gaps:
         self.out_s, self.next_start = out_s, days.job_start[:, nxt][:, None]
         self.added_s = self.travel_in + out_s - skip_s
         self.added_km = self.km_in + out_km - skip_km
-        lo = np.maximum(np.maximum(start_s, now), order.earliest[:, None])
-        self.hard_latest = order.latest + order.max_late
-        self.covered = ((lo <= self.hard_latest[:, None])
-                        & (lo + order.duration[:, None] <= end_s))
         self.shift_end = end_s[..., None]
         earliest = np.maximum(lo[..., None], self.free + self.travel_in)
         # candidate starts per gap (last axis C): as early as the job can, then right after
@@ -394,8 +472,20 @@ class _Gaps:
         start_s, end_s = self.days.shifts[:, None, :, 0], self.days.shifts[:, None, :, 1]
         job_start = self.days.job_start[..., None]
         inside = (start_s <= job_start) & (job_start < end_s)
-        shift_start = np.where(inside, self.day_start[:, None, :], -NO_JOB).max(axis=-1)
+        shift_start = np.where(inside, self.all_day_start[:, None, :], -NO_JOB).max(axis=-1)
         return np.where(inside.any(axis=-1), shift_start, self.days.job_start - self.t_hj)
+
+
+def _covering(covered: np.ndarray) -> np.ndarray | None:
+    """(P, K) per pair, the indexes of the shifts that can hold its order (``covered``, P x S)
+    in shift order, then others as padding (marked uncovered); K is the most any pair has (at
+    least one). None when that would keep every shift. Dropping shifts that hold no candidate
+    changes no outcome: the best candidate is the first best in (shift, gap, start) order, and
+    the kept shifts keep their order."""
+    k = max(int(covered.sum(axis=1).max(initial=0)), 1)
+    if k == covered.shape[1]:
+        return None
+    return np.argsort(~covered, axis=1, kind="stable")[:, :k]
 
 
 class DayTotals:
@@ -442,8 +532,8 @@ def _gap_ends(n_jobs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _workers(days: Days) -> tuple[slice | np.ndarray, slice | np.ndarray]:
     """Index of one pair per distinct worker, and per pair the index of its worker among
-    those (``days.rows`` unknown: every pair its own)."""
-    if days.rows is None:
+    those (``days.rows`` unknown, or a single pair: every pair its own)."""
+    if days.rows is None or len(days.rows) <= 1:
         return slice(None), slice(None)
     _, first, inverse = np.unique(days.rows, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
@@ -458,32 +548,50 @@ def _job_days(job_start: np.ndarray, calendar: ServiceCalendar) -> np.ndarray:
     return day
 
 
-def _legs(order: OrderColumns, days: Days, rules: DayRules, first, inverse) -> list[tuple]:
+def _legs(order: OrderColumns, days: Days, rules: DayRules, first, inverse,
+          near: np.ndarray) -> list[tuple]:
     """(seconds, km) of the legs home -> order (P), job k -> order, home -> job k and job
     k - 1 -> job k (P, J each; "job -1" is the last one), priced in one call: for a few dozen
     pairs numpy's cost is per call, not per leg. The legs of a worker's own plan are priced
-    once per worker (``first``, ``inverse`` as :func:`_workers` gives them). Each leg is
-    priced on its own, so the values are those of separate calls."""
+    once per worker (``first``, ``inverse`` as :func:`_workers` gives them). Only the legs
+    that can be taken are priced, 0 stands for the others: those of the jobs ``near`` (P, J)
+    marks, and every leg of a worker's own plan when some worker has breaks (the breaks'
+    checks read every gap of the plan). Each leg is priced on its own, so the values are
+    those of separate calls."""
     n_pairs, n_jobs = days.job_lat.shape
     before = np.arange(n_jobs) - 1  # job k - 1 (-1: the last)
     home_lat, home_lon = days.home_lat[first], days.home_lon[first]
     job_lat, job_lon = days.job_lat[first], days.job_lon[first]
-    flat = (np.concatenate((days.home_lat, days.job_lat.ravel(), np.repeat(home_lat, n_jobs),
-                            job_lat[:, before].ravel())),
-            np.concatenate((days.home_lon, days.job_lon.ravel(), np.repeat(home_lon, n_jobs),
-                            job_lon[:, before].ravel())),
-            np.concatenate((order.lat, np.repeat(order.lat, n_jobs), job_lat.ravel(),
-                            job_lat.ravel())),
-            np.concatenate((order.lon, np.repeat(order.lon, n_jobs), job_lon.ravel(),
-                            job_lon.ravel())))
+    pair, job = np.nonzero(near)
+    if days.breaks.shape[1]:
+        mine = np.ones(job_lat.shape, dtype=bool)
+    elif isinstance(inverse, slice):  # every pair its own worker
+        mine = near
+    else:
+        mine = np.zeros(job_lat.shape, dtype=bool)
+        mine[inverse[pair], job] = True
+    worker, own_job = np.nonzero(mine)
+    flat = (np.concatenate((days.home_lat, days.job_lat[pair, job], home_lat[worker],
+                            job_lat[worker, before[own_job]])),
+            np.concatenate((days.home_lon, days.job_lon[pair, job], home_lon[worker],
+                            job_lon[worker, before[own_job]])),
+            np.concatenate((order.lat, order.lat[pair], job_lat[worker, own_job],
+                            job_lat[worker, own_job])),
+            np.concatenate((order.lon, order.lon[pair], job_lon[worker, own_job],
+                            job_lon[worker, own_job])))
     seconds, km = rules.leg(*flat)
-    size, own = n_pairs * n_jobs, len(job_lat) * n_jobs
-    legs = [(seconds[:n_pairs], km[:n_pairs]),
-            (seconds[n_pairs:n_pairs + size].reshape(n_pairs, n_jobs),
-             km[n_pairs:n_pairs + size].reshape(n_pairs, n_jobs))]
-    for at in range(n_pairs + size, n_pairs + size + 2 * own, own):
-        legs.append((seconds[at:at + own].reshape(-1, n_jobs)[inverse],
-                     km[at:at + own].reshape(-1, n_jobs)[inverse]))
+    legs = [(seconds[:n_pairs], km[:n_pairs])]
+    at = n_pairs
+    for rows, columns, shape, spread in ((pair, job, near.shape, slice(None)),
+                                         (worker, own_job, mine.shape, inverse),
+                                         (worker, own_job, mine.shape, inverse)):
+        leg = []
+        for values in (seconds, km):
+            full = np.zeros(shape, dtype=values.dtype)
+            full[rows, columns] = values[at:at + len(rows)]
+            leg.append(full[spread])
+        legs.append(tuple(leg))
+        at += len(rows)
     return legs
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo import TravelModel
 from matcher.insertion import (REFUSAL_CODES, DayRules, Days, DayTotals, Insertion,
-                               OrderColumns, Refusal, insert_many)
+                               OrderColumns, Refusal, _priced, insert_many)
 from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
@@ -421,3 +421,48 @@ def test_pairs_sharing_workers_price_as_pairs_each_on_their_own(days, now_min):
     shared = insert_many(order, Days(*fields, rows=rows), now, RULES)
     for name in alone.__slots__:
         assert getattr(alone, name).tolist() == getattr(shared, name).tolist(), name
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
+def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
+    """A block refuses the pairs without room for the order before pricing them, keeps only
+    the shifts some pair's order fits (padding the rest) and prices only the legs a candidate
+    can take: every pair's outcome is the one the full pricing of every pair gives, and the
+    one it has priced alone (with and without breaks in the block)."""
+    workers, plans = [], {}
+    for i, scenario in enumerate(days):
+        worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
+                                  scenario["breaks"] if breaks else ())
+        workers.append(dataclasses.replace(worker, worker_id=f"w{i}"))
+        plans[f"w{i}"] = jobs
+    orders = [order_from(f"n{i}", s["spec"]) for i, s in enumerate(days)]
+    table = WorkerTable(workers)
+    rows = np.array([r for _ in orders for r in range(len(workers))])
+    order_of = np.array([o for o in range(len(orders)) for _ in workers])
+    columns = JobColumns(table, plans).take(rows)
+    pairs = (OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
+                            ("lat", "lon", "earliest_start", "latest_start", "duration")),
+                          np.zeros(len(rows), dtype=np.int64)),
+             Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
+                  table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
+                  columns["end"], columns["lat"], columns["lon"], table.breaks[rows],
+                  rows=rows),
+             at(now_min / 60), RULES)
+    block, full = insert_many(*pairs), _priced(*pairs)
+    feasible = full.code == 0
+    assert block.code.tolist() == full.code.tolist()
+    for name in full.__slots__:
+        assert getattr(block, name)[feasible].tolist() == getattr(full, name)[feasible].tolist()
+    for i, (r, o) in enumerate(zip(rows.tolist(), order_of.tolist())):
+        alone = insert(workers[r], plans[workers[r].worker_id], orders[o], at(now_min / 60))
+        if isinstance(alone, Refusal):
+            assert REFUSAL_CODES[block.code[i]] is alone
+        else:
+            assert block.code[i] == 0
+            assert (block.position[i], block.start[i], block.travel_s[i], block.travel_km[i],
+                    block.added_s[i], block.added_km[i], block.day_minutes[i],
+                    block.late_s[i]) == (
+                alone.position, alone.start, alone.travel_s, alone.travel_km,
+                alone.added_travel_s, alone.added_travel_km, alone.day_minutes_before,
+                alone.late_s)
