@@ -39,9 +39,10 @@ class PlannerSlot:
         self._in_force = planner
 
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[Planner]:
-        """Use the planner in force now for everything inside (a nested pin keeps the outer)."""
-        token = self._pinned.set(self.current)
+    def pinned(self, planner: Planner | None = None) -> Iterator[Planner]:
+        """Use ``planner`` for everything inside; by default the planner in force now (a
+        nested pin keeps the outer)."""
+        token = self._pinned.set(planner or self.current)
         try:
             yield self.current
         finally:
