@@ -39,6 +39,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
                            UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
+from matcher.request_context import REQUEST_ID, request_scope
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import KeptColumns, PlanOverlay, World
 from matcher.store import Commit, Store, View
@@ -81,6 +82,7 @@ class _Submit:
     now: int
     request_id: str
     planner: Planner  # the config the request started with (pinned)
+    log_id: str  # the request id its log lines carry (matcher.request_context)
     answer: SubmitResult | None = None
     error: BaseException | None = None
 
@@ -328,7 +330,7 @@ class Engine(LifecycleOperations):
         self._check_unique([o.order_id for o in orders], "orders", "order_id")
         for i, order in enumerate(orders):
             self._check_service_type(order.service_type, f"orders[{i}].service_type")
-        request = _Submit(orders, now, request_id, self.planner)
+        request = _Submit(orders, now, request_id, self.planner, REQUEST_ID.get())
         self._submits.append(request)
         try:
             async with self._lock:
@@ -402,9 +404,10 @@ class Engine(LifecycleOperations):
 
     async def _submit_alone(self, request: _Submit) -> None:
         try:
-            request.answer = await self._idempotent(
-                request.request_id, request.body,
-                lambda: self._submit(request.orders, request.now))
+            with request_scope(request.log_id):
+                request.answer = await self._idempotent(
+                    request.request_id, request.body,
+                    lambda: self._submit(request.orders, request.now))
         except DomainError as error:
             request.error = error
 
@@ -418,10 +421,11 @@ class Engine(LifecycleOperations):
         for request in run:
             fingerprint = _fingerprint(request.body) if request.request_id else ""
             try:
-                request.answer = await self._recall(request.request_id, fingerprint)
-                if request.answer is None:
-                    await self._accept(request.orders, now)
-                    accepted.append((request, fingerprint))
+                with request_scope(request.log_id):
+                    request.answer = await self._recall(request.request_id, fingerprint)
+                    if request.answer is None:
+                        await self._accept(request.orders, now)
+                        accepted.append((request, fingerprint))
             except DomainError as error:
                 request.error = error
         records, placed_before = [], {}
@@ -435,16 +439,28 @@ class Engine(LifecycleOperations):
                         placed_before[order.order_id] = record.assignments
         results = await self._run_each(records, now) if records else {}
         for request, fingerprint in accepted:
-            answer = SubmitResult([], [], len(request.orders))
-            for order in request.orders:
-                if order.order_id in placed_before:
-                    answer.assignments.extend(placed_before[order.order_id])
-                elif order.order_id in results:
-                    answer.assignments.extend(results[order.order_id].assignments)
-                    answer.unassigned.extend(results[order.order_id].unassigned)
-            if request.request_id:
-                await self.store.remember(request.request_id, fingerprint, answer)
-            request.answer = answer
+            with request_scope(request.log_id):
+                request.answer = await self._answer(request, fingerprint, placed_before,
+                                                    results)
+
+    async def _answer(self, request: _Submit, fingerprint: str,
+                      placed_before: dict[str, list[Assignment]],
+                      results: dict[str, DispatchResult]) -> SubmitResult:
+        """``request``'s share of a drain's outcome, remembered under its request id (its
+        dispatches counted and logged under its own log id)."""
+        assignments, unassigned = [], []
+        for order in request.orders:
+            if order.order_id in placed_before:
+                assignments += placed_before[order.order_id]
+            elif order.order_id in results:
+                result = results[order.order_id]
+                self._dispatched(1, result)
+                assignments += result.assignments
+                unassigned += result.unassigned
+        answer = SubmitResult(assignments, unassigned, len(request.orders))
+        if request.request_id:
+            await self.store.remember(request.request_id, fingerprint, answer)
+        return answer
 
     async def _submit(self, orders: Sequence[Order], now: int) -> SubmitResult:
         await self._accept(orders, now)
@@ -663,7 +679,8 @@ class Engine(LifecycleOperations):
     async def _run_each(self, records: list[OrderRecord],
                         now: int) -> dict[str, DispatchResult]:
         """:meth:`_run_dispatch` of each record alone, in turn, as one plan read and one
-        commit (:meth:`Planner.dispatch_each`); the result per order id. Retried like
+        commit (:meth:`Planner.dispatch_each`); the result per order id (counted and logged by
+        the caller, under each request's log id). Retried like
         :meth:`_run_dispatch` (the orders still pending) when the store refuses the commit."""
         for _ in range(DISPATCH_ATTEMPTS - 1):
             try:
@@ -687,8 +704,6 @@ class Engine(LifecycleOperations):
             [a for r in results for a in r.assignments],
             [u for r in results for u in r.unassigned], plans,
             sum(r.rounds for r in results), sum(r.solve_seconds for r in results)), view, now)
-        for result in results:
-            self._dispatched(1, result)
         return {r.order.order_id: result for r, result in zip(records, results)}
 
     def _settler(self, view: View, table: WorkerTable,
