@@ -40,8 +40,9 @@ class PlannerSlot:
 
     @contextlib.contextmanager
     def pinned(self, planner: Planner | None = None) -> Iterator[Planner]:
-        """Use ``planner`` for everything inside; by default the planner in force now (a
-        nested pin keeps the outer)."""
+        """Use ``planner`` for everything inside (the engine answering a queued request
+        with the planner that request started with); by default the current one: the planner
+        in force now, or the outer pin's (a nested pin keeps the outer)."""
         token = self._pinned.set(planner or self.current)
         try:
             yield self.current

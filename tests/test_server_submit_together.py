@@ -54,8 +54,11 @@ async def test_concurrent_calls_get_the_answers_of_calls_one_at_a_time(config):
         async with engine._lock:  # busy: the calls queue up as they arrive
             calls = {rid: asyncio.ensure_future(stub.SubmitOrders(r))
                      for rid, r in requests.items()}
-            while len(engine._submits) < len(requests):
+            for _ in range(3000):  # at most 30 s
+                if len(engine._submits) == len(requests):
+                    break
                 await asyncio.sleep(0.01)
+            assert len(engine._submits) == len(requests)
             queued.extend(r.request_id for r in engine._submits)
         return {rid: await call for rid, call in calls.items()}
 
