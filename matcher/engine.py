@@ -3,6 +3,8 @@ and writes the outcome through the store.
 
 Mutations are serialised by one lock per engine, so a decision is always made on the state it is
 written to. Every refused request raises a :mod:`matcher.errors` error and writes nothing.
+SubmitOrders requests that wait for the lock together are answered together (one plan read,
+one vectorised first search, one outcome written), with the answers of one at a time.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from matcher.anchors import anchor_at as _anchor_at, anchored as _anchored
 from matcher.certificate_watch import CertificateWatch
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
-from matcher.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from matcher.coupled import is_coupled
+from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
+                            InvalidArgument, NotFound)
 from matcher.infeasible_memo import InfeasibleMemo
 from matcher.lifecycle import UNSTARTED
 from matcher.engine_lifecycle import SCAN_EVERY_S, LifecycleOperations, iso
@@ -35,6 +39,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
                            UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
+from matcher.request_context import REQUEST_ID, request_scope
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import KeptColumns, PlanOverlay, World
 from matcher.store import Commit, Store, View
@@ -47,6 +52,9 @@ log = logging.getLogger("homedispatch.engine")
 # about a millisecond, less than handing them to the solver thread, whose hand-offs wait for
 # the interpreter lock the loop holds. Rounds of more orders go to the thread.
 INLINE_ORDERS = 1
+# Times a SubmitOrders request holding the lock waits ``gather_turns`` more turns of the event
+# loop while other requests keep queueing behind it (see Engine._gather).
+GATHER_ROUNDS = 4
 # Tries of one dispatch when other replicas' writes keep refusing its commit.
 DISPATCH_ATTEMPTS = 5
 # States from which an order can still be cancelled; the others are final.
@@ -66,6 +74,34 @@ class SubmitResult:
     accepted: int
 
 
+@dataclass(slots=True)
+class _Submit:
+    """A SubmitOrders request waiting for the engine's lock, then its answer or error."""
+
+    orders: Sequence[Order]
+    now: int
+    request_id: str
+    planner: Planner  # the config the request started with (pinned)
+    log_id: str  # the request id its log lines carry (matcher.request_context)
+    answer: SubmitResult | None = None
+    error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.answer is not None or self.error is not None
+
+    @property
+    def body(self) -> tuple:
+        """What its request id is remembered with."""
+        return ("submit", self.orders)
+
+    def plain(self) -> bool:
+        """Whether it can be answered together with others: its orders are neither team nor
+        linked orders (those read other orders' states) nor block workers (that changes
+        plans and blocks before any dispatch)."""
+        return all(not is_coupled(o) and not o.blocked_worker_ids for o in self.orders)
+
+
 @dataclass(frozen=True, slots=True)
 class Leg:
     """A planned job with the travel leg that leads to it."""
@@ -83,7 +119,10 @@ class Region:
 
 
 class Engine(LifecycleOperations):
-    def __init__(self, store: Store, config: DispatchConfig) -> None:
+    def __init__(self, store: Store, config: DispatchConfig, *, gather_turns: int = 0) -> None:
+        """``gather_turns``: turns of the event loop a SubmitOrders request holding the lock
+        lets concurrent ones queue behind it, to be answered together (a server's engine; 0:
+        none, for a caller that sends one request at a time, such as the simulator)."""
         self.store = store
         self._planners = PlannerSlot(Planner(config))
         self._lock = asyncio.Lock()
@@ -95,6 +134,8 @@ class Engine(LifecycleOperations):
         self._memo = InfeasibleMemo()  # orders batch Dispatch found infeasible
         self._certificates = CertificateWatch()  # workers tick's certificate check reads
         self._columns = KeptColumns()  # the plans' job columns, kept between batch rounds
+        self._submits: list[_Submit] = []  # SubmitOrders requests waiting for the lock
+        self._gather_turns = gather_turns
 
     @property
     def planner(self) -> Planner:
@@ -282,15 +323,162 @@ class Engine(LifecycleOperations):
 
     async def submit_orders(self, orders: Sequence[Order], now: int,
                             request_id: str = "") -> SubmitResult:
-        """Accept orders (idempotent on order id); place the instant ones at once."""
+        """Accept orders (idempotent on order id); place the instant ones at once.
+
+        The request queues for the lock; whoever gets the lock answers every queued request
+        (:meth:`_drain`), each as if it had had the lock alone, in the order they came."""
         self._check_unique([o.order_id for o in orders], "orders", "order_id")
         for i, order in enumerate(orders):
             self._check_service_type(order.service_type, f"orders[{i}].service_type")
-        async with self._lock:
-            return await self._idempotent(request_id, ("submit", orders),
-                                          lambda: self._submit(orders, now))
+        request = _Submit(orders, now, request_id, self.planner, REQUEST_ID.get())
+        self._submits.append(request)
+        try:
+            async with self._lock:
+                if not request.done:
+                    await self._gather()
+                    await self._drain()
+        finally:
+            if request in self._submits:  # cancelled while waiting: never runs
+                self._submits.remove(request)
+        if request.error is not None:
+            raise request.error
+        return request.answer
+
+    async def _gather(self) -> None:
+        """Give the requests the server has already received (their handlers need a few turns
+        of the event loop to reach the queue) ``gather_turns`` turns to queue behind this
+        one, and as many again while they keep coming (at most :data:`GATHER_ROUNDS` times):
+        the more requests a drain answers together, the less each costs."""
+        if not self._gather_turns:
+            return
+        for _ in range(GATHER_ROUNDS):
+            queued = len(self._submits)
+            for _ in range(self._gather_turns):
+                await asyncio.sleep(0)
+            if len(self._submits) == queued:
+                return
+
+    async def _drain(self) -> None:
+        """Answer the queued SubmitOrders requests in the order they came, in runs of
+        requests that can go together (:meth:`_together`); the caller holds the lock. A
+        request left unanswered (this task was cancelled) goes back to the queue."""
+        queued, self._submits = self._submits, []
+        try:
+            while queued:
+                run = self._together(queued)
+                try:
+                    with self._planners.pinned(run[0].planner):
+                        if len(run) == 1:
+                            await self._submit_alone(run[0])
+                        else:
+                            await self._submit_together(run)
+                except Exception as error:  # not a refusal of one request: the whole run's
+                    for request in run:
+                        if not request.done:
+                            request.error = error
+                del queued[:len(run)]
+        finally:
+            self._submits[:0] = [r for r in queued if not r.done]
+
+    @staticmethod
+    def _together(queued: list[_Submit]) -> list[_Submit]:
+        """The first queued requests that can be answered together: plain ones (see
+        :meth:`_Submit.plain`) with the same ``now`` and config, none repeating a request id
+        or an order id of an earlier one (a repeat waits for the earlier answer to be
+        written, then gets it)."""
+        first = queued[0]
+        run, ids, orders = [first], {first.request_id}, {o.order_id for o in first.orders}
+        if not first.plain():
+            return run
+        for request in queued[1:]:
+            mine = {o.order_id for o in request.orders}
+            if (not request.plain() or request.now != first.now
+                    or request.planner is not first.planner
+                    or (request.request_id and request.request_id in ids)
+                    or not mine.isdisjoint(orders)):
+                break
+            run.append(request)
+            ids.add(request.request_id)
+            orders |= mine
+        return run
+
+    async def _submit_alone(self, request: _Submit) -> None:
+        try:
+            with request_scope(request.log_id):
+                request.answer = await self._idempotent(
+                    request.request_id, request.body,
+                    lambda: self._submit(request.orders, request.now))
+        except DomainError as error:
+            request.error = error
+
+    async def _submit_together(self, run: list[_Submit]) -> None:
+        """Answer plain requests of one ``now`` as :meth:`_submit_alone` of each in turn
+        would: each is looked up (request id), checked and its orders written on its own (a
+        refusal is its own); then the instant orders still pending of all of them are placed
+        by one :meth:`_run_each`, in the order they came, and the answers split back."""
+        now = run[0].now
+        accepted: list[tuple[_Submit, str]] = []
+        for request in run:
+            fingerprint = _fingerprint(request.body) if request.request_id else ""
+            try:
+                with request_scope(request.log_id):
+                    request.answer = await self._recall(request.request_id, fingerprint)
+                    if request.answer is None:
+                        await self._accept(request.orders, now)
+                        accepted.append((request, fingerprint))
+            except DomainError as error:
+                request.error = error
+        records, placed_before = [], {}
+        for request, _ in accepted:
+            for order in request.orders:
+                if order.mode == DispatchMode.INSTANT:
+                    record = await self.store.order(order.order_id)
+                    if record.state == OrderState.PENDING:
+                        records.append(record)
+                    else:
+                        placed_before[order.order_id] = record.assignments
+        results = await self._run_each(records, now) if records else {}
+        for request, fingerprint in accepted:
+            with request_scope(request.log_id):
+                request.answer = await self._answer(request, fingerprint, placed_before,
+                                                    results)
+
+    async def _answer(self, request: _Submit, fingerprint: str,
+                      placed_before: dict[str, list[Assignment]],
+                      results: dict[str, DispatchResult]) -> SubmitResult:
+        """``request``'s share of a drain's outcome, remembered under its request id (its
+        dispatches counted and logged under its own log id)."""
+        assignments, unassigned = [], []
+        for order in request.orders:
+            if order.order_id in placed_before:
+                assignments += placed_before[order.order_id]
+            elif order.order_id in results:
+                result = results[order.order_id]
+                self._dispatched(1, result)
+                assignments += result.assignments
+                unassigned += result.unassigned
+        answer = SubmitResult(assignments, unassigned, len(request.orders))
+        if request.request_id:
+            await self.store.remember(request.request_id, fingerprint, answer)
+        return answer
 
     async def _submit(self, orders: Sequence[Order], now: int) -> SubmitResult:
+        await self._accept(orders, now)
+        assignments, unassigned = [], []
+        for order in orders:
+            if order.mode == DispatchMode.INSTANT:
+                record = await self.store.order(order.order_id)
+                if record.state == OrderState.PENDING:
+                    result = await self._run_dispatch([record], now)
+                    assignments += result.assignments
+                    unassigned += result.unassigned
+                else:
+                    assignments += record.assignments
+        return SubmitResult(assignments, unassigned, len(orders))
+
+    async def _accept(self, orders: Sequence[Order], now: int) -> None:
+        """Check ``orders`` against the state and write the new ones, pending (with their
+        customers' blocks, and the jobs of blocked workers unplanned)."""
         new: list[Order] = []
         for i, order in enumerate(orders):
             known = await self.store.order(order.order_id)
@@ -308,17 +496,6 @@ class Engine(LifecycleOperations):
                     order.blocked_worker_ids)
         await self._drop_blocked_jobs(new, now, commit)
         await self.store.commit(commit)
-        assignments, unassigned = [], []
-        for order in orders:
-            if order.mode == DispatchMode.INSTANT:
-                record = await self.store.order(order.order_id)
-                if record.state == OrderState.PENDING:
-                    result = await self._run_dispatch([record], now)
-                    assignments += result.assignments
-                    unassigned += result.unassigned
-                else:
-                    assignments += record.assignments
-        return SubmitResult(assignments, unassigned, len(orders))
 
     async def _check_link(self, order: Order, before: Sequence[Order], field: str) -> None:
         """A link names an order of the same customer that exists already or comes earlier in
@@ -485,7 +662,6 @@ class Engine(LifecycleOperations):
     async def _dispatch_once(self, records: list[OrderRecord], now: int,
                              remember: bool = False) -> DispatchResult:
         view = await self.store.view()
-        plans = view.plans
         world = await self._world(now, view)
         orders = [await self._binding(r) for r in records]
         plan = self.planner.dispatch
@@ -496,15 +672,68 @@ class Engine(LifecycleOperations):
         else:
             result = await asyncio.get_running_loop().run_in_executor(
                 self._solver, plan, orders, world, now)
+        await self._write_outcome(records, result, view, now)
+        self._dispatched(len(records), result)
+        return result
+
+    async def _run_each(self, records: list[OrderRecord],
+                        now: int) -> dict[str, DispatchResult]:
+        """:meth:`_run_dispatch` of each record alone, in turn, as one plan read and one
+        commit (:meth:`Planner.dispatch_each`); the result per order id (counted and logged by
+        the caller, under each request's log id). Retried like
+        :meth:`_run_dispatch` (the orders still pending) when the store refuses the commit."""
+        for _ in range(DISPATCH_ATTEMPTS - 1):
+            try:
+                return await self._each_once(records, now)
+            except Aborted:
+                fresh = [await self.store.order(r.order.order_id) for r in records]
+                records = [r for r in fresh if r is not None and r.state == OrderState.PENDING]
+        return await self._each_once(records, now)
+
+    async def _each_once(self, records: list[OrderRecord],
+                         now: int) -> dict[str, DispatchResult]:
+        view = await self.store.view()
+        world = await self._world(now, view)
+        orders = [await self._binding(r) for r in records]
+        results = self.planner.dispatch_each(orders, world, now,
+                                             self._settler(view, world.table, now))
+        plans: dict[str, list[Job]] = {}
+        for result in results:
+            plans.update(result.plans)  # a later result has the later plan
+        await self._write_outcome(records, DispatchResult(
+            [a for r in results for a in r.assignments],
+            [u for r in results for u in r.unassigned], plans,
+            sum(r.rounds for r in results), sum(r.solve_seconds for r in results)), view, now)
+        return {r.order.order_id: result for r, result in zip(records, results)}
+
+    def _settler(self, view: View, table: WorkerTable,
+                 now: int) -> Callable[[str, list[Job]], list[Job]] | None:
+        """What a dispatch's world reads back for a plan another dispatch just wrote: the
+        plan without its location anchor, anchored again (None: no anchors in ``view``)."""
+        if not view.locations:
+            return None
+        max_age_s = self.config.location.max_age_s
+
+        def settle(worker_id: str, jobs: list[Job]) -> list[Job]:
+            written = {worker_id: _real(jobs)}
+            read = AnchoredPlans(written, view.locations, table, now, max_age_s)
+            return list(read.get(worker_id, written[worker_id]))
+        return settle
+
+    async def _write_outcome(self, records: list[OrderRecord], result: DispatchResult,
+                             view: View, now: int) -> None:
+        """Commit ``result`` of planning ``records`` in ``view`` (refused when a plan it
+        changes is no longer the one in ``view``)."""
         commit = self._outcome(records, result, now)
         for worker_id in commit.plans:
-            commit.based_on(worker_id, plans.get(worker_id, []))
+            commit.based_on(worker_id, view.plans.get(worker_id, []))
         await self.store.commit(commit)
-        metrics.dispatched(len(records), result)
+
+    def _dispatched(self, orders: int, result: DispatchResult) -> None:
+        metrics.dispatched(orders, result)
         log.debug("dispatch: %d orders, %d assigned, %d unassigned in %d rounds (config %s)",
-                  len(records), len(result.assignments), len(result.unassigned), result.rounds,
+                  orders, len(result.assignments), len(result.unassigned), result.rounds,
                   self.planner.config_hash)
-        return result
 
     def _remembering(self, planner: Planner, view: View, orders: list[Order], world: World,
                      now: int) -> DispatchResult:
@@ -661,14 +890,22 @@ class Engine(LifecycleOperations):
         if not request_id:
             return await run()
         fingerprint = _fingerprint(body)
-        seen = await self.store.remembered(request_id)
+        seen = await self._recall(request_id, fingerprint)
         if seen is not None:
-            if seen[0] != fingerprint:
-                raise AlreadyExists(f"request_id: {request_id!r} was used for a different request")
-            return seen[1]
+            return seen
         response = await run()
         await self.store.remember(request_id, fingerprint, response)
         return response
+
+    async def _recall(self, request_id: str, fingerprint: str) -> Any:
+        """The answer remembered for ``request_id`` (None: none, or no request id); a body of
+        another ``fingerprint`` under the same id is AlreadyExists."""
+        seen = await self.store.remembered(request_id) if request_id else None
+        if seen is None:
+            return None
+        if seen[0] != fingerprint:
+            raise AlreadyExists(f"request_id: {request_id!r} was used for a different request")
+        return seen[1]
 
     def _check_service_type(self, service_type: str, field: str) -> None:
         known = self.config.service.service_types

@@ -8,7 +8,7 @@ code, and the same inputs always give the same assignments.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -79,13 +79,15 @@ class Planner:
                                       dict(config.lateness), self.tiers.bonus)
         self.coupled = CoupledPlacer(self)
 
-    def dispatch(self, orders: Sequence[Order], world: World, now: int) -> DispatchResult:
+    def dispatch(self, orders: Sequence[Order], world: World, now: int,
+                 first: Candidates | None = None) -> DispatchResult:
         """Batch rounds over ``orders`` until a round places nothing (at most
         ``solver.max_rounds``).
 
         Each round is an exact max-weight matching (one order per worker per round). An order
         without any feasible worker leaves the loop at once: a fuller day never opens a slot.
-        ``orders`` are pending ones, in no plan of ``world``.
+        ``orders`` are pending ones, in no plan of ``world``. ``first``: round 1's candidates
+        when already found (what the search of round 1 would give: see :meth:`dispatch_each`).
         """
         live = world.copy()
         live_orders = [o for o in orders if self._hard_latest(o) >= now]
@@ -103,8 +105,8 @@ class Planner:
         searches = self.coupled.searches(live, now)
         while (pending or coupled) and rounds < self.config.solver.max_rounds:
             rounds += 1
-            found = self.search.search(pending, live, now,
-                                       self.config.solver.candidates_per_order, FIRST_POOL)
+            found = first if rounds == 1 and first is not None else self.search.search(
+                pending, live, now, self.config.solver.candidates_per_order, FIRST_POOL)
             started = time.perf_counter()
             picks = self._match(pending, found)
             solve_seconds += time.perf_counter() - started
@@ -134,6 +136,42 @@ class Planner:
         return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in sorted(changed)},
                               rounds, solve_seconds,
                               frozenset(exhausted & {u.order_id for u in unassigned}))
+
+    def dispatch_each(self, orders: Sequence[Order], world: World, now: int,
+                      settle: Callable[[str, list[Job]], list[Job]] | None = None
+                      ) -> list[DispatchResult]:
+        """``dispatch([order], ...)`` of each order in turn, each in ``world`` with the plans
+        the earlier ones changed (``settle(worker_id, jobs)``: what the world holds for a plan
+        a result changed, when not the plan itself); ``world`` itself is not changed.
+
+        The same results, cheaper: the first search of every order that is not a team or
+        linked one is one vectorised search up front (per-call overhead dominates the search
+        of one order), and an order's share of it stands for its own first search unless a
+        worker it priced got a job from an earlier order meanwhile (then it is searched again
+        alone).
+        """
+        live = world.copy()
+        alone = [i for i, o in enumerate(orders)
+                 if not is_coupled(o) and self._hard_latest(o) >= now]
+        prefound: dict[int, tuple[Candidates, np.ndarray]] = {}
+        if len(alone) > 1 and self.config.solver.max_rounds > 0:
+            searched: list[np.ndarray] = []
+            found = self.search.search([orders[i] for i in alone], live, now,
+                                       self.config.solver.candidates_per_order, FIRST_POOL,
+                                       searched)
+            prefound = {i: (found.of_order(k), searched[k]) for k, i in enumerate(alone)}
+        results = []
+        for i, order in enumerate(orders):
+            first = None
+            if i in prefound:
+                first, rows = prefound[i]
+                if live.moved and np.isin(rows, live.moved).any():
+                    first = None  # priced a worker whose plan changed since: search again
+            result = self.dispatch([order], live, now, first)
+            for worker_id, jobs in result.plans.items():
+                live.place(worker_id, jobs if settle is None else settle(worker_id, jobs))
+            results.append(result)
+        return results
 
     def _place_coupled(self, orders: list[Order], live: World, now: int,
                        assignments: list[Assignment], changed: set[str],

@@ -39,9 +39,11 @@ class PlannerSlot:
         self._in_force = planner
 
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[Planner]:
-        """Use the planner in force now for everything inside (a nested pin keeps the outer)."""
-        token = self._pinned.set(self.current)
+    def pinned(self, planner: Planner | None = None) -> Iterator[Planner]:
+        """Use ``planner`` for everything inside (the engine answering a queued request
+        with the planner that request started with); by default the current one: the planner
+        in force now, or the outer pin's (a nested pin keeps the outer)."""
+        token = self._pinned.set(planner or self.current)
         try:
             yield self.current
         finally:
