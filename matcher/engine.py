@@ -39,6 +39,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
                            UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
+from matcher.refit_memo import RefitMemo
 from matcher.request_context import REQUEST_ID, request_scope
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import KeptColumns, PlanOverlay, World
@@ -134,6 +135,7 @@ class Engine(LifecycleOperations):
         self._memo = InfeasibleMemo()  # orders batch Dispatch found infeasible
         self._certificates = CertificateWatch()  # workers tick's certificate check reads
         self._columns = KeptColumns()  # the plans' job columns, kept between batch rounds
+        self._refits = RefitMemo()  # what each worker's last revalidation found still fits
         self._submits: list[_Submit] = []  # SubmitOrders requests waiting for the lock
         self._gather_turns = gather_turns
 
@@ -216,13 +218,14 @@ class Engine(LifecycleOperations):
         table = WorkerTable([worker])  # the checks of one worker's day read only its row
         blocked = await self.store.blocked()
         anchor = await self._anchor(worker, jobs, now)
+        refit = self._refits.check(worker, self.planner)
         kept: list[Job] = []
         gone: list[str] = []
         for job in jobs:
             record = commit.record(job.order_id) or await self.store.order(job.order_id)
             world = World(table, {worker.worker_id: _anchored(kept, anchor)}, blocked)
             if job.start < now or record is None or record.state not in UNSTARTED or \
-                    self.planner.still_fits(await self._binding(record), job, worker, world):
+                    refit.still_fits(await self._binding(record), job, world):
                 kept.append(job)
             else:
                 gone.append(job.order_id)

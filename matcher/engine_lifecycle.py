@@ -354,12 +354,11 @@ class LifecycleOperations:
 
     async def _refresh_credit(self, now: int) -> None:
         commit = Commit()
-        refresh = self.config.credit.refresh_s
-        for worker_id, record in sorted((await self.store.credits_with_events()).items()):
-            if record.events and now - record.refreshed_at >= refresh:
-                worker = await self._read_worker(commit, worker_id)
-                if worker is not None:
-                    await self._rescore(worker, record, commit, now, "older events decayed")
+        due = await self.store.credits_due(now - self.config.credit.refresh_s)
+        for worker_id, record in sorted(due.items()):
+            worker = await self._read_worker(commit, worker_id)
+            if worker is not None:
+                await self._rescore(worker, record, commit, now, "older events decayed")
         if commit.credit:
             await self._commit_and_replace(commit, now)
 

@@ -11,7 +11,9 @@ Every key starts with a prefix (``hd`` by default):
 ``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``,
                          ``P:blockedver`` counts their writes
 ``P:loc``                hash: worker id -> reported location; ``P:locver`` counts writes
-``P:credit``             hash: worker id -> credit record; ``P:creditver`` its version
+``P:credit``             hash: worker id -> credit record; ``P:creditver`` its version;
+                         ``P:creditdue`` sorted set of the workers whose record has events,
+                         by when it was last refreshed
 ``P:workerver``          hash: worker id -> how often the worker was written
 ``P:notices``            set of notice keys sent
 ``P:events``             stream: one entry per event (field ``e``); entry ids are cursors;
@@ -101,6 +103,8 @@ if #c.workers > 0 then redis.call('INCR', p .. ':workersver') end
 for _, kv in ipairs(c.credit) do
   redis.call('HSET', p .. ':credit', kv[1], kv[2])
   redis.call('HINCRBY', p .. ':creditver', kv[1], 1)
+  if kv[4] then redis.call('ZADD', p .. ':creditdue', kv[5], kv[1])
+  else redis.call('ZREM', p .. ':creditdue', kv[1]) end
 end
 for _, kv in ipairs(c.locations) do redis.call('HSET', p .. ':loc', kv[1], kv[2]) end
 for _, key in ipairs(c.notices) do redis.call('SADD', p .. ':notices', key) end
@@ -293,7 +297,8 @@ class RedisStore:
                        for r in commit.orders],
             "blocked": [[c, sorted(ws)] for c, ws in commit.blocked.items() if ws],
             "workers": [[w.worker_id, codec.encode(w)] for w in commit.workers],
-            "credit": [[w, codec.encode(r), r.version] for w, r in commit.credit.items()],
+            "credit": [[w, codec.encode(r), r.version, bool(r.events), r.refreshed_at]
+                       for w, r in commit.credit.items()],
             "expect_workers": [[w, v] for w, v in commit.expect_workers.items()],
             "locations": [[w, codec.encode(loc)] for w, loc in commit.locations.items()],
             "notices": sorted(commit.notices),
@@ -323,8 +328,18 @@ class RedisStore:
             values, versions = await pipe.execute()
         return {k.decode(): self._versioned(v, versions.get(k)) for k, v in sorted(values.items())}
 
-    async def credits_with_events(self) -> dict[str, CreditRecord]:
-        return {k: r for k, r in (await self.credits()).items() if r.events}
+    @_unavailable
+    async def credits_due(self, refreshed_by: int) -> dict[str, CreditRecord]:
+        ids = sorted(await self.redis.zrangebyscore(self._k("creditdue"), "-inf", refreshed_by))
+        if not ids:
+            return {}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hmget(self._k("credit"), ids).hmget(self._k("creditver"), ids)
+            values, versions = await pipe.execute()
+        records = {k.decode(): self._versioned(v, n)
+                   for k, v, n in zip(ids, values, versions) if v is not None}
+        # written meanwhile (another replica): due no longer
+        return {k: r for k, r in records.items() if r.events and r.refreshed_at <= refreshed_by}
 
     async def locations(self) -> dict[str, Location]:
         return (await self.view()).locations

@@ -121,8 +121,9 @@ class Store(Protocol):
         it carries (a new record: when one exists). Gives the events their cursors."""
     async def credit(self, worker_id: str) -> CreditRecord | None: ...
     async def credits(self) -> dict[str, CreditRecord]: ...
-    async def credits_with_events(self) -> dict[str, CreditRecord]:
-        """The credit records that have events (the others do not change as time passes)."""
+    async def credits_due(self, refreshed_by: int) -> dict[str, CreditRecord]:
+        """The credit records that have events and were last refreshed at or before
+        ``refreshed_by`` (records without events do not change as time passes)."""
     async def locations(self) -> dict[str, Location]: ...
     async def noticed(self, key: str) -> bool:
         """Whether a notice with this key was committed (so it is sent once)."""
@@ -169,7 +170,14 @@ class MemoryStore:
         # dropped when they come up (a tick reads the lapsed ones without scanning all orders)
         self._offers: list[tuple[int, str]] = []
         self._linked: dict[str, None] = {}  # ids of the orders with a link, in write order
-        self._eventful: set[str] = set()    # workers whose credit record has events
+        # the ids of the orders in each state, and each order's place in self._orders:
+        # orders_in reads one state's orders, in write order, without scanning them all
+        self._in_state: dict[OrderState, set[str]] = {s: set() for s in OrderState}
+        self._written: dict[str, int] = {}
+        # (refreshed at, worker id) of every credit record written with events; entries whose
+        # record was written again are dropped when they come up (a tick reads the records
+        # due for a refresh without copying every record)
+        self._refreshes: list[tuple[int, str]] = []
 
     async def workers(self) -> list[Worker]:
         return list(self._workers.values())
@@ -197,7 +205,8 @@ class MemoryStore:
         return record.copy() if record else None
 
     async def orders_in(self, state: OrderState) -> list[OrderRecord]:
-        return [r.copy() for r in self._orders.values() if r.state == state]
+        ids = sorted(self._in_state[state], key=self._written.__getitem__)
+        return [self._orders[order_id].copy() for order_id in ids]
 
     async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
         records = (self._orders[order_id] for order_id in self._linked)
@@ -233,6 +242,7 @@ class MemoryStore:
         self._check(commit)
         for record in commit.orders:
             record.version += 1
+            self._file(record)
             self._orders[record.order.order_id] = record.copy()
             if record.order.link is not None:
                 self._linked[record.order.order_id] = None
@@ -253,9 +263,7 @@ class MemoryStore:
             record.version += 1
             self._credit[worker_id] = record.copy()
             if record.events:
-                self._eventful.add(worker_id)
-            else:
-                self._eventful.discard(worker_id)
+                heapq.heappush(self._refreshes, (record.refreshed_at, worker_id))
         if commit.locations:
             self._locations = self._locations.update(commit.locations)
         self._notices |= commit.notices
@@ -266,6 +274,16 @@ class MemoryStore:
             self._drop_old_events()
             self._appended.set()
             self._appended = asyncio.Event()
+
+    def _file(self, record: OrderRecord) -> None:
+        """Move the order's id to the index of its new state (before the record is stored)."""
+        order_id = record.order.order_id
+        known = self._orders.get(order_id)
+        if known is None:
+            self._written[order_id] = len(self._written)
+        else:
+            self._in_state[known.state].discard(order_id)
+        self._in_state[record.state].add(order_id)
 
     def _drop_old_events(self) -> None:
         excess = len(self._events) - self._event_retention
@@ -305,8 +323,16 @@ class MemoryStore:
     async def credits(self) -> dict[str, CreditRecord]:
         return {k: v.copy() for k, v in self._credit.items()}
 
-    async def credits_with_events(self) -> dict[str, CreditRecord]:
-        return {k: self._credit[k].copy() for k in sorted(self._eventful)}
+    async def credits_due(self, refreshed_by: int) -> dict[str, CreditRecord]:
+        due: dict[str, tuple[int, str]] = {}
+        while self._refreshes and self._refreshes[0][0] <= refreshed_by:
+            refreshed_at, worker_id = heapq.heappop(self._refreshes)
+            record = self._credit[worker_id]
+            if record.events and record.refreshed_at == refreshed_at:
+                due[worker_id] = (refreshed_at, worker_id)
+        for entry in due.values():  # still due: they stay until a commit refreshes them
+            heapq.heappush(self._refreshes, entry)
+        return {w: self._credit[w].copy() for w in sorted(due)}
 
     async def locations(self) -> dict[str, Location]:
         return dict(self._locations)

@@ -223,12 +223,42 @@ async def test_linked_orders_are_the_orders_of_a_state_with_a_link(store):
         [OrderState.CANCELLED]
 
 
-async def test_credits_with_events_are_the_records_time_can_change(store):
-    quiet = CreditRecord(80.0, [], at(9))
-    reviewed = CreditRecord(70.0, [CreditEvent(at(9), "review", "o1", stars=5)], at(9))
-    await store.commit(Commit(credit={"w1": quiet, "w2": reviewed}))
-    assert await store.credits_with_events() == {"w2": reviewed}
-    cleared = await store.credit("w2")
+async def test_credits_due_are_the_records_with_events_not_refreshed_since(store):
+    quiet = CreditRecord(80.0, [], at(8))
+    early = CreditRecord(70.0, [CreditEvent(at(8), "review", "o1", stars=5)], at(8))
+    late = CreditRecord(60.0, [CreditEvent(at(9), "no_show", "o2", points=20.0)], at(10))
+    await store.commit(Commit(credit={"w1": quiet, "w2": early, "w3": late}))
+    assert await store.credits_due(at(7)) == {}
+    assert await store.credits_due(at(9)) == {"w2": early}
+    assert await store.credits_due(at(9)) == {"w2": early}  # reading them changes nothing
+    assert await store.credits_due(at(10)) == {"w2": early, "w3": late}
+    refreshed = await store.credit("w2")
+    refreshed.refreshed_at = at(11)
+    cleared = await store.credit("w3")
     cleared.events = []
-    await store.commit(Commit(credit={"w2": cleared}))
-    assert await store.credits_with_events() == {}
+    await store.commit(Commit(credit={"w2": refreshed, "w3": cleared}))
+    assert await store.credits_due(at(10)) == {}
+    assert await store.credits_due(at(11)) == {"w2": refreshed}
+    cleared.events = [CreditEvent(at(12), "review", "o3", stars=4)]  # events again
+    await store.commit(Commit(credit={"w3": cleared}))
+    assert list(await store.credits_due(at(12))) == ["w2", "w3"]
+
+
+async def test_orders_in_follows_every_change_of_state(store):
+    records = await submitted(store, "o1", "o2", "o3")
+    for record, state in zip(records, (OrderState.ASSIGNED, OrderState.PENDING,
+                                       OrderState.CANCELLED)):
+        record.state = state
+    await store.commit(Commit(orders=records))
+    back = await store.order("o1")
+    back.state = OrderState.PENDING
+    await store.commit(Commit(orders=[back]))
+
+    async def ids(state):
+        return sorted(r.order.order_id for r in await store.orders_in(state))
+    assert await ids(OrderState.PENDING) == ["o1", "o2"]
+    assert await ids(OrderState.ASSIGNED) == []
+    assert await ids(OrderState.CANCELLED) == ["o3"]
+    assert [r.state for r in await store.orders_in(OrderState.PENDING)] == \
+        [OrderState.PENDING] * 2
+
