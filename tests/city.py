@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.model import Break, Order, Shift, Skill, Worker, WorkerStatus
-from tests.builders import CENTRE, HOUR, at
+from matcher.model import Break, LinkType, Order, OrderLink, Shift, Skill, Worker, WorkerStatus
+from tests.builders import CENTRE, HOUR, at, make_order
 
 TYPES = ("cleaning", "hourly", "elder_care")
 TAGS = ("pet_friendly", "non_smoker")
@@ -57,3 +57,21 @@ def random_orders(rng: np.random.Generator, n: int, n_workers: int, prefix: str 
             required_tags=frozenset(t for t in TAGS if rng.random() < 0.15),
             preferred_worker_ids=pick(0.3), blocked_worker_ids=pick(0.2)))
     return orders
+
+
+def coupled_to(rng: np.random.Generator, order: Order, i: int, kinds: int) -> Order | None:
+    """By chance (one in ``kinds`` each), a team order at ``order``'s place or an order linked
+    to it (of every link kind); otherwise None."""
+    kind = rng.integers(0, kinds)
+    if kind == 1:
+        return make_order(f"team{i}", customer_id=order.customer_id,
+                          service_type=order.service_type, lat=order.lat, lon=order.lon,
+                          workers_needed=int(rng.integers(2, 4)))
+    if kind == 2:
+        gap = int(rng.integers(0, 6)) * HOUR
+        return make_order(
+            f"link{i}", customer_id=order.customer_id, service_type=order.service_type,
+            lat=order.lat, lon=order.lon, duration=HOUR, earliest_start=at(7),
+            latest_start=at(19), link=OrderLink(order.order_id, LinkType(
+                int(rng.integers(1, 3))), gap, gap + HOUR))
+    return None

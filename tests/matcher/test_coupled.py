@@ -13,7 +13,7 @@ from matcher.planner import Planner
 from matcher.store import MemoryStore
 from tests.builders import HOUR, at, make_order, make_worker, without_offers, world_of
 from tests.checker import check_plans
-from tests.city import random_orders, random_workers
+from tests.city import coupled_to, random_orders, random_workers
 
 CONFIG = without_offers(DispatchConfig())
 
@@ -106,18 +106,9 @@ def test_random_cities_with_teams_and_links_stay_valid(seed):
     orders = random_orders(rng, 12, 10)
     coupled = []
     for i, order in enumerate(orders):
-        kind = rng.integers(0, 4)
-        if kind == 1:
-            coupled.append(make_order(f"team{i}", customer_id=order.customer_id,
-                                      service_type=order.service_type, lat=order.lat,
-                                      lon=order.lon, workers_needed=int(rng.integers(2, 4))))
-        elif kind == 2:
-            gap = int(rng.integers(0, 6)) * HOUR
-            coupled.append(make_order(
-                f"link{i}", customer_id=order.customer_id, service_type=order.service_type,
-                lat=order.lat, lon=order.lon, duration=HOUR, earliest_start=at(7),
-                latest_start=at(19), link=OrderLink(order.order_id, LinkType(
-                    int(rng.integers(1, 3))), gap, gap + HOUR)))
+        follower = coupled_to(rng, order, i, kinds=4)
+        if follower is not None:
+            coupled.append(follower)
     dispatch(orders + coupled, workers)
 
 

@@ -9,10 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.config import DispatchConfig, LatenessConfig
-from matcher.model import LinkType, OrderLink
 from matcher.planner import Planner
-from tests.builders import CENTRE, HOUR, at, make_order, make_worker, world_of
-from tests.city import random_orders, random_workers
+from tests.builders import CENTRE, at, make_order, make_worker, world_of
+from tests.city import coupled_to, random_orders, random_workers
 
 CONFIG = dataclasses.replace(DispatchConfig(), lateness=(("hourly", LatenessConfig(60, 0.1)),))
 
@@ -22,18 +21,9 @@ def with_coupled(rng, orders):
     out = []
     for i, order in enumerate(orders):
         out.append(order)
-        kind = rng.integers(0, 6)
-        if kind == 1:
-            out.append(make_order(f"team{i}", customer_id=order.customer_id,
-                                  service_type=order.service_type, lat=order.lat, lon=order.lon,
-                                  workers_needed=int(rng.integers(2, 4))))
-        elif kind == 2:
-            gap = int(rng.integers(0, 6)) * HOUR
-            out.append(make_order(
-                f"link{i}", customer_id=order.customer_id, service_type=order.service_type,
-                lat=order.lat, lon=order.lon, duration=HOUR, earliest_start=at(7),
-                latest_start=at(19), link=OrderLink(order.order_id, LinkType(
-                    int(rng.integers(1, 3))), gap, gap + HOUR)))
+        follower = coupled_to(rng, order, i, kinds=6)
+        if follower is not None:
+            out.append(follower)
     return out
 
 
