@@ -13,7 +13,9 @@ Every key starts with a prefix (``hd`` by default):
 ``P:loc``                hash: worker id -> reported location; ``P:locver`` counts writes
 ``P:credit``             hash: worker id -> credit record; ``P:creditver`` its version;
                          ``P:creditdue`` sorted set of the workers whose record has events,
-                         by when it was last refreshed
+                         by when it was last refreshed; ``P:creditdue_built`` is set once
+                         that set covers every record (stores from before it are indexed
+                         on first use)
 ``P:workerver``          hash: worker id -> how often the worker was written
 ``P:notices``            set of notice keys sent
 ``P:events``             stream: one entry per event (field ``e``); entry ids are cursors;
@@ -41,7 +43,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 
 from matcher import codec
 from matcher.credit import CreditRecord
@@ -179,6 +181,7 @@ class RedisStore:
         self._plan_cache: dict[str, tuple[int, tuple[Job, ...]]] = {}
         self._blocked_cache: tuple[int, dict[str, frozenset[str]]] = (-1, {})
         self._loc_cache: tuple[int, dict[str, Location]] = (-1, {})
+        self._credit_due_built = False
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -330,6 +333,8 @@ class RedisStore:
 
     @_unavailable
     async def credits_due(self, refreshed_by: int) -> dict[str, CreditRecord]:
+        if not self._credit_due_built:
+            await self._build_credit_due()
         ids = sorted(await self.redis.zrangebyscore(self._k("creditdue"), "-inf", refreshed_by))
         if not ids:
             return {}
@@ -340,6 +345,26 @@ class RedisStore:
                    for k, v, n in zip(ids, values, versions) if v is not None}
         # written meanwhile (another replica): due no longer
         return {k: r for k, r in records.items() if r.events and r.refreshed_at <= refreshed_by}
+
+    async def _build_credit_due(self) -> None:
+        """Index the credit records of a store written before ``P:creditdue`` existed: once per
+        store, under WATCH, so that a record committed meanwhile makes it read again."""
+        built = self._k("creditdue_built")
+        while not await self.redis.exists(built):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(self._k("creditver"), built)
+                    records = await pipe.hgetall(self._k("credit"))
+                    due = {worker_id: record.refreshed_at for worker_id, record in
+                           ((k, codec.decode(v)) for k, v in records.items()) if record.events}
+                    pipe.multi()
+                    if due:
+                        pipe.zadd(self._k("creditdue"), due)
+                    pipe.set(built, 1)
+                    await pipe.execute()
+                except WatchError:
+                    continue
+        self._credit_due_built = True
 
     async def locations(self) -> dict[str, Location]:
         return (await self.view()).locations

@@ -262,3 +262,23 @@ async def test_orders_in_follows_every_change_of_state(store):
     assert [r.state for r in await store.orders_in(OrderState.PENDING)] == \
         [OrderState.PENDING] * 2
 
+
+
+async def test_a_redis_store_from_before_the_due_index_builds_it_on_first_use(redis_url):
+    import uuid
+
+    from matcher.redis_store import RedisStore
+
+    prefix = f"old-{uuid.uuid4().hex[:12]}"
+    early = CreditRecord(70.0, [CreditEvent(at(8), "review", "o1", stars=5)], at(8))
+    writer = RedisStore(redis_url, prefix=prefix)
+    await writer.commit(Commit(credit={"w1": CreditRecord(80.0, [], at(8)), "w2": early}))
+    # what a store written before the index existed holds: the records alone
+    await writer.redis.delete(f"{prefix}:creditdue", f"{prefix}:creditdue_built")
+    reader = RedisStore(redis_url, prefix=prefix)
+    try:
+        assert await reader.credits_due(at(9)) == {"w2": early}
+        assert await writer.credits_due(at(9)) == {"w2": early}
+    finally:
+        await writer.close()
+        await reader.close()
