@@ -50,6 +50,9 @@ class WorkerTable:
             setattr(self, name, np.array([_value(w, field) for w in self.workers], dtype=dtype))
         self._skills: dict[str, SkillColumn] = {}
         self._max_minutes: dict[int, np.ndarray] = {}
+        # values worked out from the shifts alone (by whoever needs them), shared with the
+        # patched tables that share the shifts
+        self.of_shifts: dict = {}
 
     def __len__(self) -> int:
         return len(self.workers)
@@ -84,6 +87,7 @@ class WorkerTable:
                            ("_tag_columns", lambda a, b: a.tags == b.tags)):
             if name in self.__dict__ and all(same(self.workers[i], workers[i]) for i in changed):
                 table.__dict__[name] = self.__dict__[name]
+        table.of_shifts = self.of_shifts if "shifts" in table.__dict__ else {}
         return table
 
     def max_minutes(self, default: int) -> np.ndarray:
