@@ -12,6 +12,7 @@ import pytest
 from matcher.candidates import _shift_days
 from matcher.model import Break, Shift, Skill, WorkerStatus
 from matcher.service_day import ServiceCalendar
+from matcher.supply_log import _changed_workers
 from matcher.worker_table import WorkerTable
 from tests.builders import CENTRE, DAY, HOUR, at, make_worker
 
@@ -80,3 +81,24 @@ def test_a_patched_table_is_the_table_built_afresh(seed):
             workers[i] = changed(rng, workers[i])
         table = table.patched(list(workers))
         same_table(table, WorkerTable(workers))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_workers_a_chain_of_patches_changed_are_those_that_differ(seed):
+    """What the supply log reads from the patches is what comparing every worker finds
+    (plus, at most, a worker changed and changed back: marked, never missed)."""
+    rng = random.Random(seed)
+    workers = [random_worker(rng, i) for i in range(64)]
+    first = table = WorkerTable(workers)
+    for _ in range(4):
+        for i in rng.sample(range(64), rng.randint(1, 4)):
+            workers[i] = changed(rng, workers[i])
+        table = table.patched(list(workers))
+        differ = [w.worker_id for old, w in zip(first.workers, workers) if old != w]
+        marked = _changed_workers(first, table)
+        assert set(differ) <= set(marked) and marked == sorted(set(marked), key=table.row.get)
+        assert all(first.workers[first.row[w]] is not table.workers[table.row[w]]
+                   for w in marked)
+    rebuilt = WorkerTable(workers)  # not a patch: compared worker by worker
+    assert _changed_workers(first, rebuilt) == [
+        w.worker_id for old, w in zip(first.workers, workers) if old != w]
