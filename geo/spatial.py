@@ -5,7 +5,8 @@ length is a monotonic function of great-circle distance, so the tree's
 ordering agrees with the haversine ordering; the tree is only used to find
 candidates, and the reported distances and final order always come from
 :func:`geo.distance.haversine_km` with ties broken by point index. Results
-are therefore identical to a brute-force haversine scan.
+are therefore identical to a brute-force haversine scan, which is what a
+query for a large share of the points does instead.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ _CHORD_SLACK = 1e-9
 # Extra neighbours fetched per k-NN query so that the k-th boundary can be
 # proven unambiguous without a second tree search in the common case.
 _KNN_PAD = 8
+
+# A k-NN query for at least this share of the points scans them all instead of
+# walking the tree: measured, the scan is as fast at a fifth and 3x faster at
+# three fifths of 5,000 points (the tree's cost grows with k, a scan's does not).
+_SCAN_SHARE = 0.25
 
 
 def _coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -204,6 +210,9 @@ class SpatialIndex:
         km = np.empty((m, kept), dtype=np.float64)
         if kept == 0 or m == 0:
             return indices, km
+        if kept >= _SCAN_SHARE * self.size:
+            self._scan(lat, lon, indices, km)
+            return indices, km
         fetched = min(kept + _KNN_PAD, self.size)
         xyz = to_unit_xyz(lat, lon)
         chord, idx = self._tree.query(xyz, k=fetched)
@@ -241,6 +250,23 @@ class SpatialIndex:
         at = np.arange(len(order))[:, None]  # indexing, not take_along_axis: cheaper per call
         indices[rows] = cand[at, order]
         km[rows] = cand_km[at, order]
+
+    def _scan(
+        self,
+        lat: NDArray[np.float64],
+        lon: NDArray[np.float64],
+        indices: NDArray[np.int64],
+        km: NDArray[np.float64],
+    ) -> None:
+        """k-NN by a haversine scan of every point (k is ``indices``' width): per query, the
+        points no farther than the k-th distance (all of its ties), sorted by (km, index)."""
+        kept, points = indices.shape[1], np.arange(self.size)
+        every = self._km(lat[:, None], lon[:, None], points)
+        kth = np.partition(every, kept - 1, axis=1)[:, kept - 1]
+        for row, (row_km, bound) in enumerate(zip(every, kth)):
+            near = np.flatnonzero(row_km <= bound)
+            order = near[np.lexsort((near, row_km[near]))[:kept]]
+            indices[row], km[row] = order, row_km[order]
 
     def _km(self, lat: NDArray[np.float64], lon: NDArray[np.float64],
             points: NDArray[np.int64]) -> NDArray[np.float64]:

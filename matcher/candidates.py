@@ -11,7 +11,6 @@ is always exact.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -233,18 +232,14 @@ def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
                 jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]), rows)
 
 
-# worker table -> calendar -> (service day, day's first shift start) per row and shift
-_SHIFT_DAYS: "weakref.WeakKeyDictionary[WorkerTable, dict]" = weakref.WeakKeyDictionary()
-
-
 def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~matcher.insertion.shift_days` of every row of ``table``, computed once per table
-    (a table's shifts never change; instant orders price a few dozen rows each, and deriving
-    their days again each time cost more than the rest of their shift arithmetic)."""
-    per_calendar = _SHIFT_DAYS.setdefault(table, {})
-    days = per_calendar.get(calendar)
+    and its patches that keep the shifts (instant orders price a few dozen rows each, and
+    deriving their days again each time cost more than the rest of their shift arithmetic; a
+    simulation patches the table at every credit change)."""
+    days = table.of_shifts.get(("shift_days", calendar))
     if days is None:
-        days = per_calendar[calendar] = shift_days(table.shifts, calendar)
+        days = table.of_shifts[("shift_days", calendar)] = shift_days(table.shifts, calendar)
     return days
 
 

@@ -531,7 +531,8 @@ class Engine(LifecycleOperations):
             self._check_unique(list(order_ids), "order_ids", None)
             records = [await self._pending(oid, i) for i, oid in enumerate(order_ids)]
         else:
-            records = await self.store.orders_in(OrderState.PENDING)
+            # read, not copied: the outcome copies the records it changes (few of them)
+            records = await self.store.orders_in(OrderState.PENDING, shared=True)
         if region is not None:
             records = [r for r in records if haversine_km(
                 region.lat, region.lon, r.order.lat, r.order.lon) <= region.radius_km]
@@ -779,7 +780,7 @@ class Engine(LifecycleOperations):
         for assignment in result.assignments:
             placed.setdefault(assignment.order_id, []).append(assignment)
         for order_id, assignments in placed.items():
-            record = by_id[order_id]
+            record = by_id[order_id].copy()  # the records may be the store's own (shared)
             record.assignments, record.unassigned = assignments, None
             where = ", ".join(f"{a.worker_id} at {iso(a.planned_start)}" for a in assignments)
             self._place(record, now, commit, f"placed: {where}")
@@ -788,6 +789,7 @@ class Engine(LifecycleOperations):
             record = by_id[miss.order_id]
             if record.unassigned == miss and miss.reason != UnassignedReason.EXPIRED:
                 continue  # told already: writing it again would change nothing
+            record = record.copy()
             record.unassigned = miss
             if miss.reason == UnassignedReason.EXPIRED:
                 lifecycle.move(record, OrderState.EXPIRED, "expired: " + miss.detail)

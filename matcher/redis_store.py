@@ -232,7 +232,8 @@ class RedisStore:
         return self._versioned(value, version) if value is not None else None
 
     @_unavailable
-    async def orders_in(self, state: OrderState) -> list[OrderRecord]:
+    async def orders_in(self, state: OrderState, *, shared: bool = False) -> list[OrderRecord]:
+        # every record read is a fresh object: shared or not, they are the caller's
         ids = sorted(await self.redis.smembers(self._k(f"state:{int(state)}")))
         if not ids:
             return []

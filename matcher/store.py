@@ -102,7 +102,9 @@ class Store(Protocol):
     async def worker_version(self, worker_id: str) -> int:
         """How often this worker was written (read it before the worker to change it)."""
     async def order(self, order_id: str) -> OrderRecord | None: ...
-    async def orders_in(self, state: OrderState) -> list[OrderRecord]: ...
+    async def orders_in(self, state: OrderState, *, shared: bool = False) -> list[OrderRecord]:
+        """The orders in ``state``. ``shared``: the records may be the store's own, to read
+        (a caller copies one before changing it); else they are the caller's."""
     async def lapsed_offers(self, now: int) -> list[OrderRecord]:
         """The OFFERED orders whose offer deadline is at or before ``now``."""
     async def linked_orders(self, state: OrderState) -> list[OrderRecord]:
@@ -204,8 +206,10 @@ class MemoryStore:
         record = self._orders.get(order_id)
         return record.copy() if record else None
 
-    async def orders_in(self, state: OrderState) -> list[OrderRecord]:
+    async def orders_in(self, state: OrderState, *, shared: bool = False) -> list[OrderRecord]:
         ids = sorted(self._in_state[state], key=self._written.__getitem__)
+        if shared:
+            return [self._orders[order_id] for order_id in ids]
         return [self._orders[order_id].copy() for order_id in ids]
 
     async def linked_orders(self, state: OrderState) -> list[OrderRecord]:

@@ -40,8 +40,10 @@ class SupplyLog:
         self._starts.append(len(self._changes))
         if self._plans is not None:
             previous = self._plans
-            self._changes += [w for w, plan in plans.items()
-                              if not _same_plan(previous.get(w), plan)]
+            # identity first: most plans are the very objects of the last look
+            self._changes += [w for w in [w for w, plan in plans.items()
+                                          if previous.get(w) is not plan]
+                              if not _same_plan(previous.get(w), plans[w])]
         if self._table is not None and table is not self._table:
             self._changes += _changed_workers(self._table, table)
         self._changes += located
@@ -72,7 +74,17 @@ def _same_plan(old: Sequence[Job] | None, new: Sequence[Job]) -> bool:
 
 
 def _changed_workers(old: WorkerTable, new: WorkerTable) -> list[str]:
-    """Ids of the workers of ``new`` that ``old`` lacks or holds with other data."""
+    """Ids of the workers of ``new`` that ``old`` lacks or holds with other data: those its
+    patches changed when ``new`` is ``old`` patched (once or more), else found by comparing."""
+    patched, table = set(), new
+    while table is not old and table.patch_of is not None:
+        base, ids = table.patch_of
+        patched |= ids
+        table = base()
+        if table is None:
+            break
+    if table is old:
+        return sorted(patched, key=new.row.__getitem__)
     changed = []
     for worker in new.workers:
         row = old.row.get(worker.worker_id)

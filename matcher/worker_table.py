@@ -7,6 +7,7 @@ it, so candidate retrieval costs with the candidates, not with the city.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -50,6 +51,10 @@ class WorkerTable:
             setattr(self, name, np.array([_value(w, field) for w in self.workers], dtype=dtype))
         self._skills: dict[str, SkillColumn] = {}
         self._max_minutes: dict[int, np.ndarray] = {}
+        # values worked out from the shifts alone (by whoever needs them), shared with the
+        # patched tables that share the shifts
+        self.of_shifts: dict = {}
+        self.patch_of: tuple[weakref.ref, frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.workers)
@@ -66,6 +71,9 @@ class WorkerTable:
             return WorkerTable(workers)
         table = object.__new__(WorkerTable)
         table.workers, table.row = list(workers), self.row
+        # which table this one patches and the ids it changed (weakly: no chain of old tables)
+        table.patch_of = (weakref.ref(self), frozenset(w.worker_id for w in
+                                                       (workers[i] for i in changed)))
         rows = np.array(changed, dtype=np.int64)
         new = [workers[i] for i in changed]
         for name, field, dtype in _ROW_COLUMNS:
@@ -84,6 +92,7 @@ class WorkerTable:
                            ("_tag_columns", lambda a, b: a.tags == b.tags)):
             if name in self.__dict__ and all(same(self.workers[i], workers[i]) for i in changed):
                 table.__dict__[name] = self.__dict__[name]
+        table.of_shifts = self.of_shifts if "shifts" in table.__dict__ else {}
         return table
 
     def max_minutes(self, default: int) -> np.ndarray:

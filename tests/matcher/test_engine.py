@@ -35,6 +35,22 @@ async def test_dispatch_assigns_and_records(engine):
         assert legs[0].travel_s == a.travel_s
 
 
+async def test_a_dispatch_changes_the_stores_records_only_by_its_commit(engine):
+    """Dispatch reads the pending records without copying them (``shared``): the records it
+    places or leaves unassigned are copies, so what was read stays as it was stored."""
+    await engine.upsert_workers([make_worker("w1")])
+    await engine.submit_orders([make_order("o1"), make_order("o2", min_skill_level=5)], NOW)
+    read = await engine.store.orders_in(OrderState.PENDING, shared=True)
+    before = [r.copy() for r in read]
+    result = await engine.dispatch([], NOW)
+    assert [a.order_id for a in result.assignments] == ["o1"]
+    assert [u.order_id for u in result.unassigned] == ["o2"]
+    assert read == before
+    assert [(await engine.order(o)).state for o in ("o1", "o2")] == [OrderState.ASSIGNED,
+                                                                     OrderState.PENDING]
+    assert (await engine.order("o2")).unassigned == result.unassigned[0]
+
+
 async def test_one_worker_takes_several_orders_over_rounds(engine):
     await engine.upsert_workers([make_worker("w1")])
     orders = [make_order(f"o{i}", earliest_start=at(8 + 2.5 * i), latest_start=at(9 + 2.5 * i))

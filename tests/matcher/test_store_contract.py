@@ -259,6 +259,8 @@ async def test_orders_in_follows_every_change_of_state(store):
     assert await ids(OrderState.PENDING) == ["o1", "o2"]
     assert await ids(OrderState.ASSIGNED) == []
     assert await ids(OrderState.CANCELLED) == ["o3"]
+    for state in OrderState:  # shared (the store's own records, to read): the same records
+        assert await store.orders_in(state, shared=True) == await store.orders_in(state)
     assert [r.state for r in await store.orders_in(OrderState.PENDING)] == \
         [OrderState.PENDING] * 2
 
