@@ -126,36 +126,35 @@ class CandidateSearch:
         service types) numpy's fixed cost per call is most of the work, and so is paid once."""
         screened = [self._screened(batch, rows, km, world, now)
                     for batch, rows, km in blocks]
-        to_price = [(batch, pairs, j, c) for (batch, _, _), (pairs, j, c)
-                    in zip(blocks, screened)]
-        slots = insert_many(_joined([_order_columns(batch, j) for batch, _, j, _ in to_price]),
-                            _days(world, np.concatenate([pairs.rows[j, c]
-                                                         for _, pairs, j, c in to_price]),
-                                  self.rules), now, self.rules)
-        at = 0
-        for _, pairs, j, c in to_price:
-            mine = slice(at, at + len(j))
-            pairs.code[j, c] = slots.code[mine]
+        order = _joined([_order_columns(batch, j) for batch, _, j, _ in screened])
+        rows = _joined_arrays([pairs.rows[j, c] for _, pairs, j, c in screened])
+        # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
+        covered = world.table.shift_covers(rows, order.earliest, order.latest + order.max_late,
+                                           order.duration, now)
+        slots = insert_many(_taken(order, covered), _days(world, rows[covered], self.rules),
+                            now, self.rules)
+        at = priced = 0
+        for _, pairs, j, c in screened:
+            mine = covered[at:at + len(j)]
+            pairs.code[j[~mine], c[~mine]] = SHIFT
+            j, c = j[mine], c[mine]
+            share = slice(priced, priced + len(j))
+            pairs.code[j, c] = slots.code[share]
             for name in ("position", "start", "travel_s", "travel_km", "added_s", "added_km",
                          "day_minutes", "late_s"):
-                getattr(pairs, name)[j, c] = getattr(slots, name)[mine]
-            at += len(j)
-        self._score([(batch, pairs) for batch, pairs, _, _ in to_price], world)
-        return [pairs for _, pairs, _, _ in to_price]
+                getattr(pairs, name)[j, c] = getattr(slots, name)[share]
+            at, priced = at + len(mine), priced + len(j)
+        self._score([(batch, pairs) for batch, pairs, _, _ in screened], world)
+        return [pairs for _, pairs, _, _ in screened]
 
     def _screened(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
-                  now: int) -> tuple[Pairs, np.ndarray, np.ndarray]:
-        """The pairs with the static checks' and the shift cover's refusals, and (j, c) of
-        the pairs left to price."""
+                  now: int) -> tuple[OrderBatch, Pairs, np.ndarray, np.ndarray]:
+        """The batch, its pairs with the static checks' refusals, and (j, c) of the pairs
+        that pass them."""
         blocked = [world.blocked_for(o) for o in batch.orders]
         ok = self.static.passing(batch, world.table, rows, km, blocked)
         pairs = Pairs.blank(rows, np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8))
-        # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
-        j, c = np.nonzero(ok)
-        covered = world.table.shift_covers(rows[j, c], batch.earliest[j],
-                                           batch.hard_latest[j], batch.duration[j], now)
-        pairs.code[j[~covered], c[~covered]] = SHIFT
-        return pairs, j[covered], c[covered]
+        return (batch, pairs, *np.nonzero(ok))
 
     def _score(self, blocks: list[tuple[OrderBatch, Pairs]], world: World) -> None:
         """The term values of every feasible pair of the (batch, pairs) ``blocks``."""
@@ -303,6 +302,15 @@ def _joined(columns: list[OrderColumns]) -> OrderColumns:
         return columns[0]
     return OrderColumns(*(np.concatenate([getattr(c, name) for c in columns])
                           for name in OrderColumns.__slots__))
+
+
+def _joined_arrays(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _taken(order: OrderColumns, mask: np.ndarray) -> OrderColumns:
+    """The pairs of ``order`` that ``mask`` selects."""
+    return OrderColumns(*(getattr(order, name)[mask] for name in OrderColumns.__slots__))
 
 
 def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
