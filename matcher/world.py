@@ -25,6 +25,7 @@ from matcher.worker_table import WorkerTable
 
 # a job's fields in the order of JobColumns._FIELDS
 _JOB_FIELDS = operator.attrgetter("start", "end", "lat", "lon")
+_CUSTOMER = operator.attrgetter("customer_id")
 
 
 class JobColumns:
@@ -188,7 +189,7 @@ class World:
         if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
             workers = self.table.workers
             flat = rows.tolist()
-            customers = {r: {j.customer_id for j in self.plans.get(workers[r].worker_id, ())}
+            customers = {r: set(map(_CUSTOMER, self.plans.get(workers[r].worker_id, ())))
                          for r in set(flat)}
             return np.array([customer_ids[j] in customers[r] for r, j in
                              zip(flat, order.tolist())], dtype=bool)
