@@ -131,8 +131,9 @@ class CandidateSearch:
         # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
         covered = world.table.shift_covers(rows, order.earliest, order.latest + order.max_late,
                                            order.duration, now)
-        slots = insert_many(_taken(order, covered), _days(world, rows[covered], self.rules),
-                            now, self.rules)
+        if not covered.all():
+            order, rows = _taken(order, covered), rows[covered]
+        slots = insert_many(order, _days(world, rows, self.rules), now, self.rules)
         at = priced = 0
         for _, pairs, j, c in screened:
             mine = covered[at:at + len(j)]
@@ -175,13 +176,15 @@ class CandidateSearch:
             preferred = per_order(rows, [o.preferred_worker_ids for o in batch.orders], among,
                                   default=False)
             penalty = self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute
+            if len(blocks) > 1:  # each pair its own type's (the same float product)
+                penalty = np.full(len(j), penalty)
             for name, values in (("added_s", pairs.added_s[j, c]),
                                  ("level", table.skill(batch.service_type).level[r]),
                                  ("min_level", batch.min_level[j]),
                                  ("preferred", preferred[j, c]), ("order", j + len(customers)),
                                  ("day_minutes", pairs.day_minutes[j, c]),
                                  ("priority", batch.priority[j]), ("late_s", pairs.late_s[j, c]),
-                                 ("penalty", np.full(len(j), penalty)), ("row", r)):
+                                 ("penalty", penalty), ("row", r)):
                 columns[name].append(values)
             customers += [o.customer_id for o in batch.orders]
         flat = {name: parts[0] if len(parts) == 1 else np.concatenate(parts)

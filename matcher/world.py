@@ -85,8 +85,9 @@ class JobColumns:
             column = np.full(len(days) * width, fill, dtype=dtype)
             if at:
                 column[at] = value
-            columns[name] = column.reshape(len(days), width)[inverse].reshape(
-                rows.shape + (width,))
+            if len(days) < len(inverse):  # some row in several pairs
+                column = column.reshape(len(days), width)[inverse]
+            columns[name] = column.reshape(rows.shape + (width,))
         return columns
 
 
