@@ -114,40 +114,90 @@ class CandidateSearch:
     def evaluate(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
                  now: int) -> Pairs:
         """Insertion outcome and score terms of every pair of ``batch`` x ``rows`` (m, k)."""
+        return self._evaluate_many([(batch, rows, km)], world, now)[0]
+
+    def _evaluate_many(self, blocks: list[tuple[OrderBatch, np.ndarray, np.ndarray]],
+                       world: World, now: int) -> list[Pairs]:
+        """:meth:`evaluate` of each (batch, rows, km) block, the blocks' pairs priced in one
+        :func:`~matcher.insertion.insert_many` call and scored in one :func:`term_values`
+        call. Every pair is priced and scored on its own, so the outcomes are those of
+        separate calls; on the small blocks of instant orders (a few orders of each of a few
+        service types) numpy's fixed cost per call is most of the work, and so is paid once."""
+        screened = [self._screened(batch, rows, km, world, now)
+                    for batch, rows, km in blocks]
+        order = _joined([_order_columns(batch, j) for batch, _, j, _ in screened])
+        rows = _joined_arrays([pairs.rows[j, c] for _, pairs, j, c in screened])
+        # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
+        covered = world.table.shift_covers(rows, order.earliest, order.latest + order.max_late,
+                                           order.duration, now)
+        if not covered.all():
+            order, rows = _taken(order, covered), rows[covered]
+        slots = insert_many(order, _days(world, rows, self.rules), now, self.rules)
+        at = priced = 0
+        for _, pairs, j, c in screened:
+            mine = covered[at:at + len(j)]
+            pairs.code[j[~mine], c[~mine]] = SHIFT
+            j, c = j[mine], c[mine]
+            share = slice(priced, priced + len(j))
+            pairs.code[j, c] = slots.code[share]
+            for name in ("position", "start", "travel_s", "travel_km", "added_s", "added_km",
+                         "day_minutes", "late_s"):
+                getattr(pairs, name)[j, c] = getattr(slots, name)[share]
+            at, priced = at + len(mine), priced + len(j)
+        self._score([(batch, pairs) for batch, pairs, _, _ in screened], world)
+        return [pairs for _, pairs, _, _ in screened]
+
+    def _screened(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
+                  now: int) -> tuple[OrderBatch, Pairs, np.ndarray, np.ndarray]:
+        """The batch, its pairs with the static checks' refusals, and (j, c) of the pairs
+        that pass them."""
         blocked = [world.blocked_for(o) for o in batch.orders]
         ok = self.static.passing(batch, world.table, rows, km, blocked)
         pairs = Pairs.blank(rows, np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8))
-        # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
-        j, c = np.nonzero(ok)
-        covered = world.table.shift_covers(rows[j, c], batch.earliest[j],
-                                           batch.hard_latest[j], batch.duration[j], now)
-        pairs.code[j[~covered], c[~covered]] = SHIFT
-        j, c = j[covered], c[covered]
-        slots = insert_many(_order_columns(batch, j), _days(world, rows[j, c], self.rules),
-                            now, self.rules)
-        pairs.code[j, c] = slots.code
-        for name in ("position", "start", "travel_s", "travel_km", "added_s", "added_km",
-                     "day_minutes", "late_s"):
-            getattr(pairs, name)[j, c] = getattr(slots, name)
-        self._score(batch, pairs, world)
-        return pairs
+        return (batch, pairs, *np.nonzero(ok))
 
-    def _score(self, batch: OrderBatch, pairs: Pairs, world: World) -> None:
-        table, rows = world.table, pairs.rows
+    def _score(self, blocks: list[tuple[OrderBatch, Pairs]], world: World) -> None:
+        """The term values of every feasible pair of the (batch, pairs) ``blocks``."""
+        table = world.table
         def among(r: np.ndarray, ids: set[str] | frozenset[str]) -> np.ndarray:
             return np.isin(r, table.rows_of(ids))
 
-        preferred = per_order(rows, [o.preferred_worker_ids for o in batch.orders], among,
-                              default=False)
-        j, c = np.nonzero(pairs.code == FEASIBLE)
-        r = rows[j, c]
-        known = world.served(r, j, [o.customer_id for o in batch.orders])
-        pairs.values[j, c] = term_values(
-            pairs.added_s[j, c], table.credit[r], table.skill(batch.service_type).level[r],
-            batch.min_level[j], preferred[j, c], known, pairs.day_minutes[j, c],
-            world.max_minutes(self.rules)[r], batch.priority[j], pairs.late_s[j, c],
-            self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute,
+        columns: dict[str, list] = {name: [] for name in (
+            "added_s", "level", "min_level", "preferred", "order", "day_minutes", "priority",
+            "late_s", "penalty", "row")}
+        customers: list[str] = []
+        feasible = []
+        for batch, pairs in blocks:
+            rows = pairs.rows
+            j, c = np.nonzero(pairs.code == FEASIBLE)
+            r = rows[j, c]
+            feasible.append((j, c))
+            preferred = per_order(rows, [o.preferred_worker_ids for o in batch.orders], among,
+                                  default=False)
+            penalty = self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute
+            if len(blocks) > 1:  # each pair its own type's (the same float product)
+                penalty = np.full(len(j), penalty)
+            for name, values in (("added_s", pairs.added_s[j, c]),
+                                 ("level", table.skill(batch.service_type).level[r]),
+                                 ("min_level", batch.min_level[j]),
+                                 ("preferred", preferred[j, c]), ("order", j + len(customers)),
+                                 ("day_minutes", pairs.day_minutes[j, c]),
+                                 ("priority", batch.priority[j]), ("late_s", pairs.late_s[j, c]),
+                                 ("penalty", penalty), ("row", r)):
+                columns[name].append(values)
+            customers += [o.customer_id for o in batch.orders]
+        flat = {name: parts[0] if len(parts) == 1 else np.concatenate(parts)
+                for name, parts in columns.items()}
+        r = flat["row"]
+        values = term_values(
+            flat["added_s"], table.credit[r], flat["level"], flat["min_level"],
+            flat["preferred"], world.served(r, flat["order"], customers), flat["day_minutes"],
+            world.max_minutes(self.rules)[r], flat["priority"], flat["late_s"], flat["penalty"],
             self.credit_bonus(table.credit[r]))
+        at = 0
+        for (_, pairs), (j, c) in zip(blocks, feasible):
+            pairs.values[j, c] = values[at:at + len(j)]
+            at += len(j)
 
     def search(self, orders: list[Order], world: World, now: int, limit: int,
                pool: int, searched: list | None = None) -> Candidates:
@@ -160,13 +210,15 @@ class CandidateSearch:
         eligible = np.zeros(len(orders), dtype=np.int64)
         refused = np.zeros((len(orders), len(SLOT_CHECKS)), dtype=np.int64)
         blocks: list[tuple[np.ndarray, OrderBatch, Pairs, np.ndarray]] = []
-        for service_type in sorted({o.service_type for o in orders}):
-            positions = np.array([i for i, o in enumerate(orders)
-                                  if o.service_type == service_type], dtype=np.int64)
-            batch = OrderBatch.of([orders[i] for i in positions], self.rules.calendar,
-                                  self.max_late_s(service_type))
-            for sub, pairs in self._widening(batch, world, now, limit, pool):
-                where = positions[sub]
+        types = sorted({o.service_type for o in orders})
+        positions = [np.array([i for i, o in enumerate(orders) if o.service_type == t],
+                              dtype=np.int64) for t in types]
+        batches = [OrderBatch.of([orders[i] for i in at], self.rules.calendar,
+                                 self.max_late_s(t)) for t, at in zip(types, positions)]
+        for at, batch, passes in zip(positions, batches,
+                                     self._widening(batches, world, now, limit, pool)):
+            for sub, pairs in passes:
+                where = at[sub]
                 if searched is not None:
                     for i, rows in zip(where.tolist(), pairs.rows):
                         searched[i] = rows
@@ -182,33 +234,20 @@ class CandidateSearch:
         return _flatten([(np.arange(len(batch)), batch, pairs, pairs.code == FEASIBLE)],
                         *_tally(pairs))
 
-    def _widening(self, batch: OrderBatch, world: World, now: int, limit: int, pool: int):
-        """Yield (batch positions, their pairs) per pool size until every order is done."""
-        column = world.table.skill(batch.service_type)
+    def _widening(self, batches: list[OrderBatch], world: World, now: int, limit: int,
+                  pool: int) -> list[list[tuple[np.ndarray, Pairs]]]:
+        """Per batch (one service type each), its (batch positions, their pairs) per pool size
+        until every order is done. The batches widen side by side: each pool size of all the
+        batches still searching is priced together (:meth:`_evaluate_many`)."""
+        widening = [_Widening(batch, world.table.skill(batch.service_type), pool)
+                    for batch in batches]
         radius = self.static.limits.service_radius_km
-        todo = np.arange(len(batch), dtype=np.int64)
-        size = column.index.size
-        seen: Pairs | None = None  # the last pass's pairs of the orders in ``todo``
-        while todo.size:
-            k = min(pool, size)
-            nearest, km = column.index.nearest_many(batch.lat[todo], batch.lon[todo], k)
-            # a larger pool starts with the smaller one (nearest first, ties by row): price
-            # only the workers it adds; every pair is priced on its own, so nothing changes
-            old = 0 if seen is None else seen.rows.shape[1]
-            pairs = self.evaluate(batch.take(todo), column.workers[nearest[:, old:]],
-                                  km[:, old:], world, now)
-            if seen is not None:
-                pairs = seen.beside(pairs)
-            if k == 0:
-                yield todo, pairs
-                return
-            done = ((np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit)
-                    | (k >= size) | (km[:, -1] > radius))
-            if done.all():  # the common end (always for one order): nothing to split
-                yield todo, pairs
-                return
-            yield todo[done], pairs.take(done)
-            todo, pool, seen = todo[~done], pool * 4, pairs.take(~done)
+        while active := [w for w in widening if w.todo.size]:
+            asked = [w.ask() for w in active]
+            priced = self._evaluate_many([block for block, _ in asked], world, now)
+            for w, (_, km), pairs in zip(active, asked, priced):
+                w.answer(pairs, km, limit, radius)
+        return [w.passes for w in widening]
 
     def _best(self, pairs: Pairs, limit: int) -> np.ndarray:
         """Mask of each order's ``limit`` highest-scoring feasible pairs (ties: the nearer)."""
@@ -217,6 +256,63 @@ class CandidateSearch:
         best = np.zeros(score.shape, dtype=bool)
         best[np.arange(len(best))[:, None], order] = True
         return best & np.isfinite(score)
+
+
+class _Widening:
+    """One batch's widening search: the orders still searching (``todo``), the pool they ask
+    next, the pairs of their last pass, and the (positions, pairs) of the orders done."""
+
+    def __init__(self, batch: OrderBatch, column, pool: int) -> None:
+        self.batch, self.column, self.pool = batch, column, pool
+        self.todo = np.arange(len(batch), dtype=np.int64)
+        self.seen: Pairs | None = None  # the last pass's pairs of the orders in ``todo``
+        self.passes: list[tuple[np.ndarray, Pairs]] = []
+
+    def ask(self) -> tuple[tuple[OrderBatch, np.ndarray, np.ndarray], np.ndarray]:
+        """The (batch, rows, km) block this pass prices, and the pool's km (m, k)."""
+        k = min(self.pool, self.column.index.size)
+        nearest, km = self.column.index.nearest_many(self.batch.lat[self.todo],
+                                                     self.batch.lon[self.todo], k)
+        # a larger pool starts with the smaller one (nearest first, ties by row): price
+        # only the workers it adds; every pair is priced on its own, so nothing changes
+        old = 0 if self.seen is None else self.seen.rows.shape[1]
+        return (self.batch.take(self.todo), self.column.workers[nearest[:, old:]],
+                km[:, old:]), km
+
+    def answer(self, pairs: Pairs, km: np.ndarray, limit: int, radius: float) -> None:
+        """Take this pass's ``pairs``: the orders with ``limit`` feasible workers, or whose
+        pool holds every certified worker or reaches past the ``radius``, are done."""
+        if self.seen is not None:
+            pairs = self.seen.beside(pairs)
+        k, size = km.shape[1], self.column.index.size
+        if k == 0:
+            done = np.ones(len(self.todo), dtype=bool)
+        else:
+            done = ((np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit)
+                    | (k >= size) | (km[:, -1] > radius))
+        if done.all():  # the common end (always for one order): nothing to split
+            self.passes.append((self.todo, pairs))
+            self.todo = self.todo[:0]
+            return
+        self.passes.append((self.todo[done], pairs.take(done)))
+        self.todo, self.pool, self.seen = self.todo[~done], self.pool * 4, pairs.take(~done)
+
+
+def _joined(columns: list[OrderColumns]) -> OrderColumns:
+    """The pairs of every ``columns`` one after another."""
+    if len(columns) == 1:
+        return columns[0]
+    return OrderColumns(*(np.concatenate([getattr(c, name) for c in columns])
+                          for name in OrderColumns.__slots__))
+
+
+def _joined_arrays(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _taken(order: OrderColumns, mask: np.ndarray) -> OrderColumns:
+    """The pairs of ``order`` that ``mask`` selects."""
+    return OrderColumns(*(getattr(order, name)[mask] for name in OrderColumns.__slots__))
 
 
 def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:

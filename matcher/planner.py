@@ -165,7 +165,8 @@ class Planner:
             first = None
             if i in prefound:
                 first, rows = prefound[i]
-                if live.moved and np.isin(rows, live.moved).any():
+                # (a set, not np.isin: its fixed cost was most of this on a few dozen rows)
+                if live.moved and not set(live.moved).isdisjoint(rows.tolist()):
                     first = None  # priced a worker whose plan changed since: search again
             result = self.dispatch([order], live, now, first)
             for worker_id, jobs in result.plans.items():

@@ -12,6 +12,7 @@ and indexes are built only for a question about many rows (a batch round), then 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,11 @@ import numpy as np
 from matcher.insertion import NO_JOB
 from matcher.model import Job, Order
 from matcher.worker_table import WorkerTable
+
+
+# a job's fields in the order of JobColumns._FIELDS
+_JOB_FIELDS = operator.attrgetter("start", "end", "lat", "lon")
+_CUSTOMER = operator.attrgetter("customer_id")
 
 
 class JobColumns:
@@ -65,19 +71,22 @@ class JobColumns:
                 rows: np.ndarray) -> dict[str, np.ndarray]:
         """What ``JobColumns(table, plans).take(rows)`` gives, reading only the plans of
         ``rows``."""
-        flat = rows.ravel().tolist()
         # each row's plan read once however many pairs it is in (no np.unique: on the few
-        # dozen rows of an instant order its call costs more than this)
-        plan_of = {r: plans.get(table.workers[r].worker_id, ()) for r in set(flat)}
-        days = [plan_of[r] for r in flat]
+        # dozen rows of an instant order its call costs more than this): the columns of the
+        # distinct rows, then one take per column
+        distinct: dict[int, int] = {}
+        inverse = [distinct.setdefault(r, len(distinct)) for r in rows.ravel().tolist()]
+        days = [plans.get(table.workers[r].worker_id, ()) for r in distinct]
         width = max(max(map(len, days), default=0), 1)
         at = [i * width + k for i, day in enumerate(days) for k in range(len(day))]
-        jobs = [job for day in days for job in day]
+        values = tuple(zip(*map(_JOB_FIELDS, (job for day in days for job in day))))
         columns = {}
-        for name, fill, dtype in cls._FIELDS:
-            column = np.full(len(flat) * width, fill, dtype=dtype)
-            if jobs:
-                column[at] = [getattr(j, name) for j in jobs]
+        for (name, fill, dtype), value in zip(cls._FIELDS, values or ((),) * 4):
+            column = np.full(len(days) * width, fill, dtype=dtype)
+            if at:
+                column[at] = value
+            if len(days) < len(inverse):  # some row in several pairs
+                column = column.reshape(len(days), width)[inverse]
             columns[name] = column.reshape(rows.shape + (width,))
         return columns
 
@@ -181,7 +190,7 @@ class World:
         if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
             workers = self.table.workers
             flat = rows.tolist()
-            customers = {r: {j.customer_id for j in self.plans.get(workers[r].worker_id, ())}
+            customers = {r: set(map(_CUSTOMER, self.plans.get(workers[r].worker_id, ())))
                          for r in set(flat)}
             return np.array([customer_ids[j] in customers[r] for r, j in
                              zip(flat, order.tolist())], dtype=bool)

@@ -1,0 +1,53 @@
+"""A search of many orders of several service types (their pools priced and scored together,
+pool size by pool size) gives each order what a search of it alone gives."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.config import DispatchConfig, LatenessConfig
+from matcher.planner import Planner
+from tests.builders import at, world_of
+from tests.city import random_orders, random_workers
+
+CONFIG = dataclasses.replace(DispatchConfig(), lateness=(("hourly", LatenessConfig(60, 0.1)),))
+
+
+def busy_world(rng, n_workers: int, spread: float, planner: Planner):
+    """A world whose workers already have jobs (so pricing meets gaps, limits and breaks)."""
+    workers = random_workers(rng, n_workers, spread=spread, breaks=True)
+    world = world_of(workers)
+    for result in planner.dispatch_each(random_orders(rng, 30, n_workers, prefix="p",
+                                                      spread=spread), world, at(6)):
+        world.plans.update(result.plans)
+    return world
+
+
+def equal(a, b) -> bool:
+    return (np.array_equal(a.order, b.order) and np.array_equal(a.row, b.row)
+            and np.array_equal(a.values, b.values) and a.slot.keys() == b.slot.keys()
+            and all(np.array_equal(a.slot[k], b.slot[k]) for k in a.slot)
+            and np.array_equal(a.eligible, b.eligible) and np.array_equal(a.refused, b.refused))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 120), st.integers(1, 16),
+       st.sampled_from([0.01, 0.06, 0.3]), st.sampled_from([1, 4, 12]),
+       st.sampled_from([2, 48]))
+def test_a_search_of_many_types_gives_each_order_its_own_search(seed, n_workers, n_orders,
+                                                                 spread, limit, pool):
+    rng = np.random.default_rng(seed)
+    planner = Planner(CONFIG)
+    world = busy_world(rng, n_workers, spread, planner)
+    orders = random_orders(rng, n_orders, n_workers, spread=spread)
+    searched: list = []
+    found = planner.search.search(orders, world, at(7), limit, pool, searched)
+    for i, order in enumerate(orders):
+        alone: list = []
+        expected = planner.search.search([order], world, at(7), limit, pool, alone)
+        assert equal(found.of_order(i), expected)
+        assert np.array_equal(searched[i], alone[0])
