@@ -485,6 +485,8 @@ def _covering(covered: np.ndarray) -> np.ndarray | None:
     k = max(int(covered.sum(axis=1).max(initial=0)), 1)
     if k == covered.shape[1]:
         return None
+    if k == 1:  # the common case: argmax is the first covering shift (0 when none), as below
+        return covered.argmax(axis=1)[:, None]
     return np.argsort(~covered, axis=1, kind="stable")[:, :k]
 
 

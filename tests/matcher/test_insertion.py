@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo import TravelModel
 from matcher.insertion import (REFUSAL_CODES, DayRules, Days, DayTotals, Insertion,
-                               OrderColumns, Refusal, _priced, insert_many)
+                               OrderColumns, Refusal, _covering, _priced, insert_many)
 from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
@@ -466,3 +466,22 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
                 alone.position, alone.start, alone.travel_s, alone.travel_km,
                 alone.added_travel_s, alone.added_travel_km, alone.day_minutes_before,
                 alone.late_s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 6), st.integers(0, 2**32 - 1), st.floats(0, 1))
+def test_the_shifts_kept_per_pair_are_the_covering_ones_in_shift_order(pairs, shifts, seed,
+                                                                       share):
+    """_covering: each pair's covering shifts first, in shift order, then padding, as wide as
+    the most any pair has (one: the fast path)."""
+    covered = np.random.default_rng(seed).random((pairs, shifts)) < share
+    kept = _covering(covered)
+    k = max(int(covered.sum(axis=1).max(initial=0)), 1)
+    if k == shifts:
+        assert kept is None
+        return
+    assert kept.shape == (pairs, k)
+    for row, keep in zip(covered, kept):
+        cover = np.flatnonzero(row).tolist()
+        assert keep.tolist()[:len(cover)] == cover
+        assert keep.tolist() == np.argsort(~row, kind="stable")[:k].tolist()
