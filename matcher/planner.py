@@ -178,9 +178,9 @@ class Planner:
                        assignments: list[Assignment], changed: set[str],
                        verdicts: dict[str, Unassigned], exhausted: set[str],
                        searches: Searches) -> tuple[list[Order], int]:
-        """Team and linked orders, one at a time, higher priority first; the ones left and
-        how many were placed (``exhausted`` gets the ones its last try found without enough
-        feasible workers)."""
+        """Team and linked orders, one at a time, higher priority first; the ones left to try
+        in the next round and how many were placed (``exhausted`` gets the ones found without
+        enough feasible workers: they leave the loop, as a fuller day never opens a slot)."""
         placed = 0
         # the orders of a dispatch are in no plan (pending) until it places them: this set,
         # not the world's index over every plan (rebuilding that costs a read of the city)
@@ -204,9 +204,8 @@ class Planner:
                 verdicts[order.order_id] = outcome.unassigned
             if outcome.exhausted:
                 exhausted.add(order.order_id)
-            else:
-                exhausted.discard(order.order_id)
-        return [o for o in orders if o.order_id not in done], placed
+        left = [o for o in orders if o.order_id not in done and o.order_id not in exhausted]
+        return left, placed
 
     def _cut_by_round_limit(self, pending: list[Order], verdicts: dict[str, Unassigned]) -> None:
         """The orders with feasible workers still left when the rounds ran out: no round

@@ -61,6 +61,30 @@ def test_a_team_larger_than_the_free_workers_stays_pending():
         ("team", UnassignedReason.NO_ELIGIBLE_WORKER)]
 
 
+def test_a_team_without_enough_feasible_workers_leaves_the_rounds():
+    """A fuller day never opens a slot: a team found short of workers is not searched again in
+    the dispatch's later rounds, and keeps its verdict; one with a feasible team is placed."""
+    singles = [make_order(f"s{i}", customer_id=f"c{i}", earliest_start=at(10 + 2 * i),
+                          latest_start=at(10 + 2 * i), duration=HOUR) for i in range(3)]
+    short = make_order("short", customer_id="c7", workers_needed=3)
+    planner = Planner(CONFIG)
+    searched: list[str] = []
+    search = planner.coupled.search.search
+
+    def recording(orders, *args, **kw):
+        searched.extend(o.order_id for o in orders)
+        return search(orders, *args, **kw)
+
+    planner.coupled.search.search = recording
+    result = planner.dispatch([*singles, short], world_of([make_worker("w0"),
+                                                           make_worker("w1")]), at(6))
+    assert result.rounds >= 2 and len(placed(result, "s2")) == 1  # two workers, three orders
+    assert searched.count("short") == 1
+    assert "short" in result.exhausted
+    assert {u.order_id: u.reason for u in result.unassigned} == {
+        "short": UnassignedReason.NO_ELIGIBLE_WORKER}
+
+
 def test_a_follow_up_starts_inside_its_gap_after_the_first_visit():
     first = make_order("first", duration=HOUR)
     result = dispatch([follow_up("again", "first", 3 * HOUR, 4 * HOUR), first],
