@@ -203,8 +203,8 @@ class CandidateSearch:
                pool: int, searched: list | None = None) -> Candidates:
         """Up to ``limit`` feasible candidates per order: the best-scoring in its pool. Each
         order's candidates are those a search of it alone gives. ``searched`` (a list) gets
-        per order the rows of every worker priced for it: nothing else of the world's plans
-        went into its candidates."""
+        per order the rows of every worker past the static checks for it (they read no plan):
+        nothing else of the world's plans went into its candidates."""
         if searched is not None:
             searched[:] = [None] * len(orders)
         eligible = np.zeros(len(orders), dtype=np.int64)
@@ -220,8 +220,8 @@ class CandidateSearch:
             for sub, pairs in passes:
                 where = at[sub]
                 if searched is not None:
-                    for i, rows in zip(where.tolist(), pairs.rows):
-                        searched[i] = rows
+                    for i, rows, code in zip(where.tolist(), pairs.rows, pairs.code):
+                        searched[i] = rows[code != STATIC_FAIL]
                 eligible[where], refused[where] = _tally(pairs)
                 done = batch if len(sub) == len(batch) else batch.take(sub)  # sub: all, in order
                 blocks.append((where, done, pairs, self._best(pairs, limit)))
@@ -243,7 +243,7 @@ class CandidateSearch:
                     for batch in batches]
         radius = self.static.limits.service_radius_km
         while active := [w for w in widening if w.todo.size]:
-            asked = [w.ask() for w in active]
+            asked = [w.ask(radius) for w in active]
             priced = self._evaluate_many([block for block, _ in asked], world, now)
             for w, (_, km), pairs in zip(active, asked, priced):
                 w.answer(pairs, km, limit, radius)
@@ -268,7 +268,7 @@ class _Widening:
         self.seen: Pairs | None = None  # the last pass's pairs of the orders in ``todo``
         self.passes: list[tuple[np.ndarray, Pairs]] = []
 
-    def ask(self) -> tuple[tuple[OrderBatch, np.ndarray, np.ndarray], np.ndarray]:
+    def ask(self, radius: float) -> tuple[tuple[OrderBatch, np.ndarray, np.ndarray], np.ndarray]:
         """The (batch, rows, km) block this pass prices, and the pool's km (m, k)."""
         k = min(self.pool, self.column.index.size)
         nearest, km = self.column.index.nearest_many(self.batch.lat[self.todo],
@@ -276,8 +276,12 @@ class _Widening:
         # a larger pool starts with the smaller one (nearest first, ties by row): price
         # only the workers it adds; every pair is priced on its own, so nothing changes
         old = 0 if self.seen is None else self.seen.rows.shape[1]
-        return (self.batch.take(self.todo), self.column.workers[nearest[:, old:]],
-                km[:, old:]), km
+        # nor does leaving out the pool's far end where every order's worker lies past the
+        # radius: those pairs fail the radius check, and all these orders end with this pass
+        # (their pool reaches past the radius); in a shortage that is most of the widest pool
+        end = old + int(np.count_nonzero(km[:, old:] <= radius, axis=1).max(initial=0))
+        return (self.batch.take(self.todo), self.column.workers[nearest[:, old:end]],
+                km[:, old:end]), km
 
     def answer(self, pairs: Pairs, km: np.ndarray, limit: int, radius: float) -> None:
         """Take this pass's ``pairs``: the orders with ``limit`` feasible workers, or whose

@@ -51,3 +51,31 @@ def test_a_search_of_many_types_gives_each_order_its_own_search(seed, n_workers,
         expected = planner.search.search([order], world, at(7), limit, pool, alone)
         assert equal(found.of_order(i), expected)
         assert np.array_equal(searched[i], alone[0])
+
+
+def test_workers_past_the_radius_change_no_search_and_are_not_watched():
+    """Far workers (past the service radius) in the widest pools: every order's candidates
+    are those of the city without them, and ``searched`` (whose plan changes make a kept
+    search stale) lists none of them."""
+    rng = np.random.default_rng(11)
+    planner = Planner(CONFIG)
+    near = random_workers(rng, 30, spread=0.02)
+    far = [dataclasses.replace(w, worker_id=f"f{i:03d}", home_lat=w.home_lat + 0.3)
+           for i, w in enumerate(random_workers(rng, 60, spread=0.02))]
+    orders = random_orders(rng, 12, 30, spread=0.02)
+
+    def search(workers):
+        world, searched = world_of(workers), []
+        found = planner.search.search(orders, world, at(7), 12, 2, searched)
+        ids = [w.worker_id for w in world.table.workers]
+        return found, [ids[r] for r in found.row], [{ids[r] for r in rows} for rows in searched]
+
+    alone, alone_ids, _ = search(near)
+    found, found_ids, searched = search(near + far)
+    assert found_ids == alone_ids and len(alone_ids) >= 12
+    assert np.array_equal(found.order, alone.order)
+    assert np.array_equal(found.values, alone.values)
+    assert all(np.array_equal(found.slot[k], alone.slot[k]) for k in alone.slot)
+    assert np.array_equal(found.eligible, alone.eligible)
+    assert np.array_equal(found.refused, alone.refused)
+    assert all(rows and not any(w.startswith("f") for w in rows) for rows in searched)
