@@ -12,7 +12,7 @@ import pytest
 from matcher.anchors import AnchoredPlans, anchor_at, anchored
 from matcher.model import Job, Location
 from matcher.store import FrozenPlan
-from matcher.world import JobColumns, PlanOverlay, World
+from matcher.world import JobColumns, PlanOverlay, World, plans_of
 from matcher.worker_table import WorkerTable
 from tests.builders import CENTRE, HOUR, at, make_worker
 
@@ -126,3 +126,19 @@ def test_columns_kept_between_dispatches_are_those_built_afresh(seed):
         got = world.job_columns(rows)
         for name in fresh:
             assert np.array_equal(got[name], fresh[name]), name
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plans_of_rows_read_an_overlay_as_its_get_does(seed):
+    table, plans, _ = random_world(seed)
+    overlay = PlanOverlay(plans)
+    overlay["w00"] = []                     # a plan emptied over the base's
+    overlay["w01"] = list(plans.get("w02", ()))
+    rows = [0, 1, 2, 5, 0, len(table) - 1]
+    expected = [list(overlay.get(table.workers[r].worker_id, ())) for r in rows]
+    assert [list(day) for day in plans_of(overlay, table, rows)] == expected
+    assert [list(day) for day in plans_of(dict(overlay), table, rows)] == expected
+    few = JobColumns.of_rows(table, overlay, np.array([rows]))
+    whole = JobColumns(table, dict(overlay)).take(np.array([rows]))
+    for name in whole:
+        assert np.array_equal(few[name], whole[name]), name
