@@ -152,8 +152,8 @@ def plans_of(plans: Mapping[str, Sequence[Job]], table: WorkerTable,
     """The plan of each of ``rows`` (no plan: empty), in their order. An instant order reads a
     few dozen plans several times, through an overlay: its two dicts are read here directly,
     not through a method call per plan."""
-    workers = table.workers
-    ids = [workers[r].worker_id for r in rows]
+    every = table.worker_ids
+    ids = [every[r] for r in rows]
     if type(plans) is PlanOverlay:
         own_get, base_get = plans.own.get, plans.base.get  # as PlanOverlay.get reads them
         return [base_get(w, ()) if (jobs := own_get(w)) is None else jobs for w in ids]

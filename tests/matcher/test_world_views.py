@@ -4,6 +4,7 @@ customer-history mask of a few pairs."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -142,3 +143,13 @@ def test_plans_of_rows_read_an_overlay_as_its_get_does(seed):
     whole = JobColumns(table, dict(overlay)).take(np.array([rows]))
     for name in whole:
         assert np.array_equal(few[name], whole[name]), name
+
+
+def test_a_patched_table_keeps_the_worker_ids_of_its_rows():
+    table, _, _ = random_world(0)
+    assert table.worker_ids == tuple(w.worker_id for w in table.workers)
+    workers = list(table.workers)
+    workers[3] = dataclasses.replace(workers[3], credit_score=workers[3].credit_score - 1)
+    patched = table.patched(workers)
+    assert patched is not table and patched.worker_ids == table.worker_ids
+    assert WorkerTable(workers[::-1]).worker_ids == table.worker_ids[::-1]
