@@ -49,9 +49,11 @@ def _coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], N
         raise ValueError(
             f"lat and lon must have the same length, got {lat_arr.size} and {lon_arr.size}"
         )
-    if not np.all(np.isfinite(lat_arr)) or np.any(np.abs(lat_arr) > 90.0):
+    # one reduction per side (every k-NN query of an instant order passes here): NaN and
+    # infinity fail ``<= 90`` as an out-of-range latitude does
+    if not (np.abs(lat_arr) <= 90.0).all():
         raise ValueError("lat must be finite and within [-90, 90]")
-    if not np.all(np.isfinite(lon_arr)):
+    if not np.isfinite(lon_arr).all():
         raise ValueError("lon must be finite")
     return lat_arr, lon_arr
 
@@ -94,7 +96,7 @@ class SpatialIndex:
         values, or a latitude lies outside ``[-90, 90]``.
     """
 
-    __slots__ = ("_lat", "_lon", "_tree", "_phi", "_lam", "_cos_phi")
+    __slots__ = ("_lat", "_lon", "_tree", "_sides")
 
     def __init__(self, lat: ArrayLike, lon: ArrayLike) -> None:
         lat_arr, lon_arr = _coordinates(lat, lon)
@@ -105,9 +107,10 @@ class SpatialIndex:
         self._lon.flags.writeable = False
         self._tree = cKDTree(to_unit_xyz(self._lat, self._lon)) if self.size else None
         # The points' side of the haversine, computed once instead of on every query (the
-        # same elementwise operations as haversine_km, so the same bits).
-        self._phi, self._lam = np.radians(self._lat), np.radians(self._lon)
-        self._cos_phi = np.cos(self._phi)
+        # same elementwise operations as haversine_km, so the same bits): rows phi, lambda
+        # and cos(phi), stacked so that a query gathers its points' three in one take.
+        phi = np.radians(self._lat)
+        self._sides = np.stack((phi, np.radians(self._lon), np.cos(phi)))
 
     @property
     def size(self) -> int:
@@ -206,24 +209,29 @@ class SpatialIndex:
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Exact k-NN for validated query arrays (see module docstring)."""
         m, kept = lat.size, min(k, self.size)
-        indices = np.empty((m, kept), dtype=np.int64)
-        km = np.empty((m, kept), dtype=np.float64)
-        if kept == 0 or m == 0:
-            return indices, km
-        if kept >= _SCAN_SHARE * self.size:
-            self._scan(lat, lon, indices, km)
+        if kept == 0 or m == 0 or kept >= _SCAN_SHARE * self.size:
+            indices = np.empty((m, kept), dtype=np.int64)
+            km = np.empty((m, kept), dtype=np.float64)
+            if kept and m:
+                self._scan(lat, lon, indices, km)
             return indices, km
         fetched = min(kept + _KNN_PAD, self.size)
         xyz = to_unit_xyz(lat, lon)
         chord, idx = self._tree.query(xyz, k=fetched)
-        chord, idx = chord.reshape(m, fetched), idx.reshape(m, fetched).astype(np.int64)
+        chord = chord.reshape(m, fetched)
+        idx = idx.reshape(m, fetched).astype(np.int64, copy=False)
         # The fetched set provably contains every true k-NN candidate when it
         # is the whole index, or when its last chord clears the k-th chord by
         # more than the rounding slack; other rows had a crowd of (near) ties
         # at the boundary and need a radius search to collect all of them.
         boundary = chord[:, kept - 1] + _CHORD_SLACK
         settled = (fetched == self.size) | (chord[:, -1] > boundary)
-        self._rank_rows(lat, lon, idx, settled, indices, km)
+        if settled.all():  # the common case (always for one query): no rows to pick or fill
+            return self._rank_rows(lat, lon, idx, kept)
+        indices = np.empty((m, kept), dtype=np.int64)
+        km = np.empty((m, kept), dtype=np.float64)
+        indices[settled], km[settled] = self._rank_rows(lat[settled], lon[settled],
+                                                        idx[settled], kept)
         for row in np.flatnonzero(~settled):
             crowd = np.asarray(self._tree.query_ball_point(xyz[row], boundary[row]), dtype=np.int64)
             row_idx, row_km = self._ranked(lat[row], lon[row], crowd)
@@ -234,22 +242,15 @@ class SpatialIndex:
         self,
         lat: NDArray[np.float64],
         lon: NDArray[np.float64],
-        idx: NDArray[np.int64],
-        rows: NDArray[np.bool_],
-        indices: NDArray[np.int64],
-        km: NDArray[np.float64],
-    ) -> None:
-        """Sort the fetched candidates of ``rows`` and keep the first columns."""
-        kept = indices.shape[1]
-        if rows.all():  # the common case (always for one query): no copies to pick rows
-            cand, lat, lon = idx, lat, lon
-        else:
-            cand, lat, lon = idx[rows], lat[rows], lon[rows]
+        cand: NDArray[np.int64],
+        kept: int,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Each row's fetched candidates ``cand`` sorted by (km, index), the first ``kept``
+        columns of them and of their km."""
         cand_km = self._km(lat[:, None], lon[:, None], cand)
         order = np.lexsort((cand, cand_km), axis=-1)[:, :kept]
         at = np.arange(len(order))[:, None]  # indexing, not take_along_axis: cheaper per call
-        indices[rows] = cand[at, order]
-        km[rows] = cand_km[at, order]
+        return cand[at, order], cand_km[at, order]
 
     def _scan(
         self,
@@ -274,7 +275,7 @@ class SpatialIndex:
         ``points``) to the indexed ``points``: the same formula and float operations in the
         same order, with the points' radians and cosines precomputed."""
         phi1, lam1 = np.radians(lat), np.radians(lon)
-        phi2, lam2 = self._phi[points], self._lam[points]
+        phi2, lam2, cos_phi2 = self._sides[:, points]
         hav = (np.sin((phi2 - phi1) / 2.0) ** 2
-               + np.cos(phi1) * self._cos_phi[points] * np.sin((lam2 - lam1) / 2.0) ** 2)
+               + np.cos(phi1) * cos_phi2 * np.sin((lam2 - lam1) / 2.0) ** 2)
         return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(np.maximum(hav, 0.0), 1.0)))

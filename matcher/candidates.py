@@ -271,8 +271,9 @@ class _Widening:
     def ask(self, radius: float) -> tuple[tuple[OrderBatch, np.ndarray, np.ndarray], np.ndarray]:
         """The (batch, rows, km) block this pass prices, and the pool's km (m, k)."""
         k = min(self.pool, self.column.index.size)
-        nearest, km = self.column.index.nearest_many(self.batch.lat[self.todo],
-                                                     self.batch.lon[self.todo], k)
+        # the first pass asks for every order of the batch, in order: the batch itself
+        batch = self.batch if self.seen is None else self.batch.take(self.todo)
+        nearest, km = self.column.index.nearest_many(batch.lat, batch.lon, k)
         # a larger pool starts with the smaller one (nearest first, ties by row): price
         # only the workers it adds; every pair is priced on its own, so nothing changes
         old = 0 if self.seen is None else self.seen.rows.shape[1]
@@ -280,8 +281,7 @@ class _Widening:
         # radius: those pairs fail the radius check, and all these orders end with this pass
         # (their pool reaches past the radius); in a shortage that is most of the widest pool
         end = old + int(np.count_nonzero(km[:, old:] <= radius, axis=1).max(initial=0))
-        return (self.batch.take(self.todo), self.column.workers[nearest[:, old:end]],
-                km[:, old:end]), km
+        return (batch, self.column.workers[nearest[:, old:end]], km[:, old:end]), km
 
     def answer(self, pairs: Pairs, km: np.ndarray, limit: int, radius: float) -> None:
         """Take this pass's ``pairs``: the orders with ``limit`` feasible workers, or whose

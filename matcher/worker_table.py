@@ -87,6 +87,8 @@ class WorkerTable:
             service_type: column for service_type, column in self._skills.items()
             if all(self.workers[i].skill(service_type) == workers[i].skill(service_type)
                    for i in changed)}
+        if "worker_ids" in self.__dict__:  # a patch keeps every worker id in its row
+            table.__dict__["worker_ids"] = self.__dict__["worker_ids"]
         for name, same in (("shifts", lambda a, b: a.shifts == b.shifts),
                            ("breaks", lambda a, b: a.breaks == b.breaks),
                            ("_tag_columns", lambda a, b: a.tags == b.tags)):
@@ -120,6 +122,12 @@ class WorkerTable:
                 level[i], until[i] = skill.level, skill.certified_until
         rows = np.flatnonzero(level > 0)
         return SkillColumn(level, until, rows, SpatialIndex(self.lat[rows], self.lon[rows]))
+
+    @cached_property
+    def worker_ids(self) -> tuple[str, ...]:
+        """The worker id of each row (an instant order looks up the plans of a few dozen
+        rows several times: an index here, not an attribute of each worker)."""
+        return tuple(w.worker_id for w in self.workers)
 
     @cached_property
     def shifts(self) -> np.ndarray:

@@ -13,7 +13,7 @@ and indexes are built only for a question about many rows (a batch round), then 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +76,7 @@ class JobColumns:
         # distinct rows, then one take per column
         distinct: dict[int, int] = {}
         inverse = [distinct.setdefault(r, len(distinct)) for r in rows.ravel().tolist()]
-        days = [plans.get(table.workers[r].worker_id, ()) for r in distinct]
+        days = plans_of(plans, table, distinct)
         width = max(max(map(len, days), default=0), 1)
         at = [i * width + k for i, day in enumerate(days) for k in range(len(day))]
         values = tuple(zip(*map(_JOB_FIELDS, (job for day in days for job in day))))
@@ -147,6 +147,20 @@ class PlanOverlay(MutableMapping):
         return len(self.own) + sum(1 for w in self.base if w not in self.own)
 
 
+def plans_of(plans: Mapping[str, Sequence[Job]], table: WorkerTable,
+             rows: Iterable[int]) -> list[Sequence[Job]]:
+    """The plan of each of ``rows`` (no plan: empty), in their order. An instant order reads a
+    few dozen plans several times, through an overlay: its two dicts are read here directly,
+    not through a method call per plan."""
+    every = table.worker_ids
+    ids = [every[r] for r in rows]
+    if type(plans) is PlanOverlay:
+        own_get, base_get = plans.own.get, plans.base.get  # as PlanOverlay.get reads them
+        return [base_get(w, ()) if (jobs := own_get(w)) is None else jobs for w in ids]
+    get = plans.get
+    return [get(w, ()) for w in ids]
+
+
 # A question about at most this many distinct rows reads their plans one by one; a larger one
 # builds (once) the columns or index of the whole city.
 FEW_ROWS = 4096
@@ -188,10 +202,10 @@ class World:
         """Mask over pairs (worker ``rows[i]``, order ``order[i]``, both 1-D): the worker has a
         planned job of that order's customer (``customer_ids`` per order)."""
         if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
-            workers = self.table.workers
             flat = rows.tolist()
-            customers = {r: set(map(_CUSTOMER, self.plans.get(workers[r].worker_id, ())))
-                         for r in set(flat)}
+            distinct = set(flat)
+            customers = {r: set(map(_CUSTOMER, day))
+                         for r, day in zip(distinct, plans_of(self.plans, self.table, distinct))}
             return np.array([customer_ids[j] in customers[r] for r, j in
                              zip(flat, order.tolist())], dtype=bool)
         mask = np.zeros(rows.shape, dtype=bool)

@@ -189,7 +189,10 @@ def test_size_and_input_not_aliased():
         ([[31.2]], [121.5], "lat"),
         ([91.0], [121.5], "lat"),
         ([np.nan], [121.5], "lat"),
+        ([-np.inf], [121.5], "lat"),
+        ([-90.5], [121.5], "lat"),
         ([31.2], [np.inf], "lon"),
+        ([31.2], [np.nan], "lon"),
     ],
 )
 def test_constructor_validation(lat, lon, field):
@@ -207,3 +210,19 @@ def test_query_validation():
         index.within(31.2, 121.5, -0.1)
     with pytest.raises(ValueError, match="lat"):
         index.nearest([31.2, 31.3], 121.5, 1)
+
+
+def test_nearest_many_mixes_crowded_and_plain_rows():
+    """One query with a crowd of tied points at its k-th neighbour (a radius search settles
+    it) beside plain ones: every row as a brute-force haversine ranking gives it."""
+    rng = np.random.default_rng(3)
+    lat = np.concatenate([31.0 + rng.random(200) * 0.5, np.full(30, 31.6)])
+    lon = np.concatenate([121.0 + rng.random(200) * 0.5, np.full(30, 121.6)])
+    index = SpatialIndex(lat, lon)
+    q_lat, q_lon = np.array([31.2, 31.6, 31.4]), np.array([121.2, 121.6, 121.1])
+    idx, km = index.nearest_many(q_lat, q_lon, 10)
+    for row in range(3):
+        every = haversine_km(q_lat[row], q_lon[row], lat, lon)
+        want = np.lexsort((np.arange(len(lat)), every))[:10]
+        np.testing.assert_array_equal(idx[row], want)
+        np.testing.assert_array_equal(km[row], every[want])

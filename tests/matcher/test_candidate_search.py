@@ -9,7 +9,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matcher.candidates import _Widening
 from matcher.config import DispatchConfig, LatenessConfig
+from matcher.order_batch import OrderBatch
 from matcher.planner import Planner
 from tests.builders import at, world_of
 from tests.city import random_orders, random_workers
@@ -79,3 +81,23 @@ def test_workers_past_the_radius_change_no_search_and_are_not_watched():
     assert np.array_equal(found.eligible, alone.eligible)
     assert np.array_equal(found.refused, alone.refused)
     assert all(rows and not any(w.startswith("f") for w in rows) for rows in searched)
+
+
+def test_widening_asks_the_whole_batch_first_then_the_orders_still_searching():
+    rng = np.random.default_rng(10)  # a city where some orders find a worker in a pool of 2
+    planner = Planner(CONFIG)
+    world = busy_world(rng, 40, 0.06, planner)
+    orders = [o for o in random_orders(rng, 30, 40) if o.service_type == "cleaning"]
+    search = planner.search
+    batch = OrderBatch.of(orders, search.rules.calendar, search.max_late_s("cleaning"))
+    widening = _Widening(batch, world.table.skill("cleaning"), 2)
+    radius = search.static.limits.service_radius_km
+    (asked, rows, km), pool_km = widening.ask(radius)
+    assert asked is batch and rows.shape == (len(batch), 2)  # no copy of the orders' columns
+    widening.answer(search.evaluate(asked, rows, km, world, at(7)), pool_km, 1, radius)
+    todo = widening.todo
+    assert 0 < todo.size < len(batch)  # some orders widen: the next pass asks those alone
+    (again, more_rows, _), wider_km = widening.ask(radius)
+    assert again.orders == [batch.orders[i] for i in todo]
+    assert np.array_equal(again.lat, batch.lat[todo]) and more_rows.shape[1] == 6
+    assert np.array_equal(wider_km[:, :2], pool_km[todo])

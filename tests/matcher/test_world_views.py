@@ -4,6 +4,7 @@ customer-history mask of a few pairs."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from matcher.anchors import AnchoredPlans, anchor_at, anchored
 from matcher.model import Job, Location
 from matcher.store import FrozenPlan
-from matcher.world import JobColumns, PlanOverlay, World
+from matcher.world import JobColumns, PlanOverlay, World, plans_of
 from matcher.worker_table import WorkerTable
 from tests.builders import CENTRE, HOUR, at, make_worker
 
@@ -126,3 +127,29 @@ def test_columns_kept_between_dispatches_are_those_built_afresh(seed):
         got = world.job_columns(rows)
         for name in fresh:
             assert np.array_equal(got[name], fresh[name]), name
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plans_of_rows_read_an_overlay_as_its_get_does(seed):
+    table, plans, _ = random_world(seed)
+    overlay = PlanOverlay(plans)
+    overlay["w00"] = []                     # a plan emptied over the base's
+    overlay["w01"] = list(plans.get("w02", ()))
+    rows = [0, 1, 2, 5, 0, len(table) - 1]
+    expected = [list(overlay.get(table.workers[r].worker_id, ())) for r in rows]
+    assert [list(day) for day in plans_of(overlay, table, rows)] == expected
+    assert [list(day) for day in plans_of(dict(overlay), table, rows)] == expected
+    few = JobColumns.of_rows(table, overlay, np.array([rows]))
+    whole = JobColumns(table, dict(overlay)).take(np.array([rows]))
+    for name in whole:
+        assert np.array_equal(few[name], whole[name]), name
+
+
+def test_a_patched_table_keeps_the_worker_ids_of_its_rows():
+    table, _, _ = random_world(0)
+    assert table.worker_ids == tuple(w.worker_id for w in table.workers)
+    workers = list(table.workers)
+    workers[3] = dataclasses.replace(workers[3], credit_score=workers[3].credit_score - 1)
+    patched = table.patched(workers)
+    assert patched is not table and patched.worker_ids == table.worker_ids
+    assert WorkerTable(workers[::-1]).worker_ids == table.worker_ids[::-1]
