@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from matcher.model import Job
+from matcher.store import PlanMark
 from matcher.supply_log import SupplyLog
 from matcher.worker_table import WorkerTable
 
@@ -27,9 +28,10 @@ class CertificateWatch:
         self.uncovered: list[str] = []  # workers the last check found with jobs not covered
 
     def due(self, plans: Mapping[str, Sequence[Job]], table: WorkerTable, now: int,
-            planner) -> set[int]:
-        """Table rows of the workers with jobs whose coverage must be checked at ``now``."""
-        stamp = self._log.update(plans, table, ())
+            planner, mark: PlanMark | None = None) -> set[int]:
+        """Table rows of the workers with jobs whose coverage must be checked at ``now``;
+        ``mark``: the store's plan log as of ``plans`` (see :meth:`SupplyLog.update`)."""
+        stamp = self._log.update(plans, table, (), mark)
         afresh = stamp == 1 or planner is not self._planner or now < self._now
         self._planner, self._now = planner, now
         if afresh:

@@ -743,7 +743,8 @@ class Engine(LifecycleOperations):
                      now: int) -> DispatchResult:
         """``planner.dispatch`` of the orders the memo cannot vouch for; the others keep their
         verdicts (in the solver thread: the memo's check prices pairs too)."""
-        stamp = self._memo.look(world, view.plans, list(view.locations), now, planner)
+        stamp = self._memo.look(world, view.plans, list(view.locations), now, planner,
+                                view.plan_mark)
         self._columns.follow(world, self._memo.log)
         planned, known = self._memo.split(orders, world, now, stamp)
         result = planner.dispatch(planned, world, now)

@@ -255,7 +255,7 @@ class LifecycleOperations:
             or await self._read_worker(commit, worker_id)
         if record is None:
             record = CreditRecord(worker.credit_score, [], now)
-        record.events += events
+        record.events = record.events + events  # a new list: the old may be the store's
         commit.credit[worker_id] = record
         what = ", ".join(e.kind if e.kind != "review" else f"{e.stars}-star review"
                          for e in events) + f" on {events[0].order_id}"
@@ -371,7 +371,7 @@ class LifecycleOperations:
         # only workers with a certificate in its warning time, or whose planned jobs a
         # certificate might not cover, can need anything here: found by column and by
         # what changed, then looked at one by one in table order
-        due = self._certificates.due(plans, table, now, self.planner)
+        due = self._certificates.due(plans, table, now, self.planner, view.plan_mark)
         for service_type in self.config.service.service_types:
             column = table.skill(service_type)
             until = column.certified_until

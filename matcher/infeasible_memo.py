@@ -28,6 +28,7 @@ from geo import haversine_km
 from matcher.candidates import FEASIBLE
 from matcher.model import Order, Unassigned
 from matcher.order_batch import OrderBatch
+from matcher.store import PlanMark
 from matcher.supply_log import SupplyLog
 from matcher.world import World
 
@@ -50,12 +51,14 @@ class InfeasibleMemo:
         self._now: int | None = None
         self._planner = None     # entries hold under one config only
 
-    def look(self, world: World, plans, located: Sequence[str], now: int, planner) -> int:
-        """Record the state this dispatch reads (before it changes anything); its stamp."""
+    def look(self, world: World, plans, located: Sequence[str], now: int, planner,
+             mark: PlanMark | None = None) -> int:
+        """Record the state this dispatch reads (before it changes anything); its stamp.
+        ``mark``: the store's plan log as of ``plans`` (see :meth:`SupplyLog.update`)."""
         if planner is not self._planner or (self._now is not None and now < self._now):
             self._entries.clear()  # another config, or a clock that went back: start over
         self._planner, self._now = planner, now
-        return self.log.update(plans, world.table, located)
+        return self.log.update(plans, world.table, located, mark)
 
     def split(self, orders: list[Order], world: World, now: int,
               stamp: int) -> tuple[list[Order], dict[str, Unassigned]]:

@@ -45,6 +45,61 @@ class FrozenPlan(tuple):
         return plan
 
 
+def _owned(record: CreditRecord, stored: CreditRecord | None) -> CreditRecord:
+    """The store's own copy of ``record``: its event list copied, unless it is the list the
+    store holds already (handed out read-only by ``credits_due``)."""
+    if stored is not None and record.events is stored.events:
+        return dataclasses.replace(record)
+    return record.copy()
+
+
+class PlanLog:
+    """The ids of the workers whose plans each commit wrote, in order: which plans differ
+    between two views of one store, without comparing every plan
+    (:class:`~matcher.supply_log.SupplyLog`). It keeps the last ``keep`` ids at least; a mark
+    older than that can no longer tell."""
+
+    def __init__(self, keep: int = 1_000_000) -> None:
+        self._keep = keep
+        # (ids dropped before the list, the list): swapped whole when trimmed, so that a reader
+        # in another thread slices a list that does not move under it
+        self._state: tuple[int, list[str]] = (0, [])
+
+    def add(self, worker_ids: Iterable[str]) -> None:
+        dropped, ids = self._state
+        ids.extend(worker_ids)
+        if len(ids) > 2 * self._keep:
+            cut = len(ids) - self._keep
+            self._state = (dropped + cut, ids[cut:])
+
+    def mark(self) -> "PlanMark":
+        dropped, ids = self._state
+        return PlanMark(self, dropped + len(ids))
+
+    def written(self, since: "PlanMark", until: "PlanMark") -> list[str] | None:
+        """The ids written after ``since`` up to ``until`` (repeats possible), or None when
+        the log cannot tell (a mark of another log, or one it no longer keeps)."""
+        dropped, ids = self._state
+        if since.log is not self or until.log is not self or not dropped <= since.at <= until.at:
+            return None
+        return ids[since.at - dropped:until.at - dropped]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanMark:
+    """A place in a :class:`PlanLog`: the plans as of one view."""
+
+    log: PlanLog
+    at: int
+
+
+def plans_written(since: PlanMark | None, until: PlanMark | None) -> list[str] | None:
+    """Ids of the workers whose plans were written between two marks, or None when unknown."""
+    if since is None or until is None:
+        return None
+    return since.log.written(since, until)
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """What a dispatch reads, as of one moment: every plan (with its version), the customers'
@@ -56,6 +111,7 @@ class View:
     blocked: Mapping[str, frozenset[str]]
     locations: Mapping[str, Location]
     workers_version: int
+    plan_mark: PlanMark | None = None  # where the store's plan log stood (None: no log)
 
 
 @dataclass(slots=True)
@@ -125,7 +181,8 @@ class Store(Protocol):
     async def credits(self) -> dict[str, CreditRecord]: ...
     async def credits_due(self, refreshed_by: int) -> dict[str, CreditRecord]:
         """The credit records that have events and were last refreshed at or before
-        ``refreshed_by`` (records without events do not change as time passes)."""
+        ``refreshed_by`` (records without events do not change as time passes). Their event
+        lists may be the store's own, to read: a caller adding events makes a new list."""
     async def locations(self) -> dict[str, Location]: ...
     async def noticed(self, key: str) -> bool:
         """Whether a notice with this key was committed (so it is sent once)."""
@@ -155,6 +212,7 @@ class MemoryStore:
         self._workers: dict[str, Worker] = {}
         self._orders: dict[str, OrderRecord] = {}
         self._plans: immutables.Map[str, FrozenPlan] = immutables.Map()
+        self._plan_log = PlanLog()
         self._blocked: immutables.Map[str, frozenset[str]] = immutables.Map()
         # request id -> (when it is forgotten, fingerprint, first response), oldest first
         self._requests: OrderedDict[str, tuple[float, str, Any]] = OrderedDict()
@@ -240,7 +298,7 @@ class MemoryStore:
 
     async def view(self) -> View:
         return View(self._plans, self._blocked, self._locations,
-                    self._workers_version)
+                    self._workers_version, self._plan_log.mark())
 
     async def commit(self, commit: Commit) -> None:
         self._check(commit)
@@ -257,6 +315,7 @@ class MemoryStore:
                 for worker_id, jobs in commit.plans.items():
                     plans[worker_id] = FrozenPlan(jobs, self._version(worker_id) + 1)
                 self._plans = plans.finish()
+            self._plan_log.add(commit.plans)
         if commit.blocked:
             self._blocked = self._blocked.update(
                 {customer: self._blocked.get(customer, frozenset()) | workers
@@ -265,7 +324,7 @@ class MemoryStore:
             await self.put_workers(commit.workers)
         for worker_id, record in commit.credit.items():
             record.version += 1
-            self._credit[worker_id] = record.copy()
+            self._credit[worker_id] = _owned(record, self._credit.get(worker_id))
             if record.events:
                 heapq.heappush(self._refreshes, (record.refreshed_at, worker_id))
         if commit.locations:
@@ -336,7 +395,8 @@ class MemoryStore:
                 due[worker_id] = (refreshed_at, worker_id)
         for entry in due.values():  # still due: they stay until a commit refreshes them
             heapq.heappush(self._refreshes, entry)
-        return {w: self._credit[w].copy() for w in sorted(due)}
+        # the event lists are shared, not copied: a refresh only rescores
+        return {w: dataclasses.replace(self._credit[w]) for w in sorted(due)}
 
     async def locations(self) -> dict[str, Location]:
         return dict(self._locations)

@@ -8,10 +8,11 @@ every look (its location anchor moves with the clock). So the workers changed si
 are exactly those marked after ``s``: every other worker has the same plan and the same record as
 then.
 
-The plans are compared by identity, else by their version (the store's count of writes of the
-plan, which every write changes): the memory store shares unchanged plans between reads, the
-Redis store reads fresh objects with the same versions. A plan with neither looks changed,
-which is still exact, only slower.
+A store that logs its plan writes (the memory store's :class:`~matcher.store.PlanLog`) says
+which plans were written between two looks: those are marked, and no plan is compared. Else
+the plans are compared by identity, else by their version (the store's count of writes of the
+plan, which every write changes): the Redis store reads fresh objects with the same versions.
+A plan with neither looks changed, which is still exact, only slower.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from matcher.model import Job
+from matcher.store import PlanMark, plans_written
 from matcher.worker_table import WorkerTable
 
 
@@ -29,25 +31,24 @@ class SupplyLog:
         self.stamp = 0
         self._plans: Mapping[str, Sequence[Job]] | None = None
         self._table: WorkerTable | None = None
+        self._mark: PlanMark | None = None
         self._changes: list[str] = []  # worker ids as marked, stamp after stamp
         self._starts: list[int] = [0]  # per stamp, where its marks begin in ``_changes``
 
     def update(self, plans: Mapping[str, Sequence[Job]], table: WorkerTable,
-               located: Sequence[str]) -> int:
+               located: Sequence[str], mark: PlanMark | None = None) -> int:
         """Look at the state again; the new stamp. The first look marks nothing: there is
-        nothing before it to compare with (stamp 0 means "before every look")."""
+        nothing before it to compare with (stamp 0 means "before every look"). ``mark``: the
+        store's plan log as of ``plans`` (a :class:`~matcher.store.View`'s), if it has one."""
         self.stamp += 1
         self._starts.append(len(self._changes))
         if self._plans is not None:
-            previous = self._plans
-            # identity first: most plans are the very objects of the last look
-            self._changes += [w for w in [w for w, plan in plans.items()
-                                          if previous.get(w) is not plan]
-                              if not _same_plan(previous.get(w), plans[w])]
+            written = plans_written(self._mark, mark)
+            self._changes += _changed_plans(self._plans, plans) if written is None else written
         if self._table is not None and table is not self._table:
             self._changes += _changed_workers(self._table, table)
         self._changes += located
-        self._plans, self._table = plans, table
+        self._plans, self._table, self._mark = plans, table, mark
         return self.stamp
 
     def marked_last(self) -> list[str]:
@@ -62,6 +63,13 @@ class SupplyLog:
         since = self._starts[stamp + 1] if stamp < self.stamp else len(self._changes)
         rows = {table.row[w] for w in self._changes[since:] if w in table.row}
         return np.array(sorted(rows), dtype=np.int64)
+
+
+def _changed_plans(previous: Mapping[str, Sequence[Job]],
+                   plans: Mapping[str, Sequence[Job]]) -> list[str]:
+    # identity first: most plans are the very objects of the last look
+    return [w for w in [w for w, plan in plans.items() if previous.get(w) is not plan]
+            if not _same_plan(previous.get(w), plans[w])]
 
 
 def _same_plan(old: Sequence[Job] | None, new: Sequence[Job]) -> bool:
