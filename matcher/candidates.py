@@ -114,9 +114,9 @@ class CandidateSearch:
     def evaluate(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
                  now: int) -> Pairs:
         """Insertion outcome and score terms of every pair of ``batch`` x ``rows`` (m, k)."""
-        return self._evaluate_many([(batch, rows, km)], world, now)[0]
+        return self.evaluate_many([(batch, rows, km)], world, now)[0]
 
-    def _evaluate_many(self, blocks: list[tuple[OrderBatch, np.ndarray, np.ndarray]],
+    def evaluate_many(self, blocks: list[tuple[OrderBatch, np.ndarray, np.ndarray]],
                        world: World, now: int) -> list[Pairs]:
         """:meth:`evaluate` of each (batch, rows, km) block, the blocks' pairs priced in one
         :func:`~matcher.insertion.insert_many` call and scored in one :func:`term_values`
@@ -238,13 +238,13 @@ class CandidateSearch:
                   pool: int) -> list[list[tuple[np.ndarray, Pairs]]]:
         """Per batch (one service type each), its (batch positions, their pairs) per pool size
         until every order is done. The batches widen side by side: each pool size of all the
-        batches still searching is priced together (:meth:`_evaluate_many`)."""
+        batches still searching is priced together (:meth:`evaluate_many`)."""
         widening = [_Widening(batch, world.table.skill(batch.service_type), pool)
                     for batch in batches]
         radius = self.static.limits.service_radius_km
         while active := [w for w in widening if w.todo.size]:
             asked = [w.ask(radius) for w in active]
-            priced = self._evaluate_many([block for block, _ in asked], world, now)
+            priced = self.evaluate_many([block for block, _ in asked], world, now)
             for w, (_, km), pairs in zip(active, asked, priced):
                 w.answer(pairs, km, limit, radius)
         return [w.passes for w in widening]

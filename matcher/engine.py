@@ -39,7 +39,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventT
                            UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
-from matcher.refit_memo import RefitMemo
+from matcher.refit_memo import Recheck, RefitMemo
 from matcher.request_context import REQUEST_ID, request_scope
 from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser, assignment_at
 from matcher.world import KeptColumns, PlanOverlay, World
@@ -231,6 +231,31 @@ class Engine(LifecycleOperations):
                 gone.append(job.order_id)
         commit.plans[worker.worker_id] = kept
         await self._unplan(gone, why, commit, now)
+
+    async def _prefetch_refits(self, due: dict[str, CreditRecord], now: int) -> None:
+        """Price ahead, together, the revalidations that a refresh of the ``due`` credit
+        records will run (those of the workers whose credit falls): the refit memo keeps the
+        answers for the revalidations to read (:meth:`RefitMemo.prefetch`)."""
+        rechecks = []
+        for worker_id, record in sorted(due.items()):
+            worker = await self.store.worker(worker_id)
+            if worker is None:
+                continue
+            score = credit_score(record.base, record.events, now, self.config.credit)
+            if score >= worker.credit_score:
+                continue  # no revalidation
+            changed = dataclasses.replace(worker, credit_score=score)
+            jobs = await self.store.plan(worker_id)
+            anchor = await self._anchor(changed, jobs, now)
+            checks, before = [], []
+            for job in jobs:  # each job after the ones before it, as if all still fit
+                placed = await self.store.order(job.order_id) if job.start >= now else None
+                if placed is not None and placed.state in UNSTARTED:
+                    checks.append(Recheck(await self._binding(placed), job,
+                                          tuple(_anchored(before, anchor))))
+                before.append(job)
+            rechecks.append((changed, checks))
+        self._refits.prefetch(self.planner, rechecks, await self.store.blocked())
 
     async def _drop_blocked_jobs(self, orders: Sequence[Order], now: int,
                                  commit: Commit) -> None:

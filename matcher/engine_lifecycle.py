@@ -355,6 +355,7 @@ class LifecycleOperations:
     async def _refresh_credit(self, now: int) -> None:
         commit = Commit()
         due = await self.store.credits_due(now - self.config.credit.refresh_s)
+        await self._prefetch_refits(due, now)
         for worker_id, record in sorted(due.items()):
             worker = await self._read_worker(commit, worker_id)
             if worker is not None:

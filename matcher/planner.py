@@ -267,12 +267,33 @@ class Planner:
     def still_fits(self, order: Order, job: Job, worker: Worker, world: World) -> bool:
         """Whether ``job`` (of ``order``) still fits at its planned start after the jobs in
         ``world.plans`` for ``worker``: the check applied when a worker's data changes."""
-        pinned = replace(order, earliest_start=job.start, latest_start=job.start)
-        batch = OrderBatch.of([pinned], self.day_rules.calendar)  # pinned: no lateness
-        row = np.array([[world.table.row[worker.worker_id]]], dtype=np.int64)
-        km = np.array([[haversine_km(worker.home_lat, worker.home_lon, order.lat, order.lon)]])
-        pairs = self.search.evaluate(batch, row, km, world, 0)
-        return pairs.code[0, 0] == FEASIBLE and pairs.start[0, 0] == job.start
+        return self.still_fit_many([(order, job, worker)], world)[0]
+
+    def still_fit_many(self, checks: Sequence[tuple[Order, Job, Worker]],
+                       world: World) -> list[bool]:
+        """:meth:`still_fits` of each (order, job, worker), every worker a different row of
+        ``world``, priced together (each pair on its own: the answers are those of separate
+        calls)."""
+        by_type: dict[str, list[int]] = {}
+        for i, (order, _, _) in enumerate(checks):
+            by_type.setdefault(order.service_type, []).append(i)
+        blocks = []
+        for positions in by_type.values():
+            pinned = [replace(order, earliest_start=job.start, latest_start=job.start)
+                      for order, job, _ in map(checks.__getitem__, positions)]
+            batch = OrderBatch.of(pinned, self.day_rules.calendar)  # pinned: no lateness
+            rows = np.array([[world.table.row[checks[i][2].worker_id]] for i in positions],
+                            dtype=np.int64)
+            km = np.array([[haversine_km(w.home_lat, w.home_lon, o.lat, o.lon)]
+                           for o, _, w in map(checks.__getitem__, positions)])
+            blocks.append((batch, rows, km))
+        fits = [False] * len(checks)
+        for positions, pairs in zip(by_type.values(),
+                                    self.search.evaluate_many(blocks, world, 0)):
+            for k, i in enumerate(positions):
+                fits[i] = bool(pairs.code[k, 0] == FEASIBLE
+                               and pairs.start[k, 0] == checks[i][1].start)
+        return fits
 
     def explain(self, order: Order, world: World, now: int) -> Explanation:
         """Every worker of the city through the constraint funnel; feasible ones scored."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import random
+
+import pytest
 
 from matcher.config import DispatchConfig
-from matcher.model import Job, Shift
+from matcher.model import Job, Shift, Skill
 from matcher.planner import Planner
-from matcher.refit_memo import RefitMemo
+from matcher.refit_memo import Recheck, RefitMemo
 from matcher.world import World
 from matcher.worker_table import WorkerTable
-from tests.builders import at, make_order, make_worker
+from tests.builders import DAY, HOUR, at, make_order, make_worker
 
 ORDERS = [make_order("o1", earliest_start=at(9), latest_start=at(9)),
           make_order("o2", earliest_start=at(12), latest_start=at(12)),
@@ -58,3 +61,77 @@ def test_a_new_config_is_searched_afresh():
     nearer = dataclasses.replace(config, limits=dataclasses.replace(
         config.limits, service_radius_km=1.0))  # the orders are about 1.5 km from home
     assert revalidate(memo.check(worker, Planner(nearer)).still_fits, worker) == [False] * 3
+
+
+class CountingPlanner(Planner):
+    """A real planner that counts the checks it searches one at a time."""
+
+    searched = 0
+
+    def still_fits(self, order, job, worker, world):
+        self.searched += 1
+        return super().still_fits(order, job, worker, world)
+
+
+def rechecks_of(worker) -> tuple:
+    """Every job of the plan, each after all the ones before it (as the engine assumes)."""
+    jobs = [job_of(order) for order in ORDERS]
+    return worker, [Recheck(order, job, tuple(jobs[:i]))
+                    for i, (order, job) in enumerate(zip(ORDERS, jobs))]
+
+
+def test_prefetched_answers_are_the_searchs_and_spare_it_while_the_plan_is_as_assumed():
+    workers = [make_worker("all-fit"),
+               make_worker("late-gone", shifts=(Shift(at(8), at(14)),)),
+               make_worker("early-gone", shifts=(Shift(at(11), at(18)),)),
+               make_worker("below-floor", credit_score=59.99)]
+    fresh = Planner(DispatchConfig())
+    expected = {w.worker_id: revalidate(
+        lambda o, j, world, w=w: fresh.still_fits(o, j, w, world), w) for w in workers}
+    assert expected == {"all-fit": [True] * 3, "late-gone": [True, True, False],
+                        "early-gone": [False, True, True], "below-floor": [False] * 3}
+    planner, memo = CountingPlanner(DispatchConfig()), RefitMemo()
+    memo.prefetch(planner, [rechecks_of(w) for w in workers], {})
+    assert planner.searched == 0  # priced together, not one by one
+    for worker in workers:
+        assert revalidate(memo.check(worker, planner).still_fits, worker) == \
+            expected[worker.worker_id]
+    # only "early-gone" found its plan otherwise than assumed: o2 and o3 without o1 before
+    assert planner.searched == 2
+
+
+def test_prefetched_answers_hold_under_their_config_only():
+    worker, memo = make_worker(), RefitMemo()
+    memo.prefetch(Planner(DispatchConfig()), [rechecks_of(worker)], {})
+    config = DispatchConfig()
+    nearer = dataclasses.replace(config, limits=dataclasses.replace(
+        config.limits, service_radius_km=1.0))  # the orders are about 1.5 km from home
+    assert revalidate(memo.check(worker, Planner(nearer)).still_fits, worker) == [False] * 3
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_checks_priced_together_answer_as_one_by_one(seed):
+    """Mixed service types, shifts, levels and plans: still_fit_many is still_fits of each."""
+    rng = random.Random(seed)
+    config = DispatchConfig()
+    types = list(config.service.service_types)[:3]
+    planner = Planner(config)
+    workers = [make_worker(f"w{i}", shifts=(Shift(at(rng.choice([7, 9, 11])),
+                                                  at(rng.choice([13, 16, 19]))),),
+                           skills=tuple(Skill(t, rng.randint(1, 5), DAY + 90 * 24 * HOUR)
+                                        for t in rng.sample(types, 2)))
+               for i in range(12)]
+    checks, plans = [], {}
+    for worker in workers:
+        start = at(rng.choice([8, 10, 12, 14, 16]))
+        order = make_order(f"o-{worker.worker_id}", service_type=rng.choice(types),
+                           min_skill_level=rng.randint(1, 4), earliest_start=start,
+                           latest_start=start, duration=HOUR * rng.choice([1, 2, 3]))
+        plans[worker.worker_id] = [job_of(make_order(
+            f"p-{worker.worker_id}", earliest_start=start - 2 * HOUR,
+            latest_start=start - 2 * HOUR, duration=HOUR * rng.choice([1, 2])))]
+        checks.append((order, job_of(order), worker))
+    world = World(WorkerTable(workers), plans)
+    together = planner.still_fit_many(checks, world)
+    assert together == [planner.still_fits(o, j, w, world) for o, j, w in checks]
+    assert any(together) and not all(together)
