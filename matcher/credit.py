@@ -117,3 +117,7 @@ class CreditRecord:
 
     def copy(self) -> "CreditRecord":
         return CreditRecord(self.base, list(self.events), self.refreshed_at, self.version)
+
+    def sharing_events(self) -> "CreditRecord":
+        """A copy whose event list is this record's own (to read, not to change)."""
+        return CreditRecord(self.base, self.events, self.refreshed_at, self.version)

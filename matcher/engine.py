@@ -232,20 +232,13 @@ class Engine(LifecycleOperations):
         commit.plans[worker.worker_id] = kept
         await self._unplan(gone, why, commit, now)
 
-    async def _prefetch_refits(self, due: dict[str, CreditRecord], now: int) -> None:
-        """Price ahead, together, the revalidations that a refresh of the ``due`` credit
-        records will run (those of the workers whose credit falls): the refit memo keeps the
-        answers for the revalidations to read (:meth:`RefitMemo.prefetch`)."""
+    async def _prefetch_refits(self, workers: list[Worker], now: int) -> None:
+        """Price ahead, together, the revalidations of ``workers`` (as they are to be, their
+        credit fallen) that a credit refresh will run: the refit memo keeps the answers for
+        the revalidations to read (:meth:`RefitMemo.prefetch`)."""
         rechecks = []
-        for worker_id, record in sorted(due.items()):
-            worker = await self.store.worker(worker_id)
-            if worker is None:
-                continue
-            score = credit_score(record.base, record.events, now, self.config.credit)
-            if score >= worker.credit_score:
-                continue  # no revalidation
-            changed = dataclasses.replace(worker, credit_score=score)
-            jobs = await self.store.plan(worker_id)
+        for changed in workers:
+            jobs = await self.store.plan(changed.worker_id)
             anchor = await self._anchor(changed, jobs, now)
             checks, before = [], []
             for job in jobs:  # each job after the ones before it, as if all still fit

@@ -262,12 +262,14 @@ class LifecycleOperations:
         await self._rescore(worker, record, commit, now, what)
 
     async def _rescore(self, worker: Worker, record: CreditRecord, commit: Commit, now: int,
-                       what: str) -> None:
-        """The worker's credit from its record at ``now``; a change is an event, a tier
-        change another, and jobs the worker may no longer do go back to the pool."""
+                       what: str, score: float | None = None) -> None:
+        """The worker's credit from its record at ``now`` (``score``, when worked out
+        already); a change is an event, a tier change another, and jobs the worker may no
+        longer do go back to the pool."""
         record.refreshed_at = now
         commit.credit[worker.worker_id] = record
-        score = credit_score(record.base, record.events, now, self.config.credit)
+        if score is None:
+            score = credit_score(record.base, record.events, now, self.config.credit)
         if score == worker.credit_score:
             return
         tiers = self.planner.tiers
@@ -355,11 +357,17 @@ class LifecycleOperations:
     async def _refresh_credit(self, now: int) -> None:
         commit = Commit()
         due = await self.store.credits_due(now - self.config.credit.refresh_s)
-        await self._prefetch_refits(due, now)
+        rescored = []
         for worker_id, record in sorted(due.items()):
             worker = await self._read_worker(commit, worker_id)
             if worker is not None:
-                await self._rescore(worker, record, commit, now, "older events decayed")
+                score = credit_score(record.base, record.events, now, self.config.credit)
+                rescored.append((worker, record, score))
+        await self._prefetch_refits([dataclasses.replace(worker, credit_score=score)
+                                     for worker, _, score in rescored
+                                     if score < worker.credit_score], now)
+        for worker, record, score in rescored:
+            await self._rescore(worker, record, commit, now, "older events decayed", score)
         if commit.credit:
             await self._commit_and_replace(commit, now)
 

@@ -58,24 +58,27 @@ class RefitMemo:
     def prefetch(self, planner, rechecks: Sequence[tuple[Worker, Sequence[Recheck]]],
                  blocked: Mapping[str, frozenset[str]]) -> None:
         """Price the rechecks of several workers (each worker as its revalidation will see
-        it, its jobs in plan order) together, the i-th job of every worker in one evaluation,
-        and add the answers to the workers' last ones."""
+        it, its jobs in plan order) that their last answers do not hold, the i-th of every
+        worker in one evaluation, and add the answers to the workers' last ones."""
         self._follow(planner)
-        todo = [(worker, [r for r in jobs
-                          if worker.credit_score >= planner.search.static.credit_floor(
-                              r.order.service_type)])  # below the floor: no search needed
-                for worker, jobs in rechecks]
-        todo = [(worker, jobs) for worker, jobs in todo if jobs]
-        if not todo:
+        rechecks = [(worker, jobs) for worker, jobs in rechecks if jobs]
+        if not rechecks:
             return
-        table = WorkerTable([worker for worker, _ in todo])
+        table = WorkerTable([worker for worker, _ in rechecks])
+        blocks = World(table, {}, blocked)
+        todo = []  # per worker: its keys not answered yet and their rechecks
+        for worker, jobs in rechecks:
+            sans, known = _sans_credit(worker), self._answers.get(worker.worker_id, {})
+            floor = planner.search.static.credit_floor
+            keyed = [(_key(r.order, r.job, sans, r.before, blocks.blocked_for(r.order)), r)
+                     for r in jobs
+                     if worker.credit_score >= floor(r.order.service_type)]  # else: no search
+            todo.append((worker, [(key, r) for key, r in keyed if key not in known]))
         for i in range(max(len(jobs) for _, jobs in todo)):
             wave = [(worker, jobs[i]) for worker, jobs in todo if i < len(jobs)]
-            world = World(table, {w.worker_id: list(r.before) for w, r in wave}, blocked)
-            fits = planner.still_fit_many([(r.order, r.job, w) for w, r in wave], world)
-            for (worker, recheck), fit in zip(wave, fits):
-                key = _key(recheck.order, recheck.job, _sans_credit(worker), recheck.before,
-                           world.blocked_for(recheck.order))
+            world = World(table, {w.worker_id: list(r.before) for w, (_, r) in wave}, blocked)
+            fits = planner.still_fit_many([(r.order, r.job, w) for w, (_, r) in wave], world)
+            for (worker, (key, _)), fit in zip(wave, fits):
                 self._answers.setdefault(worker.worker_id, {})[key] = fit
 
     def _follow(self, planner) -> None:

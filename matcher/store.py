@@ -49,7 +49,7 @@ def _owned(record: CreditRecord, stored: CreditRecord | None) -> CreditRecord:
     """The store's own copy of ``record``: its event list copied, unless it is the list the
     store holds already (handed out read-only by ``credits_due``)."""
     if stored is not None and record.events is stored.events:
-        return dataclasses.replace(record)
+        return record.sharing_events()
     return record.copy()
 
 
@@ -396,7 +396,7 @@ class MemoryStore:
         for entry in due.values():  # still due: they stay until a commit refreshes them
             heapq.heappush(self._refreshes, entry)
         # the event lists are shared, not copied: a refresh only rescores
-        return {w: dataclasses.replace(self._credit[w]) for w in sorted(due)}
+        return {w: self._credit[w].sharing_events() for w in sorted(due)}
 
     async def locations(self) -> dict[str, Location]:
         return dict(self._locations)

@@ -64,13 +64,17 @@ def test_a_new_config_is_searched_afresh():
 
 
 class CountingPlanner(Planner):
-    """A real planner that counts the checks it searches one at a time."""
+    """A real planner that counts the checks it searches one at a time, and all it prices."""
 
-    searched = 0
+    searched = priced = 0
 
     def still_fits(self, order, job, worker, world):
         self.searched += 1
         return super().still_fits(order, job, worker, world)
+
+    def still_fit_many(self, checks, world):
+        self.priced += len(checks)
+        return super().still_fit_many(checks, world)
 
 
 def rechecks_of(worker) -> tuple:
@@ -92,12 +96,16 @@ def test_prefetched_answers_are_the_searchs_and_spare_it_while_the_plan_is_as_as
                         "early-gone": [False, True, True], "below-floor": [False] * 3}
     planner, memo = CountingPlanner(DispatchConfig()), RefitMemo()
     memo.prefetch(planner, [rechecks_of(w) for w in workers], {})
-    assert planner.searched == 0  # priced together, not one by one
+    # priced together, not one by one; none for the worker below the floor
+    assert (planner.searched, planner.priced) == (0, 9)
     for worker in workers:
         assert revalidate(memo.check(worker, planner).still_fits, worker) == \
             expected[worker.worker_id]
     # only "early-gone" found its plan otherwise than assumed: o2 and o3 without o1 before
-    assert planner.searched == 2
+    assert (planner.searched, planner.priced) == (2, 11)
+    memo.prefetch(planner, [rechecks_of(w) for w in workers], {})
+    # answers known are not priced again: only early-gone's o2 and o3 after o1
+    assert planner.priced == 13
 
 
 def test_prefetched_answers_hold_under_their_config_only():
