@@ -13,8 +13,10 @@ import datetime as dt
 import secrets
 import signal
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from matcher.config import DispatchConfig
 from simulations.city import SimCity, make_sim_city
@@ -39,6 +41,8 @@ RUN_PARAMS = ("scenario", "policy", "seed", "scale", "out", "runs_dir", "workers
               "peak_factor", "batch_window_s")
 # The swept keys that name a run's folder under ``runs_dir``.
 POINT_KEYS = ("policy", "seed", "scale", "workers", "peak_factor", "batch_window_s")
+
+T = TypeVar("T")
 
 
 def run_params(params: dict) -> dict:
@@ -96,11 +100,11 @@ def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,
         with progress_bar(world.end, quiet) as bar:
             simulation = Simulation(scenario, chosen, seed, world.city, world.orders,
                                     chosen.config(base, scenario.dispatch), world.events, bar)
-            outcome = asyncio.run(simulation.run())
+            outcome = run_outside_the_task(simulation.run())
     else:
         if speed < 0:
             raise ValueError(f"--speed: must be 0 (unpaced) or positive, got {speed:g}")
-        outcome, world, load = asyncio.run(run_remote(
+        outcome, world, load = run_outside_the_task(run_remote(
             target, speed, scenario, chosen, seed, config, trace, worker_events, quiet))
     meta = {"scenario": scenario.name, "policy": policy, "seed": seed, "scale": scale}
     kpis = compute_kpis(outcome, meta)
@@ -114,6 +118,20 @@ def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,
         write_json(out / "timing.json", timing(outcome) | load_headline(load))
         write_json(out / "load.json", load)
     return kpis
+
+
+def run_outside_the_task(coroutine: Awaitable[T]) -> T:
+    """``asyncio.run(coroutine)``, its result handed out beside the main task rather than as
+    the task's result: on the main thread, asyncio.run's last step (restoring the SIGINT
+    handler) formats the repr of the task, result and all, twice; a full city's outcome took
+    seconds."""
+    box: list[T] = []
+
+    async def main() -> None:
+        box.append(await coroutine)
+
+    asyncio.run(main())
+    return box[0]
 
 
 def load_headline(load: dict) -> dict:

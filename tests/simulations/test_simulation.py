@@ -15,7 +15,7 @@ from simulations.city import make_sim_city
 from simulations.compare import compare
 from simulations.demand import make_demand
 from simulations.policies import policy
-from simulations.runner import run, run_params
+from simulations.runner import run, run_outside_the_task, run_params
 from simulations.scenario import load_scenario
 from simulations.simulator import Simulation, _end_of_run
 from simulations.synthetic_city import local_time
@@ -183,3 +183,20 @@ def test_run_params_refuses_an_unknown_key(tmp_path):
     from simulations.runner import run_params
     with pytest.raises(ValueError, match="fleet"):
         run_params({"scenario": "weekday", "fleet": 10, "out": str(tmp_path)})
+
+
+def test_a_run_hands_out_its_result_without_formatting_it():
+    """asyncio.run reprs its main task at the end (restoring the SIGINT handler), result and
+    all; a run's outcome is handed out beside the task, so it is never formatted."""
+    formatted = []
+
+    class Outcome:
+        def __repr__(self) -> str:
+            formatted.append(self)
+            return "Outcome()"
+
+    async def simulate() -> Outcome:
+        return Outcome()
+
+    assert isinstance(run_outside_the_task(simulate()), Outcome)
+    assert formatted == []
