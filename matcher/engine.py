@@ -18,6 +18,7 @@ import dataclasses
 import enum
 import functools
 import json
+import operator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -117,6 +118,9 @@ class Region:
     lat: float
     lon: float
     radius_km: float
+
+
+_WORKER_ID = operator.attrgetter("worker_id")
 
 
 class Engine(LifecycleOperations):
@@ -229,8 +233,9 @@ class Engine(LifecycleOperations):
                 kept.append(job)
             else:
                 gone.append(job.order_id)
-        commit.plans[worker.worker_id] = kept
-        await self._unplan(gone, why, commit, now)
+        if gone:  # (a plan written unchanged would still count as changed for every reader)
+            commit.plans[worker.worker_id] = kept
+            await self._unplan(gone, why, commit, now)
 
     async def _prefetch_refits(self, workers: list[Worker], now: int) -> None:
         """Price ahead, together, the revalidations of ``workers`` (as they are to be, their
@@ -689,6 +694,8 @@ class Engine(LifecycleOperations):
         plan = self.planner.dispatch
         if remember:
             plan = functools.partial(self._remembering, self.planner, view)
+        else:
+            self._columns.offer(world, view.plan_mark, view.locations)
         if len(orders) <= INLINE_ORDERS:
             result = plan(orders, world, now)
         else:
@@ -717,6 +724,7 @@ class Engine(LifecycleOperations):
         view = await self.store.view()
         world = await self._world(now, view)
         orders = [await self._binding(r) for r in records]
+        self._columns.offer(world, view.plan_mark, view.locations)
         results = self.planner.dispatch_each(orders, world, now,
                                              self._settler(view, world.table, now))
         plans: dict[str, list[Job]] = {}
@@ -763,7 +771,7 @@ class Engine(LifecycleOperations):
         verdicts (in the solver thread: the memo's check prices pairs too)."""
         stamp = self._memo.look(world, view.plans, list(view.locations), now, planner,
                                 view.plan_mark)
-        self._columns.follow(world, self._memo.log)
+        self._columns.follow(world, self._memo.log, view.plan_mark)
         planned, known = self._memo.split(orders, world, now, stamp)
         result = planner.dispatch(planned, world, now)
         self._memo.remember(planned, result.exhausted,
@@ -899,7 +907,7 @@ class Engine(LifecycleOperations):
         replica sharing the store); ``version``: the workers' version just read."""
         version = await self.store.workers_version() if version is None else version
         if self._table is None or version != self._table_version:
-            workers = sorted(await self.store.workers(), key=lambda w: w.worker_id)
+            workers = sorted(await self.store.workers(), key=_WORKER_ID)
             # building the columns of a large city takes a while: keep it off the event loop
             build = WorkerTable if self._table is None else self._table.patched
             table = await asyncio.get_running_loop().run_in_executor(self._solver, build, workers)

@@ -13,13 +13,14 @@ and indexes are built only for a question about many rows (a batch round), then 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from matcher.insertion import NO_JOB
 from matcher.model import Job, Order
+from matcher.store import PlanMark, plans_written
 from matcher.worker_table import WorkerTable
 
 
@@ -166,8 +167,12 @@ def plans_of(plans: Mapping[str, Sequence[Job]], table: WorkerTable,
 FEW_ROWS = 4096
 
 
-def _few(rows: np.ndarray) -> bool:
-    return rows.size <= FEW_ROWS or len(np.unique(rows)) <= FEW_ROWS
+# Over kept columns (:class:`KeptColumns`) a copy of them is cheaper than reading this many plans.
+FEW_ROWS_OVER_KEPT = 512
+
+
+def _few(rows: np.ndarray, few: int = FEW_ROWS) -> bool:
+    return rows.size <= few or len(np.unique(rows)) <= few
 
 
 @dataclass(slots=True)
@@ -176,6 +181,9 @@ class World:
     plans: MutableMapping[str, Sequence[Job]] | Mapping[str, Sequence[Job]]  # -> jobs by start
     blocked: dict[str, frozenset[str]] = field(default_factory=dict)  # customer -> workers
     _jobs: JobColumns | None = None
+    # the job columns of the plans under ``plans`` (a PlanOverlay), kept between dispatches
+    # (:class:`KeptColumns`) and shared: read only, copied when the world's own are built
+    _kept: JobColumns | None = None
     _customers: dict[str, set[str]] | None = None
     _orders: dict[str, list[tuple[str, Job]]] | None = None
     # the table row of every plan :meth:`place` replaced, in order (what a search kept from
@@ -183,17 +191,34 @@ class World:
     moved: list[int] = field(default_factory=list)
 
     def blocked_for(self, order: Order) -> frozenset[str]:
-        return order.blocked_worker_ids | self.blocked.get(order.customer_id, frozenset())
+        # (no union when one side is empty: a round asks this of every pending order, each
+        # pass, and most orders and customers block nobody)
+        by_customer = self.blocked.get(order.customer_id)
+        if not by_customer:
+            return order.blocked_worker_ids
+        return order.blocked_worker_ids | by_customer if order.blocked_worker_ids \
+            else by_customer
 
     @property
     def jobs(self) -> JobColumns:
         if self._jobs is None:
-            self._jobs = JobColumns(self.table, self.plans)
+            self._jobs = self._from_kept() if self._kept is not None else \
+                JobColumns(self.table, self.plans)
         return self._jobs
+
+    def _from_kept(self) -> JobColumns:
+        """The kept columns of the plans under the overlay, with the plans it changed."""
+        jobs = self._kept.copy()
+        for worker_id, day in self.plans.own.items():
+            row = self.table.row.get(worker_id)
+            if row is not None:
+                jobs.set(row, list(day))
+        return jobs
 
     def job_columns(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The job columns of ``rows`` (any shape), as :meth:`JobColumns.take` gives them."""
-        if self._jobs is None and _few(rows):
+        if self._jobs is None and _few(rows, FEW_ROWS if self._kept is None
+                                       else FEW_ROWS_OVER_KEPT):
             return JobColumns.of_rows(self.table, self.plans, rows)
         return self.jobs.take(rows)
 
@@ -268,31 +293,57 @@ class World:
         copying costs nothing however many plans there are; job columns already built are
         copied, which costs a few numpy copies)."""
         return World(self.table, PlanOverlay(self.plans), self.blocked,
-                     None if self._jobs is None else self._jobs.copy())
+                     None if self._jobs is None else self._jobs.copy(), self._kept)
 
 
 class KeptColumns:
     """Job columns kept from one dispatch to the next: the rows of the workers whose plans
     changed are rewritten, the others kept (building them afresh reads every plan, and
-    finished jobs stay in the plans). Built afresh when the table's rows change or the
-    change log does not cover everything since the last call."""
+    finished jobs stay in the plans). A batch round (:meth:`follow`) builds them afresh when
+    the table's rows change or the change log does not cover everything since the last call;
+    a dispatch in between (:meth:`offer`) only brings them up to date, when it can."""
 
     def __init__(self) -> None:
         self._columns: JobColumns | None = None
         self._rows: dict[str, int] | None = None
         self._log, self._stamp = None, 0  # the SupplyLog and its stamp last followed
+        self._mark: PlanMark | None = None  # the store's plan log where last brought up to date
 
-    def follow(self, world: World, log) -> None:
+    def follow(self, world: World, log, mark: PlanMark | None) -> None:
         """Bring the columns to ``world``'s plans and give them to ``world``; ``log`` (a
-        :class:`~matcher.supply_log.SupplyLog`) has just looked at those plans."""
+        :class:`~matcher.supply_log.SupplyLog`) has just looked at those plans, which are
+        those of the store's plan log at ``mark`` (None: a store without one)."""
         table = world.table
         if self._columns is None or table.row is not self._rows or log is not self._log \
                 or log.stamp != self._stamp + 1:
             self._columns, self._rows = JobColumns(table, world.plans), table.row
         else:
-            for worker_id in dict.fromkeys(log.marked_last()):
-                row = table.row.get(worker_id)
-                if row is not None:
-                    self._columns.set(row, list(world.plans.get(worker_id, ())))
-        self._log, self._stamp = log, log.stamp
+            self._rewrite(world, log.marked_last())
+        self._log, self._stamp, self._mark = log, log.stamp, mark
         world._jobs = self._columns
+
+    def offer(self, world: World, mark: PlanMark | None, located: Collection[str]) -> None:
+        """Share the columns with ``world`` (fresh from a view: no plan of its own yet), when
+        the store's plan log tells which plans were written since they were last brought up to
+        date (``mark``: the view's) and few workers have a location anchor (``located``:
+        their anchors move with the clock, so their rows are rewritten every time). The world
+        copies them only if it asks about many rows; else it reads its plans as before."""
+        written = plans_written(self._mark, mark)
+        if self._columns is None or world.table.row is not self._rows or written is None \
+                or len(located) > FEW_LOCATED or type(world.plans) is not PlanOverlay \
+                or world.plans.own:
+            return
+        self._rewrite(world, [*written, *located])
+        self._mark = mark
+        world._kept = self._columns
+
+    def _rewrite(self, world: World, worker_ids: Iterable[str]) -> None:
+        row_of = world.table.row
+        for worker_id in dict.fromkeys(worker_ids):
+            row = row_of.get(worker_id)
+            if row is not None:
+                self._columns.set(row, list(world.plans.get(worker_id, ())))
+
+
+# More located workers than this, and a dispatch between batch rounds reads its plans itself.
+FEW_LOCATED = 256

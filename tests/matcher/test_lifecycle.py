@@ -283,6 +283,20 @@ async def test_severe_complaints_suspend_a_worker_and_its_jobs_go_to_others(engi
         "suspended -> normal")
 
 
+async def test_a_credit_fall_that_every_job_survives_writes_no_plan(engine):
+    """The jobs of a worker whose credit fell are checked again; a plan they all still fit
+    is not written again (a write would mark the worker changed for every reader of plans)."""
+    await completed(engine)
+    await engine.submit_orders([make_order("o2", earliest_start=at(14), latest_start=at(15))],
+                               at(12))
+    await engine.dispatch([], at(12))
+    before = await engine.store.plan("near")
+    standing, = await engine.submit_feedback("o1", Feedback(stars=3), at(12))
+    assert standing.credit_score < 80 and await planned(engine, "o2") == ["near"]
+    after = await engine.store.plan("near")
+    assert list(after) == list(before) and after.version == before.version
+
+
 async def test_a_no_show_is_penalised_and_the_order_placed_again(engine):
     await offered(engine)
     await engine.respond_to_offer("o1", "near", True, NOW)

@@ -122,11 +122,84 @@ def test_columns_kept_between_dispatches_are_those_built_afresh(seed):
             plans[worker_id] = FrozenPlan(jobs, version=version)
         world = World(table, dict(plans))
         log.update(world.plans, table, ())
-        kept.follow(world, log)
+        kept.follow(world, log, None)
         fresh = JobColumns(table, world.plans).take(rows)
         got = world.job_columns(rows)
         for name in fresh:
             assert np.array_equal(got[name], fresh[name]), name
+
+
+def _rewritten(rng, plans, table, n):
+    """``n`` random workers' plans replaced (gained, lost or emptied jobs); their ids."""
+    ids = rng.sample(sorted(table.row), n)
+    for worker_id in ids:
+        jobs = [Job(f"o{rng.random()}", "c1", "cleaning", CENTRE[0], CENTRE[1], at(h),
+                    at(h) + HOUR) for h in sorted(rng.sample(range(8, 17), rng.randint(0, 5)))]
+        plans[worker_id] = FrozenPlan(jobs, getattr(plans.get(worker_id), "version", 0) + 1)
+    return ids
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_columns_offered_between_rounds_are_those_built_afresh(seed):
+    """Between batch rounds a dispatch gets the kept columns brought up to date from the
+    store's plan log (and the anchored rows rewritten): its world's columns, with the plans
+    it changes itself, are what a fresh build of its plans holds; the kept ones stay as
+    offered."""
+    from matcher.store import PlanLog
+    from matcher.supply_log import SupplyLog
+    from matcher.world import KeptColumns
+    table, plans, locations = random_world(seed)
+    rng, log, kept, plan_log = random.Random(seed), SupplyLog(), KeptColumns(), PlanLog()
+    plans, rows = dict(plans), np.arange(len(table))[None, :]
+    located = [w for w in locations if w in table.row][:3]
+    for step in range(8):
+        plan_log.add(_rewritten(rng, plans, table, 6))
+        now = at(9 + step / 2)  # the anchors move with the clock
+        world = World(table, PlanOverlay(AnchoredPlans(dict(plans), {
+            w: locations[w] for w in located}, table, now, MAX_AGE_S)))
+        if step % 3 == 0:  # a batch round now and then
+            log.update(world.plans, table, located, plan_log.mark())
+            kept.follow(world, log, plan_log.mark())
+            continue
+        kept.offer(world, plan_log.mark(), located)
+        assert world._kept is not None
+        offered = {name: column.copy() for name, column in world._kept.columns.items()}
+        for worker_id in rng.sample(sorted(table.row), 2):
+            world.place(worker_id, [Job("mine", "c2", "cleaning", CENTRE[0], CENTRE[1],
+                                        at(15), at(16))])
+        fresh = JobColumns(table, dict(world.plans)).take(rows)
+        got = world.jobs.take(rows)
+        for name in fresh:
+            assert np.array_equal(got[name], fresh[name]), name
+            assert np.array_equal(world._kept.columns[name], offered[name]), name
+
+
+def test_columns_are_not_offered_when_the_plan_log_cannot_tell():
+    """No kept columns, another log's mark, a store without a log, too many anchored
+    workers, a world that changed plans already: the world reads its plans itself."""
+    from matcher.store import PlanLog
+    from matcher.supply_log import SupplyLog
+    from matcher.world import FEW_LOCATED, KeptColumns
+    table, plans, _ = random_world(0)
+    kept, log, plan_log = KeptColumns(), SupplyLog(), PlanLog()
+
+    def offered(mark, located=(), own=False) -> bool:
+        world = World(table, PlanOverlay(plans))
+        if own:
+            world.plans["w00"] = []
+        kept.offer(world, mark, located)
+        return world._kept is not None
+
+    assert not offered(plan_log.mark())  # nothing kept yet
+    world = World(table, PlanOverlay(plans))
+    log.update(world.plans, table, (), plan_log.mark())
+    kept.follow(world, log, plan_log.mark())
+    assert offered(plan_log.mark())
+    assert not offered(None)
+    assert not offered(PlanLog().mark())
+    assert not offered(plan_log.mark(), located=[f"x{i}" for i in range(FEW_LOCATED + 1)])
+    assert not offered(plan_log.mark(), own=True)
+    assert offered(plan_log.mark())
 
 
 @pytest.mark.parametrize("seed", range(3))
