@@ -36,6 +36,10 @@ _KNN_PAD = 8
 # three fifths of 5,000 points (the tree's cost grows with k, a scan's does not).
 _SCAN_SHARE = 0.25
 
+# Rows of at least this many fetched neighbours are checked for order before sorting (below it
+# the check costs more than the sort).
+_CHECK_ORDER_FROM = 128
+
 
 def _coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Validate degree coordinates as equal-length finite 1-D float arrays."""
@@ -248,6 +252,13 @@ class SpatialIndex:
         """Each row's fetched candidates ``cand`` sorted by (km, index), the first ``kept``
         columns of them and of their km."""
         cand_km = self._km(lat[:, None], lon[:, None], cand)
+        if cand.shape[1] >= _CHECK_ORDER_FROM:
+            # the tree gives each row nearest first, so a wide row is almost always in (km,
+            # index) order already: checking that costs a fraction of sorting it
+            step = np.diff(cand_km, axis=1)
+            ordered = ((step > 0) | ((step == 0) & (cand[:, 1:] > cand[:, :-1]))).all(axis=1)
+            if ordered.all():
+                return cand[:, :kept], cand_km[:, :kept]
         order = np.lexsort((cand, cand_km), axis=-1)[:, :kept]
         at = np.arange(len(order))[:, None]  # indexing, not take_along_axis: cheaper per call
         return cand[at, order], cand_km[at, order]

@@ -226,3 +226,36 @@ def test_nearest_many_mixes_crowded_and_plain_rows():
         want = np.lexsort((np.arange(len(lat)), every))[:10]
         np.testing.assert_array_equal(idx[row], want)
         np.testing.assert_array_equal(km[row], every[want])
+
+
+def test_wide_tree_queries_rank_as_brute_force_even_with_tied_points():
+    """Rows of 128 neighbours or more are checked for order instead of sorted: with runs of
+    identical points (ties the tree may give in any order) they still rank by (km, index)."""
+    rng = np.random.default_rng(5)
+    lat = 31.0 + rng.random(1500) * 0.5
+    lon = 121.0 + rng.random(1500) * 0.5
+    dup = rng.integers(0, 1500, size=300)
+    lat, lon = np.concatenate([lat, lat[dup]]), np.concatenate([lon, lon[dup]])
+    index = SpatialIndex(lat, lon)
+    q_lat, q_lon = 31.0 + rng.random(12) * 0.5, 121.0 + rng.random(12) * 0.5
+    for k in (130, 300):
+        idx, km = index.nearest_many(q_lat, q_lon, k)
+        for row in range(len(q_lat)):
+            assert_same_result((idx[row], km[row]),
+                               brute_nearest(lat, lon, q_lat[row], q_lon[row], k))
+
+
+def test_wide_rows_out_of_order_are_sorted():
+    """A wide candidate row not in (km, index) order (the tree gave ties or rounding the other
+    way round) is sorted, not taken as it came."""
+    rng = np.random.default_rng(6)
+    lat, lon = 31.0 + rng.random(400) * 0.5, 121.0 + rng.random(400) * 0.5
+    index = SpatialIndex(lat, lon)
+    q_lat, q_lon = np.array([31.2, 31.3]), np.array([121.2, 121.1])
+    cand = np.array([rng.permutation(400)[:200] for _ in range(2)], dtype=np.int64)
+    idx, km = index._rank_rows(q_lat, q_lon, cand, 150)
+    for row in range(2):
+        every = haversine_km(q_lat[row], q_lon[row], lat[cand[row]], lon[cand[row]])
+        want = np.lexsort((cand[row], every))[:150]
+        np.testing.assert_array_equal(idx[row], cand[row][want])
+        np.testing.assert_array_equal(km[row], every[want])
