@@ -167,12 +167,8 @@ def plans_of(plans: Mapping[str, Sequence[Job]], table: WorkerTable,
 FEW_ROWS = 4096
 
 
-# Over kept columns (:class:`KeptColumns`) a copy of them is cheaper than reading this many plans.
-FEW_ROWS_OVER_KEPT = 512
-
-
-def _few(rows: np.ndarray, few: int = FEW_ROWS) -> bool:
-    return rows.size <= few or len(np.unique(rows)) <= few
+def _few(rows: np.ndarray) -> bool:
+    return rows.size <= FEW_ROWS or len(np.unique(rows)) <= FEW_ROWS
 
 
 @dataclass(slots=True)
@@ -182,7 +178,8 @@ class World:
     blocked: dict[str, frozenset[str]] = field(default_factory=dict)  # customer -> workers
     _jobs: JobColumns | None = None
     # the job columns of the plans under ``plans`` (a PlanOverlay), kept between dispatches
-    # (:class:`KeptColumns`) and shared: read only, copied when the world's own are built
+    # (:class:`KeptColumns`) and shared: read only (rows are taken from them, the rows of the
+    # overlay's own plans read from those)
     _kept: JobColumns | None = None
     _customers: dict[str, set[str]] | None = None
     _orders: dict[str, list[tuple[str, Job]]] | None = None
@@ -217,10 +214,37 @@ class World:
 
     def job_columns(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The job columns of ``rows`` (any shape), as :meth:`JobColumns.take` gives them."""
-        if self._jobs is None and _few(rows, FEW_ROWS if self._kept is None
-                                       else FEW_ROWS_OVER_KEPT):
-            return JobColumns.of_rows(self.table, self.plans, rows)
+        if self._jobs is None:
+            if self._kept is not None:
+                return self._over_kept(rows)
+            if _few(rows):
+                return JobColumns.of_rows(self.table, self.plans, rows)
         return self.jobs.take(rows)
+
+    def _over_kept(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`job_columns` taken from the kept columns, the rows of the plans this world
+        changed read from those plans."""
+        kept, row_of = self._kept, self.table.row
+        own = {row_of[w]: len(day) for w, day in self.plans.own.items() if w in row_of}
+        mine = np.isin(rows, list(own)) if own else None
+        if mine is None or not mine.any():
+            return kept.take(rows)
+        count = kept.count[rows]
+        count[mine] = [own[r] for r in rows[mine].tolist()]
+        width = max(int(count.max(initial=0)), 1)
+        fresh = JobColumns.of_rows(self.table, self.plans, rows[mine])
+        columns = {}
+        for name, fill, dtype in JobColumns._FIELDS:
+            column = kept.columns[name]
+            if width <= column.shape[1]:
+                taken = column[rows, :width]
+            else:  # a plan of this world's is longer than any kept one
+                taken = np.full(rows.shape + (width,), fill, dtype=dtype)
+                taken[..., :column.shape[1]] = column[rows]
+            taken[mine] = fill
+            taken[mine, :fresh[name].shape[-1]] = fresh[name]
+            columns[name] = taken
+        return columns
 
     def served(self, rows: np.ndarray, order: np.ndarray,
                customer_ids: Sequence[str]) -> np.ndarray:
@@ -299,9 +323,9 @@ class World:
 class KeptColumns:
     """Job columns kept from one dispatch to the next: the rows of the workers whose plans
     changed are rewritten, the others kept (building them afresh reads every plan, and
-    finished jobs stay in the plans). A batch round (:meth:`follow`) builds them afresh when
-    the table's rows change or the change log does not cover everything since the last call;
-    a dispatch in between (:meth:`offer`) only brings them up to date, when it can."""
+    finished jobs stay in the plans). They are built afresh when the table's rows change or
+    the change log does not cover everything since the last call: the supply log of the batch
+    rounds (:meth:`follow`), the store's plan log for every other dispatch (:meth:`offer`)."""
 
     def __init__(self) -> None:
         self._columns: JobColumns | None = None
@@ -323,17 +347,20 @@ class KeptColumns:
         world._jobs = self._columns
 
     def offer(self, world: World, mark: PlanMark | None, located: Collection[str]) -> None:
-        """Share the columns with ``world`` (fresh from a view: no plan of its own yet), when
-        the store's plan log tells which plans were written since they were last brought up to
-        date (``mark``: the view's) and few workers have a location anchor (``located``:
-        their anchors move with the clock, so their rows are rewritten every time). The world
-        copies them only if it asks about many rows; else it reads its plans as before."""
-        written = plans_written(self._mark, mark)
-        if self._columns is None or world.table.row is not self._rows or written is None \
-                or len(located) > FEW_LOCATED or type(world.plans) is not PlanOverlay \
+        """Share the columns with ``world`` (fresh from a view: no plan of its own yet),
+        brought up to date from the store's plan log (``mark``: the view's; None, a store
+        without one: not shared) when few workers have a location anchor (``located``: their
+        anchors move with the clock, so their rows are rewritten every time). The world takes
+        its rows from them and reads only the plans it changes itself."""
+        if mark is None or len(located) > FEW_LOCATED or type(world.plans) is not PlanOverlay \
                 or world.plans.own:
             return
-        self._rewrite(world, [*written, *located])
+        written = plans_written(self._mark, mark)
+        if self._columns is None or world.table.row is not self._rows or written is None:
+            # (an engine that has run no batch round yet, or a new table: read every plan once)
+            self._columns, self._rows = JobColumns(world.table, world.plans), world.table.row
+        else:
+            self._rewrite(world, [*written, *located])
         self._mark = mark
         world._kept = self._columns
 

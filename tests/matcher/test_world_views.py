@@ -164,19 +164,32 @@ def test_columns_offered_between_rounds_are_those_built_afresh(seed):
         kept.offer(world, plan_log.mark(), located)
         assert world._kept is not None
         offered = {name: column.copy() for name, column in world._kept.columns.items()}
-        for worker_id in rng.sample(sorted(table.row), 2):
+        picks = rng.sample(sorted(table.row), 3)
+        for worker_id in picks[:2]:  # a plan cut to one job
             world.place(worker_id, [Job("mine", "c2", "cleaning", CENTRE[0], CENTRE[1],
                                         at(15), at(16))])
+        if step % 2:  # a plan longer than any kept one
+            world.place(picks[2], [Job(f"long{h}", "c2", "cleaning", CENTRE[0], CENTRE[1],
+                                       at(6) + h * 900, at(6) + h * 900 + 600)
+                                   for h in range(12)])
+        some = np.array([[table.row[w] for w in picks] + [0, 1, 0]] * 2)  # repeats, 2-D
+        for asked in (rows, some, some[:, 3:]):
+            fresh = JobColumns(table, dict(world.plans)).take(asked)
+            got = world.job_columns(asked)
+            for name in fresh:
+                assert got[name].shape == fresh[name].shape, name
+                assert np.array_equal(got[name], fresh[name]), name
         fresh = JobColumns(table, dict(world.plans)).take(rows)
-        got = world.jobs.take(rows)
-        for name in fresh:
-            assert np.array_equal(got[name], fresh[name]), name
+        for name, column in world.jobs.take(rows).items():  # the world's own, copied
+            assert np.array_equal(column, fresh[name]), name
+        for name in offered:
             assert np.array_equal(world._kept.columns[name], offered[name]), name
 
 
-def test_columns_are_not_offered_when_the_plan_log_cannot_tell():
-    """No kept columns, another log's mark, a store without a log, too many anchored
-    workers, a world that changed plans already: the world reads its plans itself."""
+def test_columns_are_offered_only_where_they_can_be_kept_up_to_date():
+    """A store without a plan log, too many anchored workers, a world that changed plans
+    already: the world reads its plans itself. Nothing kept yet, another log's mark or a new
+    table: the columns are built afresh and offered."""
     from matcher.store import PlanLog
     from matcher.supply_log import SupplyLog
     from matcher.world import FEW_LOCATED, KeptColumns
@@ -190,13 +203,13 @@ def test_columns_are_not_offered_when_the_plan_log_cannot_tell():
         kept.offer(world, mark, located)
         return world._kept is not None
 
-    assert not offered(plan_log.mark())  # nothing kept yet
+    assert not offered(None)
+    assert offered(plan_log.mark())  # nothing kept yet: built
     world = World(table, PlanOverlay(plans))
     log.update(world.plans, table, (), plan_log.mark())
     kept.follow(world, log, plan_log.mark())
     assert offered(plan_log.mark())
-    assert not offered(None)
-    assert not offered(PlanLog().mark())
+    assert offered(PlanLog().mark())  # built again
     assert not offered(plan_log.mark(), located=[f"x{i}" for i in range(FEW_LOCATED + 1)])
     assert not offered(plan_log.mark(), own=True)
     assert offered(plan_log.mark())
