@@ -42,6 +42,14 @@ class ServiceCalendar:
         at = inverse.reshape(ts.shape) * DAY_BUCKETS + (buckets - utc_day * DAY_BUCKETS)
         return (ts + tables[at]) // DAY_S
 
+    def offset_table(self, first: int, last: int) -> tuple[int, np.ndarray]:
+        """(first bucket, the UTC offset of every quarter hour from it) covering the seconds
+        ``first`` to ``last``: ``(ts + offsets[ts // BUCKET_S - first_bucket]) // DAY_S`` is
+        :meth:`day` of every ``ts`` between them (read-only: it is shared)."""
+        lo = first // BUCKET_S // DAY_BUCKETS
+        return lo * DAY_BUCKETS, _offset_table(lo, max(lo, last // BUCKET_S // DAY_BUCKETS),
+                                               self.timezone)
+
     def day_end(self, ts: int) -> int:
         """The first second after the local day that contains ``ts``."""
         return _day_end(self.day(ts), self.timezone)
@@ -66,6 +74,15 @@ def _day_offsets(utc_day: int, timezone: str) -> np.ndarray:
                        dtype=np.int64)
     offsets.flags.writeable = False
     return offsets
+
+
+@lru_cache(maxsize=256)
+def _offset_table(first_day: int, last_day: int, timezone: str) -> np.ndarray:
+    if first_day == last_day:
+        return _day_offsets(first_day, timezone)
+    table = np.concatenate([_day_offsets(d, timezone) for d in range(first_day, last_day + 1)])
+    table.flags.writeable = False
+    return table
 
 
 @lru_cache(maxsize=4096)

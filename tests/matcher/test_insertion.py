@@ -1,4 +1,4 @@
-"""Insertion into a day plan: gaps, travel, existing jobs fixed, and the vectorised
+"""Insertion into a day plan: gaps, travel, existing jobs fixed, and the compiled
 ``insert_many`` agreeing with the plain-loop reference on random days."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from geo import TravelModel
-from matcher.insertion import (REFUSAL_CODES, DayRules, Days, DayTotals, Insertion,
-                               OrderColumns, Refusal, _covering, _priced, insert_many)
+from matcher.insertion import (REFUSAL_CODES, DayRules, Days, Insertion, OrderColumns,
+                               Refusal, insert_many)
 from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
@@ -370,29 +370,6 @@ def test_a_gap_after_a_later_days_job_does_not_open_an_earlier_slot():
     assert later.position == 1 and later.start >= at(12)
 
 
-def test_day_totals_match_summing_each_days_jobs():
-    """Per-(pair, day) totals looked up by day give what summing the jobs of that day gives,
-    on random plans with padding, zero-length stops, unsorted days and days without jobs."""
-    rng = np.random.default_rng(11)
-    for _ in range(50):
-        n_pairs, n_jobs = rng.integers(1, 8), rng.integers(1, 7)
-        real = np.arange(n_jobs) < rng.integers(0, n_jobs + 1, size=(n_pairs, 1))
-        job_day = np.where(real, rng.integers(19_000, 19_004, size=(n_pairs, n_jobs)), -1)
-        lengths = np.where(real, rng.integers(0, 3, size=(n_pairs, n_jobs)) * 1800, 0)
-        day = rng.integers(18_999, 19_005, size=(n_pairs, 3, 4))
-        day[rng.random(day.shape) < 0.2] = -2  # where no candidate is worked out
-        seconds, count = DayTotals(job_day, lengths).at(day)
-        same = job_day[:, None, None, :] == day[..., None]
-        assert seconds.tolist() == (same * lengths[:, None, None, :]).sum(axis=-1).tolist()
-        assert count.tolist() == (same & (lengths > 0)[:, None, None, :]).sum(axis=-1).tolist()
-
-
-def test_day_totals_of_pairs_without_jobs_are_zero():
-    seconds, count = DayTotals(np.full((2, 1), -1), np.zeros((2, 1), dtype=np.int64)).at(
-        np.full((2, 5), 19_000))
-    assert seconds.tolist() == count.tolist() == [[0] * 5] * 2
-
-
 @settings(max_examples=150, deadline=None)
 @given(st.lists(scenarios(), min_size=1, max_size=3), st.integers(0, 14 * 60))
 def test_pairs_sharing_workers_price_as_pairs_each_on_their_own(days, now_min):
@@ -426,10 +403,8 @@ def test_pairs_sharing_workers_price_as_pairs_each_on_their_own(days, now_min):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
 def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
-    """A block refuses the pairs without room for the order before pricing them, keeps only
-    the shifts some pair's order fits (padding the rest) and prices only the legs a candidate
-    can take: every pair's outcome is the one the full pricing of every pair gives, and the
-    one it has priced alone (with and without breaks in the block)."""
+    """A block of pairs (workers with more shifts, jobs and breaks than others pad the
+    block's columns) prices every pair as it is priced alone, with and without breaks."""
     workers, plans = [], {}
     for i, scenario in enumerate(days):
         worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
@@ -449,11 +424,7 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
                   columns["end"], columns["lat"], columns["lon"], table.breaks[rows],
                   rows=rows),
              at(now_min / 60), RULES)
-    block, full = insert_many(*pairs), _priced(*pairs)
-    feasible = full.code == 0
-    assert block.code.tolist() == full.code.tolist()
-    for name in full.__slots__:
-        assert getattr(block, name)[feasible].tolist() == getattr(full, name)[feasible].tolist()
+    block = insert_many(*pairs)
     for i, (r, o) in enumerate(zip(rows.tolist(), order_of.tolist())):
         alone = insert(workers[r], plans[workers[r].worker_id], orders[o], at(now_min / 60))
         if isinstance(alone, Refusal):
@@ -466,22 +437,3 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
                 alone.position, alone.start, alone.travel_s, alone.travel_km,
                 alone.added_travel_s, alone.added_travel_km, alone.day_minutes_before,
                 alone.late_s)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 6), st.integers(0, 2**32 - 1), st.floats(0, 1))
-def test_the_shifts_kept_per_pair_are_the_covering_ones_in_shift_order(pairs, shifts, seed,
-                                                                       share):
-    """_covering: each pair's covering shifts first, in shift order, then padding, as wide as
-    the most any pair has (one: the fast path)."""
-    covered = np.random.default_rng(seed).random((pairs, shifts)) < share
-    kept = _covering(covered)
-    k = max(int(covered.sum(axis=1).max(initial=0)), 1)
-    if k == shifts:
-        assert kept is None
-        return
-    assert kept.shape == (pairs, k)
-    for row, keep in zip(covered, kept):
-        cover = np.flatnonzero(row).tolist()
-        assert keep.tolist()[:len(cover)] == cover
-        assert keep.tolist() == np.argsort(~row, kind="stable")[:k].tolist()

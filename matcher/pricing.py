@@ -1,0 +1,239 @@
+"""The insertion rules of :mod:`matcher.insertion`, compiled: one loop per (order, worker) pair.
+
+An instant order prices a few dozen pairs; written as numpy over (pair, shift, gap, start)
+arrays that took some hundred numpy calls, and their fixed cost was most of the order's price.
+Here each pair walks its shifts, gaps and candidate starts in order and keeps the first best,
+as the rules in :mod:`matcher.insertion` say; the travel legs come in priced (numpy, as
+everywhere else), so every value is the one the rules give, to the bit.
+
+Every argument is a numpy array of one pair per row (int64 unless said): see
+:func:`price_pairs`. ``NO_JOB`` pads job columns; ``-NO_JOB`` stands for "no stop before".
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from matcher.service_day import BUCKET_S, DAY_S
+
+# Pads the job columns of days with fewer jobs; sorts after every real start.
+NO_JOB = np.iinfo(np.int64).max // 4
+# A pair's code: 0 feasible, else why no candidate is (matcher.insertion.Refusal, in order).
+SHIFT, DAILY_LIMIT, DAY_PLAN, BREAK = 1, 2, 3, 4
+# Ranks added travel above the start in one key (starts are below 2**33 s, year 2242).
+_KEY_SHIFT = 1 << 33
+
+_jit = numba.njit(cache=True, nogil=True, boundscheck=False)
+
+
+@_jit
+def _holds(lo, hi, depart, travel, breaks, out):
+    """``out[b]``: the gap (``lo``, ``hi``; trip from ``depart`` taking ``travel``) holds
+    break b together with every break that fits its bounds."""
+    taken = 0
+    for b in range(breaks.shape[0]):
+        begin = max(breaks[b, 0], lo)
+        length = breaks[b, 2]
+        fit = begin + length <= min(hi, breaks[b, 1])
+        out[b] = fit
+        if fit:
+            taken += min(max(begin + length - depart, 0), length)
+    room = taken <= hi - depart - travel
+    for b in range(breaks.shape[0]):
+        out[b] = out[b] and room
+
+
+@_jit
+def _job_departs(shifts, day_start, job_start, t_hj, count, out):
+    """When the worker may leave home for each job if it is the first of its day: the start
+    of the first shift of the day of the shift holding it (a job outside every shift counts
+    as left just in time)."""
+    for j in range(count):
+        start = job_start[j]
+        latest = -NO_JOB
+        inside = False
+        for s in range(shifts.shape[0]):
+            if shifts[s, 0] <= start < shifts[s, 1]:
+                inside = True
+                latest = max(latest, day_start[s])
+        out[j] = latest if inside else start - t_hj[j]
+
+
+@_jit
+def _plan_holds(job_start, job_end, job_day, depart, t_hj, t_jj, count, breaks, holds):
+    """``holds[g, b]``: gap g of the current plan (after job g - 1, before job g) holds
+    break b; ``holds[count + 1:]`` stays False."""
+    holds[:] = False
+    for g in range(count + 1):
+        has_prev, has_next = g >= 1, g < count
+        lo = job_end[g - 1] if has_prev else -NO_JOB
+        hi = job_start[g] if has_next else NO_JOB
+        same_day = has_prev and has_next and job_day[g - 1] == job_day[g]
+        from_home = has_next and not same_day
+        leave = depart[g] if from_home else lo
+        travel = t_jj[g] if same_day else (t_hj[g] if from_home else 0)
+        _holds(lo, hi, leave, travel, breaks, holds[g])
+
+
+@_jit
+def _after_breaks(breaks, lo, depart, travel, earliest, starts):
+    """``starts[k + 1]``: for each break k, the earliest start with the breaks up to k that
+    can fit after the stop before (ending at ``lo``) taken first, each as early as its window
+    allows, their parts after ``depart`` added to the trip; ``earliest`` where break k cannot
+    come first."""
+    done_last, taken = -NO_JOB, 0
+    for k in range(breaks.shape[0]):
+        length = breaks[k, 2]
+        done = max(breaks[k, 0], lo) + length
+        if done > breaks[k, 1]:
+            starts[k + 1] = earliest
+            continue
+        taken += min(max(done - depart, 0), length)
+        done_last = max(done_last, done)
+        starts[k + 1] = max(earliest, max(done_last, depart + travel + taken))
+
+
+@_jit
+def _day_of(ts, first_bucket, offsets):
+    return (ts + offsets[ts // BUCKET_S - first_bucket]) // DAY_S
+
+
+@_jit
+def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day, day_start,
+                max_jobs, max_minutes, job_start, job_end, job_day, breaks,
+                t_home, k_home, t_in, k_in, t_out, k_out, t_hj, k_hj, t_jj, k_jj,
+                first_bucket, offsets,
+                code, position, start, travel_s, travel_km, added_s, added_km, day_minutes,
+                late_s):
+    """Price every pair p: its order (``earliest``, ``latest``, ``hard_latest`` = latest plus
+    the soft lateness, ``duration``) into its worker's day: ``shifts`` (P, S, 2) with each
+    shift's service day and the start of that day's first shift (P, S), ``max_jobs`` (0: no
+    limit) and ``max_minutes`` per day, jobs (P, J) sorted by start with their service days,
+    ``breaks`` (P, B, 3). Legs: ``t_home``/``k_home`` home -> order (P); per job (P, J):
+    ``t_in``/``k_in`` job -> order, ``t_out``/``k_out`` order -> job, ``t_hj``/``k_hj`` home -> job,
+    ``t_jj``/``k_jj`` job k - 1 -> job k (only the legs a rule reads need be right). Service days of
+    candidate starts: ``offsets`` (the UTC offset of every quarter hour from
+    ``first_bucket``), covering every start between an order's earliest and hard latest.
+
+    Writes per pair the code (0 feasible, else the refusal) and, where feasible, the best
+    candidate's position, start, leg in, added travel, minutes already on its day and
+    lateness: the least lateness, then the least added travel, then the earliest start, the
+    first in (shift, gap, start) order among ties."""
+    n_pairs, n_jobs = job_start.shape
+    n_breaks = breaks.shape[1]
+    depart = np.zeros(n_jobs + 1, dtype=np.int64)
+    plan = np.zeros((n_jobs + 1, n_breaks), dtype=np.bool_)
+    held = np.zeros(n_breaks, dtype=np.bool_)
+    first_half = np.zeros(n_breaks, dtype=np.bool_)
+    second_half = np.zeros(n_breaks, dtype=np.bool_)
+    starts = np.zeros(n_breaks + 1, dtype=np.int64)
+    for p in range(n_pairs):
+        count = 0
+        while count < n_jobs and job_start[p, count] < NO_JOB:
+            count += 1
+        with_breaks = False
+        for b in range(n_breaks):
+            with_breaks = with_breaks or breaks[p, b, 2] > 0
+        if with_breaks:
+            _job_departs(shifts[p], day_start[p], job_start[p], t_hj[p], count, depart)
+            _plan_holds(job_start[p], job_end[p], job_day[p], depart, t_hj[p], t_jj[p], count,
+                        breaks[p], plan)
+            for b in range(n_breaks):
+                held[b] = False
+                if breaks[p, b, 2] > 0:
+                    for g in range(count + 1):
+                        held[b] = held[b] or plan[g, b]
+        covered = fits = limited = False
+        found = False
+        best_late, best_key = 0, 0
+        for s in range(shifts.shape[1]):
+            lo = max(max(shifts[p, s, 0], now), earliest[p])
+            shift_end = shifts[p, s, 1]
+            if lo > hard_latest[p] or lo + duration[p] > shift_end:
+                continue
+            covered = True
+            day = shift_day[p, s]
+            for q in range(count + 1):
+                at_first = q == 0 or job_day[p, q - 1] != day
+                has_next = q < count
+                linked_next = has_next and job_day[p, q] == day
+                stop_end = job_end[p, q - 1] if q >= 1 else -NO_JOB
+                if at_first:
+                    leave = day_start[p, s]
+                    free = max(leave, now)
+                    t_leg, k_leg = t_home[p], k_home[p]
+                else:
+                    leave = stop_end
+                    free = max(stop_end, now)
+                    t_leg, k_leg = t_in[p, q - 1], k_in[p, q - 1]
+                out_s, out_km, skip_s, skip_km = 0, 0.0, 0, 0.0
+                if linked_next:
+                    out_s, out_km = t_out[p, q], k_out[p, q]
+                    if at_first:
+                        skip_s, skip_km = t_hj[p, q], k_hj[p, q]
+                    else:
+                        skip_s, skip_km = t_jj[p, q], k_jj[p, q]
+                next_start = job_start[p, q] if has_next else NO_JOB
+                earliest_start = max(lo, free + t_leg)
+                starts[0] = earliest_start
+                n_starts = 1
+                if n_breaks:
+                    n_starts = n_breaks + 1
+                    _after_breaks(breaks[p], stop_end, leave, t_leg, earliest_start, starts)
+                for c in range(n_starts):
+                    st = starts[c]
+                    end = st + duration[p]
+                    if (st < stop_end or st > hard_latest[p] or end > shift_end
+                            or (has_next and end + out_s > next_start)):
+                        continue
+                    fits = True
+                    on_day = _day_of(st, first_bucket, offsets)
+                    seconds, jobs = 0, 0
+                    for j in range(count):
+                        if job_day[p, j] == on_day:
+                            length = job_end[p, j] - job_start[p, j]
+                            seconds += length
+                            if length > 0:
+                                jobs += 1
+                    if ((max_jobs[p] != 0 and jobs + 1 > max_jobs[p])
+                            or seconds + duration[p] > max_minutes[p] * 60):
+                        continue
+                    limited = True
+                    if with_breaks:
+                        home_next = has_next and not linked_next
+                        _holds(stop_end, st, leave, t_leg, breaks[p], first_half)
+                        _holds(end, next_start, depart[q] if home_next else end,
+                               t_hj[p, q] if home_next else out_s, breaks[p], second_half)
+                        kept = True
+                        for b in range(n_breaks):
+                            if not held[b] or first_half[b] or second_half[b]:
+                                continue
+                            elsewhere_b = False
+                            for g in range(count + 1):
+                                elsewhere_b = elsewhere_b or (g != q and plan[g, b])
+                            if not elsewhere_b:
+                                kept = False
+                                break
+                        if not kept:
+                            continue
+                    late = max(st - latest[p], 0)
+                    key = (t_leg + out_s - skip_s) * _KEY_SHIFT + st
+                    if found and (late > best_late or (late == best_late and key >= best_key)):
+                        continue
+                    found, best_late, best_key = True, late, key
+                    position[p], start[p], late_s[p] = q, st, late
+                    travel_s[p], travel_km[p] = t_leg, k_leg
+                    added_s[p] = t_leg + out_s - skip_s
+                    added_km[p] = k_leg + out_km - skip_km
+                    day_minutes[p] = seconds / 60.0
+        if found:
+            code[p] = 0
+        elif not covered:
+            code[p] = SHIFT
+        elif not fits:
+            code[p] = DAY_PLAN
+        elif not limited:
+            code[p] = DAILY_LIMIT
+        else:
+            code[p] = BREAK
