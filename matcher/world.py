@@ -253,9 +253,13 @@ class World:
         if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
             flat = rows.tolist()
             distinct = set(flat)
-            customers = {r: set(map(_CUSTOMER, day))
-                         for r, day in zip(distinct, plans_of(self.plans, self.table, distinct))}
-            return np.array([customer_ids[j] in customers[r] for r, j in
+            # (most candidates of an instant order have no job yet: no set for them)
+            customers = {r: set(map(_CUSTOMER, day)) for r, day in
+                         zip(distinct, plans_of(self.plans, self.table, distinct)) if day}
+            if not customers:
+                return np.zeros(rows.shape, dtype=bool)
+            nobody, mine = frozenset(), customers.get
+            return np.array([customer_ids[j] in mine(r, nobody) for r, j in
                              zip(flat, order.tolist())], dtype=bool)
         mask = np.zeros(rows.shape, dtype=bool)
         by_order = np.argsort(order, kind="stable")

@@ -102,6 +102,8 @@ def test_the_customer_history_of_a_few_pairs_matches_the_whole_city_index(seed):
     expected = [customers[j] in {job.customer_id for job in plans.get(
         table.workers[r].worker_id, ())} for r, j in zip(rows, order)]
     assert few.tolist() == whole.tolist() == expected
+    nobody = World(table, PlanOverlay({})).served(rows, order, customers)  # no plan at all
+    assert nobody.shape == rows.shape and not nobody.any()
 
 
 @pytest.mark.parametrize("seed", range(5))
