@@ -329,7 +329,7 @@ def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
     day, day_start = _shift_days(table, rules.calendar)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]), rows)
+                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]))
 
 
 def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:

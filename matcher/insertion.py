@@ -145,9 +145,6 @@ class Days:
     # :func:`shift_days` gives them (what the shifts alone decide: a caller with a worker
     # table computes them once per table; None: worked out here)
     shift_days: tuple[np.ndarray, np.ndarray] | None = None
-    # (P,) each pair's worker (table row): what is the worker's alone (the legs between its
-    # jobs, their service days) is then worked out once per worker, not once per pair
-    rows: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,23 +177,25 @@ class Slots:
 
 def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
     """The cheapest feasible insertion of each pair's order into its worker's day."""
-    slots = _blank_slots(len(order.lat))
+    slots = Slots(*(np.zeros(len(order.lat), dtype=t) for t in (
+        np.int8, np.int64, np.int64, np.int64, float, np.int64, float, float, np.int64)))
     if not len(order.lat):
         return slots
-    first, inverse = _workers(days)
-    job_day = _job_days(days.job_start[first], rules.calendar)[inverse]
     shift_day, day_start = days.shift_days or shift_days(days.shifts, rules.calendar)
     hard_latest = order.latest + order.max_late
-    # every candidate starts between its order's earliest (and now) and hard latest start
-    first_bucket, offsets = rules.calendar.offset_table(
-        int(np.maximum(order.earliest, now).min()), int(hard_latest.max()))
-    legs = [(_ints(seconds), _floats(km))
-            for seconds, km in _leg_columns(order, days, rules, first, inverse)]
+    real = days.job_start < NO_JOB
+    # the service days read: of every candidate start (between its order's earliest, or now,
+    # and its hard latest start) and of every job
+    first = int(np.maximum(order.earliest, now).min())
+    last = int(hard_latest.max())
+    if real.any():
+        first = min(first, int(days.job_start.min()))
+        last = max(last, int(days.job_start.max(where=real, initial=0)))
+    first_bucket, offsets = rules.calendar.offset_table(first, last)
     price_pairs(now, *map(_ints, (order.earliest, order.latest, hard_latest, order.duration,
                                   days.shifts, shift_day, day_start, days.max_jobs,
-                                  days.max_minutes, days.job_start, days.job_end, job_day,
-                                  days.breaks)),
-                *(leg for pair in legs for leg in pair), first_bucket, offsets,
+                                  days.max_minutes, days.job_start, days.job_end, days.breaks)),
+                *_legs(order, days, real, rules), first_bucket, offsets,
                 *(getattr(slots, name) for name in Slots.__slots__))
     return slots
 
@@ -206,69 +205,41 @@ _ints = functools.partial(np.ascontiguousarray, dtype=np.int64)
 _floats = functools.partial(np.ascontiguousarray, dtype=np.float64)
 
 
-def _leg_columns(order: OrderColumns, days: Days, rules: DayRules, first, inverse) -> list:
-    """(seconds, km) of the legs home -> order (P), and per job (P, J): job -> order,
-    order -> job, home -> job and job k - 1 -> job k; 0 for padding. The legs of a worker's
-    own plan are priced once per worker (``first``, ``inverse`` as :func:`_workers` gives
-    them). One call prices them all: for a few dozen pairs numpy's cost is per call."""
-    shape = days.job_lat.shape
-    pair, job = np.nonzero(days.job_start < NO_JOB)
-    home_lat, home_lon = days.home_lat[first], days.home_lon[first]
-    job_lat, job_lon = days.job_lat[first], days.job_lon[first]
-    worker, own = np.nonzero(days.job_start[first] < NO_JOB)
-    later = own >= 1
-    w2, j2 = worker[later], own[later]
+def _legs(order: OrderColumns, days: Days, real: np.ndarray, rules: DayRules) -> list:
+    """Seconds and km of the legs :func:`~matcher.pricing.price_pairs` reads: home -> order
+    (P,), and per job (P, J) job -> order, order -> job, home -> job and job -> next job, each
+    as seconds then km. Priced in one call over every pair's whole grid of stops (for a few
+    dozen pairs numpy's cost is per call, not per leg); a padding job stands at the home, so
+    its legs are real ones (a travel matrix knows the point) that no rule reads."""
+    n_pairs, n_jobs = days.job_lat.shape
+    home_lat, home_lon = days.home_lat[:, None], days.home_lon[:, None]
+    job_lat = np.where(real, days.job_lat, home_lat)
+    job_lon = np.where(real, days.job_lon, home_lon)
+    grid = (n_pairs, n_jobs)
     seconds, km = rules.leg(
-        np.concatenate((days.home_lat, days.job_lat[pair, job], home_lat[worker],
-                        job_lat[w2, j2 - 1])),
-        np.concatenate((days.home_lon, days.job_lon[pair, job], home_lon[worker],
-                        job_lon[w2, j2 - 1])),
-        np.concatenate((order.lat, order.lat[pair], job_lat[worker, own], job_lat[w2, j2])),
-        np.concatenate((order.lon, order.lon[pair], job_lon[worker, own], job_lon[w2, j2])))
-    n = len(order.lat)
-    cuts = np.cumsum([n, len(pair), len(worker)])
-
-    def spread(values, rows, columns, per_worker):
-        full = np.zeros(shape if not per_worker else (len(home_lat), shape[1]),
-                        dtype=values.dtype)
-        full[rows, columns] = values
-        return full[inverse] if per_worker else full
-
-    legs = [(seconds[:n], km[:n])]
-    legs.append(tuple(spread(v[cuts[0]:cuts[1]], pair, job, False) for v in (seconds, km)))
+        np.concatenate((days.home_lat, job_lat.ravel(), np.broadcast_to(home_lat, grid).ravel(),
+                        job_lat[:, :-1].ravel())),
+        np.concatenate((days.home_lon, job_lon.ravel(), np.broadcast_to(home_lon, grid).ravel(),
+                        job_lon[:, :-1].ravel())),
+        np.concatenate((order.lat, np.repeat(order.lat, n_jobs), job_lat.ravel(),
+                        job_lat[:, 1:].ravel())),
+        np.concatenate((order.lon, np.repeat(order.lon, n_jobs), job_lon.ravel(),
+                        job_lon[:, 1:].ravel())))
+    cuts = np.cumsum((n_pairs, n_pairs * n_jobs, n_pairs * n_jobs))
+    to_order, home_job, job_job = (
+        [_ints(seconds[lo:hi]), _floats(km[lo:hi])]
+        for lo, hi in zip(cuts, (*cuts[1:], len(seconds))))
     if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
-        legs.append(legs[-1])
+        from_order = to_order
     else:
-        out = rules.leg(order.lat[pair], order.lon[pair], days.job_lat[pair, job],
-                        days.job_lon[pair, job])
-        legs.append(tuple(spread(v, pair, job, False) for v in out))
-    legs.append(tuple(spread(v[cuts[1]:cuts[2]], worker, own, True) for v in (seconds, km)))
-    legs.append(tuple(spread(v[cuts[2]:], w2, j2, True) for v in (seconds, km)))
-    return legs
-
-
-def _blank_slots(n_pairs: int) -> Slots:
-    return Slots(*(np.zeros(n_pairs, dtype=t) for t in (np.int8, np.int64, np.int64, np.int64,
-                                                         float, np.int64, float, float,
-                                                         np.int64)))
-
-
-def _workers(days: Days) -> tuple[slice | np.ndarray, slice | np.ndarray]:
-    """Index of one pair per distinct worker, and per pair the index of its worker among
-    those (``days.rows`` unknown, or a single pair: every pair its own)."""
-    if days.rows is None or len(days.rows) <= 1:
-        return slice(None), slice(None)
-    _, first, inverse = np.unique(days.rows, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
-
-
-def _job_days(job_start: np.ndarray, calendar: ServiceCalendar) -> np.ndarray:
-    """The service day of each job (padding: -1)."""
-    real = job_start < NO_JOB
-    day = np.full(job_start.shape, -1, dtype=np.int64)
-    # only real starts: padding far from them would take the calendar off its fast path
-    day[real] = calendar.days(job_start[real])
-    return day
+        from_order = [_ints(v) for v in rules.leg(np.repeat(order.lat, n_jobs),
+                                                  np.repeat(order.lon, n_jobs),
+                                                  job_lat.ravel(), job_lon.ravel())]
+        from_order[1] = _floats(from_order[1])
+    shapes = (grid, grid, grid, (n_pairs, max(n_jobs - 1, 0)))
+    return [_ints(seconds[:n_pairs]), _floats(km[:n_pairs]),
+            *(leg.reshape(shape) for pair, shape in zip((to_order, from_order, home_job,
+                                                          job_job), shapes) for leg in pair)]
 
 
 def shift_days(shifts: np.ndarray, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:

@@ -72,7 +72,7 @@ def _plan_holds(job_start, job_end, job_day, depart, t_hj, t_jj, count, breaks, 
         same_day = has_prev and has_next and job_day[g - 1] == job_day[g]
         from_home = has_next and not same_day
         leave = depart[g] if from_home else lo
-        travel = t_jj[g] if same_day else (t_hj[g] if from_home else 0)
+        travel = t_jj[g - 1] if same_day else (t_hj[g] if from_home else 0)
         _holds(lo, hi, leave, travel, breaks, holds[g])
 
 
@@ -101,7 +101,7 @@ def _day_of(ts, first_bucket, offsets):
 
 @_jit
 def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day, day_start,
-                max_jobs, max_minutes, job_start, job_end, job_day, breaks,
+                max_jobs, max_minutes, job_start, job_end, breaks,
                 t_home, k_home, t_in, k_in, t_out, k_out, t_hj, k_hj, t_jj, k_jj,
                 first_bucket, offsets,
                 code, position, start, travel_s, travel_km, added_s, added_km, day_minutes,
@@ -109,12 +109,11 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
     """Price every pair p: its order (``earliest``, ``latest``, ``hard_latest`` = latest plus
     the soft lateness, ``duration``) into its worker's day: ``shifts`` (P, S, 2) with each
     shift's service day and the start of that day's first shift (P, S), ``max_jobs`` (0: no
-    limit) and ``max_minutes`` per day, jobs (P, J) sorted by start with their service days,
-    ``breaks`` (P, B, 3). Legs: ``t_home``/``k_home`` home -> order (P); per job (P, J):
-    ``t_in``/``k_in`` job -> order, ``t_out``/``k_out`` order -> job, ``t_hj``/``k_hj`` home -> job,
-    ``t_jj``/``k_jj`` job k - 1 -> job k (only the legs a rule reads need be right). Service days of
-    candidate starts: ``offsets`` (the UTC offset of every quarter hour from
-    ``first_bucket``), covering every start between an order's earliest and hard latest.
+    limit) and ``max_minutes`` per day, jobs (P, J) sorted by start (padding: NO_JOB),
+    ``breaks`` (P, B, 3). Legs, seconds then km: home -> order (P,); per job (P, J) job ->
+    order, order -> job and home -> job; job k -> job k + 1 (P, J - 1). Service days:
+    ``offsets``, the UTC offset of every quarter hour from ``first_bucket``, covering every
+    job's start and every start between an order's earliest (or ``now``) and hard latest.
 
     Writes per pair the code (0 feasible, else the refusal) and, where feasible, the best
     candidate's position, start, leg in, added travel, minutes already on its day and
@@ -122,6 +121,7 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
     first in (shift, gap, start) order among ties."""
     n_pairs, n_jobs = job_start.shape
     n_breaks = breaks.shape[1]
+    job_day = np.full(n_jobs, -1, dtype=np.int64)
     depart = np.zeros(n_jobs + 1, dtype=np.int64)
     plan = np.zeros((n_jobs + 1, n_breaks), dtype=np.bool_)
     held = np.zeros(n_breaks, dtype=np.bool_)
@@ -131,13 +131,14 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
     for p in range(n_pairs):
         count = 0
         while count < n_jobs and job_start[p, count] < NO_JOB:
+            job_day[count] = _day_of(job_start[p, count], first_bucket, offsets)
             count += 1
         with_breaks = False
         for b in range(n_breaks):
             with_breaks = with_breaks or breaks[p, b, 2] > 0
         if with_breaks:
             _job_departs(shifts[p], day_start[p], job_start[p], t_hj[p], count, depart)
-            _plan_holds(job_start[p], job_end[p], job_day[p], depart, t_hj[p], t_jj[p], count,
+            _plan_holds(job_start[p], job_end[p], job_day, depart, t_hj[p], t_jj[p], count,
                         breaks[p], plan)
             for b in range(n_breaks):
                 held[b] = False
@@ -155,9 +156,9 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
             covered = True
             day = shift_day[p, s]
             for q in range(count + 1):
-                at_first = q == 0 or job_day[p, q - 1] != day
+                at_first = q == 0 or job_day[q - 1] != day
                 has_next = q < count
-                linked_next = has_next and job_day[p, q] == day
+                linked_next = has_next and job_day[q] == day
                 stop_end = job_end[p, q - 1] if q >= 1 else -NO_JOB
                 if at_first:
                     leave = day_start[p, s]
@@ -173,7 +174,7 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
                     if at_first:
                         skip_s, skip_km = t_hj[p, q], k_hj[p, q]
                     else:
-                        skip_s, skip_km = t_jj[p, q], k_jj[p, q]
+                        skip_s, skip_km = t_jj[p, q - 1], k_jj[p, q - 1]
                 next_start = job_start[p, q] if has_next else NO_JOB
                 earliest_start = max(lo, free + t_leg)
                 starts[0] = earliest_start
@@ -191,7 +192,7 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
                     on_day = _day_of(st, first_bucket, offsets)
                     seconds, jobs = 0, 0
                     for j in range(count):
-                        if job_day[p, j] == on_day:
+                        if job_day[j] == on_day:
                             length = job_end[p, j] - job_start[p, j]
                             seconds += length
                             if length > 0:

@@ -371,36 +371,6 @@ def test_a_gap_after_a_later_days_job_does_not_open_an_earlier_slot():
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(scenarios(), min_size=1, max_size=3), st.integers(0, 14 * 60))
-def test_pairs_sharing_workers_price_as_pairs_each_on_their_own(days, now_min):
-    """With ``Days.rows`` given, what is a worker's alone is worked out once per worker: every
-    pair's outcome is the same, to the bit, as without it."""
-    workers, plans = [], {}
-    for i, scenario in enumerate(days):
-        worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
-                                  scenario["breaks"])
-        workers.append(dataclasses.replace(worker, worker_id=f"w{i}"))
-        plans[f"w{i}"] = jobs
-    orders = [order_from(f"n{i}", s["spec"]) for i, s in enumerate(days)]
-    table = WorkerTable(workers)
-    # every order with every worker, each worker in several pairs, in no particular order
-    rows = np.array([r for _ in orders for r in range(len(workers))][::-1])
-    order_of = np.array([o for o in range(len(orders)) for _ in workers][::-1])
-    columns = JobColumns(table, plans).take(rows)
-    fields = (table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
-              table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
-              columns["end"], columns["lat"], columns["lon"], table.breaks[rows])
-    order = OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
-                           ("lat", "lon", "earliest_start", "latest_start", "duration")),
-                         np.zeros(len(rows), dtype=np.int64))
-    now = at(now_min / 60)
-    alone = insert_many(order, Days(*fields), now, RULES)
-    shared = insert_many(order, Days(*fields, rows=rows), now, RULES)
-    for name in alone.__slots__:
-        assert getattr(alone, name).tolist() == getattr(shared, name).tolist(), name
-
-
-@settings(max_examples=150, deadline=None)
 @given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
 def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
     """A block of pairs (workers with more shifts, jobs and breaks than others pad the
@@ -421,8 +391,7 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
                           np.zeros(len(rows), dtype=np.int64)),
              Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                   table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
-                  columns["end"], columns["lat"], columns["lon"], table.breaks[rows],
-                  rows=rows),
+                  columns["end"], columns["lat"], columns["lon"], table.breaks[rows]),
              at(now_min / 60), RULES)
     block = insert_many(*pairs)
     for i, (r, o) in enumerate(zip(rows.tolist(), order_of.tolist())):
