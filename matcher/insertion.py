@@ -200,6 +200,18 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
     return slots
 
 
+def warm_up(rules: DayRules) -> None:
+    """Load the compiled kernel now (numba's cache; compiled on a first run) rather than in
+    the first dispatch: a pair of one worker without jobs, as a real block prices it."""
+    one = np.ones(1)
+    insert_many(OrderColumns(one, one, *(np.ones(1, dtype=np.int64) for _ in range(3)),
+                             np.zeros(1, dtype=np.int64)),
+                Days(one, one, np.array([[[0, 7200]]]), np.zeros(1, dtype=np.int64),
+                     np.ones(1, dtype=np.int64), np.full((1, 1), NO_JOB), np.full((1, 1), NO_JOB),
+                     np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 0, 3), dtype=np.int64)),
+                0, rules)
+
+
 # the compiled kernel takes C-ordered int64 and float64 arrays (one compiled version)
 _ints = functools.partial(np.ascontiguousarray, dtype=np.int64)
 _floats = functools.partial(np.ascontiguousarray, dtype=np.float64)

@@ -406,3 +406,14 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
                 alone.position, alone.start, alone.travel_s, alone.travel_km,
                 alone.added_travel_s, alone.added_travel_km, alone.day_minutes_before,
                 alone.late_s)
+
+
+def test_warm_up_compiles_the_kernel_for_the_types_a_real_block_passes():
+    """The server loads the kernel before serving: a real pair after ``warm_up`` needs no
+    other compiled version (one would be compiled in the first order's answer)."""
+    from matcher.insertion import warm_up
+    from matcher.pricing import price_pairs
+    warm_up(RULES)
+    compiled = list(price_pairs.signatures)
+    insert(make_worker(), [job("a", 9, 10)], make_order(), now=at(7))
+    assert price_pairs.signatures == compiled
