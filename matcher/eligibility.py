@@ -75,11 +75,31 @@ class StaticRules:
 
     def passing(self, batch: OrderBatch, table: WorkerTable, rows: np.ndarray, km: np.ndarray,
                 blocked: list[frozenset[str]]) -> np.ndarray:
-        """Mask over ``rows``: the pair passes every static check."""
-        mask = np.ones(rows.shape, dtype=bool)
-        for _, ok in self.checks(batch, table, rows, km, blocked):
-            mask &= ok
-        return mask
+        """Mask over ``rows``: the pair passes every static check (what :meth:`checks` gives,
+        and-ed: the checks of the worker alone read from one column per table and service
+        type, the per-order ones run only for orders that have blocks or tags)."""
+        column = table.skill(batch.service_type)
+        ok = self._ready(table, batch.service_type)[rows]
+        ok &= column.level[rows] >= batch.min_level[:, None]
+        ok &= column.certified_until[rows] >= batch.certificate_until[:, None]
+        ok &= km <= self.limits.service_radius_km
+        if any(blocked):
+            ok &= per_order(rows, blocked, lambda r, ids: ~np.isin(r, table.rows_of(ids)))
+        tags = [o.required_tags for o in batch.orders]
+        if any(tags):
+            ok &= per_order(rows, tags, table.has_tags)
+        return ok
+
+    def _ready(self, table: WorkerTable, service_type: str) -> np.ndarray:
+        """Per row: online, certified for ``service_type`` and above its credit floor."""
+        floor = self.credit_floor(service_type)
+        key = ("ready", service_type, floor)
+        ready = table.derived.get(key)
+        if ready is None:
+            ready = table.derived[key] = ((table.status == WorkerStatus.ONLINE)
+                                          & (table.skill(service_type).level > 0)
+                                          & (table.credit >= floor))
+        return ready
 
     def funnel(self, batch: OrderBatch, table: WorkerTable, rows: np.ndarray, km: np.ndarray,
                blocked: list[frozenset[str]]) -> tuple[dict[str, int], np.ndarray]:

@@ -224,23 +224,22 @@ def _legs(order: OrderColumns, days: Days, real: np.ndarray, rules: DayRules) ->
     dozen pairs numpy's cost is per call, not per leg); a padding job stands at the home, so
     its legs are real ones (a travel matrix knows the point) that no rule reads."""
     n_pairs, n_jobs = days.job_lat.shape
-    home_lat, home_lon = days.home_lat[:, None], days.home_lon[:, None]
-    job_lat = np.where(real, days.job_lat, home_lat)
-    job_lon = np.where(real, days.job_lon, home_lon)
-    grid = (n_pairs, n_jobs)
+    job_lat = np.where(real, days.job_lat, days.home_lat[:, None])
+    job_lon = np.where(real, days.job_lon, days.home_lon[:, None])
+    # (np.repeat, not broadcast_to: a C call; the grid is a few dozen pairs)
     seconds, km = rules.leg(
-        np.concatenate((days.home_lat, job_lat.ravel(), np.broadcast_to(home_lat, grid).ravel(),
+        np.concatenate((days.home_lat, job_lat.ravel(), np.repeat(days.home_lat, n_jobs),
                         job_lat[:, :-1].ravel())),
-        np.concatenate((days.home_lon, job_lon.ravel(), np.broadcast_to(home_lon, grid).ravel(),
+        np.concatenate((days.home_lon, job_lon.ravel(), np.repeat(days.home_lon, n_jobs),
                         job_lon[:, :-1].ravel())),
         np.concatenate((order.lat, np.repeat(order.lat, n_jobs), job_lat.ravel(),
                         job_lat[:, 1:].ravel())),
         np.concatenate((order.lon, np.repeat(order.lon, n_jobs), job_lon.ravel(),
                         job_lon[:, 1:].ravel())))
-    cuts = np.cumsum((n_pairs, n_pairs * n_jobs, n_pairs * n_jobs))
-    to_order, home_job, job_job = (
-        [_ints(seconds[lo:hi]), _floats(km[lo:hi])]
-        for lo, hi in zip(cuts, (*cuts[1:], len(seconds))))
+    grid = n_pairs * n_jobs
+    cuts = (n_pairs, n_pairs + grid, n_pairs + 2 * grid, len(seconds))
+    to_order, home_job, job_job = ([_ints(seconds[lo:hi]), _floats(km[lo:hi])]
+                                   for lo, hi in zip(cuts, cuts[1:]))
     if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
         from_order = to_order
     else:
@@ -248,7 +247,7 @@ def _legs(order: OrderColumns, days: Days, real: np.ndarray, rules: DayRules) ->
                                                   np.repeat(order.lon, n_jobs),
                                                   job_lat.ravel(), job_lon.ravel())]
         from_order[1] = _floats(from_order[1])
-    shapes = (grid, grid, grid, (n_pairs, max(n_jobs - 1, 0)))
+    shapes = ((n_pairs, n_jobs),) * 3 + ((n_pairs, max(n_jobs - 1, 0)),)
     return [_ints(seconds[:n_pairs]), _floats(km[:n_pairs]),
             *(leg.reshape(shape) for pair, shape in zip((to_order, from_order, home_job,
                                                           job_job), shapes) for leg in pair)]

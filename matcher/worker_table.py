@@ -54,6 +54,8 @@ class WorkerTable:
         # values worked out from the shifts alone (by whoever needs them), shared with the
         # patched tables that share the shifts
         self.of_shifts: dict = {}
+        # values worked out from the columns (by whoever needs them): a patch starts without
+        self.derived: dict = {}
         self.patch_of: tuple[weakref.ref, frozenset[str]] | None = None
 
     def __len__(self) -> int:
@@ -95,6 +97,7 @@ class WorkerTable:
             if name in self.__dict__ and all(same(self.workers[i], workers[i]) for i in changed):
                 table.__dict__[name] = self.__dict__[name]
         table.of_shifts = self.of_shifts if "shifts" in table.__dict__ else {}
+        table.derived = {}
         return table
 
     def max_minutes(self, default: int) -> np.ndarray:

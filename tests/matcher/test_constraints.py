@@ -203,3 +203,46 @@ def test_an_order_expires_when_its_soft_limit_has_passed():
     assert [u.reason.name for u in expired.unassigned] == ["EXPIRED"]
     late = Planner(SOFT).dispatch([order], world_of([make_worker()]), now)
     assert late.assignments[0].planned_start <= at(8.5)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_pass_mask_is_every_check_at_once(seed):
+    """StaticRules.passing (one column per table and service type for the worker's own checks)
+    passes exactly the pairs that pass every check ExplainOrder counts, on random workers
+    (status, skill levels, certificates, credit, tags) and orders (levels, blocks, tags),
+    under a stricter floor for one service type."""
+    import numpy as np
+
+    from matcher.config import CreditFloorConfig
+    from matcher.eligibility import StaticRules
+    from matcher.order_batch import OrderBatch
+    from matcher.worker_table import WorkerTable
+
+    rng = np.random.default_rng(seed)
+    config = dataclasses.replace(CONFIG, credit_floor=(("elder_care",
+                                                        CreditFloorConfig(min_credit_score=70.0)),))
+    workers = [make_worker(
+        f"w{i}", status=(WorkerStatus.ONLINE if rng.random() < 0.7
+                         else list(WorkerStatus)[rng.integers(len(WorkerStatus))]),
+        credit_score=float(rng.integers(40, 100)),
+        tags=frozenset(t for t in ("own_tools", "pets_ok") if rng.random() < 0.5),
+        skills=tuple(Skill(t, int(rng.integers(1, 6)), NOW + int(rng.integers(-1, 3)) * 24 * HOUR)
+                     for t in ("cleaning", "elder_care") if rng.random() < 0.7))
+        for i in range(40)]
+    table, rules = WorkerTable(workers), StaticRules.of(config)
+    for service_type in ("cleaning", "elder_care"):
+        orders = [make_order(f"o{j}", service_type=service_type,
+                             min_skill_level=int(rng.integers(1, 5)),
+                             blocked_worker_ids=frozenset(f"w{i}" for i in rng.integers(0, 40, 3))
+                             if j % 2 else frozenset(),
+                             required_tags=frozenset({"own_tools"}) if j % 3 == 0 else frozenset())
+                  for j in range(5)]
+        batch = OrderBatch.of(orders, Planner(config).day_rules.calendar)
+        rows = np.stack([rng.permutation(40)[:25] for _ in orders])
+        km = rng.uniform(0, 1.5 * config.limits.service_radius_km, rows.shape)
+        blocked = [o.blocked_worker_ids for o in orders]
+        every = np.ones(rows.shape, dtype=bool)
+        for _, ok in rules.checks(batch, table, rows, km, blocked):
+            every &= ok
+        assert 0 < every.sum() < every.size
+        assert rules.passing(batch, table, rows, km, blocked).tolist() == every.tolist()
