@@ -75,7 +75,7 @@ import numpy as np
 
 from geo import TravelModel, haversine_km
 from geo.matrix import PointMatrix
-from matcher.pricing import BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, price_pairs
+from matcher.pricing import BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, price_pairs, rooms
 from matcher.service_day import ServiceCalendar
 
 
@@ -192,11 +192,15 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
         first = min(first, int(days.job_start.min()))
         last = max(last, int(days.job_start.max(where=real, initial=0)))
     first_bucket, offsets = rules.calendar.offset_table(first, last)
-    price_pairs(now, *map(_ints, (order.earliest, order.latest, hard_latest, order.duration,
-                                  days.shifts, shift_day, day_start, days.max_jobs,
-                                  days.max_minutes, days.job_start, days.job_end, days.breaks)),
-                *_legs(order, days, real, rules), first_bucket, offsets,
-                *(getattr(slots, name) for name in Slots.__slots__))
+    columns = tuple(map(_ints, (order.earliest, order.latest, hard_latest, order.duration,
+                                days.shifts, shift_day, day_start, days.max_jobs,
+                                days.max_minutes, days.job_start, days.job_end, days.breaks)))
+    # a pair without room for the order even with no travel fits nowhere: its legs are not
+    # priced (in a busy day that is most pairs of a batch round)
+    room = np.empty(len(order.lat), dtype=bool)
+    rooms(now, *(columns[i] for i in (0, 2, 3, 4, 9, 10)), room)
+    price_pairs(now, *columns, *_legs(order, days, real & room[:, None], rules), first_bucket,
+                offsets, *(getattr(slots, name) for name in Slots.__slots__))
     return slots
 
 
@@ -217,13 +221,18 @@ _ints = functools.partial(np.ascontiguousarray, dtype=np.int64)
 _floats = functools.partial(np.ascontiguousarray, dtype=np.float64)
 
 
-def _legs(order: OrderColumns, days: Days, real: np.ndarray, rules: DayRules) -> list:
+def _legs(order: OrderColumns, days: Days, need: np.ndarray, rules: DayRules) -> list:
     """Seconds and km of the legs :func:`~matcher.pricing.price_pairs` reads: home -> order
     (P,), and per job (P, J) job -> order, order -> job, home -> job and job -> next job, each
-    as seconds then km. Priced in one call over every pair's whole grid of stops (for a few
-    dozen pairs numpy's cost is per call, not per leg); a padding job stands at the home, so
-    its legs are real ones (a travel matrix knows the point) that no rule reads."""
+    as seconds then km; ``need`` (P, J) marks the jobs whose legs are read (real jobs of pairs
+    with room), the others may hold anything. Priced in one call: over every pair's whole
+    grid of stops for a small or dense block (numpy's cost is per call there, not per leg; a
+    padding job stands at the home, so a travel matrix knows the point), else only where
+    needed."""
+    if _sparse(need):
+        return _needed_legs(order, days, need, rules)
     n_pairs, n_jobs = days.job_lat.shape
+    real = days.job_start < NO_JOB
     job_lat = np.where(real, days.job_lat, days.home_lat[:, None])
     job_lon = np.where(real, days.job_lon, days.home_lon[:, None])
     # (np.repeat, not broadcast_to: a C call; the grid is a few dozen pairs)
@@ -251,6 +260,52 @@ def _legs(order: OrderColumns, days: Days, real: np.ndarray, rules: DayRules) ->
     return [_ints(seconds[:n_pairs]), _floats(km[:n_pairs]),
             *(leg.reshape(shape) for pair, shape in zip((to_order, from_order, home_job,
                                                           job_job), shapes) for leg in pair)]
+
+
+# (pair, job) cells above which a block whose legs are mostly not needed prices only the
+# needed ones (a batch round over busy days: most pairs have no room, plans differ in length)
+_DENSE_GRID = 2048
+
+
+def _sparse(need: np.ndarray) -> bool:
+    return need.size > _DENSE_GRID and 2 * np.count_nonzero(need) < need.size
+
+
+def _needed_legs(order: OrderColumns, days: Days, need: np.ndarray, rules: DayRules) -> list:
+    """:func:`_legs` priced only where ``need`` marks (zero elsewhere)."""
+    n_pairs, n_jobs = need.shape
+    pair, job = np.nonzero(need)
+    later = job >= 1
+    p2, j2 = pair[later], job[later]
+    job_lat, job_lon = days.job_lat, days.job_lon
+    seconds, km = rules.leg(
+        np.concatenate((days.home_lat, job_lat[pair, job], days.home_lat[pair],
+                        job_lat[p2, j2 - 1])),
+        np.concatenate((days.home_lon, job_lon[pair, job], days.home_lon[pair],
+                        job_lon[p2, j2 - 1])),
+        np.concatenate((order.lat, order.lat[pair], job_lat[pair, job], job_lat[p2, j2])),
+        np.concatenate((order.lon, order.lon[pair], job_lon[pair, job], job_lon[p2, j2])))
+    n = len(pair)
+    cuts = (n_pairs, n_pairs + n, n_pairs + 2 * n, len(seconds))
+
+    def spread(values: np.ndarray, rows, columns, width: int) -> np.ndarray:
+        full = np.zeros((n_pairs, width), dtype=values.dtype)
+        full[rows, columns] = values
+        return full
+
+    to_order, home_job, job_job = (
+        [spread(v[lo:hi], *at) for v in (seconds, km)]
+        for (lo, hi), at in zip(zip(cuts, cuts[1:]), ((pair, job, n_jobs), (pair, job, n_jobs),
+                                                      (p2, j2 - 1, max(n_jobs - 1, 0)))))
+    if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
+        from_order = to_order
+    else:
+        out = rules.leg(order.lat[pair], order.lon[pair], job_lat[pair, job], job_lon[pair, job])
+        from_order = [spread(v, pair, job, n_jobs) for v in out]
+    return [_ints(seconds[:n_pairs]), _floats(km[:n_pairs]),
+            *(_ints(s) if i == 0 else _floats(s) for legs in (to_order, from_order, home_job,
+                                                               job_job)
+              for i, s in enumerate(legs))]
 
 
 def shift_days(shifts: np.ndarray, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:

@@ -100,6 +100,33 @@ def _day_of(ts, first_bucket, offsets):
 
 
 @_jit
+def rooms(now, earliest, hard_latest, duration, shifts, job_start, job_end, room):
+    """``room[p]``: some gap of pair p's plan, in a shift that can hold the order, is long
+    enough for it with no travel at all. Without room no candidate of :func:`price_pairs`
+    fits, whatever its legs: every candidate starts no earlier than the gap's begin."""
+    n_pairs, n_jobs = job_start.shape
+    for p in range(n_pairs):
+        count = 0
+        while count < n_jobs and job_start[p, count] < NO_JOB:
+            count += 1
+        room[p] = False
+        for s in range(shifts.shape[1]):
+            lo = max(max(shifts[p, s, 0], now), earliest[p])
+            shift_end = shifts[p, s, 1]
+            if lo > hard_latest[p] or lo + duration[p] > shift_end:
+                continue
+            for q in range(count + 1):
+                begin = max(lo, job_end[p, q - 1]) if q >= 1 else lo
+                end = begin + duration[p]
+                if (begin <= hard_latest[p] and end <= shift_end
+                        and (q == count or end <= job_start[p, q])):
+                    room[p] = True
+                    break
+            if room[p]:
+                break
+
+
+@_jit
 def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day, day_start,
                 max_jobs, max_minutes, job_start, job_end, breaks,
                 t_home, k_home, t_in, k_in, t_out, k_out, t_hj, k_hj, t_jj, k_jj,

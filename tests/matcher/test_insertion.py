@@ -417,3 +417,48 @@ def test_warm_up_compiles_the_kernel_for_the_types_a_real_block_passes():
     compiled = list(price_pairs.signatures)
     insert(make_worker(), [job("a", 9, 10)], make_order(), now=at(7))
     assert price_pairs.signatures == compiled
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
+def test_legs_priced_only_where_needed_are_those_of_the_whole_grid(days, now_min, breaks):
+    """A large block whose legs are mostly not needed (busy days, plans of unequal length)
+    prices only the needed ones: the same values there as pricing the whole grid, and the
+    same outcome for every pair."""
+    import matcher.insertion as insertion
+    workers, plans = [], {}
+    for i, scenario in enumerate(days):
+        worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
+                                  scenario["breaks"] if breaks else ())
+        workers.append(dataclasses.replace(worker, worker_id=f"w{i}"))
+        plans[f"w{i}"] = jobs
+    orders = [order_from(f"n{i}", s["spec"]) for i, s in enumerate(days)]
+    table = WorkerTable(workers)
+    rows = np.array([r for _ in orders for r in range(len(workers))])
+    order_of = np.array([o for o in range(len(orders)) for _ in workers])
+    columns = JobColumns(table, plans).take(rows)
+    order = OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
+                           ("lat", "lon", "earliest_start", "latest_start", "duration")),
+                         np.zeros(len(rows), dtype=np.int64))
+    day_plans = Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
+                     table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
+                     columns["end"], columns["lat"], columns["lon"], table.breaks[rows])
+    need = (columns["start"] < insertion.NO_JOB) & (np.arange(len(rows)) % 2 == 0)[:, None]
+    grid = insertion._legs(order, day_plans, np.ones_like(need), RULES)
+    needed = insertion._needed_legs(order, day_plans, need, RULES)
+    assert grid[0].tolist() == needed[0].tolist() and grid[1].tolist() == needed[1].tolist()
+    job_job = need[:, 1:] & need[:, :-1]
+    for i, (full, sparse) in enumerate(zip(grid[2:], needed[2:])):
+        cells = job_job if i >= 6 else need
+        assert full[cells].tolist() == sparse[cells].tolist()
+    now = at(now_min / 60)
+    dense = insert_many(order, day_plans, now, RULES)
+    sparse_rule, insertion._sparse = insertion._sparse, lambda need: True
+    try:
+        priced = insert_many(order, day_plans, now, RULES)
+    finally:
+        insertion._sparse = sparse_rule
+    for name in dense.__slots__:
+        assert getattr(dense, name)[dense.code == 0].tolist() == \
+            getattr(priced, name)[dense.code == 0].tolist(), name
+    assert dense.code.tolist() == priced.code.tolist()
