@@ -96,6 +96,19 @@ class Candidates:
         return [Insertion(**dict(zip(columns, values))) for values in zip(*columns.values())]
 
 
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """One order's pairs as its search left them (row ``row`` of ``pairs``; the order is
+    ``batch.orders[order]``) and, per pass of its widening, its pairs' width after the pass
+    and whether the pool alone ended the search there."""
+
+    batch: OrderBatch
+    order: int
+    pairs: Pairs
+    row: int
+    passes: tuple[tuple[int, bool], ...]
+
+
 class CandidateSearch:
     def __init__(self, static: StaticRules, rules: DayRules, weights: np.ndarray,
                  lateness: dict[str, LatenessConfig] | None = None,
@@ -123,8 +136,13 @@ class CandidateSearch:
         call. Every pair is priced and scored on its own, so the outcomes are those of
         separate calls; on the small blocks of instant orders (a few orders of each of a few
         service types) numpy's fixed cost per call is most of the work, and so is paid once."""
-        screened = [self._screened(batch, rows, km, world, now)
-                    for batch, rows, km in blocks]
+        return self._priced([self._screened(batch, rows, km, world, now)
+                             for batch, rows, km in blocks], world, now)
+
+    def _priced(self, screened: list[tuple[OrderBatch, Pairs, np.ndarray, np.ndarray]],
+                world: World, now: int) -> list[Pairs]:
+        """The pairs of screened blocks (batch, pairs, and (j, c) of the pairs past the static
+        checks), priced and scored."""
         order = _joined([_order_columns(batch, j) for batch, _, j, _ in screened])
         rows = _joined_arrays([pairs.rows[j, c] for _, pairs, j, c in screened])
         # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
@@ -200,13 +218,16 @@ class CandidateSearch:
             at += len(j)
 
     def search(self, orders: list[Order], world: World, now: int, limit: int,
-               pool: int, searched: list | None = None) -> Candidates:
+               pool: int, searched: list | None = None, kept: list | None = None) -> Candidates:
         """Up to ``limit`` feasible candidates per order: the best-scoring in its pool. Each
         order's candidates are those a search of it alone gives. ``searched`` (a list) gets
         per order the rows of every worker past the static checks for it (they read no plan):
-        nothing else of the world's plans went into its candidates."""
+        nothing else of the world's plans went into its candidates. ``kept`` (a list) gets per
+        order what :meth:`refresh` brings up to date when some of those plans change."""
         if searched is not None:
             searched[:] = [None] * len(orders)
+        if kept is not None:
+            kept[:] = [None] * len(orders)
         eligible = np.zeros(len(orders), dtype=np.int64)
         refused = np.zeros((len(orders), len(SLOT_CHECKS)), dtype=np.int64)
         blocks: list[tuple[np.ndarray, OrderBatch, Pairs, np.ndarray]] = []
@@ -215,13 +236,16 @@ class CandidateSearch:
                               dtype=np.int64) for t in types]
         batches = [OrderBatch.of([orders[i] for i in at], self.rules.calendar,
                                  self.max_late_s(t)) for t, at in zip(types, positions)]
-        for at, batch, passes in zip(positions, batches,
-                                     self._widening(batches, world, now, limit, pool)):
-            for sub, pairs in passes:
+        for at, batch, widening in zip(positions, batches,
+                                       self._widening(batches, world, now, limit, pool)):
+            for sub, pairs in widening.passes:
                 where = at[sub]
                 if searched is not None:
                     for i, rows, code in zip(where.tolist(), pairs.rows, pairs.code):
                         searched[i] = rows[code != STATIC_FAIL]
+                if kept is not None:
+                    for t, (i, o) in enumerate(zip(where.tolist(), sub.tolist())):
+                        kept[i] = Priced(batch, o, pairs, t, tuple(widening.history[o]))
                 eligible[where], refused[where] = _tally(pairs)
                 done = batch if len(sub) == len(batch) else batch.take(sub)  # sub: all, in order
                 blocks.append((where, done, pairs, self._best(pairs, limit)))
@@ -235,10 +259,11 @@ class CandidateSearch:
                         *_tally(pairs))
 
     def _widening(self, batches: list[OrderBatch], world: World, now: int, limit: int,
-                  pool: int) -> list[list[tuple[np.ndarray, Pairs]]]:
-        """Per batch (one service type each), its (batch positions, their pairs) per pool size
-        until every order is done. The batches widen side by side: each pool size of all the
-        batches still searching is priced together (:meth:`evaluate_many`)."""
+                  pool: int) -> list["_Widening"]:
+        """Per batch (one service type each), its widening search run until every order is
+        done (its ``passes``: (batch positions, their pairs) per pool size). The batches widen
+        side by side: each pool size of all the batches still searching is priced together
+        (:meth:`evaluate_many`)."""
         widening = [_Widening(batch, world.table.skill(batch.service_type), pool)
                     for batch in batches]
         radius = self.static.limits.service_radius_km
@@ -247,7 +272,45 @@ class CandidateSearch:
             priced = self.evaluate_many([block for block, _ in asked], world, now)
             for w, (_, km), pairs in zip(active, asked, priced):
                 w.answer(pairs, km, limit, radius)
-        return [w.passes for w in widening]
+        return widening
+
+    def refresh(self, kept: "Priced", moved: set[int], world: World, now: int, limit: int,
+                pool: int) -> Candidates | None:
+        """What a search of ``kept``'s order alone (first ``pool`` workers) gives now that the
+        plans of the ``moved`` rows changed, from its earlier search: those rows' pairs priced
+        again, the rest kept (a pair reads only its own worker's plan), and the widening
+        carried on if its last pool no longer holds ``limit`` feasible workers. None when the
+        search would now stop at a smaller pool (a search of the order is needed)."""
+        one = kept.batch.take(np.array([kept.order]))
+        pairs = Pairs(*(getattr(kept.pairs, name)[kept.row:kept.row + 1].copy()
+                        for name in Pairs.__slots__))
+        columns = [c for c, (r, code) in enumerate(zip(pairs.rows[0].tolist(),
+                                                       pairs.code[0].tolist()))
+                   if code != STATIC_FAIL and r in moved]
+        if columns:
+            at = np.array(columns)
+            rows = pairs.rows[:, at]
+            fresh = self._priced([(one, Pairs.blank(rows, np.zeros(rows.shape, dtype=np.int8)),
+                                   np.zeros(len(at), dtype=np.int64),
+                                   np.arange(len(at)))], world, now)[0]
+            for name in Pairs.__slots__[1:]:
+                getattr(pairs, name)[:, at] = getattr(fresh, name)
+        feasible = np.cumsum(pairs.code[0] == FEASIBLE).tolist()
+        done = [pool_done or (width > 0 and feasible[width - 1] >= limit)
+                for width, pool_done in kept.passes]
+        if any(done[:-1]):
+            return None
+        if not done[-1]:  # (the pool did not end it, so it held every pair within the radius)
+            widening = _Widening(one, world.table.skill(one.service_type),
+                                 pool * 4 ** len(kept.passes))
+            widening.seen = pairs
+            radius = self.static.limits.service_radius_km
+            while widening.todo.size:
+                block, km = widening.ask(radius)
+                widening.answer(self.evaluate_many([block], world, now)[0], km, limit, radius)
+            pairs = widening.passes[-1][1]
+        return _flatten([(np.zeros(1, dtype=np.int64), one, pairs, self._best(pairs, limit))],
+                        *_tally(pairs))
 
     def _best(self, pairs: Pairs, limit: int) -> np.ndarray:
         """Mask of each order's ``limit`` highest-scoring feasible pairs (ties: the nearer)."""
@@ -267,6 +330,9 @@ class _Widening:
         self.todo = np.arange(len(batch), dtype=np.int64)
         self.seen: Pairs | None = None  # the last pass's pairs of the orders in ``todo``
         self.passes: list[tuple[np.ndarray, Pairs]] = []
+        # per order, per pass it took part in: its pairs' width after the pass, and whether
+        # the pool alone ended its search (every certified worker, or past the radius)
+        self.history: list[list[tuple[int, bool]]] = [[] for _ in range(len(batch))]
 
     def ask(self, radius: float) -> tuple[tuple[OrderBatch, np.ndarray, np.ndarray], np.ndarray]:
         """The (batch, rows, km) block this pass prices, and the pool's km (m, k)."""
@@ -290,10 +356,13 @@ class _Widening:
             pairs = self.seen.beside(pairs)
         k, size = km.shape[1], self.column.index.size
         if k == 0:
-            done = np.ones(len(self.todo), dtype=bool)
+            pool_done = done = np.ones(len(self.todo), dtype=bool)
         else:
-            done = ((np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit)
-                    | (k >= size) | (km[:, -1] > radius))
+            pool_done = (k >= size) | (km[:, -1] > radius)
+            done = (np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit) | pool_done
+        width = pairs.rows.shape[1]
+        for o, ended in zip(self.todo.tolist(), pool_done.tolist()):
+            self.history[o].append((width, ended))
         if done.all():  # the common end (always for one order): nothing to split
             self.passes.append((self.todo, pairs))
             self.todo = self.todo[:0]

@@ -15,7 +15,7 @@ import numpy as np
 
 from geo import TravelModel, haversine_km
 from geo.matrix import PointMatrix
-from matcher.candidates import FEASIBLE, CandidateSearch, Candidates
+from matcher.candidates import FEASIBLE, CandidateSearch, Candidates, Priced
 from matcher.config import DispatchConfig
 from matcher.credit import Tiers
 from matcher.coupled import CoupledPlacer, Searches, is_coupled
@@ -153,21 +153,26 @@ class Planner:
         live = world.copy()
         alone = [i for i, o in enumerate(orders)
                  if not is_coupled(o) and self._hard_latest(o) >= now]
-        prefound: dict[int, tuple[Candidates, np.ndarray]] = {}
+        prefound: dict[int, tuple[Candidates, np.ndarray, Priced]] = {}
+        limit = self.config.solver.candidates_per_order
         if len(alone) > 1 and self.config.solver.max_rounds > 0:
             searched: list[np.ndarray] = []
-            found = self.search.search([orders[i] for i in alone], live, now,
-                                       self.config.solver.candidates_per_order, FIRST_POOL,
-                                       searched)
-            prefound = {i: (found.of_order(k), searched[k]) for k, i in enumerate(alone)}
+            kept: list[Priced] = []
+            found = self.search.search([orders[i] for i in alone], live, now, limit,
+                                       FIRST_POOL, searched, kept)
+            prefound = {i: (found.of_order(k), searched[k], kept[k])
+                        for k, i in enumerate(alone)}
         results = []
         for i, order in enumerate(orders):
             first = None
             if i in prefound:
-                first, rows = prefound[i]
+                first, rows, priced = prefound[i]
                 # (a set, not np.isin: its fixed cost was most of this on a few dozen rows)
-                if live.moved and not set(live.moved).isdisjoint(rows.tolist()):
-                    first = None  # priced a worker whose plan changed since: search again
+                moved = set(live.moved)
+                if moved and not moved.isdisjoint(rows.tolist()):
+                    # priced a worker whose plan changed since: those pairs again (or, when
+                    # its widening would now stop sooner, a search again)
+                    first = self.search.refresh(priced, moved, live, now, limit, FIRST_POOL)
             result = self.dispatch([order], live, now, first)
             for worker_id, jobs in result.plans.items():
                 live.place(worker_id, jobs if settle is None else settle(worker_id, jobs))

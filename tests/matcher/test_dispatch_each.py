@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from matcher.config import DispatchConfig, LatenessConfig
@@ -74,3 +74,52 @@ def test_orders_at_one_spot_each_see_the_workers_the_earlier_ones_took():
                                        one_by_one(planner, orders, world_of(workers), at(6))]
     taken = [a.worker_id for r in got for a in r.assignments]
     assert sorted(taken) == ["w0", "w1", "w2", "w3"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(20, 200), st.integers(2, 16),
+       st.sampled_from([0.01, 0.06]))
+def test_a_refreshed_search_is_the_search_of_the_order_alone_now(seed, n_workers, n_orders,
+                                                                 spread):
+    """After some workers' plans changed, ``refresh`` of an order's earlier search prices
+    those workers again (widening further when its last pool no longer holds enough feasible
+    workers) and gives, to the bit, what a search of the order alone gives now; or None, and
+    then that search does stop at a smaller pool."""
+    from matcher.planner import FIRST_POOL
+    rng = np.random.default_rng(seed)
+    workers = random_workers(rng, n_workers, spread=spread, breaks=True)
+    orders = random_orders(rng, n_orders, n_workers, spread=spread)
+    planner, now = Planner(CONFIG), at(6)
+    search, limit = planner.search, CONFIG.solver.candidates_per_order
+    world = world_of(workers)
+    kept = []
+    search.search(orders, world, now, limit, FIRST_POOL, [], kept)
+    # the orders placed one by one change plans under the earlier search
+    for order in orders[::2]:
+        for worker_id, jobs in planner.dispatch([order], world, now).plans.items():
+            world.place(worker_id, jobs)
+    moved = set(world.moved)
+    for order, priced in zip(orders, kept):
+        alone = search.search([order], world, now, limit, FIRST_POOL)
+        refreshed = search.refresh(priced, moved, world, now, limit, FIRST_POOL)
+        touched = not moved.isdisjoint(priced.pairs.rows[priced.row].tolist())
+        passes = len(alone_passes(search, order, world, now, limit))
+        event("searched again" if refreshed is None else
+              "refreshed and widened" if passes > len(priced.passes) else
+              "refreshed, some pairs priced again" if touched else "refreshed as it was")
+        if refreshed is None:
+            assert passes < len(priced.passes)
+            continue
+        for name in ("order", "row", "values", "eligible", "refused"):
+            assert getattr(refreshed, name).tolist() == getattr(alone, name).tolist(), name
+        assert refreshed.slot.keys() == alone.slot.keys()
+        for name in alone.slot:
+            assert refreshed.slot[name].tolist() == alone.slot[name].tolist(), name
+
+
+def alone_passes(search, order, world, now, limit):
+    """The pool sizes a search of ``order`` alone goes through."""
+    from matcher.order_batch import OrderBatch
+    from matcher.planner import FIRST_POOL
+    batch = OrderBatch.of([order], search.rules.calendar, search.max_late_s(order.service_type))
+    return search._widening([batch], world, now, limit, FIRST_POOL)[0].history[0]
