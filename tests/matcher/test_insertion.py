@@ -370,11 +370,10 @@ def test_a_gap_after_a_later_days_job_does_not_open_an_earlier_slot():
     assert later.position == 1 and later.start >= at(12)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
-def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
-    """A block of pairs (workers with more shifts, jobs and breaks than others pad the
-    block's columns) prices every pair as it is priced alone, with and without breaks."""
+def every_pair(days, breaks):
+    """Workers with the random ``days`` (their breaks only with ``breaks``), an order per
+    day, and the block of every order with every worker: (workers, plans, orders, rows,
+    order of each pair, OrderColumns, Days)."""
     workers, plans = [], {}
     for i, scenario in enumerate(days):
         worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
@@ -386,13 +385,22 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
     rows = np.array([r for _ in orders for r in range(len(workers))])
     order_of = np.array([o for o in range(len(orders)) for _ in workers])
     columns = JobColumns(table, plans).take(rows)
-    pairs = (OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
-                            ("lat", "lon", "earliest_start", "latest_start", "duration")),
-                          np.zeros(len(rows), dtype=np.int64)),
-             Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
-                  table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
-                  columns["end"], columns["lat"], columns["lon"], table.breaks[rows]),
-             at(now_min / 60), RULES)
+    order = OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
+                           ("lat", "lon", "earliest_start", "latest_start", "duration")),
+                         np.zeros(len(rows), dtype=np.int64))
+    day_plans = Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
+                     table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
+                     columns["end"], columns["lat"], columns["lon"], table.breaks[rows])
+    return workers, plans, orders, rows, order_of, order, day_plans
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
+def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
+    """A block of pairs (workers with more shifts, jobs and breaks than others pad the
+    block's columns) prices every pair as it is priced alone, with and without breaks."""
+    workers, plans, orders, rows, order_of, order, day_plans = every_pair(days, breaks)
+    pairs = (order, day_plans, at(now_min / 60), RULES)
     block = insert_many(*pairs)
     for i, (r, o) in enumerate(zip(rows.tolist(), order_of.tolist())):
         alone = insert(workers[r], plans[workers[r].worker_id], orders[o], at(now_min / 60))
@@ -426,24 +434,8 @@ def test_legs_priced_only_where_needed_are_those_of_the_whole_grid(days, now_min
     prices only the needed ones: the same values there as pricing the whole grid, and the
     same outcome for every pair."""
     import matcher.insertion as insertion
-    workers, plans = [], {}
-    for i, scenario in enumerate(days):
-        worker, jobs = random_day(scenario["shifts"], scenario["booked"], 0, 0,
-                                  scenario["breaks"] if breaks else ())
-        workers.append(dataclasses.replace(worker, worker_id=f"w{i}"))
-        plans[f"w{i}"] = jobs
-    orders = [order_from(f"n{i}", s["spec"]) for i, s in enumerate(days)]
-    table = WorkerTable(workers)
-    rows = np.array([r for _ in orders for r in range(len(workers))])
-    order_of = np.array([o for o in range(len(orders)) for _ in workers])
-    columns = JobColumns(table, plans).take(rows)
-    order = OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
-                           ("lat", "lon", "earliest_start", "latest_start", "duration")),
-                         np.zeros(len(rows), dtype=np.int64))
-    day_plans = Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
-                     table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
-                     columns["end"], columns["lat"], columns["lon"], table.breaks[rows])
-    need = (columns["start"] < insertion.NO_JOB) & (np.arange(len(rows)) % 2 == 0)[:, None]
+    _, _, _, rows, _, order, day_plans = every_pair(days, breaks)
+    need = (day_plans.job_start < insertion.NO_JOB) & (np.arange(len(rows)) % 2 == 0)[:, None]
     grid = insertion._legs(order, day_plans, np.ones_like(need), RULES)
     needed = insertion._needed_legs(order, day_plans, need, RULES)
     assert grid[0].tolist() == needed[0].tolist() and grid[1].tolist() == needed[1].tolist()
