@@ -37,6 +37,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
+from geo import spatial
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
 from matcher import config_reload, insertion, metrics
@@ -945,6 +946,7 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     engine = Engine(metrics.TimedStore(store or open_store(config)), config,
                     gather_turns=GATHER_TURNS)
     insertion.warm_up(engine.planner.day_rules)  # not in the first order's answer
+    spatial.warm_up()
     metrics.config_in_force(config.hash)
     limit = config.server.max_message_bytes
     server = grpc.aio.server(interceptors=[RequestScope(engine)],

@@ -18,8 +18,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
 from geo.distance import EARTH_RADIUS_KM, km_to_chord, to_unit_xyz
+from geo.ranking import (BAD_LAT, BAD_LON, bad_coordinate, half_angles, haversine_root,
+                         ranked_prefix, unit_xyz)
 
-__all__ = ["SpatialIndex"]
+__all__ = ["SpatialIndex", "warm_up"]
 
 # Chord and haversine are computed along different float paths, so two
 # nearly tied points can swap order between them. Candidate searches are
@@ -36,15 +38,12 @@ _KNN_PAD = 8
 # three fifths of 5,000 points (the tree's cost grows with k, a scan's does not).
 _SCAN_SHARE = 0.25
 
-# Rows of at least this many fetched neighbours are checked for order before sorting (below it
-# the check costs more than the sort).
-_CHECK_ORDER_FROM = 128
-
 
 def _coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Validate degree coordinates as equal-length finite 1-D float arrays."""
-    lat_arr = np.atleast_1d(np.asarray(lat, dtype=np.float64))
-    lon_arr = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    """Validate degree coordinates as equal-length finite 1-D float arrays (C-ordered: the
+    compiled steps of a query take them as they are)."""
+    lat_arr = np.ascontiguousarray(lat, dtype=np.float64)
+    lon_arr = np.ascontiguousarray(lon, dtype=np.float64)
     if lat_arr.ndim != 1:
         raise ValueError(f"lat must be a scalar or 1-D array, got shape {lat_arr.shape}")
     if lon_arr.ndim != 1:
@@ -53,11 +52,10 @@ def _coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], N
         raise ValueError(
             f"lat and lon must have the same length, got {lat_arr.size} and {lon_arr.size}"
         )
-    # one reduction per side (every k-NN query of an instant order passes here): NaN and
-    # infinity fail ``<= 90`` as an out-of-range latitude does
-    if not (np.abs(lat_arr) <= 90.0).all():
+    bad = bad_coordinate(lat_arr, lon_arr)  # NaN fails the latitude's range as it should
+    if bad == BAD_LAT:
         raise ValueError("lat must be finite and within [-90, 90]")
-    if not np.isfinite(lon_arr).all():
+    if bad == BAD_LON:
         raise ValueError("lon must be finite")
     return lat_arr, lon_arr
 
@@ -220,7 +218,7 @@ class SpatialIndex:
                 self._scan(lat, lon, indices, km)
             return indices, km
         fetched = min(kept + _KNN_PAD, self.size)
-        xyz = to_unit_xyz(lat, lon)
+        xyz = unit_xyz(lat, lon)
         chord, idx = self._tree.query(xyz, k=fetched)
         chord = chord.reshape(m, fetched)
         idx = idx.reshape(m, fetched).astype(np.int64, copy=False)
@@ -250,18 +248,12 @@ class SpatialIndex:
         kept: int,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Each row's fetched candidates ``cand`` sorted by (km, index), the first ``kept``
-        columns of them and of their km."""
-        cand_km = self._km(lat[:, None], lon[:, None], cand)
-        if cand.shape[1] >= _CHECK_ORDER_FROM:
-            # the tree gives each row nearest first, so a wide row is almost always in (km,
-            # index) order already: checking that costs a fraction of sorting it
-            step = np.diff(cand_km, axis=1)
-            ordered = ((step > 0) | ((step == 0) & (cand[:, 1:] > cand[:, :-1]))).all(axis=1)
-            if ordered.all():
-                return cand[:, :kept], cand_km[:, :kept]
-        order = np.lexsort((cand, cand_km), axis=-1)[:, :kept]
-        at = np.arange(len(order))[:, None]  # indexing, not take_along_axis: cheaper per call
-        return cand[at, order], cand_km[at, order]
+        columns of them and of their km: :meth:`_km` and a sort, compiled around numpy's
+        trigonometry (:mod:`geo.ranking`), so the same bits."""
+        phi1, lam1 = np.radians(lat), np.radians(lon)
+        halves, cos2 = half_angles(self._sides, cand, phi1, lam1)
+        root = haversine_root(np.sin(halves), np.cos(phi1), cos2)
+        return ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand, kept)
 
     def _scan(
         self,
@@ -290,3 +282,10 @@ class SpatialIndex:
         hav = (np.sin((phi2 - phi1) / 2.0) ** 2
                + np.cos(phi1) * cos_phi2 * np.sin((lam2 - lam1) / 2.0) ** 2)
         return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(np.maximum(hav, 0.0), 1.0)))
+
+
+def warm_up() -> None:
+    """Load the compiled steps of a query now (numba's cache; compiled on a first run) rather
+    than in the first order's answer: one tree query, as an order's pool asks it."""
+    index = SpatialIndex(np.linspace(30.0, 31.0, 8), np.linspace(120.0, 121.0, 8))
+    index.nearest_many(np.array([30.5]), np.array([120.5]), 1)

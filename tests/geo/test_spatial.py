@@ -229,8 +229,8 @@ def test_nearest_many_mixes_crowded_and_plain_rows():
 
 
 def test_wide_tree_queries_rank_as_brute_force_even_with_tied_points():
-    """Rows of 128 neighbours or more are checked for order instead of sorted: with runs of
-    identical points (ties the tree may give in any order) they still rank by (km, index)."""
+    """Wide rows of fetched neighbours with runs of identical points (ties the tree may give
+    in any order) rank by (km, index)."""
     rng = np.random.default_rng(5)
     lat = 31.0 + rng.random(1500) * 0.5
     lon = 121.0 + rng.random(1500) * 0.5
@@ -247,7 +247,7 @@ def test_wide_tree_queries_rank_as_brute_force_even_with_tied_points():
 
 def test_wide_rows_out_of_order_are_sorted():
     """A wide candidate row not in (km, index) order (the tree gave ties or rounding the other
-    way round) is sorted, not taken as it came."""
+    way round) is sorted, not taken as it came; each distance is haversine_km's, to the bit."""
     rng = np.random.default_rng(6)
     lat, lon = 31.0 + rng.random(400) * 0.5, 121.0 + rng.random(400) * 0.5
     index = SpatialIndex(lat, lon)
@@ -259,3 +259,29 @@ def test_wide_rows_out_of_order_are_sorted():
         want = np.lexsort((cand[row], every))[:150]
         np.testing.assert_array_equal(idx[row], cand[row][want])
         np.testing.assert_array_equal(km[row], every[want])
+
+
+def test_warm_up_compiles_every_step_a_real_query_takes():
+    """The server loads the compiled steps before serving: an order's query after
+    ``warm_up`` needs no other compiled version (one would be compiled in its answer)."""
+    from geo import ranking
+    from geo.spatial import warm_up
+    kernels = (ranking.bad_coordinate, ranking.unit_xyz, ranking.half_angles,
+               ranking.haversine_root, ranking.ranked_prefix)
+    warm_up()
+    compiled = [list(kernel.signatures) for kernel in kernels]
+    rng = np.random.default_rng(8)
+    index = SpatialIndex(31.0 + rng.random(300) * 0.5, 121.0 + rng.random(300) * 0.5)
+    batch_lat = np.array([31.2, 31.3, 31.25])[[0, 2]]  # as an order batch takes its rows
+    index.nearest_many(batch_lat, np.array([121.2, 121.3]), 48)
+    assert [list(kernel.signatures) for kernel in kernels] == compiled
+
+
+def test_nan_and_infinite_queries_are_refused_naming_the_coordinate():
+    index = SpatialIndex(31.0 + np.arange(50) / 100, 121.0 + np.arange(50) / 100)
+    for lat, lon, field in ((np.nan, 121.0, "lat"), (31.0, np.inf, "lon"),
+                            (-90.01, 121.0, "lat"), (31.0, np.nan, "lon")):
+        with pytest.raises(ValueError, match=field):
+            index.nearest_many(np.array([31.0, lat]), np.array([121.0, lon]), 5)
+    assert index.nearest_many(np.array([90.0, -90.0]), np.array([180.0, -180.0]), 5)[0].shape \
+        == (2, 5)
