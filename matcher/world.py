@@ -13,6 +13,7 @@ and indexes are built only for a question about many rows (a batch round), then 
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,16 +26,37 @@ from matcher.worker_table import WorkerTable
 
 
 # a job's fields in the order of JobColumns._FIELDS
-_JOB_FIELDS = operator.attrgetter("start", "end", "lat", "lon")
-_CUSTOMER = operator.attrgetter("customer_id")
+_JOB_FIELDS = operator.attrgetter("start", "end", "lat", "lon", "customer_id")
+
+# Job columns hold a customer as a small int: the same id, the same code, in this process.
+_CUSTOMER_CODES: dict[str, int] = {}
+_CODES_LOCK = threading.Lock()  # dispatches also run in the solver's threads
+NO_CUSTOMER = -1
+
+
+def customer_code(customer_id: str) -> int:
+    code = _CUSTOMER_CODES.get(customer_id)
+    if code is None:
+        with _CODES_LOCK:
+            code = _CUSTOMER_CODES.setdefault(customer_id, len(_CUSTOMER_CODES))
+    return code
+
+
+def _job_values(jobs: Iterable[Job]) -> list[Sequence]:
+    """The jobs' values per field of :attr:`JobColumns._FIELDS`, in its order."""
+    values = list(zip(*map(_JOB_FIELDS, jobs))) or [()] * len(JobColumns._FIELDS)
+    values[-1] = list(map(customer_code, values[-1]))
+    return values
 
 
 class JobColumns:
     """Every row's planned jobs as (rows, capacity) arrays ``start``, ``end``, ``lat``,
-    ``lon``; a row's first ``count`` columns hold its jobs, the rest are padding (NO_JOB)."""
+    ``lon`` and ``customer`` (:func:`customer_code`); a row's first ``count`` columns hold its
+    jobs, the rest are padding (NO_JOB, NO_CUSTOMER)."""
 
     _FIELDS = (("start", NO_JOB, np.int64), ("end", NO_JOB, np.int64),
-               ("lat", 0.0, np.float64), ("lon", 0.0, np.float64))
+               ("lat", 0.0, np.float64), ("lon", 0.0, np.float64),
+               ("customer", NO_CUSTOMER, np.int64))
 
     def __init__(self, table: WorkerTable, plans: Mapping[str, Sequence[Job]]) -> None:
         self.count = np.zeros(len(table), dtype=np.int64)
@@ -50,10 +72,10 @@ class JobColumns:
         if len(jobs) > self.columns["start"].shape[1]:
             self._grow(2 * len(jobs))
         self.count[row] = len(jobs)
-        for name, fill, _ in self._FIELDS:
+        for (name, fill, _), values in zip(self._FIELDS, _job_values(jobs)):
             column = self.columns[name]
             column[row] = fill
-            column[row, :len(jobs)] = [getattr(j, name) for j in jobs]
+            column[row, :len(jobs)] = values
 
     def _grow(self, capacity: int) -> None:
         for name, fill, dtype in self._FIELDS:
@@ -80,9 +102,9 @@ class JobColumns:
         days = plans_of(plans, table, distinct)
         width = max(max(map(len, days), default=0), 1)
         at = [i * width + k for i, day in enumerate(days) for k in range(len(day))]
-        values = tuple(zip(*map(_JOB_FIELDS, (job for day in days for job in day))))
+        values = _job_values(job for day in days for job in day)
         columns = {}
-        for (name, fill, dtype), value in zip(cls._FIELDS, values or ((),) * 4):
+        for (name, fill, dtype), value in zip(cls._FIELDS, values):
             column = np.full(len(days) * width, fill, dtype=dtype)
             if at:
                 column[at] = value
@@ -105,8 +127,8 @@ def _fill(n_rows: int, days, count: np.ndarray) -> dict[str, np.ndarray]:
         rows += [row] * len(day)
         cols += range(len(day))
         jobs += day
-    for name, _, _ in JobColumns._FIELDS:
-        columns[name][rows, cols] = [getattr(j, name) for j in jobs]
+    for (name, _, _), values in zip(JobColumns._FIELDS, _job_values(jobs)):
+        columns[name][rows, cols] = values
     return columns
 
 
@@ -181,7 +203,6 @@ class World:
     # (:class:`KeptColumns`) and shared: read only (rows are taken from them, the rows of the
     # overlay's own plans read from those)
     _kept: JobColumns | None = None
-    _customers: dict[str, set[str]] | None = None
     _orders: dict[str, list[tuple[str, Job]]] | None = None
     # the table row of every plan :meth:`place` replaced, in order (what a search kept from
     # before can check: its pairs are still exact unless one of its rows is among them)
@@ -250,35 +271,9 @@ class World:
                customer_ids: Sequence[str]) -> np.ndarray:
         """Mask over pairs (worker ``rows[i]``, order ``order[i]``, both 1-D): the worker has a
         planned job of that order's customer (``customer_ids`` per order)."""
-        if self._customers is None and rows.size <= FEW_ROWS:  # a Python step per pair
-            flat = rows.tolist()
-            distinct = set(flat)
-            # (most candidates of an instant order have no job yet: no set for them)
-            customers = {r: set(map(_CUSTOMER, day)) for r, day in
-                         zip(distinct, plans_of(self.plans, self.table, distinct)) if day}
-            if not customers:
-                return np.zeros(rows.shape, dtype=bool)
-            nobody, mine = frozenset(), customers.get
-            return np.array([customer_ids[j] in mine(r, nobody) for r, j in
-                             zip(flat, order.tolist())], dtype=bool)
-        mask = np.zeros(rows.shape, dtype=bool)
-        by_order = np.argsort(order, kind="stable")
-        bounds = np.searchsorted(order[by_order], np.arange(len(customer_ids) + 1))
-        for j, customer_id in enumerate(customer_ids):
-            workers = self.workers_of(customer_id)
-            if workers:
-                at = by_order[bounds[j]:bounds[j + 1]]
-                mask[at] = np.isin(rows[at], self.table.rows_of(workers))
-        return mask
-
-    def workers_of(self, customer_id: str) -> set[str]:
-        """Workers with a planned job for ``customer_id``."""
-        if self._customers is None:
-            self._customers = {}
-            for worker_id, jobs in self.plans.items():
-                for job in jobs:
-                    self._customers.setdefault(job.customer_id, set()).add(worker_id)
-        return self._customers.get(customer_id, set())
+        codes = np.array([customer_code(c) for c in customer_ids], dtype=np.int64)
+        planned = self.job_columns(rows)["customer"]
+        return (planned == codes[order][:, None]).any(axis=1)
 
     def placed(self, order_id: str) -> list[tuple[str, Job]]:
         """(worker id, job) of every planned job of ``order_id``: one, a team's several, or
@@ -298,11 +293,6 @@ class World:
         self.moved.append(self.table.row.get(worker_id, -1))
         if self._jobs is not None:
             self._jobs.set(self.table.row[worker_id], jobs)
-        if self._customers is not None:
-            for job in before:  # a plan may also lose jobs (a tentative placement undone)
-                self._customers[job.customer_id].discard(worker_id)
-            for job in jobs:
-                self._customers.setdefault(job.customer_id, set()).add(worker_id)
         if self._orders is not None:
             for order_id in {job.order_id for job in before}:
                 self._orders[order_id] = [(w, j) for w, j in self._orders[order_id]

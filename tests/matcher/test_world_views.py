@@ -89,19 +89,33 @@ def test_job_columns_of_a_few_rows_are_those_of_the_whole_city(seed):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_the_customer_history_of_a_few_pairs_matches_the_whole_city_index(seed):
+def test_the_customer_history_of_pairs_is_what_their_plans_hold(seed):
+    """``served`` reads the customers from the job columns, by every way a world gets them:
+    a few rows' plans read one by one, every row's columns built, and a world whose own
+    plans changed (one worker's day replaced by a job of another customer)."""
     table, plans, _ = random_world(seed)
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, len(table), size=40)
     order = np.sort(rng.integers(0, 4, size=40))
     customers = [f"c{c}" for c in rng.integers(0, 6, size=4)]
+
+    def expected(world_plans):
+        return [customers[j] in {job.customer_id for job in world_plans.get(
+            table.workers[r].worker_id, ())} for r, j in zip(rows.tolist(), order.tolist())]
+
     few = World(table, PlanOverlay(plans)).served(rows, order, customers)
     whole_world = World(table, dict(plans))
-    whole_world.workers_of("c0")  # builds the city-wide index: the other path
+    assert whole_world.jobs is not None  # every row's columns: the other path
     whole = whole_world.served(rows, order, customers)
-    expected = [customers[j] in {job.customer_id for job in plans.get(
-        table.workers[r].worker_id, ())} for r, j in zip(rows, order)]
-    assert few.tolist() == whole.tolist() == expected
+    assert few.tolist() == whole.tolist() == expected(plans)
+    assert any(expected(plans)) and not all(expected(plans))
+    changed = World(table, PlanOverlay(plans))
+    changed.place(table.workers[rows[0]].worker_id,
+                  [Job("new", customers[order[0]], "cleaning", CENTRE[0], CENTRE[1], at(9),
+                       at(9) + HOUR)])
+    for world in (changed, changed.copy()):
+        assert world.served(rows, order, customers).tolist() == expected(world.plans)
+    assert changed.served(rows[:1], order[:1], customers).tolist() == [True]
     nobody = World(table, PlanOverlay({})).served(rows, order, customers)  # no plan at all
     assert nobody.shape == rows.shape and not nobody.any()
 
