@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matcher import block_tally
 from matcher.config import HARD_WINDOW, LatenessConfig
 from matcher.eligibility import SLOT_CHECKS, StaticRules, per_order
 from matcher.insertion import (SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many,
@@ -314,11 +315,7 @@ class CandidateSearch:
 
     def _best(self, pairs: Pairs, limit: int) -> np.ndarray:
         """Mask of each order's ``limit`` highest-scoring feasible pairs (ties: the nearer)."""
-        score = np.where(pairs.code == FEASIBLE, pairs.values @ self.weights, -np.inf)
-        order = np.argsort(-score, axis=1, kind="stable")[:, :limit]
-        best = np.zeros(score.shape, dtype=bool)
-        best[np.arange(len(best))[:, None], order] = True
-        return best & np.isfinite(score)
+        return block_tally.best(pairs.code, pairs.values @ self.weights, limit)
 
 
 class _Widening:
@@ -414,12 +411,7 @@ def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarr
 
 def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """Per order: pairs past the static checks, and the refusals of each slot check."""
-    refused = (pairs.code[..., None] == _REFUSAL_CODES).sum(axis=1)
-    return (np.count_nonzero(pairs.code >= FEASIBLE, axis=1),
-            refused.reshape(-1, len(SLOT_CHECKS)))
-
-
-_REFUSAL_CODES = np.arange(1, len(SLOT_CHECKS) + 1)  # the codes of SLOT_CHECKS, in order
+    return block_tally.tally(pairs.code, len(SLOT_CHECKS))
 
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:

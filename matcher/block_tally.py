@@ -1,0 +1,65 @@
+"""What a priced block of (order, worker) pairs says per order, compiled: how many workers
+passed the static checks, how many each slot check refused, and which feasible workers score
+best. One loop per order instead of a dozen numpy calls per block, whose fixed cost was most
+of it for the one or two orders of an instant block."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, nogil=True, boundscheck=False)
+
+
+@_jit
+def tally(code, refusals):
+    """Per order (row of ``code``: -1 static failure, 0 feasible, 1..``refusals`` the slot
+    check that refused): the pairs past the static checks, and each slot check's refusals."""
+    m, k = code.shape
+    eligible = np.zeros(m, dtype=np.int64)
+    refused = np.zeros((m, refusals), dtype=np.int64)
+    for i in range(m):
+        for j in range(k):
+            c = code[i, j]
+            if c >= 0:
+                eligible[i] += 1
+                if c > 0:
+                    refused[i, c - 1] += 1
+    return eligible, refused
+
+
+@_jit
+def best(code, score, limit):
+    """Mask of each order's ``limit`` highest-scoring feasible pairs (``code`` 0), ties to
+    the earlier column (the nearer worker): a stable sort by score, descending."""
+    m, k = code.shape
+    mask = np.zeros((m, k), dtype=np.bool_)
+    if limit <= 0:
+        return mask
+    kept_score = np.empty(limit)
+    kept_at = np.empty(limit, dtype=np.int64)
+    for i in range(m):
+        n = 0
+        for j in range(k):
+            if code[i, j] != 0:
+                continue
+            s = score[i, j]
+            if n == limit and not s > kept_score[n - 1]:
+                continue
+            at = n if n < limit else limit - 1
+            while at > 0 and kept_score[at - 1] < s:
+                kept_score[at], kept_at[at] = kept_score[at - 1], kept_at[at - 1]
+                at -= 1
+            kept_score[at], kept_at[at] = s, j
+            n = min(n + 1, limit)
+        for t in range(n):
+            mask[i, kept_at[t]] = True
+    return mask
+
+
+def warm_up() -> None:
+    """Load both now (numba's cache; compiled on a first run) rather than in the first
+    order's answer, with the types a priced block passes."""
+    code = np.zeros((1, 1), dtype=np.int8)
+    tally(code, 4)
+    best(code, np.zeros((1, 1)), 1)

@@ -1,0 +1,65 @@
+"""The compiled tallies of a priced block against the numpy they replace, on random blocks
+with tied scores."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher import block_tally
+
+
+@st.composite
+def blocks(draw):
+    m, k = draw(st.integers(0, 5)), draw(st.integers(0, 40))
+    code = np.array(draw(st.lists(st.integers(-1, 4), min_size=m * k, max_size=m * k)),
+                    dtype=np.int8).reshape(m, k)
+    # few distinct scores: many ties, which go to the earlier column
+    score = np.array(draw(st.lists(st.sampled_from([-2.5, -1.0, 0.0, 0.25, 3.0]),
+                                   min_size=m * k, max_size=m * k))).reshape(m, k)
+    return code, score
+
+
+def numpy_best(code, score, limit):
+    score = np.where(code == 0, score, -np.inf)
+    order = np.argsort(-score, axis=1, kind="stable")[:, :limit]
+    best = np.zeros(score.shape, dtype=bool)
+    best[np.arange(len(best))[:, None], order] = True
+    return best & np.isfinite(score)
+
+
+@settings(max_examples=300, deadline=None)
+@given(blocks(), st.integers(0, 45))
+def test_best_is_a_stable_sort_by_score_among_the_feasible(block, limit):
+    code, score = block
+    assert block_tally.best(code, score, limit).tolist() == numpy_best(code, score, limit).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(blocks())
+def test_tally_counts_the_eligible_and_each_refusal(block):
+    code, _ = block
+    eligible, refused = block_tally.tally(code, 4)
+    assert eligible.tolist() == np.count_nonzero(code >= 0, axis=1).tolist()
+    assert refused.tolist() == [[int(np.count_nonzero(row == c)) for c in range(1, 5)]
+                                for row in code]
+
+
+def test_best_keeps_the_nearer_of_tied_workers_and_never_an_infeasible_one():
+    code = np.array([[0, 0, 2, 0, 0]], dtype=np.int8)
+    score = np.array([[1.0, 2.0, 9.0, 2.0, 1.0]])
+    assert block_tally.best(code, score, 2).tolist() == [[False, True, False, True, False]]
+    assert block_tally.best(code, score, 3).tolist() == [[True, True, False, True, False]]
+    assert block_tally.best(code, score, 0).tolist() == [[False] * 5]
+
+
+def test_warm_up_compiles_the_types_a_real_block_passes():
+    """After ``warm_up``, a block as the search builds it needs no other compiled version."""
+    from matcher.candidates import STATIC_FAIL, FEASIBLE
+    block_tally.warm_up()
+    compiled = [list(block_tally.tally.signatures), list(block_tally.best.signatures)]
+    ok = np.array([[True, False, True]])
+    code = np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8)  # as CandidateSearch builds it
+    values, weights = np.ones((1, 3, 7)), np.ones(7)
+    block_tally.tally(np.concatenate([code, code], axis=1), 4)
+    block_tally.best(code, values @ weights, 12)
+    assert [list(block_tally.tally.signatures), list(block_tally.best.signatures)] == compiled
