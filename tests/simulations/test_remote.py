@@ -149,17 +149,24 @@ def test_the_translation_shifts_by_whole_days_and_round_trips():
     assert t.ours("sim-ab-o2") and not t.ours("sim-cd-o2")
 
 
+_DEFAULT_SIGINT_THEN_MAIN = ("import runpy, signal, sys; "
+                             "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                             "sys.argv[0] = 'simulations'; "
+                             "runpy.run_module('simulations', run_name='__main__', alter_sys=True)")
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_a_run_stopped_by_a_signal_retires_its_orders_and_workers(config, tmp_path, stop):
     server = ThreadedServer(config)
     store = server.running.engine.store
     try:
+        # a test run in the background may have inherited SIGINT ignored; Ctrl-C is not. The
+        # child restores it itself: a preexec_fn would run Python in the forked copy of this
+        # process, whose gRPC threads' fork handlers then abort it now and then
         run = subprocess.Popen(
-            [sys.executable, "-m", "simulations", "run", "weekday", "--scale", str(SCALE),
-             "--seed", "3", "--quiet", "--target", server.target, "--speed", "2000",
-             "--out", str(tmp_path / "run")], stderr=subprocess.PIPE, text=True,
-            # a test run in the background may have inherited SIGINT ignored; Ctrl-C is not
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            [sys.executable, "-c", _DEFAULT_SIGINT_THEN_MAIN, "run", "weekday", "--scale",
+             str(SCALE), "--seed", "3", "--quiet", "--target", server.target, "--speed", "2000",
+             "--out", str(tmp_path / "run")], stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while not server._run(store.orders_in(OrderState.ASSIGNED)):  # mid-run, jobs planned
             assert run.poll() is None and time.monotonic() < deadline
