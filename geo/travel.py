@@ -16,6 +16,7 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from geo import legs as compiled_legs
 from geo.distance import haversine_km
 
 __all__ = ["TravelModel"]
@@ -118,6 +119,19 @@ class TravelModel:
         # 1e-12 (under 1 us for a day's drive) so ceil does not add a second.
         seconds = np.ceil(hours_as_seconds * (1.0 - _ROUNDING_SLACK)).astype(np.int64)
         return int(seconds) if seconds.ndim == 0 else seconds
+
+    def legs(self, lat1: NDArray[np.float64], lon1: NDArray[np.float64],
+             lat2: NDArray[np.float64], lon2: NDArray[np.float64]
+             ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Seconds and road km of each leg from (lat1[i], lon1[i]) to (lat2[i], lon2[i]), 1-D
+        arrays of one length: ``seconds_for_km(road_km(...))`` and ``road_km(...)``, to the
+        bit, in a few calls (:mod:`geo.legs`)."""
+        arrays = [np.ascontiguousarray(x, dtype=np.float64) for x in (lat1, lon1, lat2, lon2)]
+        seconds, km = compiled_legs.legs(*arrays, self.detour_factor, self.speed_kmh,
+                                         1.0 - _ROUNDING_SLACK)
+        if len(seconds) and seconds.min() < 0:
+            raise ValueError("road_km must be finite and non-negative")
+        return seconds, km
 
     def seconds(
         self, lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike

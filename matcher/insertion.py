@@ -75,7 +75,8 @@ import numpy as np
 
 from geo import TravelModel, haversine_km
 from geo.matrix import PointMatrix
-from matcher.pricing import BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, price_pairs, rooms
+from matcher.pricing import (BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, leg_grid, price_pairs,
+                             rooms)
 from matcher.service_day import ServiceCalendar
 
 
@@ -121,6 +122,8 @@ class DayRules:
         """Travel seconds and road km between points (scalars or arrays)."""
         if self.matrix is not None:
             return self.matrix.leg(lat1, lon1, lat2, lon2)
+        if all(type(x) is np.ndarray and x.ndim == 1 for x in (lat1, lon1, lat2, lon2)):
+            return self.travel.legs(lat1, lon1, lat2, lon2)  # a block's legs: compiled
         road_km = haversine_km(lat1, lon1, lat2, lon2) * self.travel.detour_factor
         return self.travel.seconds_for_km(road_km), road_km
 
@@ -232,29 +235,19 @@ def _legs(order: OrderColumns, days: Days, need: np.ndarray, rules: DayRules) ->
     if _sparse(need):
         return _needed_legs(order, days, need, rules)
     n_pairs, n_jobs = days.job_lat.shape
-    real = days.job_start < NO_JOB
-    job_lat = np.where(real, days.job_lat, days.home_lat[:, None])
-    job_lon = np.where(real, days.job_lon, days.home_lon[:, None])
-    # (np.repeat, not broadcast_to: a C call; the grid is a few dozen pairs)
-    seconds, km = rules.leg(
-        np.concatenate((days.home_lat, job_lat.ravel(), np.repeat(days.home_lat, n_jobs),
-                        job_lat[:, :-1].ravel())),
-        np.concatenate((days.home_lon, job_lon.ravel(), np.repeat(days.home_lon, n_jobs),
-                        job_lon[:, :-1].ravel())),
-        np.concatenate((order.lat, np.repeat(order.lat, n_jobs), job_lat.ravel(),
-                        job_lat[:, 1:].ravel())),
-        np.concatenate((order.lon, np.repeat(order.lon, n_jobs), job_lon.ravel(),
-                        job_lon[:, 1:].ravel())))
+    points = leg_grid(*map(_floats, (days.home_lat, days.home_lon, days.job_lat, days.job_lon)),
+                      _ints(days.job_start), _floats(order.lat), _floats(order.lon))
+    seconds, km = rules.leg(*points)
     grid = n_pairs * n_jobs
     cuts = (n_pairs, n_pairs + grid, n_pairs + 2 * grid, len(seconds))
     to_order, home_job, job_job = ([_ints(seconds[lo:hi]), _floats(km[lo:hi])]
                                    for lo, hi in zip(cuts, cuts[1:]))
     if rules.matrix is None:  # great-circle legs are the same both ways, to the bit
         from_order = to_order
-    else:
-        from_order = [_ints(v) for v in rules.leg(np.repeat(order.lat, n_jobs),
-                                                  np.repeat(order.lon, n_jobs),
-                                                  job_lat.ravel(), job_lon.ravel())]
+    else:  # order -> job: the legs job -> order, backwards
+        at = slice(n_pairs, n_pairs + grid)
+        from_order = [_ints(v) for v in rules.leg(points[2][at], points[3][at], points[0][at],
+                                                  points[1][at])]
         from_order[1] = _floats(from_order[1])
     shapes = ((n_pairs, n_jobs),) * 3 + ((n_pairs, max(n_jobs - 1, 0)),)
     return [_ints(seconds[:n_pairs]), _floats(km[:n_pairs]),

@@ -100,6 +100,37 @@ def _day_of(ts, first_bucket, offsets):
 
 
 @_jit
+def leg_grid(home_lat, home_lon, job_lat, job_lon, job_start, order_lat, order_lon):
+    """The (from, to) points of every leg of a block's grid of stops, in the order
+    :func:`matcher.insertion._legs` cuts them: home -> order (P), job -> order (P x J), home ->
+    job (P x J), job -> next job (P x (J - 1)); a padding job (``NO_JOB`` start) stands at the
+    home. Four arrays: from lat, from lon, to lat, to lon."""
+    n_pairs, n_jobs = job_lat.shape
+    grid = n_pairs * n_jobs
+    size = n_pairs + 2 * grid + n_pairs * max(n_jobs - 1, 0)
+    lat1, lon1 = np.empty(size), np.empty(size)
+    lat2, lon2 = np.empty(size), np.empty(size)
+    next_job = n_pairs + 2 * grid
+    for p in range(n_pairs):
+        lat1[p], lon1[p], lat2[p], lon2[p] = home_lat[p], home_lon[p], order_lat[p], order_lon[p]
+        for j in range(n_jobs):
+            real = job_start[p, j] < NO_JOB
+            jlat = job_lat[p, j] if real else home_lat[p]
+            jlon = job_lon[p, j] if real else home_lon[p]
+            at = n_pairs + p * n_jobs + j
+            lat1[at], lon1[at], lat2[at], lon2[at] = jlat, jlon, order_lat[p], order_lon[p]
+            at += grid
+            lat1[at], lon1[at], lat2[at], lon2[at] = home_lat[p], home_lon[p], jlat, jlon
+            if j >= 1:
+                at = next_job + p * (n_jobs - 1) + j - 1
+                lat2[at], lon2[at] = jlat, jlon
+            if j < n_jobs - 1:
+                at = next_job + p * (n_jobs - 1) + j
+                lat1[at], lon1[at] = jlat, jlon
+    return lat1, lon1, lat2, lon2
+
+
+@_jit
 def rooms(now, earliest, hard_latest, duration, shifts, job_start, job_end, room):
     """``room[p]``: some gap of pair p's plan, in a shift that can hold the order, is long
     enough for it with no travel at all. Without room no candidate of :func:`price_pairs`

@@ -138,3 +138,26 @@ def test_seconds_for_km_rejects_invalid_distances(bad):
 def test_scalar_seconds_match_the_vectorised_ones(km):
     model = TravelModel(detour_factor=1.3, speed_kmh=25.0)
     assert model.seconds_for_km(float(km)) == int(model.seconds_for_km(np.array([km]))[0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-90, 90), st.floats(-180, 180), st.floats(-90, 90),
+                          st.floats(-180, 180)), max_size=30),
+       st.floats(1.0, 2.0), st.floats(1.0, 120.0))
+def test_legs_are_seconds_for_km_of_road_km_to_the_bit(points, detour, speed):
+    """The compiled legs of a block are exactly what the numpy functions give, leg by leg."""
+    model = TravelModel(detour, speed)
+    lat1, lon1, lat2, lon2 = (np.array(column, dtype=np.float64).reshape(-1)
+                              for column in (zip(*points) if points else ([],) * 4))
+    seconds, km = model.legs(lat1, lon1, lat2, lon2)
+    road = model.road_km(lat1, lon1, lat2, lon2)
+    assert km.tolist() == np.asarray(road).tolist()
+    assert seconds.dtype == np.int64
+    assert seconds.tolist() == np.asarray(model.seconds_for_km(road)).tolist()
+
+
+def test_legs_refuse_coordinates_that_give_no_distance():
+    model = TravelModel(1.3, 25.0)
+    with pytest.raises(ValueError, match="finite"):
+        model.legs(np.array([31.0, np.nan]), np.array([121.0, 121.0]),
+                   np.array([31.0, 31.1]), np.array([121.0, 121.0]))

@@ -45,3 +45,24 @@ def test_the_leg_after_an_inserted_job_is_taken_from_it_to_the_next_job():
     travel = lambda *p: int(MATRIX.leg(*p)[0])
     orders = {o.order_id: o for o in (first, last, early)}
     assert check_plans(DispatchConfig(), {"w1": worker}, new_plans, orders, travel=travel) == []
+
+
+def test_the_leg_from_an_inserted_job_to_the_next_is_taken_in_that_direction():
+    """B -> C takes an hour, C -> B a minute: a job at B before one at C at 12:00 must end by
+    11:00, whichever way the legs of the worker's other stops run."""
+    worker = make_worker("w1", home_lat=HOME[0], home_lon=HOME[1])
+    last = make_order("c", lat=C[0], lon=C[1], earliest_start=at(12), latest_start=at(12),
+                      duration=HOUR)
+    plans = {"w1": [job_at(last, at(12))]}
+    planner = Planner(DispatchConfig(), matrix=MATRIX)
+    too_long = make_order("b", lat=B[0], lon=B[1], earliest_start=at(10), latest_start=at(10),
+                          duration=HOUR + HOUR // 4)
+    assert not planner.dispatch([too_long], world_of([worker], plans), at(6)).assignments
+    short = make_order("b", lat=B[0], lon=B[1], earliest_start=at(10), latest_start=at(10),
+                       duration=HOUR * 3 // 4)
+    result = planner.dispatch([short], world_of([worker], plans), at(6))
+    assert [(a.order_id, a.planned_start) for a in result.assignments] == [("b", at(10))]
+    travel = lambda *p: int(MATRIX.leg(*p)[0])
+    orders = {o.order_id: o for o in (last, short)}
+    assert check_plans(DispatchConfig(), {"w1": worker}, {"w1": result.plans["w1"]}, orders,
+                       travel=travel) == []

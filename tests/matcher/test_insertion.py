@@ -419,12 +419,14 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
 def test_warm_up_compiles_the_kernel_for_the_types_a_real_block_passes():
     """The server loads the kernel before serving: a real pair after ``warm_up`` needs no
     other compiled version (one would be compiled in the first order's answer)."""
+    from geo import legs
     from matcher.insertion import warm_up
-    from matcher.pricing import price_pairs
+    from matcher.pricing import leg_grid, price_pairs, rooms
+    kernels = (price_pairs, rooms, leg_grid, legs.angles, legs.haversine_root, legs.road)
     warm_up(RULES)
-    compiled = list(price_pairs.signatures)
+    compiled = [list(kernel.signatures) for kernel in kernels]
     insert(make_worker(), [job("a", 9, 10)], make_order(), now=at(7))
-    assert price_pairs.signatures == compiled
+    assert [list(kernel.signatures) for kernel in kernels] == compiled
 
 
 @settings(max_examples=100, deadline=None)
