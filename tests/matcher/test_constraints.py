@@ -246,3 +246,17 @@ def test_the_pass_mask_is_every_check_at_once(seed):
             every &= ok
         assert 0 < every.sum() < every.size
         assert rules.passing(batch, table, rows, km, blocked).tolist() == every.tolist()
+        # a wider pool's new columns come as a slice of its distances
+        assert rules.passing(batch, table, rows[:, 5:], km[:, 5:], blocked).tolist() \
+            == every[:, 5:].tolist()
+
+
+def test_warm_up_compiles_the_checks_for_the_types_a_real_search_passes():
+    """The server loads the compiled checks before serving: a search after ``warm_up`` needs
+    no other compiled version (one would be compiled in the first order's answer)."""
+    from matcher.eligibility import _passing_alone, warm_up
+    warm_up()
+    compiled = list(_passing_alone.signatures)
+    worker = make_worker("w1")
+    Planner(CONFIG).dispatch([make_order("o1")], world_of([worker], {}), NOW)
+    assert list(_passing_alone.signatures) == compiled
