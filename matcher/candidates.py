@@ -181,42 +181,35 @@ class CandidateSearch:
         def among(r: np.ndarray, ids: set[str] | frozenset[str]) -> np.ndarray:
             return np.isin(r, table.rows_of(ids))
 
-        columns: dict[str, list] = {name: [] for name in (
-            "added_s", "level", "min_level", "preferred", "order", "day_minutes", "priority",
-            "late_s", "penalty", "row")}
+        feasible = [np.nonzero(pairs.code == FEASIBLE) for _, pairs in blocks]
+        rows = _joined_arrays([pairs.rows[j, c] for (_, pairs), (j, c) in zip(blocks, feasible)])
         customers: list[str] = []
-        feasible = []
-        for batch, pairs in blocks:
-            rows = pairs.rows
-            j, c = np.nonzero(pairs.code == FEASIBLE)
-            r = rows[j, c]
-            feasible.append((j, c))
-            preferred = per_order(rows, [o.preferred_worker_ids for o in batch.orders], among,
-                                  default=False)
-            penalty = self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute
-            if len(blocks) > 1:  # each pair its own type's (the same float product)
-                penalty = np.full(len(j), penalty)
-            for name, values in (("added_s", pairs.added_s[j, c]),
-                                 ("level", table.skill(batch.service_type).level[r]),
-                                 ("min_level", batch.min_level[j]),
-                                 ("preferred", preferred[j, c]), ("order", j + len(customers)),
-                                 ("day_minutes", pairs.day_minutes[j, c]),
-                                 ("priority", batch.priority[j]), ("late_s", pairs.late_s[j, c]),
-                                 ("penalty", penalty), ("row", r)):
-                columns[name].append(values)
+        order = []
+        for (batch, _), (j, _) in zip(blocks, feasible):
+            order.append(j + len(customers))
             customers += [o.customer_id for o in batch.orders]
-        flat = {name: parts[0] if len(parts) == 1 else np.concatenate(parts)
-                for name, parts in columns.items()}
-        r = flat["row"]
-        values = term_values(
-            flat["added_s"], table.credit[r], flat["level"], flat["min_level"],
-            flat["preferred"], world.served(r, flat["order"], customers), flat["day_minutes"],
-            world.max_minutes(self.rules)[r], flat["priority"], flat["late_s"], flat["penalty"],
-            self.credit_bonus(table.credit[r]))
+        known = world.served(rows, _joined_arrays(order), customers)
+        bonus, max_minutes = self._bonus(table), world.max_minutes(self.rules)
         at = 0
-        for (_, pairs), (j, c) in zip(blocks, feasible):
-            pairs.values[j, c] = values[at:at + len(j)]
+        for (batch, pairs), (j, _) in zip(blocks, feasible):
+            preferred = per_order(pairs.rows, [o.preferred_worker_ids for o in batch.orders],
+                                  among, default=False)
+            penalty = self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute
+            term_values(pairs.code, pairs.rows, pairs.added_s, pairs.day_minutes, pairs.late_s,
+                        preferred, known[at:at + len(j)], table.skill(batch.service_type).level,
+                        batch.min_level, batch.priority, table.credit, bonus, max_minutes,
+                        float(penalty), pairs.values)
             at += len(j)
+
+    def _bonus(self, table: WorkerTable) -> np.ndarray:
+        """Per table row, what the worker's credit tier adds to the credit term (computed
+        once per table: a credit change makes a new table)."""
+        key = ("credit_bonus", self.credit_bonus)
+        bonus = table.derived.get(key)
+        if bonus is None:
+            bonus = table.derived[key] = np.asarray(self.credit_bonus(table.credit),
+                                                    dtype=np.float64)
+        return bonus
 
     def search(self, orders: list[Order], world: World, now: int, limit: int,
                pool: int, searched: list | None = None, kept: list | None = None) -> Candidates:

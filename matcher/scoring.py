@@ -18,6 +18,7 @@ is a large effect; its weight comes from ``[weights]`` in the config under the s
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from matcher.config import UnassignedConfig, WeightsConfig
@@ -27,27 +28,44 @@ TERMS = ("travel", "credit", "skill_surplus", "customer_preference", "workload_b
          "priority", "lateness")
 
 
-def term_values(added_travel_s: np.ndarray, credit: np.ndarray, level: np.ndarray,
-                min_level: np.ndarray, preferred: np.ndarray, known: np.ndarray,
-                day_minutes: np.ndarray, max_minutes: np.ndarray,
-                priority: np.ndarray, late_s: np.ndarray | None = None,
-                penalty_per_minute: float = 0.0,
-                credit_bonus: np.ndarray | float = 0.0) -> np.ndarray:
-    """The value of every term for each candidate: an (n, len(TERMS)) array. ``late_s`` is
-    each start's lateness (none: all on time), ``penalty_per_minute`` its service type's,
-    ``credit_bonus`` what each worker's credit tier adds to the credit term."""
-    late_s = np.zeros(len(priority)) if late_s is None else late_s
-    # filled column by column (np.column_stack costs more than the arithmetic on the few
-    # dozen candidates of an instant order)
-    values = np.empty((len(priority), len(TERMS)))
-    values[:, 0] = -added_travel_s / 3600.0
-    values[:, 1] = credit / 100.0 + credit_bonus
-    values[:, 2] = -(level - np.maximum(min_level, MIN_LEVEL)) / (MAX_LEVEL - MIN_LEVEL)
-    values[:, 3] = np.where(preferred, 1.0, np.where(known, 0.5, 0.0))
-    values[:, 4] = -day_minutes / max_minutes
-    values[:, 5] = priority / MAX_PRIORITY
-    values[:, 6] = 0.0 - late_s / 60.0 * penalty_per_minute  # 0.0 - x: on time is 0, never -0
-    return values
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def term_values(code, rows, added_s, day_minutes, late_s, preferred, known, level, min_level,
+                priority, credit, bonus, max_minutes, penalty_per_minute, values):
+    """The value of every term (``values``, (m, k, len(TERMS))) of each feasible pair (``code``
+    0) of a block of m orders x k workers: the order's pairs ``added_s``, ``day_minutes``,
+    ``late_s``, ``preferred`` (m, k); ``known`` per feasible pair in row order (the worker
+    already serves the customer); the order's ``min_level`` and ``priority`` (m,); the worker's
+    ``level`` in the order's service type, ``credit``, its tier's ``bonus`` and
+    ``max_minutes`` by table row. Other pairs are left alone. One loop: as numpy over the
+    feasible pairs it took some forty calls, most of the price of an instant order's few
+    dozen pairs; the same operations in the same order, so the same bits."""
+    m, k = code.shape
+    t = 0
+    for i in range(m):
+        floor = max(min_level[i], MIN_LEVEL)
+        for j in range(k):
+            if code[i, j] != 0:
+                continue
+            r = rows[i, j]
+            values[i, j, 0] = -added_s[i, j] / 3600.0
+            values[i, j, 1] = credit[r] / 100.0 + bonus[r]
+            values[i, j, 2] = -(level[r] - floor) / (MAX_LEVEL - MIN_LEVEL)
+            values[i, j, 3] = 1.0 if preferred[i, j] else (0.5 if known[t] else 0.0)
+            values[i, j, 4] = -day_minutes[i, j] / max_minutes[r]
+            values[i, j, 5] = priority[i] / MAX_PRIORITY
+            # 0.0 - x: on time is 0, never -0
+            values[i, j, 6] = 0.0 - late_s[i, j] / 60.0 * penalty_per_minute
+            t += 1
+
+
+def warm_up() -> None:
+    """Load :func:`term_values` now (numba's cache; compiled on a first run) rather than in
+    the first order's answer, with the types a real block passes."""
+    ints, floats = np.zeros((1, 1), dtype=np.int64), np.zeros((1, 1))
+    one, row = np.ones(1, dtype=np.int64), np.ones(1)
+    term_values(np.zeros((1, 1), dtype=np.int8), ints, ints, floats, ints,
+                np.zeros((1, 1), dtype=bool), np.zeros(1, dtype=bool), np.ones(1, dtype=np.int16),
+                one, one, row, row, one, 0.0, np.zeros((1, 1, len(TERMS))))
 
 
 def weight_vector(weights: WeightsConfig) -> np.ndarray:

@@ -81,3 +81,56 @@ def test_a_late_worker_loses_to_an_on_time_one():
     (assignment,) = Planner(soft).dispatch([order], world_of([near, far], busy),
                                            NOW).assignments
     assert (assignment.worker_id, assignment.late_s) == ("far", 0)
+
+
+def numpy_term_values(code, rows, added_s, day_minutes, late_s, preferred, known, level,
+                      min_level, priority, credit, bonus, max_minutes, penalty):
+    """The terms as the documented numpy formulas give them, for the feasible pairs."""
+    import numpy as np
+
+    from matcher.model import MAX_LEVEL, MAX_PRIORITY, MIN_LEVEL
+    j, c = np.nonzero(code == 0)
+    r = rows[j, c]
+    return np.column_stack((
+        -added_s[j, c] / 3600.0, credit[r] / 100.0 + bonus[r],
+        -(level[r] - np.maximum(min_level[j], MIN_LEVEL)) / (MAX_LEVEL - MIN_LEVEL),
+        np.where(preferred[j, c], 1.0, np.where(known, 0.5, 0.0)),
+        -day_minutes[j, c] / max_minutes[r], priority[j] / MAX_PRIORITY,
+        0.0 - late_s[j, c] / 60.0 * penalty))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_compiled_terms_are_the_numpy_formulas_to_the_bit(seed):
+    import numpy as np
+
+    from matcher.scoring import TERMS, term_values
+    rng = np.random.default_rng(seed)
+    n, m, k = 50, int(rng.integers(1, 6)), int(rng.integers(1, 30))
+    code = rng.integers(-1, 3, size=(m, k)).astype(np.int8)
+    rows = rng.integers(0, n, size=(m, k))
+    added_s = rng.integers(0, 5000, size=(m, k))
+    day_minutes = rng.uniform(0, 600, size=(m, k)).round(rng.integers(0, 3))
+    late_s = rng.integers(0, 3600, size=(m, k)) * (rng.random((m, k)) < 0.3)
+    preferred = rng.random((m, k)) < 0.2
+    known = rng.random(int(np.count_nonzero(code == 0))) < 0.3
+    level = rng.integers(0, 6, size=n).astype(np.int16)
+    min_level, priority = rng.integers(0, 6, size=m), rng.integers(0, 11, size=m)
+    credit, bonus = rng.uniform(0, 100, size=n), rng.choice([0.0, 0.05, -0.1], size=n)
+    max_minutes, penalty = rng.integers(60, 720, size=n), float(rng.choice([0.0, 0.02, 0.5]))
+    values = np.full((m, k, len(TERMS)), 7.0)
+    term_values(code, rows, added_s, day_minutes, late_s, preferred, known, level, min_level,
+                priority, credit, bonus, max_minutes, penalty, values)
+    expected = numpy_term_values(code, rows, added_s, day_minutes, late_s, preferred, known,
+                                 level, min_level, priority, credit, bonus, max_minutes,
+                                 penalty)
+    assert values[code == 0].tolist() == expected.tolist()
+    assert (values[code != 0] == 7.0).all()  # other pairs are left alone
+
+
+def test_warm_up_compiles_the_terms_for_the_types_a_real_block_passes():
+    from matcher.scoring import term_values, warm_up
+    warm_up()
+    compiled = list(term_values.signatures)
+    Planner(DispatchConfig()).dispatch([make_order("o1")], world_of([make_worker("w1")], {}),
+                                       at(6))
+    assert list(term_values.signatures) == compiled
