@@ -76,7 +76,7 @@ import numpy as np
 from geo import TravelModel, haversine_km
 from geo.matrix import PointMatrix
 from matcher.pricing import (BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, leg_grid, price_pairs,
-                             rooms)
+                             rooms, shift_covers)
 from matcher.service_day import ServiceCalendar
 
 
@@ -208,7 +208,7 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
 
 
 def warm_up(rules: DayRules) -> None:
-    """Load the compiled kernel now (numba's cache; compiled on a first run) rather than in
+    """Load the compiled kernels now (numba's cache; compiled on a first run) rather than in
     the first dispatch: a pair of one worker without jobs, as a real block prices it."""
     one = np.ones(1)
     insert_many(OrderColumns(one, one, *(np.ones(1, dtype=np.int64) for _ in range(3)),
@@ -217,6 +217,8 @@ def warm_up(rules: DayRules) -> None:
                      np.ones(1, dtype=np.int64), np.full((1, 1), NO_JOB), np.full((1, 1), NO_JOB),
                      np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 0, 3), dtype=np.int64)),
                 0, rules)
+    ints = np.ones(1, dtype=np.int64)
+    shift_covers(np.array([[[0, 7200]]]), ints, ints, ints, ints, 0)
 
 
 # the compiled kernel takes C-ordered int64 and float64 arrays (one compiled version)

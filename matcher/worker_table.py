@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from geo import SpatialIndex
+from matcher import pricing
 from matcher.model import Worker
 
 
@@ -158,10 +159,7 @@ class WorkerTable:
         """Mask over ``rows`` (P,): some shift can hold a job of ``duration`` starting in
         ``[earliest, latest]`` and not before ``now`` (travel and other jobs aside); the order
         columns are (P,) too. ``latest`` is the hard latest start (with any soft lateness)."""
-        shifts = self.shifts[rows]
-        start = np.maximum(shifts[:, :, 0], np.maximum(earliest, now)[:, None])
-        fits = (start <= latest[:, None]) & (start + duration[:, None] <= shifts[:, :, 1])
-        return fits.any(axis=1)
+        return pricing.shift_covers(self.shifts, rows, earliest, latest, duration, now)
 
     @cached_property
     def _tag_columns(self) -> dict[str, np.ndarray]:
