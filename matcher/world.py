@@ -12,8 +12,9 @@ and indexes are built only for a question about many rows (a batch round), then 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import operator
-import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,18 +29,18 @@ from matcher.worker_table import WorkerTable
 # a job's fields in the order of JobColumns._FIELDS
 _JOB_FIELDS = operator.attrgetter("start", "end", "lat", "lon", "customer_id")
 
-# Job columns hold a customer as a small int: the same id, the same code, in this process.
-_CUSTOMER_CODES: dict[str, int] = {}
-_CODES_LOCK = threading.Lock()  # dispatches also run in the solver's threads
 NO_CUSTOMER = -1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def customer_code(customer_id: str) -> int:
-    code = _CUSTOMER_CODES.get(customer_id)
-    if code is None:
-        with _CODES_LOCK:
-            code = _CUSTOMER_CODES.setdefault(customer_id, len(_CUSTOMER_CODES))
-    return code
+    """A customer as job columns hold it: 63 bits of a BLAKE2b digest of the id, the same in
+    every process and never NO_CUSTOMER. (An interned table would grow with every customer a
+    long-running server ever sees.) Two customers share a code with chance 2**-63 a pair; then
+    a worker would score the "already serves the customer" half preference for the other
+    one, a soft term: no hard constraint reads it."""
+    digest = hashlib.blake2b(customer_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
 
 
 def _job_values(jobs: Iterable[Job]) -> list[Sequence]:

@@ -255,3 +255,24 @@ def test_a_patched_table_keeps_the_worker_ids_of_its_rows():
     patched = table.patched(workers)
     assert patched is not table and patched.worker_ids == table.worker_ids
     assert WorkerTable(workers[::-1]).worker_ids == table.worker_ids[::-1]
+
+
+def test_a_customer_code_is_the_same_in_every_process_and_never_the_padding():
+    """Job columns from one process must compare with codes from another (hash randomisation
+    aside), and no code is NO_CUSTOMER."""
+    import os
+    import subprocess
+    import sys
+
+    from matcher.world import NO_CUSTOMER, customer_code
+    ids = ["c1", "", "客户-7", "x" * 200]
+    script = ("import sys; from matcher.world import customer_code; "
+              f"print([customer_code(c) for c in {ids!r}])")
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": seed},
+                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+        assert out.stdout.strip() == str([customer_code(c) for c in ids])
+    codes = [customer_code(c) for c in ids]
+    assert len(set(codes)) == len(codes) and NO_CUSTOMER not in codes
+    assert all(0 <= c < 2 ** 63 for c in codes)
