@@ -2,16 +2,17 @@
 anything else reads it: batch sizes, list lengths and string lengths.
 
 The walk is generic over the message's fields, so a field added to the proto later is limited
-too. A refusal is INVALID_ARGUMENT naming the field (``workers``, ``orders[3].tags``) with the
+too; what it reads of a message type is worked out once (:func:`_plan`). A refusal is INVALID_ARGUMENT naming the field (``workers``, ``orders[3].tags``) with the
 limit and the config key that sets it. The size of a whole message is limited by gRPC itself
 (``server.max_message_bytes``: RESOURCE_EXHAUSTED).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from matcher.config import RequestsConfig
@@ -45,32 +46,69 @@ class _Over(Exception):
 
 
 def _check(message: Message, limits: RequestsConfig) -> None:
-    kind = message.DESCRIPTOR.name
-    for field, value in message.ListFields():
-        if field.is_repeated:
-            key = BATCHES.get((kind, field.name), "max_list_items")
-            limit = getattr(limits, key)
-            if len(value) > limit:
-                raise _Over("." + field.name, f"at most {limit} items per request "
-                                              f"(requests.{key}), got {len(value)}")
-            for i, item in enumerate(value):
+    for name, kind, key in _plan(message.DESCRIPTOR):
+        if kind == _MESSAGE:
+            if message.HasField(name):
                 try:
-                    _check_value(field, item, limits)
+                    _check(getattr(message, name), limits)
                 except _Over as over:
-                    over.path += [f"[{i}]", "." + field.name]
+                    over.path.append("." + name)
                     raise
+        elif kind == _STRING:
+            _check_string(getattr(message, name), limits, "." + name)
         else:
-            try:
-                _check_value(field, value, limits)
-            except _Over as over:
-                over.path.append("." + field.name)
-                raise
+            _check_list(getattr(message, name), name, kind, key, limits)
 
 
-def _check_value(field: FieldDescriptor, value: Any, limits: RequestsConfig) -> None:
-    if field.type == FieldDescriptor.TYPE_MESSAGE:
-        _check(value, limits)
-    elif field.type == FieldDescriptor.TYPE_STRING and len(value) > limits.max_id_length \
-            and field.name not in TEXT:
-        raise _Over("", f"at most {limits.max_id_length} characters "
-                        f"(requests.max_id_length), got {len(value)}")
+def _check_list(items: Any, name: str, kind: int, key: str, limits: RequestsConfig) -> None:
+    limit = getattr(limits, key)
+    if len(items) > limit:
+        raise _Over("." + name, f"at most {limit} items per request (requests.{key}), "
+                                f"got {len(items)}")
+    if kind == _LIST:
+        return
+    for i, item in enumerate(items):
+        try:
+            if kind == _MESSAGES:
+                _check(item, limits)
+            else:
+                _check_string(item, limits, "")
+        except _Over as over:
+            over.path += [f"[{i}]", "." + name]
+            raise
+
+
+def _check_string(value: str, limits: RequestsConfig, part: str) -> None:
+    if len(value) > limits.max_id_length:
+        raise _Over(part, f"at most {limits.max_id_length} characters "
+                          f"(requests.max_id_length), got {len(value)}")
+
+
+# What a field's limits are: a message (its own fields), an id-like string, a list (its
+# length), a list of messages or of id-like strings (its length, then each item).
+_MESSAGE, _STRING, _LIST, _MESSAGES, _STRINGS = range(5)
+
+
+@functools.cache
+def _plan(descriptor: Descriptor) -> tuple[tuple[str, int, str | None], ...]:
+    """The fields of a message type that some limit reads, in field-number order (the order
+    a refusal names the first of), as (name, kind, config key of a list's length): the walk
+    skips numbers and free text without looking at them."""
+    plan = []
+    _PLANNING.add(descriptor)  # a type that holds itself is walked (its plan is not known yet)
+    for field in sorted(descriptor.fields, key=lambda f: f.number):
+        message = field.type == FieldDescriptor.TYPE_MESSAGE
+        string = field.type == FieldDescriptor.TYPE_STRING and field.name not in TEXT
+        if message and field.message_type not in _PLANNING and not _plan(field.message_type):
+            message = False  # (a timestamp, say: no limit reads inside it)
+        if field.is_repeated:
+            key = BATCHES.get((descriptor.name, field.name), "max_list_items")
+            plan.append((field.name, _MESSAGES if message else _STRINGS if string else _LIST,
+                         key))
+        elif message or string:
+            plan.append((field.name, _MESSAGE if message else _STRING, None))
+    _PLANNING.discard(descriptor)
+    return tuple(plan)
+
+
+_PLANNING: set[Descriptor] = set()

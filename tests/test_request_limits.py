@@ -7,6 +7,8 @@ import dataclasses
 
 import grpc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc
@@ -116,3 +118,74 @@ async def _state(running):
     records = [(r.order.order_id, r.state) for s in OrderState
                for r in await store.orders_in(s)]
     return workers, sorted(records), {w: list(p) for w, p in view.plans.items()}
+
+
+def _reference_walk(message, limits: RequestsConfig) -> None:
+    """The limits as a plain walk over every field a message has set (what
+    :func:`server_limits.check_request` does through its per-type plans)."""
+    from google.protobuf.descriptor import FieldDescriptor
+
+    from matcher.errors import InvalidArgument
+    from server_limits import BATCHES, TEXT
+
+    def walk(message, path):
+        for field, value in message.ListFields():
+            here = f"{path}.{field.name}".lstrip(".")
+            items = list(enumerate(value)) if field.is_repeated else [(None, value)]
+            if field.is_repeated:
+                key = BATCHES.get((message.DESCRIPTOR.name, field.name), "max_list_items")
+                limit = getattr(limits, key)
+                if len(value) > limit:
+                    raise InvalidArgument(here, f"at most {limit} items per request "
+                                                f"(requests.{key}), got {len(value)}")
+            for i, item in items:
+                at = here if i is None else f"{here}[{i}]"
+                if field.type == FieldDescriptor.TYPE_MESSAGE:
+                    walk(item, at)
+                elif (field.type == FieldDescriptor.TYPE_STRING and field.name not in TEXT
+                      and len(item) > limits.max_id_length):
+                    raise InvalidArgument(at, f"at most {limits.max_id_length} characters "
+                                              f"(requests.max_id_length), got {len(item)}")
+    walk(message, "")
+
+
+_ids = st.text(alphabet="abc", max_size=4)
+_lists = st.frozensets(_ids, max_size=3)
+
+
+@st.composite
+def _requests(draw):
+    if draw(st.booleans()):
+        return pb.UpsertWorkersRequest(request_id=draw(_ids), workers=[
+            worker_pb(draw(_ids) or "w", tags=draw(_lists))
+            for _ in range(draw(st.integers(0, 3)))])
+    return pb.SubmitOrdersRequest(request_id=draw(_ids), as_of_time=ts(AS_OF), orders=[
+        order_pb(draw(_ids) or "o", blocked_worker_ids=draw(_lists),
+                 preferred_worker_ids=draw(_lists), required_tags=draw(_lists))
+        for _ in range(draw(st.integers(0, 3)))])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_requests(), st.integers(1, 4), st.integers(1, 3))
+def test_the_planned_walk_refuses_what_a_walk_over_every_field_refuses(request, length,
+                                                                     items):
+    from matcher.errors import InvalidArgument
+    from server_limits import check_request
+
+    limits = dataclasses.replace(SMALL, max_id_length=length, max_list_items=items)
+    outcomes = []
+    for check in (check_request, _reference_walk):
+        try:
+            check(request, limits)
+            outcomes.append(None)
+        except InvalidArgument as error:
+            outcomes.append((error.field, str(error)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_message_type_that_holds_itself_gets_a_plan():
+    from google.protobuf import struct_pb2
+
+    from server_limits import _plan
+
+    assert ("values", 3, "max_list_items") in _plan(struct_pb2.ListValue.DESCRIPTOR)
