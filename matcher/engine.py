@@ -971,24 +971,34 @@ def _fingerprint(body: Any) -> str:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # dataclass -> its field names (looked up once)
 
 
 def _plain(value: Any) -> Any:
     """``value`` as JSON-able data: dataclasses as dicts of their fields, sets sorted, enums
-    by name (every request is fingerprinted: plain scalars and known classes go first)."""
+    by name (every request is fingerprinted: plain scalars go first, and what to do with any
+    other type is worked out once per type, :func:`_plainer`)."""
     kind = type(value)
     if kind in _SCALARS:
         return value
-    names = _FIELD_NAMES.get(kind)
-    if names is None and dataclasses.is_dataclass(value):
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
-    if isinstance(value, (set, frozenset)):
-        return sorted(_plain(v) for v in value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return value.name
-    return value
+    plain = _PLAINERS.get(kind)
+    if plain is None:
+        plain = _PLAINERS[kind] = _plainer(kind)
+    return plain(value)
+
+
+def _plainer(kind: type) -> Callable[[Any], Any]:
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        # (most fields are scalars: taken as they are, without a call)
+        return lambda value: {name: field if type(field) in _SCALARS else _plain(field)
+                              for name in names for field in (getattr(value, name),)}
+    if issubclass(kind, (set, frozenset)):
+        return lambda value: sorted(map(_plain, value))
+    if issubclass(kind, (list, tuple)):
+        return lambda value: list(map(_plain, value))
+    if issubclass(kind, enum.Enum):
+        return lambda value: value.name
+    return lambda value: value
+
+
+_PLAINERS: dict[type, Callable[[Any], Any]] = {}  # type -> what _plain does with it

@@ -386,6 +386,23 @@ async def test_request_id_replays_the_first_answer_and_refuses_another_body(stub
                   grpc.StatusCode.NOT_FOUND)
 
 
+
+def test_a_request_body_keeps_its_fingerprint_across_versions():
+    """A remembered request id is matched by the digest of its body (in Redis, across a
+    restart on a newer version): the digest of a known body must not change."""
+    from matcher.engine import _fingerprint
+    from matcher.model import DispatchMode, LinkType, Order, OrderLink
+
+    order = Order("x000000", "xc001578", "cleaning", 1, 31.32999299606178, 121.51328904050507,
+                  1796706000, 1796715000, 10800, required_tags=frozenset({"own_tools"}),
+                  preferred_worker_ids=frozenset({"z", "y"}),
+                  blocked_worker_ids=frozenset({"c", "a", "b"}), mode=DispatchMode.INSTANT,
+                  link=OrderLink("x0", LinkType.START_GAP, 3600, 7200))
+    assert _fingerprint(("submit", [order])) == (
+        "2d0bce4c737e76a877cb3431a3f9645d47832e1a"
+        "a97c514f24365b281dbc99d0")
+
+
 # ---------------------------------------------------------------- 4. cancel
 
 async def test_cancelling_an_assigned_order_frees_the_slot(stub):
