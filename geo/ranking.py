@@ -1,4 +1,4 @@
-"""The steps of a k-NN query around the tree, compiled (:class:`geo.spatial.SpatialIndex`).
+"""The steps of a k-NN query around the grid, compiled (:class:`geo.spatial.SpatialIndex`).
 
 An instant order's query ranks a few dozen fetched points; written as numpy that took some
 thirty calls, and their fixed cost was most of the query. Here each step is one loop. The
@@ -36,7 +36,7 @@ def bad_coordinate(lat, lon):
 
 @_jit
 def unit_xyz(lat, lon):
-    """Query points on the unit sphere (the tree's coordinates). Only the tree reads them,
+    """Query points on the unit sphere (the grid's coordinates). Only the grid reads them,
     whose answers the exact ranking re-checks with a slack far above rounding, so numba's
     trigonometry is fine here."""
     out = np.empty((lat.shape[0], 3))
@@ -79,17 +79,17 @@ def haversine_root(sines, cos1, cos2):
 
 
 @_jit
-def ranked_prefix(arcs, scale, cand, kept):
-    """Each row's candidates sorted by (km, index), km = ``scale`` * arc; the first ``kept``
-    of them and their km. The tree gives them nearest first, so rows are almost sorted and an
-    insertion sort does little."""
+def ranked_prefix(arcs, scale, cand, counts, kept):
+    """Each row's first ``counts`` candidates sorted by (km, index), km = ``scale`` * arc;
+    the first ``kept`` of them and their km. The grid gives them nearest chord first, so rows
+    are almost sorted and an insertion sort does little."""
     m, f = cand.shape
     rows = np.empty((m, kept), dtype=np.int64)
     km = np.empty((m, kept))
     order_km = np.empty(f)
     order_at = np.empty(f, dtype=np.int64)
     for i in range(m):
-        for j in range(f):
+        for j in range(counts[i]):
             d, p = scale * arcs[i, j], cand[i, j]
             at = j
             while at > 0 and (order_km[at - 1] > d

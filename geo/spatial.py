@@ -1,12 +1,10 @@
 """Exact nearest-neighbour and radius queries over a fixed set of points.
 
-Points live on the unit sphere in a :class:`scipy.spatial.cKDTree`. Chord
-length is a monotonic function of great-circle distance, so the tree's
-ordering agrees with the haversine ordering; the tree is only used to find
-candidates, and the reported distances and final order always come from
-:func:`geo.distance.haversine_km` with ties broken by point index. Results
-are therefore identical to a brute-force haversine scan, which is what a
-query for a large share of the points does instead.
+Points live on the unit sphere in a grid of cells (:class:`geo.grid.PointGrid`). Chord
+length is a monotonic function of great-circle distance, so the grid's chord ordering agrees
+with the haversine ordering; the grid is only used to find candidates, and the reported
+distances and final order always come from :func:`geo.distance.haversine_km` with ties broken
+by point index. Results are therefore identical to a brute-force haversine scan.
 """
 
 from __future__ import annotations
@@ -15,9 +13,9 @@ import operator
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from geo.distance import EARTH_RADIUS_KM, km_to_chord, to_unit_xyz
+from geo.grid import PointGrid
 from geo.ranking import (BAD_LAT, BAD_LON, bad_coordinate, half_angles, haversine_root,
                          ranked_prefix, unit_xyz)
 
@@ -28,15 +26,6 @@ __all__ = ["SpatialIndex", "warm_up"]
 # widened by this much (unit-sphere chord, about 6 mm on Earth), far above
 # the ~1e-15 rounding error yet far below any distance that matters.
 _CHORD_SLACK = 1e-9
-
-# Extra neighbours fetched per k-NN query so that the k-th boundary can be
-# proven unambiguous without a second tree search in the common case.
-_KNN_PAD = 8
-
-# A k-NN query for at least this share of the points scans them all instead of
-# walking the tree: measured, the scan is as fast at a fifth and 3x faster at
-# three fifths of 5,000 points (the tree's cost grows with k, a scan's does not).
-_SCAN_SHARE = 0.25
 
 
 def _coordinates(lat: ArrayLike, lon: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -98,16 +87,16 @@ class SpatialIndex:
         values, or a latitude lies outside ``[-90, 90]``.
     """
 
-    __slots__ = ("_lat", "_lon", "_tree", "_sides")
+    __slots__ = ("_lat", "_lon", "_grid", "_sides")
 
     def __init__(self, lat: ArrayLike, lon: ArrayLike) -> None:
         lat_arr, lon_arr = _coordinates(lat, lon)
-        # Private read-only copies: the tree must never drift from them.
+        # Private read-only copies: the grid must never drift from them.
         self._lat = lat_arr.copy()
         self._lon = lon_arr.copy()
         self._lat.flags.writeable = False
         self._lon.flags.writeable = False
-        self._tree = cKDTree(to_unit_xyz(self._lat, self._lon)) if self.size else None
+        self._grid = PointGrid(to_unit_xyz(self._lat, self._lon)) if self.size else None
         # The points' side of the haversine, computed once instead of on every query (the
         # same elementwise operations as haversine_km, so the same bits): rows phi, lambda
         # and cos(phi), stacked so that a query gathers its points' three in one take.
@@ -190,11 +179,11 @@ class SpatialIndex:
         lat_arr, lon_arr = _scalar_coordinates(lat, lon)
         if np.ndim(radius_km) != 0 or not np.isfinite(radius_km) or radius_km < 0:
             raise ValueError(f"radius_km must be a finite non-negative number, got {radius_km!r}")
-        if self._tree is None:
+        if self._grid is None:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         query = to_unit_xyz(lat_arr, lon_arr)[0]
-        candidates = self._tree.query_ball_point(query, km_to_chord(radius_km) + _CHORD_SLACK)
-        indices, km = self._ranked(lat_arr[0], lon_arr[0], np.asarray(candidates, dtype=np.int64))
+        candidates = self._grid.within(query, km_to_chord(radius_km) + _CHORD_SLACK)
+        indices, km = self._ranked(lat_arr[0], lon_arr[0], candidates)
         inside = km <= radius_km
         return indices[inside], km[inside]
 
@@ -211,66 +200,26 @@ class SpatialIndex:
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Exact k-NN for validated query arrays (see module docstring)."""
         m, kept = lat.size, min(k, self.size)
-        if kept == 0 or m == 0 or kept >= _SCAN_SHARE * self.size:
-            indices = np.empty((m, kept), dtype=np.int64)
-            km = np.empty((m, kept), dtype=np.float64)
-            if kept and m:
-                self._scan(lat, lon, indices, km)
-            return indices, km
-        fetched = min(kept + _KNN_PAD, self.size)
-        xyz = unit_xyz(lat, lon)
-        chord, idx = self._tree.query(xyz, k=fetched)
-        chord = chord.reshape(m, fetched)
-        idx = idx.reshape(m, fetched).astype(np.int64, copy=False)
-        # The fetched set provably contains every true k-NN candidate when it
-        # is the whole index, or when its last chord clears the k-th chord by
-        # more than the rounding slack; other rows had a crowd of (near) ties
-        # at the boundary and need a radius search to collect all of them.
-        boundary = chord[:, kept - 1] + _CHORD_SLACK
-        settled = (fetched == self.size) | (chord[:, -1] > boundary)
-        if settled.all():  # the common case (always for one query): no rows to pick or fill
-            return self._rank_rows(lat, lon, idx, kept)
-        indices = np.empty((m, kept), dtype=np.int64)
-        km = np.empty((m, kept), dtype=np.float64)
-        indices[settled], km[settled] = self._rank_rows(lat[settled], lon[settled],
-                                                        idx[settled], kept)
-        for row in np.flatnonzero(~settled):
-            crowd = np.asarray(self._tree.query_ball_point(xyz[row], boundary[row]), dtype=np.int64)
-            row_idx, row_km = self._ranked(lat[row], lon[row], crowd)
-            indices[row], km[row] = row_idx[: kept], row_km[: kept]
-        return indices, km
+        if kept == 0 or m == 0:
+            return np.empty((m, kept), dtype=np.int64), np.empty((m, kept), dtype=np.float64)
+        cand, counts = self._grid.nearest(unit_xyz(lat, lon), kept, _CHORD_SLACK)
+        return self._rank_rows(lat, lon, cand, counts, kept)
 
     def _rank_rows(
         self,
         lat: NDArray[np.float64],
         lon: NDArray[np.float64],
         cand: NDArray[np.int64],
+        counts: NDArray[np.int64],
         kept: int,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Each row's fetched candidates ``cand`` sorted by (km, index), the first ``kept``
-        columns of them and of their km: :meth:`_km` and a sort, compiled around numpy's
-        trigonometry (:mod:`geo.ranking`), so the same bits."""
+        """Each row's candidates (its first ``counts``) sorted by (km, index), the first
+        ``kept`` columns of them and of their km: :meth:`_km` and a sort, compiled around
+        numpy's trigonometry (:mod:`geo.ranking`), so the same bits."""
         phi1, lam1 = np.radians(lat), np.radians(lon)
         halves, cos2 = half_angles(self._sides, cand, phi1, lam1)
         root = haversine_root(np.sin(halves), np.cos(phi1), cos2)
-        return ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand, kept)
-
-    def _scan(
-        self,
-        lat: NDArray[np.float64],
-        lon: NDArray[np.float64],
-        indices: NDArray[np.int64],
-        km: NDArray[np.float64],
-    ) -> None:
-        """k-NN by a haversine scan of every point (k is ``indices``' width): per query, the
-        points no farther than the k-th distance (all of its ties), sorted by (km, index)."""
-        kept, points = indices.shape[1], np.arange(self.size)
-        every = self._km(lat[:, None], lon[:, None], points)
-        kth = np.partition(every, kept - 1, axis=1)[:, kept - 1]
-        for row, (row_km, bound) in enumerate(zip(every, kth)):
-            near = np.flatnonzero(row_km <= bound)
-            order = near[np.lexsort((near, row_km[near]))[:kept]]
-            indices[row], km[row] = order, row_km[order]
+        return ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand, counts, kept)
 
     def _km(self, lat: NDArray[np.float64], lon: NDArray[np.float64],
             points: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -286,6 +235,6 @@ class SpatialIndex:
 
 def warm_up() -> None:
     """Load the compiled steps of a query now (numba's cache; compiled on a first run) rather
-    than in the first order's answer: one tree query, as an order's pool asks it."""
+    than in the first order's answer: one query, as an order's pool asks it."""
     index = SpatialIndex(np.linspace(30.0, 31.0, 8), np.linspace(120.0, 121.0, 8))
     index.nearest_many(np.array([30.5]), np.array([120.5]), 1)

@@ -213,8 +213,8 @@ def test_query_validation():
 
 
 def test_nearest_many_mixes_crowded_and_plain_rows():
-    """One query with a crowd of tied points at its k-th neighbour (a radius search settles
-    it) beside plain ones: every row as a brute-force haversine ranking gives it."""
+    """One query with a crowd of tied points at its k-th neighbour (all of them are
+    candidates) beside plain ones: every row as a brute-force haversine ranking gives it."""
     rng = np.random.default_rng(3)
     lat = np.concatenate([31.0 + rng.random(200) * 0.5, np.full(30, 31.6)])
     lon = np.concatenate([121.0 + rng.random(200) * 0.5, np.full(30, 121.6)])
@@ -228,9 +228,9 @@ def test_nearest_many_mixes_crowded_and_plain_rows():
         np.testing.assert_array_equal(km[row], every[want])
 
 
-def test_wide_tree_queries_rank_as_brute_force_even_with_tied_points():
-    """Wide rows of fetched neighbours with runs of identical points (ties the tree may give
-    in any order) rank by (km, index)."""
+def test_wide_queries_rank_as_brute_force_even_with_tied_points():
+    """Wide rows of candidates with runs of identical points (ties the grid may give in any
+    order) rank by (km, index)."""
     rng = np.random.default_rng(5)
     lat = 31.0 + rng.random(1500) * 0.5
     lon = 121.0 + rng.random(1500) * 0.5
@@ -246,14 +246,14 @@ def test_wide_tree_queries_rank_as_brute_force_even_with_tied_points():
 
 
 def test_wide_rows_out_of_order_are_sorted():
-    """A wide candidate row not in (km, index) order (the tree gave ties or rounding the other
+    """A wide candidate row not in (km, index) order (the grid gave ties or rounding the other
     way round) is sorted, not taken as it came; each distance is haversine_km's, to the bit."""
     rng = np.random.default_rng(6)
     lat, lon = 31.0 + rng.random(400) * 0.5, 121.0 + rng.random(400) * 0.5
     index = SpatialIndex(lat, lon)
     q_lat, q_lon = np.array([31.2, 31.3]), np.array([121.2, 121.1])
     cand = np.array([rng.permutation(400)[:200] for _ in range(2)], dtype=np.int64)
-    idx, km = index._rank_rows(q_lat, q_lon, cand, 150)
+    idx, km = index._rank_rows(q_lat, q_lon, cand, np.array([200, 200]), 150)
     for row in range(2):
         every = haversine_km(q_lat[row], q_lon[row], lat[cand[row]], lon[cand[row]])
         want = np.lexsort((cand[row], every))[:150]
@@ -264,10 +264,10 @@ def test_wide_rows_out_of_order_are_sorted():
 def test_warm_up_compiles_every_step_a_real_query_takes():
     """The server loads the compiled steps before serving: an order's query after
     ``warm_up`` needs no other compiled version (one would be compiled in its answer)."""
-    from geo import ranking
+    from geo import grid, ranking
     from geo.spatial import warm_up
     kernels = (ranking.bad_coordinate, ranking.unit_xyz, ranking.half_angles,
-               ranking.haversine_root, ranking.ranked_prefix)
+               ranking.haversine_root, ranking.ranked_prefix, grid.nearest)
     warm_up()
     compiled = [list(kernel.signatures) for kernel in kernels]
     rng = np.random.default_rng(8)
@@ -285,3 +285,22 @@ def test_nan_and_infinite_queries_are_refused_naming_the_coordinate():
             index.nearest_many(np.array([31.0, lat]), np.array([121.0, lon]), 5)
     assert index.nearest_many(np.array([90.0, -90.0]), np.array([180.0, -180.0]), 5)[0].shape \
         == (2, 5)
+
+
+def test_a_wide_cloud_gets_a_bounded_grid_and_exact_answers():
+    """Points all over the globe, and a query far from a city's cloud: the grid stays within
+    its cell budget and every answer is the brute-force one."""
+    from geo.grid import MAX_CELLS
+    rng = np.random.default_rng(9)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 30_000)))
+    lon = rng.uniform(-180, 180, 30_000)
+    index = SpatialIndex(lat, lon)
+    assert index._grid.starts.size - 1 <= MAX_CELLS
+    q_lat, q_lon = np.array([89.99, -45.0, 0.0]), np.array([0.0, 179.99, -179.99])
+    idx, km = index.nearest_many(q_lat, q_lon, 40)
+    for row in range(3):
+        assert_same_result((idx[row], km[row]),
+                           brute_nearest(lat, lon, q_lat[row], q_lon[row], 40))
+    city = SpatialIndex(31.0 + rng.random(500) * 0.5, 121.0 + rng.random(500) * 0.5)
+    far = city.nearest(39.9, 116.4, 7)  # Beijing, about 1,000 km away
+    assert_same_result(far, brute_nearest(city._lat, city._lon, 39.9, 116.4, 7))
