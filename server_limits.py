@@ -2,8 +2,9 @@
 anything else reads it: batch sizes, list lengths and string lengths.
 
 The walk is generic over the message's fields, so a field added to the proto later is limited
-too; what it reads of a message type is worked out once (:func:`_plan`). A refusal is INVALID_ARGUMENT naming the field (``workers``, ``orders[3].tags``) with the
-limit and the config key that sets it. The size of a whole message is limited by gRPC itself
+too; what it reads of a message type is worked out once (:func:`_plan`). A refusal is
+INVALID_ARGUMENT naming the field (``workers``, ``orders[3].tags``) with the limit and the
+config key that sets it. The size of a whole message is limited by gRPC itself
 (``server.max_message_bytes``: RESOURCE_EXHAUSTED).
 """
 

@@ -32,6 +32,8 @@ CELL_POINTS = 4.0
 MAX_CELLS = 1 << 21
 # Rounding of a point's cell and of a chord, far below the slack callers add.
 _ROUNDING = 1e-12
+# The smallest cell side (a cloud of points a few micrometres apart is one cell).
+_NARROWEST = 1e-12
 
 
 class PointGrid:
@@ -44,7 +46,7 @@ class PointGrid:
         self.low = xyz.min(axis=0) if self.size else np.zeros(3)
         extent = xyz.max(axis=0) - self.low if self.size else np.zeros(3)
         widest = float(extent.max())
-        side = widest * math.sqrt(CELL_POINTS / max(self.size, 1)) if widest > 0 else 1.0
+        side = max(widest * math.sqrt(CELL_POINTS / max(self.size, 1)), _NARROWEST)
         while np.prod(np.floor(extent / side) + 1) > MAX_CELLS:
             side *= 1.25
         self.side = side
@@ -149,12 +151,14 @@ def within(xyz, points, starts, shape, low, side, query, chord):
 
 @_jit
 def _ring_bounds(q, shape, low, side):
-    """The query's cell (its coordinates may lie outside the grid), and the first and last
-    rings that hold any cell of the grid."""
+    """The query's cell, and the first and last rings that hold any cell of the grid. A query
+    outside the grid stands in the cell just outside it (its rings still bound the distance
+    to the cells they leave out: the query is farther from them than that cell is), so far
+    queries need no huge cell numbers."""
     cell = np.empty(3, dtype=np.int64)
     first = last = 0
     for a in range(3):
-        c = int(math.floor((q[a] - low[a]) / side))
+        c = int(min(max(math.floor((q[a] - low[a]) / side), -1.0), float(shape[a])))
         cell[a] = c
         first = max(first, -c, c - (shape[a] - 1))
         last = max(last, c, shape[a] - 1 - c)

@@ -304,3 +304,15 @@ def test_a_wide_cloud_gets_a_bounded_grid_and_exact_answers():
     city = SpatialIndex(31.0 + rng.random(500) * 0.5, 121.0 + rng.random(500) * 0.5)
     far = city.nearest(39.9, 116.4, 7)  # Beijing, about 1,000 km away
     assert_same_result(far, brute_nearest(city._lat, city._lon, 39.9, 116.4, 7))
+
+
+def test_points_a_hair_apart_and_a_query_across_the_globe():
+    """Points 1e-97 degrees apart make the narrowest cells; a query at the pole is then
+    countless cells away (a cell number past any integer), and still gets the exact answer."""
+    lat = np.array([0.0, 1.9246443e-97, 0.0, 0.0])
+    lon = np.full(4, -180.0)
+    index = SpatialIndex(lat, lon)
+    for q_lat, q_lon in ((90.0, -90.0), (-90.0, 0.0), (0.0, 0.0), (0.0, -180.0)):
+        assert_same_result(index.nearest(q_lat, q_lon, 2), brute_nearest(lat, lon, q_lat, q_lon, 2))
+        assert_same_result(index.within(q_lat, q_lon, 20_100.0),
+                           brute_within(lat, lon, q_lat, q_lon, 20_100.0))
