@@ -32,36 +32,57 @@ from matcher.worker_table import WorkerTable
 STATIC_FAIL, FEASIBLE = -1, 0
 
 
+# The integer and float arrays of Pairs, each kind packed in one array (field first).
+_INTS = ("rows", "start", "travel_s", "added_s", "position", "late_s")
+_FLOATS = ("travel_km", "added_km", "day_minutes")
+
+
 @dataclass(frozen=True, slots=True)
 class Pairs:
-    """What insertion found for a block of (order, worker) pairs; every array is (m, k, ...)."""
+    """What insertion found for a block of (order, worker) pairs, every array (m, k, ...): the
+    int64 ones packed in ``ints`` (one per name of ``_INTS``: the worker rows, then the
+    insertion's start, travel seconds, added seconds, position and lateness), the float64 ones
+    in ``floats`` (``_FLOATS``), so that taking or joining pairs is a few numpy calls rather
+    than one per field; the fields are views of them."""
 
-    rows: np.ndarray
-    code: np.ndarray
-    start: np.ndarray
-    travel_s: np.ndarray
-    travel_km: np.ndarray
-    added_s: np.ndarray
-    added_km: np.ndarray
-    day_minutes: np.ndarray
-    position: np.ndarray
-    late_s: np.ndarray
+    ints: np.ndarray       # (len(_INTS), m, k)
+    code: np.ndarray       # (m, k) int8
+    floats: np.ndarray     # (len(_FLOATS), m, k)
     values: np.ndarray     # (m, k, len(TERMS)) score term values; zero where not feasible
+
+    rows = property(lambda self: self.ints[0])
+    start = property(lambda self: self.ints[1])
+    travel_s = property(lambda self: self.ints[2])
+    added_s = property(lambda self: self.ints[3])
+    position = property(lambda self: self.ints[4])
+    late_s = property(lambda self: self.ints[5])
+    travel_km = property(lambda self: self.floats[0])
+    added_km = property(lambda self: self.floats[1])
+    day_minutes = property(lambda self: self.floats[2])
 
     @classmethod
     def blank(cls, rows: np.ndarray, code: np.ndarray) -> "Pairs":
-        shape = rows.shape
-        return cls(rows, code, *(np.zeros(shape, dtype=t) for t in (
-            np.int64, np.int64, np.float64, np.int64, np.float64, np.float64, np.int64,
-            np.int64)), np.zeros(shape + (len(TERMS),)))
+        ints = np.zeros((len(_INTS),) + rows.shape, dtype=np.int64)
+        ints[0] = rows
+        return cls(ints, code, np.zeros((len(_FLOATS),) + rows.shape),
+                   np.zeros(rows.shape + (len(TERMS),)))
 
     def take(self, mask: np.ndarray) -> "Pairs":
-        return Pairs(*(getattr(self, name)[mask] for name in Pairs.__slots__))
+        """The pairs of the orders ``mask`` selects (C-ordered: the compiled steps read them)."""
+        return Pairs(self.ints.compress(mask, axis=1), self.code[mask],
+                     self.floats.compress(mask, axis=1), self.values[mask])
+
+    def one(self, i: int) -> "Pairs":
+        """A copy of order ``i``'s pairs."""
+        return Pairs(self.ints[:, i:i + 1].copy(), self.code[i:i + 1].copy(),
+                     self.floats[:, i:i + 1].copy(), self.values[i:i + 1].copy())
 
     def beside(self, more: "Pairs") -> "Pairs":
         """These pairs with ``more`` of the same orders after them (more workers each)."""
-        return Pairs(*(np.concatenate([getattr(self, name), getattr(more, name)], axis=1)
-                       for name in Pairs.__slots__))
+        return Pairs(np.concatenate([self.ints, more.ints], axis=2),
+                     np.concatenate([self.code, more.code], axis=1),
+                     np.concatenate([self.floats, more.floats], axis=2),
+                     np.concatenate([self.values, more.values], axis=1))
 
 
 # Insertion fields and the Pairs arrays they come from ("end" is derived from the start).
@@ -152,6 +173,8 @@ class CandidateSearch:
         if not covered.all():
             order, rows = _taken(order, covered), rows[covered]
         slots = insert_many(order, _days(world, rows, self.rules), now, self.rules)
+        ints = np.stack([getattr(slots, name) for name in _INTS[1:]])
+        floats = np.stack([getattr(slots, name) for name in _FLOATS])
         at = priced = 0
         for _, pairs, j, c in screened:
             mine = covered[at:at + len(j)]
@@ -159,9 +182,8 @@ class CandidateSearch:
             j, c = j[mine], c[mine]
             share = slice(priced, priced + len(j))
             pairs.code[j, c] = slots.code[share]
-            for name in ("position", "start", "travel_s", "travel_km", "added_s", "added_km",
-                         "day_minutes", "late_s"):
-                getattr(pairs, name)[j, c] = getattr(slots, name)[share]
+            pairs.ints[1:, j, c] = ints[:, share]
+            pairs.floats[:, j, c] = floats[:, share]
             at, priced = at + len(mine), priced + len(j)
         self._score([(batch, pairs) for batch, pairs, _, _ in screened], world)
         return [pairs for _, pairs, _, _ in screened]
@@ -276,8 +298,7 @@ class CandidateSearch:
         carried on if its last pool no longer holds ``limit`` feasible workers. None when the
         search would now stop at a smaller pool (a search of the order is needed)."""
         one = kept.batch.take(np.array([kept.order]))
-        pairs = Pairs(*(getattr(kept.pairs, name)[kept.row:kept.row + 1].copy()
-                        for name in Pairs.__slots__))
+        pairs = kept.pairs.one(kept.row)
         columns = [c for c, (r, code) in enumerate(zip(pairs.rows[0].tolist(),
                                                        pairs.code[0].tolist()))
                    if code != STATIC_FAIL and r in moved]
@@ -287,8 +308,10 @@ class CandidateSearch:
             fresh = self._priced([(one, Pairs.blank(rows, np.zeros(rows.shape, dtype=np.int8)),
                                    np.zeros(len(at), dtype=np.int64),
                                    np.arange(len(at)))], world, now)[0]
-            for name in Pairs.__slots__[1:]:
-                getattr(pairs, name)[:, at] = getattr(fresh, name)
+            pairs.ints[:, :, at] = fresh.ints
+            pairs.code[:, at] = fresh.code
+            pairs.floats[:, :, at] = fresh.floats
+            pairs.values[:, at] = fresh.values
         feasible = np.cumsum(pairs.code[0] == FEASIBLE).tolist()
         done = [pool_done or (width > 0 and feasible[width - 1] >= limit)
                 for width, pool_done in kept.passes]
@@ -408,19 +431,23 @@ def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:
-    columns: dict[str, list[np.ndarray]] = {"order": [], "row": [], "values": [],
-                                            **{name: [] for name in _SLOT}}
+    parts: dict[str, list[np.ndarray]] = {"order": [], "ints": [], "floats": [], "values": [],
+                                          "end": []}
     for where, batch, pairs, kept in blocks:
         j, c = np.nonzero(kept)
-        columns["order"].append(where[j])
-        columns["row"].append(pairs.rows[j, c])
-        columns["values"].append(pairs.values[j, c])
-        for name, source in _SLOT.items():
-            columns[name].append(getattr(pairs, source)[j, c])
-        columns["end"][-1] = columns["start"][-1] + batch.duration[j]
-    flat = {name: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-            for name, parts in columns.items()}
+        parts["order"].append(where[j])
+        parts["ints"].append(pairs.ints[:, j, c])
+        parts["floats"].append(pairs.floats[:, j, c])
+        parts["values"].append(pairs.values[j, c])
+        parts["end"].append(batch.duration[j])
     if not blocks:
-        flat["values"] = np.zeros((0, len(TERMS)))
-    return Candidates(flat.pop("order"), flat.pop("row"), flat.pop("values"), flat,
-                      eligible, refused)
+        return Candidates(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                          np.zeros((0, len(TERMS))),
+                          {name: np.zeros(0, dtype=np.int64) for name in _SLOT},
+                          eligible, refused)
+    ints, floats = (np.concatenate(parts[name], axis=1) for name in ("ints", "floats"))
+    packed = dict(zip(_INTS, ints)) | dict(zip(_FLOATS, floats))
+    slot = {name: packed[source] for name, source in _SLOT.items()}
+    slot["end"] = slot["start"] + np.concatenate(parts["end"])
+    return Candidates(np.concatenate(parts["order"]), packed["rows"],
+                      np.concatenate(parts["values"]), slot, eligible, refused)
