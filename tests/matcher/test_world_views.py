@@ -276,3 +276,29 @@ def test_a_customer_code_is_the_same_in_every_process_and_never_the_padding():
     codes = [customer_code(c) for c in ids]
     assert len(set(codes)) == len(codes) and NO_CUSTOMER not in codes
     assert all(0 <= c < 2 ** 63 for c in codes)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_taken_job_columns_are_the_rows_of_the_columns_cut_to_the_widest_day(seed):
+    table, plans, _ = random_world(seed)
+    columns = JobColumns(table, plans)
+    rng = np.random.default_rng(seed)
+    for rows in (rng.integers(0, len(table), size=9), rng.integers(0, len(table), size=(2, 5)),
+                 np.zeros(0, dtype=np.int64)):
+        width = max(int(columns.count[rows].max(initial=0)), 1)
+        taken = columns.take(rows)
+        assert list(taken) == list(columns.columns)
+        for name, column in columns.columns.items():
+            assert taken[name].dtype == column.dtype
+            assert np.array_equal(taken[name], column[rows, :width]), name
+
+
+def test_warm_up_compiles_the_take_a_real_search_asks():
+    """The server loads the compiled take before serving: a search's rows need no other
+    compiled version."""
+    from matcher import world
+    world.warm_up()
+    compiled = list(world.take_columns.signatures)
+    table, plans, _ = random_world(1)
+    JobColumns(table, plans).take(np.arange(len(table))[None, :6])  # rows as a pool gives them
+    assert list(world.take_columns.signatures) == compiled
