@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,8 +50,10 @@ class CreditStanding:
     tier: str
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(seconds: int) -> str:
-    """A time in event details and histories: ISO 8601 in UTC."""
+    """A time in event details and histories: ISO 8601 in UTC (remembered: every placement
+    formats two, and a day's starts and offer deadlines repeat)."""
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
