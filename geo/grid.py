@@ -80,13 +80,12 @@ def nearest(xyz, points, starts, shape, low, side, query, k, slack):
     m, n = query.shape[0], xyz.shape[0]
     found_at = np.empty(n, dtype=np.int64)
     found_d2 = np.empty(n)
-    heap = np.empty(k)
     flat = np.empty(m * (k + 8), dtype=np.int64)  # every row's candidates, one after another
     counts = np.empty(m, dtype=np.int64)
     used = 0
     for i in range(m):
         found = _nearest_one(xyz, starts, shape, low, side, query[i], k, slack,
-                             found_at, found_d2, heap)
+                             found_at, found_d2)
         if used + found > flat.shape[0]:
             grown = np.empty(2 * (used + found), dtype=np.int64)
             grown[:used] = flat[:used]
@@ -105,18 +104,19 @@ def nearest(xyz, points, starts, shape, low, side, query, k, slack):
 
 
 @_jit
-def _nearest_one(xyz, starts, shape, low, side, q, k, slack, found_at, found_d2, heap):
+def _nearest_one(xyz, starts, shape, low, side, q, k, slack, found_at, found_d2):
     """The candidates of one query into ``found_at`` (grid positions) and ``found_d2``
     (squared chords); their count."""
     cell, first, last = _ring_bounds(q, shape, low, side)
-    found = filled = 0
+    found = 0
+    kth = 0.0
     for r in range(first, last + 1):
-        found, filled = _visit_ring(xyz, starts, shape, cell, r, q, found_at, found_d2,
-                                    found, heap, filled)
-        if filled == k and (found == xyz.shape[0]
-                            or math.sqrt(heap[0]) + slack < r * side - _ROUNDING):
-            break
-    bound = math.sqrt(heap[0]) + slack
+        found = _visit_ring(xyz, starts, shape, cell, r, q, found_at, found_d2, found)
+        if found >= k:
+            kth = math.sqrt(np.partition(found_d2[:found], k - 1)[k - 1])
+            if found == xyz.shape[0] or kth + slack < r * side - _ROUNDING:
+                break
+    bound = kth + slack
     kept = 0
     for j in range(found):
         if math.sqrt(found_d2[j]) <= bound:
@@ -130,12 +130,10 @@ def within(xyz, points, starts, shape, low, side, query, chord):
     n = xyz.shape[0]
     found_at = np.empty(n, dtype=np.int64)
     found_d2 = np.empty(n)
-    heap = np.empty(0)
     cell, first, last = _ring_bounds(query, shape, low, side)
     found = 0
     for r in range(first, last + 1):
-        found, _ = _visit_ring(xyz, starts, shape, cell, r, query, found_at, found_d2, found,
-                               heap, 0)
+        found = _visit_ring(xyz, starts, shape, cell, r, query, found_at, found_d2, found)
         if chord < r * side - _ROUNDING:
             break
     inside = np.empty(found, dtype=np.int64)
@@ -166,9 +164,9 @@ def _ring_bounds(q, shape, low, side):
 
 
 @_jit
-def _visit_ring(xyz, starts, shape, cell, r, q, found_at, found_d2, found, heap, filled):
-    """Every point of the grid's cells in ring ``r`` around ``cell``: appended to the found
-    ones, its squared chord kept among the ``len(heap)`` smallest (a max-heap)."""
+def _visit_ring(xyz, starts, shape, cell, r, q, found_at, found_d2, found):
+    """Every point of the grid's cells in ring ``r`` around ``cell``, appended to the found
+    ones with its squared chord; their count now."""
     x0, x1 = max(cell[0] - r, 0), min(cell[0] + r, shape[0] - 1)
     y0, y1 = max(cell[1] - r, 0), min(cell[1] + r, shape[1] - 1)
     z0, z1 = max(cell[2] - r, 0), min(cell[2] + r, shape[2] - 1)
@@ -184,37 +182,6 @@ def _visit_ring(xyz, starts, shape, cell, r, q, found_at, found_d2, found, heap,
                 base = (x * shape[1] + y) * shape[2] + z
                 for p in range(starts[base], starts[base + 1]):
                     dx, dy, dz = xyz[p, 0] - q[0], xyz[p, 1] - q[1], xyz[p, 2] - q[2]
-                    d2 = dx * dx + dy * dy + dz * dz
-                    found_at[found], found_d2[found] = p, d2
+                    found_at[found], found_d2[found] = p, dx * dx + dy * dy + dz * dz
                     found += 1
-                    filled = _keep_smallest(heap, filled, d2)
-    return found, filled
-
-
-@_jit
-def _keep_smallest(heap, filled, value):
-    """Keep ``value`` among the ``len(heap)`` smallest seen (a max-heap of ``filled``)."""
-    size = heap.shape[0]
-    if filled < size:
-        at = filled
-        heap[at] = value
-        while at > 0 and heap[(at - 1) // 2] < heap[at]:
-            parent = (at - 1) // 2
-            heap[parent], heap[at] = heap[at], heap[parent]
-            at = parent
-        return filled + 1
-    if size == 0 or value >= heap[0]:
-        return filled
-    heap[0] = value
-    at = 0
-    while True:
-        child = 2 * at + 1
-        if child >= size:
-            break
-        if child + 1 < size and heap[child + 1] > heap[child]:
-            child += 1
-        if heap[child] <= heap[at]:
-            break
-        heap[at], heap[child] = heap[child], heap[at]
-        at = child
-    return filled
+    return found
