@@ -40,8 +40,8 @@ from grpc_status import rpc_status
 from geo import spatial
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
-from matcher import (block_tally, config_reload, eligibility, insertion, metrics, scoring,
-                     world)
+from matcher import (block_tally, config_reload, eligibility, insertion, matching, metrics,
+                     scoring, world)
 from matcher.config import ConfigError, DispatchConfig, load_config, to_toml
 from matcher.engine import CancelledBy, Engine, Leg, Region
 from matcher.engine_lifecycle import CreditStanding, Feedback
@@ -953,6 +953,7 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     eligibility.warm_up()
     scoring.warm_up()
     world.warm_up()
+    matching.warm_up()
     metrics.config_in_force(config.hash)
     limit = config.server.max_message_bytes
     server = grpc.aio.server(interceptors=[RequestScope(engine)],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
@@ -36,13 +37,12 @@ class Edges:
 
 def solve_round(edges: Edges) -> np.ndarray:
     """Indices of the chosen edges of a maximum-weight matching (edges of weight <= 0 never)."""
+    # one order (an instant one): its heaviest edge is the matching (ties: the first)
+    alone = heaviest_of_one_order(edges.order, edges.weight, SCALE)
+    if alone != MANY_ORDERS:
+        return np.array([alone] if alone >= 0 else [], dtype=np.int64)
     weight = edges.int_weight
     keep = np.flatnonzero(weight > 0)
-    if len(keep) == 0:
-        return keep
-    if (edges.order[keep] == edges.order[keep[0]]).all():
-        # one order (an instant one): its heaviest edge is the matching (ties: the first)
-        return keep[[np.argmax(weight[keep])]]
     orders, order_node = np.unique(edges.order[keep], return_inverse=True)
     workers, worker_node = np.unique(edges.worker[keep], return_inverse=True)
     n_o, n_w = len(orders), len(workers)
@@ -67,6 +67,35 @@ def solve_round(edges: Edges) -> np.ndarray:
         raise RuntimeError(f"min-cost flow ended with status {status}")
     edge_arcs = arcs[n_o:n_o + len(keep)]
     return keep[np.flatnonzero(flow.flows(edge_arcs) > 0)]
+
+
+# What :func:`heaviest_of_one_order` gives for edges of more than one order.
+MANY_ORDERS = -2
+
+
+@numba.njit(cache=True, nogil=True)
+def heaviest_of_one_order(order, weight, scale):
+    """When the edges of positive integer weight (``Edges.int_weight``) are all of one order:
+    the first of its heaviest (-1: there is none); else ``MANY_ORDERS``. One loop: for the
+    one order of an instant dispatch the numpy steps cost more than the choice."""
+    best, heaviest, first = -1, 0, -1
+    for e in range(weight.shape[0]):
+        w = np.int64(np.rint(weight[e] * scale))
+        if w <= 0:
+            continue
+        if first == -1:
+            first = order[e]
+        elif order[e] != first:
+            return MANY_ORDERS
+        if best == -1 or w > heaviest:
+            best, heaviest = e, w
+    return best
+
+
+def warm_up() -> None:
+    """Load :func:`heaviest_of_one_order` now (numba's cache; compiled on a first run) rather
+    than in the first order's answer."""
+    heaviest_of_one_order(np.zeros(1, dtype=np.int64), np.zeros(1), SCALE)
 
 
 def matching_weight(edges: Edges, chosen: np.ndarray) -> int:

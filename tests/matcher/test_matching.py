@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from matcher.config import DispatchConfig
 from matcher.exact import solve_round_exact
-from matcher.matching import Edges, matching_weight, solve_round
+from matcher.matching import (MANY_ORDERS, SCALE, Edges, heaviest_of_one_order,
+                              matching_weight, solve_round)
 from matcher.planner import Planner
 from matcher.scoring import unassigned_penalty, weight_vector
 from tests.builders import at, world_of
@@ -58,3 +59,34 @@ def test_planner_round_reaches_the_exact_optimum_of_its_graph(seed, n_workers, n
 def test_an_order_stays_unassigned_when_no_edge_beats_its_penalty():
     edges = Edges(np.array([0, 1]), np.array([0, 0]), np.array([-0.5, 2.0]))
     assert solve_round(edges).tolist() == [1]
+
+
+def _heaviest_by_numpy(edges: Edges) -> int:
+    """The single-order choice as numpy steps: the first of the heaviest positive edges."""
+    weight = edges.int_weight
+    keep = np.flatnonzero(weight > 0)
+    if len(keep) == 0:
+        return -1
+    if not (edges.order[keep] == edges.order[keep[0]]).all():
+        return MANY_ORDERS
+    return int(keep[np.argmax(weight[keep])])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(0, 12), st.booleans())
+def test_the_compiled_single_order_choice_is_the_numpy_one(seed, n_orders, n_edges, ties):
+    rng = np.random.default_rng(seed)
+    weight = rng.normal(0.5, 1.0, n_edges)
+    if ties:  # equal and nearly equal weights (the same after rounding to SCALE)
+        weight = np.round(weight, 1) + rng.integers(0, 2, n_edges) * 1e-6
+    edges = Edges(rng.integers(0, n_orders, n_edges), rng.integers(0, 50, n_edges), weight)
+    assert heaviest_of_one_order(edges.order, edges.weight, SCALE) == _heaviest_by_numpy(edges)
+
+
+def test_warm_up_compiles_the_choice_a_planner_round_asks():
+    from matcher import matching
+    matching.warm_up()
+    compiled = list(heaviest_of_one_order.signatures)
+    order, weight = np.zeros(3, dtype=np.int64), np.ones((3, 2)) @ np.ones(2)
+    solve_round(Edges(order, np.arange(3), weight + np.zeros(1)[order]))
+    assert list(heaviest_of_one_order.signatures) == compiled
