@@ -57,9 +57,29 @@ def best(code, score, limit):
     return mask
 
 
+@_jit
+def ended(code, km, limit, radius, size):
+    """Per order of a widening's pass: whether its pool alone ends its search (the pool's
+    ``km`` (m, k) holds every one of the ``size`` certified workers, or its farthest lies past
+    the ``radius``; an empty pool too), and whether its search is done (that, or ``limit``
+    feasible pairs in ``code``)."""
+    m, k = km.shape
+    pool_done = np.empty(m, dtype=np.bool_)
+    done = np.empty(m, dtype=np.bool_)
+    for i in range(m):
+        pool_done[i] = k == 0 or k >= size or km[i, k - 1] > radius
+        feasible = 0
+        for j in range(code.shape[1]):
+            if code[i, j] == 0:
+                feasible += 1
+        done[i] = pool_done[i] or feasible >= limit
+    return pool_done, done
+
+
 def warm_up() -> None:
-    """Load both now (numba's cache; compiled on a first run) rather than in the first
+    """Load them now (numba's cache; compiled on a first run) rather than in the first
     order's answer, with the types a priced block passes."""
     code = np.zeros((1, 1), dtype=np.int8)
     tally(code, 4)
     best(code, np.zeros((1, 1)), 1)
+    ended(code, np.zeros((1, 1)), 1, 1.0, 1)

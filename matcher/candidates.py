@@ -85,11 +85,13 @@ class Pairs:
                      np.concatenate([self.values, more.values], axis=1))
 
 
-# Insertion fields and the Pairs arrays they come from ("end" is derived from the start).
-_SLOT = {"position": "position", "start": "start", "end": "start", "travel_s": "travel_s",
-         "travel_km": "travel_km", "added_travel_s": "added_s",
-         "added_travel_km": "added_km", "day_minutes_before": "day_minutes",
-         "late_s": "late_s"}
+# A candidate's insertion fields, packed like Pairs': the int64 ones in this order (the
+# Pairs fields they come from: _FROM_PAIRS; "end" is then the start plus the duration), the
+# float64 ones in the order of _FLOATS.
+_SLOT_INTS = ("position", "start", "end", "travel_s", "added_travel_s", "late_s")
+_FROM_PAIRS = [_INTS.index(name) for name in ("position", "start", "start", "travel_s",
+                                               "added_s", "late_s")]
+_SLOT_FLOATS = ("travel_km", "added_travel_km", "day_minutes_before")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,21 +103,31 @@ class Candidates:
     order: np.ndarray      # int64 position in the searched order list
     row: np.ndarray        # int64 worker table row
     values: np.ndarray     # (n, len(TERMS))
-    slot: dict[str, np.ndarray]  # Insertion field name -> value per candidate
+    ints: np.ndarray       # (len(_SLOT_INTS), n) the insertion's int64 fields
+    floats: np.ndarray     # (len(_SLOT_FLOATS), n) and its float64 ones
     eligible: np.ndarray   # per order
     refused: np.ndarray    # per order, (n_orders, len(SLOT_CHECKS)), in SLOT_CHECKS order
+
+    @property
+    def slot(self) -> dict[str, np.ndarray]:
+        """Insertion field name -> value per candidate."""
+        return dict(zip(_SLOT_INTS, self.ints)) | dict(zip(_SLOT_FLOATS, self.floats))
 
     def of_order(self, i: int) -> "Candidates":
         """The candidates of searched order ``i`` alone, as a search of that order gives them."""
         mine = self.order == i
         return Candidates(np.zeros(np.count_nonzero(mine), dtype=np.int64), self.row[mine],
-                          self.values[mine], {name: v[mine] for name, v in self.slot.items()},
-                          self.eligible[i:i + 1], self.refused[i:i + 1])
+                          self.values[mine], self.ints.compress(mine, axis=1),
+                          self.floats.compress(mine, axis=1), self.eligible[i:i + 1],
+                          self.refused[i:i + 1])
 
     def insertions(self, chosen: np.ndarray) -> list[Insertion]:
         """The insertions of the ``chosen`` candidates, in that order."""
-        columns = {name: column[chosen].tolist() for name, column in self.slot.items()}
-        return [Insertion(**dict(zip(columns, values))) for values in zip(*columns.values())]
+        ints, floats = self.ints[:, chosen].T.tolist(), self.floats[:, chosen].T.tolist()
+        return [Insertion(position, start, end, travel_s, travel_km, added_s, added_km,
+                          day_minutes, late_s)
+                for (position, start, end, travel_s, added_s, late_s),
+                    (travel_km, added_km, day_minutes) in zip(ints, floats)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,12 +379,8 @@ class _Widening:
         pool holds every certified worker or reaches past the ``radius``, are done."""
         if self.seen is not None:
             pairs = self.seen.beside(pairs)
-        k, size = km.shape[1], self.column.index.size
-        if k == 0:
-            pool_done = done = np.ones(len(self.todo), dtype=bool)
-        else:
-            pool_done = (k >= size) | (km[:, -1] > radius)
-            done = (np.count_nonzero(pairs.code == FEASIBLE, axis=1) >= limit) | pool_done
+        pool_done, done = block_tally.ended(pairs.code, km, limit, float(radius),
+                                            self.column.index.size)
         width = pairs.rows.shape[1]
         for o, ended in zip(self.todo.tolist(), pool_done.tolist()):
             self.history[o].append((width, ended))
@@ -432,22 +440,22 @@ def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:
     parts: dict[str, list[np.ndarray]] = {"order": [], "ints": [], "floats": [], "values": [],
-                                          "end": []}
+                                          "duration": []}
     for where, batch, pairs, kept in blocks:
         j, c = np.nonzero(kept)
         parts["order"].append(where[j])
         parts["ints"].append(pairs.ints[:, j, c])
         parts["floats"].append(pairs.floats[:, j, c])
         parts["values"].append(pairs.values[j, c])
-        parts["end"].append(batch.duration[j])
+        parts["duration"].append(batch.duration[j])
     if not blocks:
         return Candidates(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
                           np.zeros((0, len(TERMS))),
-                          {name: np.zeros(0, dtype=np.int64) for name in _SLOT},
-                          eligible, refused)
-    ints, floats = (np.concatenate(parts[name], axis=1) for name in ("ints", "floats"))
-    packed = dict(zip(_INTS, ints)) | dict(zip(_FLOATS, floats))
-    slot = {name: packed[source] for name, source in _SLOT.items()}
-    slot["end"] = slot["start"] + np.concatenate(parts["end"])
-    return Candidates(np.concatenate(parts["order"]), packed["rows"],
-                      np.concatenate(parts["values"]), slot, eligible, refused)
+                          np.zeros((len(_SLOT_INTS), 0), dtype=np.int64),
+                          np.zeros((len(_SLOT_FLOATS), 0)), eligible, refused)
+    ints = np.concatenate(parts["ints"], axis=1)
+    slot_ints = ints[_FROM_PAIRS]
+    slot_ints[_SLOT_INTS.index("end")] += np.concatenate(parts["duration"])
+    return Candidates(np.concatenate(parts["order"]), ints[_INTS.index("rows")],
+                      np.concatenate(parts["values"]), slot_ints,
+                      np.concatenate(parts["floats"], axis=1), eligible, refused)

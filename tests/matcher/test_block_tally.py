@@ -56,10 +56,29 @@ def test_warm_up_compiles_the_types_a_real_block_passes():
     """After ``warm_up``, a block as the search builds it needs no other compiled version."""
     from matcher.candidates import STATIC_FAIL, FEASIBLE
     block_tally.warm_up()
-    compiled = [list(block_tally.tally.signatures), list(block_tally.best.signatures)]
+    kernels = (block_tally.tally, block_tally.best, block_tally.ended)
+    compiled = [list(kernel.signatures) for kernel in kernels]
     ok = np.array([[True, False, True]])
     code = np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8)  # as CandidateSearch builds it
     values, weights = np.ones((1, 3, 7)), np.ones(7)
     block_tally.tally(np.concatenate([code, code], axis=1), 4)
     block_tally.best(code, values @ weights, 12)
-    assert [list(block_tally.tally.signatures), list(block_tally.best.signatures)] == compiled
+    block_tally.ended(code, np.ones((1, 3)), 12, 15.0, 3000)
+    assert [list(kernel.signatures) for kernel in kernels] == compiled
+
+
+@settings(max_examples=200, deadline=None)
+@given(blocks(), st.integers(0, 6), st.floats(0.0, 20.0), st.integers(0, 12))
+def test_ended_is_the_pool_and_limit_rule_as_numpy_writes_it(block, limit, radius, size):
+    code, _ = block
+    rng = np.random.default_rng(code.size + limit)
+    for k in (0, code.shape[1]):
+        km = np.sort(rng.uniform(0.0, 25.0, (code.shape[0], k)), axis=1)
+        pool_done, done = block_tally.ended(code, km, limit, radius, size)
+        if k == 0:
+            want_pool = np.ones(code.shape[0], dtype=bool)
+        else:
+            want_pool = (k >= size) | (km[:, -1] > radius)
+        want = want_pool | (np.count_nonzero(code == 0, axis=1) >= limit)
+        assert pool_done.tolist() == want_pool.tolist()
+        assert done.tolist() == want.tolist()
