@@ -1,15 +1,17 @@
 """A uniform grid of cells over points on the unit sphere: the candidates of exact k-nearest and
 radius queries, compiled (:class:`geo.spatial.SpatialIndex` ranks them).
 
-The points are the unit vectors of their coordinates, bucketed into cubic cells of side
-``h`` over their bounding box, each cell's points stored together (a counting sort). A query
-visits the cells ring by ring around its own cell (a ring: the cells at Chebyshev distance
-``r``): after ring ``r`` every point not yet visited is at least ``r * h`` away in one
-coordinate, so at least that far in chord. A k-NN query stops when its ``k``-th smallest chord
-so far, plus the slack, is below that bound; its candidates are then every visited point within
-the slack of the ``k``-th chord, which holds every point that can be among the ``k`` nearest
-by great-circle distance (chord and haversine agree in order up to rounding far below the
-slack), nearest chord first.
+The points are the unit vectors of their coordinates, projected onto the plane through the
+origin square to their mean direction (for a city's points, its tangent plane) and bucketed
+into square cells of side ``h`` over the projections' bounding box, each cell's points stored
+together (a counting sort). A query visits the cells ring by ring around its own cell (a
+ring: the cells at Chebyshev distance ``r``): after ring ``r`` every point not yet visited is
+at least ``r * h`` away in the plane, so at least that far in chord (a projection never
+lengthens a distance; for a cloud spread over the globe it prunes little, and stays exact).
+A k-NN query stops when its ``k``-th smallest chord so far, plus the slack, is below that
+bound; its candidates are then every visited point within the slack of the ``k``-th chord,
+which holds every point that can be among the ``k`` nearest by great-circle distance (chord
+and haversine agree in order up to rounding far below the slack), nearest chord first.
 
 Why not a k-d tree: an instant order asks for a few dozen of a few thousand workers, and
 scipy's tree cost about 15 us per call before it found anything (its fixed cost), against a
@@ -25,11 +27,10 @@ import numpy as np
 
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
-# Points per occupied cell aimed at. Points on a sphere fill a surface, so a grid of cells of
-# side ``extent * sqrt(CELL_POINTS / n)`` has about n / CELL_POINTS cells that hold any.
+# Points per occupied cell aimed at.
 CELL_POINTS = 4.0
 # The most cells a grid has (a wide, sparse cloud gets larger cells instead).
-MAX_CELLS = 1 << 21
+MAX_CELLS = 1 << 20
 # Rounding of a point's cell and of a chord, far below the slack callers add.
 _ROUNDING = 1e-12
 # The smallest cell side (a cloud of points a few micrometres apart is one cell).
@@ -39,19 +40,22 @@ _NARROWEST = 1e-12
 class PointGrid:
     """The grid over unit vectors ``xyz`` (n, 3); point ``i`` is reported as ``i``."""
 
-    __slots__ = ("size", "low", "side", "shape", "starts", "points", "xyz")
+    __slots__ = ("size", "plane", "low", "side", "shape", "starts", "points", "xyz")
 
     def __init__(self, xyz: np.ndarray) -> None:
         self.size = len(xyz)
-        self.low = xyz.min(axis=0) if self.size else np.zeros(3)
-        extent = xyz.max(axis=0) - self.low if self.size else np.zeros(3)
-        widest = float(extent.max())
-        side = max(widest * math.sqrt(CELL_POINTS / max(self.size, 1)), _NARROWEST)
+        self.plane = _plane(xyz)
+        flat = xyz @ self.plane.T  # (n, 2): each point's projection
+        self.low = flat.min(axis=0) if self.size else np.zeros(2)
+        extent = flat.max(axis=0) - self.low if self.size else np.zeros(2)
+        side = max(math.sqrt(float(extent[0] * extent[1]) * CELL_POINTS / max(self.size, 1)),
+                   float(extent.max()) / 1024, _NARROWEST)
         while np.prod(np.floor(extent / side) + 1) > MAX_CELLS:
             side *= 1.25
         self.side = side
         self.shape = (np.floor(extent / side) + 1).astype(np.int64)
-        cells = _cells(xyz, self.low, side, self.shape)
+        at = np.minimum(np.floor((flat - self.low) / side).astype(np.int64), self.shape - 1)
+        cells = at[:, 0] * self.shape[1] + at[:, 1]
         self.points = np.argsort(cells, kind="stable").astype(np.int64)
         counts = np.bincount(cells, minlength=int(np.prod(self.shape)))
         self.starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
@@ -61,22 +65,29 @@ class PointGrid:
         """Per query (m, 3): the candidates of its ``k`` nearest points (see the module), nearest
         chord first, as rows of ``(m, f)`` padded with the row's first candidate, and each row's
         count. ``0 < k <= size``."""
-        return nearest(self.xyz, self.points, self.starts, self.shape, self.low, self.side,
-                       query, k, slack)
+        return nearest(self.xyz, self.points, self.starts, self.shape, self.plane, self.low,
+                       self.side, query, k, slack)
 
     def within(self, query: np.ndarray, chord: float) -> np.ndarray:
         """Every point within ``chord`` of one query point (3,), nearest chord first."""
-        return within(self.xyz, self.points, self.starts, self.shape, self.low, self.side,
-                      query, chord)
+        return within(self.xyz, self.points, self.starts, self.shape, self.plane, self.low,
+                      self.side, query, chord)
 
 
-def _cells(xyz: np.ndarray, low: np.ndarray, side: float, shape: np.ndarray) -> np.ndarray:
-    at = np.minimum(np.floor((xyz - low) / side).astype(np.int64), shape - 1)
-    return (at[:, 0] * shape[1] + at[:, 1]) * shape[2] + at[:, 2]
+def _plane(xyz: np.ndarray) -> np.ndarray:
+    """Two orthonormal vectors (2, 3) square to the points' mean direction (any two when the
+    points have none, as on a whole sphere)."""
+    mean = xyz.sum(axis=0) if len(xyz) else np.zeros(3)
+    norm = float(np.linalg.norm(mean))
+    normal = mean / norm if norm > 1e-9 else np.array([0.0, 0.0, 1.0])
+    helper = np.eye(3)[int(np.argmin(np.abs(normal)))]
+    u = np.cross(normal, helper)
+    u /= np.linalg.norm(u)
+    return np.ascontiguousarray([u, np.cross(normal, u)])
 
 
 @_jit
-def nearest(xyz, points, starts, shape, low, side, query, k, slack):
+def nearest(xyz, points, starts, shape, plane, low, side, query, k, slack):
     m, n = query.shape[0], xyz.shape[0]
     found_at = np.empty(n, dtype=np.int64)
     found_d2 = np.empty(n)
@@ -84,7 +95,7 @@ def nearest(xyz, points, starts, shape, low, side, query, k, slack):
     counts = np.empty(m, dtype=np.int64)
     used = 0
     for i in range(m):
-        found = _nearest_one(xyz, starts, shape, low, side, query[i], k, slack,
+        found = _nearest_one(xyz, starts, shape, plane, low, side, query[i], k, slack,
                              found_at, found_d2)
         if used + found > flat.shape[0]:
             grown = np.empty(2 * (used + found), dtype=np.int64)
@@ -104,14 +115,14 @@ def nearest(xyz, points, starts, shape, low, side, query, k, slack):
 
 
 @_jit
-def _nearest_one(xyz, starts, shape, low, side, q, k, slack, found_at, found_d2):
+def _nearest_one(xyz, starts, shape, plane, low, side, q, k, slack, found_at, found_d2):
     """The candidates of one query into ``found_at`` (grid positions) and ``found_d2``
     (squared chords); their count."""
-    cell, first, last = _ring_bounds(q, shape, low, side)
+    cx, cy, first, last = _ring_bounds(q, shape, plane, low, side)
     found = 0
     kth = 0.0
     for r in range(first, last + 1):
-        found = _visit_ring(xyz, starts, shape, cell, r, q, found_at, found_d2, found)
+        found = _visit_ring(xyz, starts, shape, cx, cy, r, q, found_at, found_d2, found)
         if found >= k:
             kth = math.sqrt(np.partition(found_d2[:found], k - 1)[k - 1])
             if found == xyz.shape[0] or kth + slack < r * side - _ROUNDING:
@@ -126,14 +137,14 @@ def _nearest_one(xyz, starts, shape, low, side, q, k, slack, found_at, found_d2)
 
 
 @_jit
-def within(xyz, points, starts, shape, low, side, query, chord):
+def within(xyz, points, starts, shape, plane, low, side, query, chord):
     n = xyz.shape[0]
     found_at = np.empty(n, dtype=np.int64)
     found_d2 = np.empty(n)
-    cell, first, last = _ring_bounds(query, shape, low, side)
+    cx, cy, first, last = _ring_bounds(query, shape, plane, low, side)
     found = 0
     for r in range(first, last + 1):
-        found = _visit_ring(xyz, starts, shape, cell, r, query, found_at, found_d2, found)
+        found = _visit_ring(xyz, starts, shape, cx, cy, r, query, found_at, found_d2, found)
         if chord < r * side - _ROUNDING:
             break
     inside = np.empty(found, dtype=np.int64)
@@ -148,40 +159,39 @@ def within(xyz, points, starts, shape, low, side, query, chord):
 
 
 @_jit
-def _ring_bounds(q, shape, low, side):
+def _ring_bounds(q, shape, plane, low, side):
     """The query's cell, and the first and last rings that hold any cell of the grid. A query
     outside the grid stands in the cell just outside it (its rings still bound the distance
     to the cells they leave out: the query is farther from them than that cell is), so far
     queries need no huge cell numbers."""
-    cell = np.empty(3, dtype=np.int64)
+    cell = np.empty(2, dtype=np.int64)
     first = last = 0
-    for a in range(3):
-        c = int(min(max(math.floor((q[a] - low[a]) / side), -1.0), float(shape[a])))
+    for a in range(2):
+        along = plane[a, 0] * q[0] + plane[a, 1] * q[1] + plane[a, 2] * q[2]
+        c = int(min(max(math.floor((along - low[a]) / side), -1.0), float(shape[a])))
         cell[a] = c
         first = max(first, -c, c - (shape[a] - 1))
         last = max(last, c, shape[a] - 1 - c)
-    return cell, first, last
+    return cell[0], cell[1], first, last
 
 
 @_jit
-def _visit_ring(xyz, starts, shape, cell, r, q, found_at, found_d2, found):
-    """Every point of the grid's cells in ring ``r`` around ``cell``, appended to the found
-    ones with its squared chord; their count now."""
-    x0, x1 = max(cell[0] - r, 0), min(cell[0] + r, shape[0] - 1)
-    y0, y1 = max(cell[1] - r, 0), min(cell[1] + r, shape[1] - 1)
-    z0, z1 = max(cell[2] - r, 0), min(cell[2] + r, shape[2] - 1)
+def _visit_ring(xyz, starts, shape, cx, cy, r, q, found_at, found_d2, found):
+    """Every point of the grid's cells in ring ``r`` around cell (``cx``, ``cy``), appended to
+    the found ones with its squared chord; their count now."""
+    x0, x1 = max(cx - r, 0), min(cx + r, shape[0] - 1)
+    y0, y1 = max(cy - r, 0), min(cy + r, shape[1] - 1)
     for x in range(x0, x1 + 1):
-        for y in range(y0, y1 + 1):
-            if abs(x - cell[0]) == r or abs(y - cell[1]) == r:
-                zs, step = z0, 1  # a face of the ring: every z
-            else:  # inside the ring's x-y square: only the two z ends
-                zs, step = cell[2] - r, max(2 * r, 1)
-            for z in range(zs, z1 + 1, step):
-                if z < z0:
-                    continue
-                base = (x * shape[1] + y) * shape[2] + z
-                for p in range(starts[base], starts[base + 1]):
-                    dx, dy, dz = xyz[p, 0] - q[0], xyz[p, 1] - q[1], xyz[p, 2] - q[2]
-                    found_at[found], found_d2[found] = p, dx * dx + dy * dy + dz * dz
-                    found += 1
+        if abs(x - cx) == r:  # a side of the ring: every y
+            ys, step = y0, 1
+        else:  # inside the ring's x range: only its two y ends
+            ys, step = cy - r, max(2 * r, 1)
+        for y in range(ys, y1 + 1, step):
+            if y < y0:
+                continue
+            base = x * shape[1] + y
+            for p in range(starts[base], starts[base + 1]):
+                dx, dy, dz = xyz[p, 0] - q[0], xyz[p, 1] - q[1], xyz[p, 2] - q[2]
+                found_at[found], found_d2[found] = p, dx * dx + dy * dy + dz * dz
+                found += 1
     return found
