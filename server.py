@@ -474,6 +474,10 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
         self.engine = engine
         self._clock = clock
         self.config_path = config_path
+        # GetConfig's answer for the config it was rendered from: rendering the TOML and
+        # hashing the whole config cost three health checks' worth of CPU per call
+        self._config_answer: tuple[DispatchConfig | None, pb.GetConfigResponse] = (
+            None, pb.GetConfigResponse())
 
     def _now(self, request: Any, field: str = "as_of_time") -> int:
         if request.HasField(field):
@@ -557,7 +561,11 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     @_rpc
     async def GetConfig(self, request, context):
         config = self.engine.config
-        return pb.GetConfigResponse(config_toml=to_toml(config), config_hash=config.hash)
+        rendered, answer = self._config_answer
+        if rendered is not config:
+            answer = pb.GetConfigResponse(config_toml=to_toml(config), config_hash=config.hash)
+            self._config_answer = (config, answer)
+        return answer
 
     @_rpc
     async def UpdateWorkerLocation(self, request, context):

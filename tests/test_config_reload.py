@@ -36,6 +36,9 @@ async def test_a_valid_reload_is_in_force_and_stamps_later_assignments(stub, con
     first = await stub.SubmitOrders(pb.SubmitOrdersRequest(
         orders=[instant(order_pb("o1"))], as_of_time=ts(AS_OF)))
     assert first.assignments[0].config_hash == config.hash
+    # (asked before the reload too: its answer is kept per config, and must not outlive it)
+    got = await stub.GetConfig(pb.GetConfigRequest())
+    assert got.config_hash == config.hash and parse_config(got.config_toml) == config
 
     reply = await stub.ReloadConfig(pb.ReloadConfigRequest(config_toml=HEAVIER_TRAVEL))
     new = parse_config(HEAVIER_TRAVEL)
