@@ -19,13 +19,13 @@ import numpy as np
 from matcher import block_tally
 from matcher.config import HARD_WINDOW, LatenessConfig
 from matcher.eligibility import SLOT_CHECKS, StaticRules, per_order
-from matcher.insertion import (SHIFT, DayRules, Days, Insertion, OrderColumns, insert_many,
-                               shift_days)
+from matcher.insertion import (SHIFT, SLOT_FLOATS, SLOT_INTS, DayRules, Days, Insertion,
+                               OrderColumns, insert_many, shift_days)
 from matcher.model import Order
 from matcher.order_batch import OrderBatch
 from matcher.scoring import TERMS, term_values
 from matcher.service_day import ServiceCalendar
-from matcher.world import World
+from matcher.world import World, served_by
 from matcher.worker_table import WorkerTable
 
 # Outcome codes of a pair: -1 failed a static check, 0 feasible, 1-4 see REFUSAL_CODES.
@@ -33,8 +33,9 @@ STATIC_FAIL, FEASIBLE = -1, 0
 
 
 # The integer and float arrays of Pairs, each kind packed in one array (field first).
-_INTS = ("rows", "start", "travel_s", "added_s", "position", "late_s")
-_FLOATS = ("travel_km", "added_km", "day_minutes")
+# (the insertion's fields as insertion packs them: a priced block is stored whole)
+_INTS = ("rows", *SLOT_INTS)
+_FLOATS = SLOT_FLOATS
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +185,9 @@ class CandidateSearch:
                                            order.duration, now)
         if not covered.all():
             order, rows = _taken(order, covered), rows[covered]
-        slots = insert_many(order, _days(world, rows, self.rules), now, self.rules)
-        ints = np.stack([getattr(slots, name) for name in _INTS[1:]])
-        floats = np.stack([getattr(slots, name) for name in _FLOATS])
+        days, planned = _days(world, rows, self.rules)
+        slots = insert_many(order, days, now, self.rules)
+        ints, floats = slots.ints, slots.floats
         at = priced = 0
         for _, pairs, j, c in screened:
             mine = covered[at:at + len(j)]
@@ -197,7 +198,9 @@ class CandidateSearch:
             pairs.ints[1:, j, c] = ints[:, share]
             pairs.floats[:, j, c] = floats[:, share]
             at, priced = at + len(mine), priced + len(j)
-        self._score([(batch, pairs) for batch, pairs, _, _ in screened], world)
+        # the feasible pairs are the priced ones insertion found a slot for, in the same order
+        self._score([(batch, pairs) for batch, pairs, _, _ in screened], world,
+                    planned[slots.code == FEASIBLE])
         return [pairs for _, pairs, _, _ in screened]
 
     def _screened(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
@@ -209,23 +212,25 @@ class CandidateSearch:
         pairs = Pairs.blank(rows, np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8))
         return (batch, pairs, *np.nonzero(ok))
 
-    def _score(self, blocks: list[tuple[OrderBatch, Pairs]], world: World) -> None:
-        """The term values of every feasible pair of the (batch, pairs) ``blocks``."""
+    def _score(self, blocks: list[tuple[OrderBatch, Pairs]], world: World,
+               planned: np.ndarray) -> None:
+        """The term values of every feasible pair of the (batch, pairs) ``blocks``; ``planned``
+        holds the customers of each one's worker's planned jobs (codes, one row per feasible
+        pair, block by block, each block's row by row)."""
         table = world.table
         def among(r: np.ndarray, ids: set[str] | frozenset[str]) -> np.ndarray:
             return np.isin(r, table.rows_of(ids))
 
-        feasible = [np.nonzero(pairs.code == FEASIBLE) for _, pairs in blocks]
-        rows = _joined_arrays([pairs.rows[j, c] for (_, pairs), (j, c) in zip(blocks, feasible)])
+        feasible = [np.nonzero(pairs.code == FEASIBLE)[0] for _, pairs in blocks]
         customers: list[str] = []
         order = []
-        for (batch, _), (j, _) in zip(blocks, feasible):
+        for (batch, _), j in zip(blocks, feasible):
             order.append(j + len(customers))
             customers += [o.customer_id for o in batch.orders]
-        known = world.served(rows, _joined_arrays(order), customers)
+        known = served_by(planned, _joined_arrays(order), customers)
         bonus, max_minutes = self._bonus(table), world.max_minutes(self.rules)
         at = 0
-        for (batch, pairs), (j, _) in zip(blocks, feasible):
+        for (batch, pairs), j in zip(blocks, feasible):
             preferred = per_order(pairs.rows, [o.preferred_worker_ids for o in batch.orders],
                                   among, default=False)
             penalty = self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute
@@ -371,7 +376,7 @@ class _Widening:
         # nor does leaving out the pool's far end where every order's worker lies past the
         # radius: those pairs fail the radius check, and all these orders end with this pass
         # (their pool reaches past the radius); in a shortage that is most of the widest pool
-        end = old + int(np.count_nonzero(km[:, old:] <= radius, axis=1).max(initial=0))
+        end = old + block_tally.widest_within(km, old, float(radius))
         return (batch, self.column.workers[nearest[:, old:end]], km[:, old:end]), km
 
     def answer(self, pairs: Pairs, km: np.ndarray, limit: int, radius: float) -> None:
@@ -414,12 +419,14 @@ def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
                         batch.duration[j], np.full(len(j), batch.max_late_s, dtype=np.int64))
 
 
-def _days(world: World, rows: np.ndarray, rules: DayRules) -> Days:
+def _days(world: World, rows: np.ndarray, rules: DayRules) -> tuple[Days, np.ndarray]:
+    """The days of ``rows`` as insertion reads them, and the customers of their planned jobs
+    (codes, as :meth:`World.job_columns` gives them: the score reads them)."""
     table, jobs = world.table, world.job_columns(rows)
     day, day_start = _shift_days(table, rules.calendar)
     return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                 world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows]))
+                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows])), jobs["customer"]
 
 
 def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:

@@ -163,25 +163,42 @@ class OrderColumns:
     max_late: np.ndarray
 
 
+# The int64 and float64 fields of Slots, each kind packed in one array in this order (the
+# candidate search stores them so, and takes them whole); FIELDS: every field, in the order
+# the pricing kernel writes them.
+SLOT_INTS = ("start", "travel_s", "added_s", "position", "late_s")
+SLOT_FLOATS = ("travel_km", "added_km", "day_minutes")
+
+
 @dataclass(frozen=True, slots=True)
 class Slots:
-    """The best insertion per pair (P,); ``code`` 0 where feasible, else a refusal code."""
+    """The best insertion per pair (P,); ``code`` 0 where feasible, else a refusal code. The
+    other fields are views of ``ints`` (SLOT_INTS) and ``floats`` (SLOT_FLOATS)."""
 
     code: np.ndarray
-    position: np.ndarray
-    start: np.ndarray
-    travel_s: np.ndarray
-    travel_km: np.ndarray
-    added_s: np.ndarray
-    added_km: np.ndarray
-    day_minutes: np.ndarray
-    late_s: np.ndarray
+    ints: np.ndarray      # (len(SLOT_INTS), P)
+    floats: np.ndarray    # (len(SLOT_FLOATS), P)
+
+    FIELDS = ("code", "position", "start", "travel_s", "travel_km", "added_s", "added_km",
+              "day_minutes", "late_s")
+    start = property(lambda self: self.ints[0])
+    travel_s = property(lambda self: self.ints[1])
+    added_s = property(lambda self: self.ints[2])
+    position = property(lambda self: self.ints[3])
+    late_s = property(lambda self: self.ints[4])
+    travel_km = property(lambda self: self.floats[0])
+    added_km = property(lambda self: self.floats[1])
+    day_minutes = property(lambda self: self.floats[2])
+
+    @classmethod
+    def blank(cls, n: int) -> "Slots":
+        return cls(np.zeros(n, dtype=np.int8), np.zeros((len(SLOT_INTS), n), dtype=np.int64),
+                   np.zeros((len(SLOT_FLOATS), n)))
 
 
 def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> Slots:
     """The cheapest feasible insertion of each pair's order into its worker's day."""
-    slots = Slots(*(np.zeros(len(order.lat), dtype=t) for t in (
-        np.int8, np.int64, np.int64, np.int64, float, np.int64, float, float, np.int64)))
+    slots = Slots.blank(len(order.lat))
     if not len(order.lat):
         return slots
     shift_day, day_start = days.shift_days or shift_days(days.shifts, rules.calendar)
@@ -203,7 +220,7 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
     room = np.empty(len(order.lat), dtype=bool)
     rooms(now, *(columns[i] for i in (0, 2, 3, 4, 9, 10)), room)
     price_pairs(now, *columns, *_legs(order, days, real & room[:, None], rules), first_bucket,
-                offsets, *(getattr(slots, name) for name in Slots.__slots__))
+                offsets, *(getattr(slots, name) for name in Slots.FIELDS))
     return slots
 
 

@@ -56,7 +56,8 @@ def test_warm_up_compiles_the_types_a_real_block_passes():
     """After ``warm_up``, a block as the search builds it needs no other compiled version."""
     from matcher.candidates import STATIC_FAIL, FEASIBLE
     block_tally.warm_up()
-    kernels = (block_tally.tally, block_tally.best, block_tally.ended)
+    kernels = (block_tally.tally, block_tally.best, block_tally.ended,
+               block_tally.widest_within)
     compiled = [list(kernel.signatures) for kernel in kernels]
     ok = np.array([[True, False, True]])
     code = np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8)  # as CandidateSearch builds it
@@ -64,6 +65,7 @@ def test_warm_up_compiles_the_types_a_real_block_passes():
     block_tally.tally(np.concatenate([code, code], axis=1), 4)
     block_tally.best(code, values @ weights, 12)
     block_tally.ended(code, np.ones((1, 3)), 12, 15.0, 3000)
+    block_tally.widest_within(np.ones((1, 3)), 1, float(15))
     assert [list(kernel.signatures) for kernel in kernels] == compiled
 
 
@@ -82,3 +84,14 @@ def test_ended_is_the_pool_and_limit_rule_as_numpy_writes_it(block, limit, radiu
         want = want_pool | (np.count_nonzero(code == 0, axis=1) >= limit)
         assert pool_done.tolist() == want_pool.tolist()
         assert done.tolist() == want.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 5), st.integers(0, 30), st.integers(0, 35), st.floats(0.0, 30.0))
+def test_widest_within_is_the_count_numpy_writes(m, k, start, radius):
+    """The most columns from ``start`` on within the radius in one row; ties at the radius
+    count (``<=``), and a start past the end counts none."""
+    rng = np.random.default_rng(m * 1000 + k * 10 + start)
+    km = np.sort(rng.choice([0.0, 5.0, 10.0, 15.0, 20.0, rng.uniform(0, 25)], (m, k)), axis=1)
+    want = int(np.count_nonzero(km[:, start:] <= radius, axis=1).max(initial=0))
+    assert block_tally.widest_within(km, start, radius) == want

@@ -452,7 +452,7 @@ def test_legs_priced_only_where_needed_are_those_of_the_whole_grid(days, now_min
         priced = insert_many(order, day_plans, now, RULES)
     finally:
         insertion._sparse = sparse_rule
-    for name in dense.__slots__:
+    for name in dense.FIELDS:
         assert getattr(dense, name)[dense.code == 0].tolist() == \
             getattr(priced, name)[dense.code == 0].tolist(), name
     assert dense.code.tolist() == priced.code.tolist()
