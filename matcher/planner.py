@@ -89,6 +89,11 @@ class Planner:
         ``orders`` are pending ones, in no plan of ``world``. ``first``: round 1's candidates
         when already found (what the search of round 1 would give: see :meth:`dispatch_each`).
         """
+        if (first is not None and len(orders) == 1 and not is_coupled(orders[0])
+                and self._hard_latest(orders[0]) >= now):
+            result = self._found_alone(orders[0], world, first)
+            if result is not None:
+                return result
         live = world.copy()
         live_orders = [o for o in orders if self._hard_latest(o) >= now]
         # an order that others follow by a start gap is placed with them, not in the matching
@@ -136,6 +141,25 @@ class Planner:
         return DispatchResult(assignments, unassigned, {w: live.plans[w] for w in sorted(changed)},
                               rounds, solve_seconds,
                               frozenset(exhausted & {u.order_id for u in unassigned}))
+
+    def _found_alone(self, order: Order, world: World, found: Candidates
+                     ) -> DispatchResult | None:
+        """What :meth:`dispatch` of this one plain, live ``order`` with its round-1 candidates
+        ``found`` gives, without a copy of ``world`` or the rounds' bookkeeping: its best
+        candidate placed, or (no candidate) why not. None when it has candidates but the
+        round takes none (the rounds say why)."""
+        started = time.perf_counter()
+        picks = self._match([order], found)
+        solve_seconds = time.perf_counter() - started
+        if len(picks):
+            assignment, jobs = self._assigned(order, found, int(picks[0]),
+                                              found.insertions(picks)[0], world)
+            return DispatchResult([assignment], [], {assignment.worker_id: jobs}, 1,
+                                  solve_seconds, frozenset())
+        if len(found.order):
+            return None
+        return DispatchResult([], [self._no_worker(order, found, 0)], {}, 1, solve_seconds,
+                              frozenset({order.order_id}))
 
     def dispatch_each(self, orders: Sequence[Order], world: World, now: int,
                       settle: Callable[[str, list[Job]], list[Job]] | None = None
@@ -230,15 +254,22 @@ class Planner:
 
     def _commit(self, order: Order, found: Candidates, e: int, ins: Insertion,
                 world: World) -> Assignment:
+        assignment, jobs = self._assigned(order, found, e, ins, world)
+        world.place(assignment.worker_id, jobs)
+        return assignment
+
+    def _assigned(self, order: Order, found: Candidates, e: int, ins: Insertion,
+                  world: World) -> tuple[Assignment, list[Job]]:
+        """The assignment of candidate ``e`` (inserted by ``ins``) and its worker's plan with
+        the job in (``world`` unchanged)."""
         worker_id = world.table.workers[found.row[e]].worker_id
         jobs = list(world.plans.get(worker_id, []))
         jobs.insert(ins.position, Job(order.order_id, order.customer_id, order.service_type,
                                       order.lat, order.lon, ins.start, ins.end))
-        world.place(worker_id, jobs)
         return Assignment(order.order_id, worker_id, ins.start, ins.end, ins.travel_s,
                           ins.travel_km, ins.added_travel_s, ins.added_travel_km,
                           score_terms(found.values[e], self.config.weights), self.config_hash,
-                          ins.late_s)
+                          ins.late_s), jobs
 
     def _no_worker(self, order: Order, found: Candidates, i: int) -> Unassigned:
         radius = self.config.limits.service_radius_km

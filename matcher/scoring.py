@@ -18,6 +18,8 @@ is a large effect; its weight comes from ``[weights]`` in the config under the s
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 
@@ -74,8 +76,13 @@ def weight_vector(weights: WeightsConfig) -> np.ndarray:
 
 def score_terms(values: np.ndarray, weights: WeightsConfig) -> tuple[ScoreTerm, ...]:
     """One candidate's terms, named and weighted, from its row of :func:`term_values`."""
-    return tuple(ScoreTerm(name, getattr(weights, name), float(value))
-                 for name, value in zip(TERMS, values))
+    return tuple(map(ScoreTerm, TERMS, _term_weights(weights), values.tolist()))
+
+
+@functools.lru_cache(maxsize=64)
+def _term_weights(weights: WeightsConfig) -> tuple[float, ...]:
+    """The weight of each term, in TERMS order (per config: every assignment reads them)."""
+    return tuple(getattr(weights, name) for name in TERMS)
 
 
 def unassigned_penalty(order: Order, unassigned: UnassignedConfig) -> float:
