@@ -178,13 +178,13 @@ class CandidateSearch:
                 world: World, now: int) -> list[Pairs]:
         """The pairs of screened blocks (batch, pairs, and (j, c) of the pairs past the static
         checks), priced and scored."""
-        order = _joined([_order_columns(batch, j) for batch, _, j, _ in screened])
+        order = OrderColumns.joined(*(_order_columns(batch, j) for batch, _, j, _ in screened))
         rows = _joined_arrays([pairs.rows[j, c] for _, pairs, j, c in screened])
         # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
         covered = world.table.shift_covers(rows, order.earliest, order.latest + order.max_late,
                                            order.duration, now)
         if not covered.all():
-            order, rows = _taken(order, covered), rows[covered]
+            order, rows = order.taken(covered), rows[covered]
         days, planned = _days(world, rows, self.rules)
         slots = insert_many(order, days, now, self.rules)
         ints, floats = slots.ints, slots.floats
@@ -397,26 +397,16 @@ class _Widening:
         self.todo, self.pool, self.seen = self.todo[~done], self.pool * 4, pairs.take(~done)
 
 
-def _joined(columns: list[OrderColumns]) -> OrderColumns:
-    """The pairs of every ``columns`` one after another."""
-    if len(columns) == 1:
-        return columns[0]
-    return OrderColumns(*(np.concatenate([getattr(c, name) for c in columns])
-                          for name in OrderColumns.__slots__))
-
-
 def _joined_arrays(arrays: list[np.ndarray]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def _taken(order: OrderColumns, mask: np.ndarray) -> OrderColumns:
-    """The pairs of ``order`` that ``mask`` selects."""
-    return OrderColumns(*(getattr(order, name)[mask] for name in OrderColumns.__slots__))
-
-
 def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
-    return OrderColumns(batch.lat[j], batch.lon[j], batch.earliest[j], batch.latest[j],
-                        batch.duration[j], np.full(len(j), batch.max_late_s, dtype=np.int64))
+    """The pairs' orders (``batch``'s ``j``) as insertion reads them."""
+    ints = np.empty((4, len(j)), dtype=np.int64)
+    ints[:3] = batch.ints[:3, j]  # earliest, latest, duration
+    ints[3] = batch.max_late_s
+    return OrderColumns(batch.floats[:, j], ints)
 
 
 def _days(world: World, rows: np.ndarray, rules: DayRules) -> tuple[Days, np.ndarray]:

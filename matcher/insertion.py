@@ -152,15 +152,35 @@ class Days:
 
 @dataclass(frozen=True, slots=True)
 class OrderColumns:
-    """Per pair (P,): the order's place, start window and duration; ``max_late`` seconds a
-    start may come after ``latest`` (0 for a hard window)."""
+    """Per pair (P,): the order's place (``lat``, ``lon``: views of ``floats``), start window
+    and duration, and ``max_late`` seconds a start may come after ``latest`` (0 for a hard
+    window): views of ``ints``, so that joining or taking pairs is one call per kind."""
 
-    lat: np.ndarray
-    lon: np.ndarray
-    earliest: np.ndarray
-    latest: np.ndarray
-    duration: np.ndarray
-    max_late: np.ndarray
+    floats: np.ndarray   # (2, P): lat, lon
+    ints: np.ndarray     # (4, P): earliest, latest, duration, max_late
+
+    lat = property(lambda self: self.floats[0])
+    lon = property(lambda self: self.floats[1])
+    earliest = property(lambda self: self.ints[0])
+    latest = property(lambda self: self.ints[1])
+    duration = property(lambda self: self.ints[2])
+    max_late = property(lambda self: self.ints[3])
+
+    @classmethod
+    def of(cls, lat, lon, earliest, latest, duration, max_late) -> "OrderColumns":
+        return cls(np.array([lat, lon], dtype=np.float64),
+                   np.array([earliest, latest, duration, max_late], dtype=np.int64))
+
+    def joined(self, *more: "OrderColumns") -> "OrderColumns":
+        """These pairs, then those of ``more``."""
+        if not more:
+            return self
+        return OrderColumns(np.concatenate([self.floats, *(m.floats for m in more)], axis=1),
+                            np.concatenate([self.ints, *(m.ints for m in more)], axis=1))
+
+    def taken(self, mask: np.ndarray) -> "OrderColumns":
+        """The pairs ``mask`` selects."""
+        return OrderColumns(self.floats.compress(mask, axis=1), self.ints.compress(mask, axis=1))
 
 
 # The int64 and float64 fields of Slots, each kind packed in one array in this order (the
@@ -228,8 +248,8 @@ def warm_up(rules: DayRules) -> None:
     """Load the compiled kernels now (numba's cache; compiled on a first run) rather than in
     the first dispatch: a pair of one worker without jobs, as a real block prices it."""
     one = np.ones(1)
-    insert_many(OrderColumns(one, one, *(np.ones(1, dtype=np.int64) for _ in range(3)),
-                             np.zeros(1, dtype=np.int64)),
+    insert_many(OrderColumns.of(one, one, *(np.ones(1, dtype=np.int64) for _ in range(3)),
+                                np.zeros(1, dtype=np.int64)),
                 Days(one, one, np.array([[[0, 7200]]]), np.zeros(1, dtype=np.int64),
                      np.ones(1, dtype=np.int64), np.full((1, 1), NO_JOB), np.full((1, 1), NO_JOB),
                      np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 0, 3), dtype=np.int64)),

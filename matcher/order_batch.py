@@ -11,19 +11,31 @@ from matcher.model import MIN_LEVEL, Order
 from matcher.service_day import ServiceCalendar
 
 
+# The int64 columns of a batch, packed in one array in this order (taking some of the orders
+# is then one gather per kind of column, not one per column).
+_INTS = ("earliest", "latest", "duration", "min_level", "priority", "certificate_until")
+
+
 @dataclass(frozen=True, slots=True)
 class OrderBatch:
+    """Per order: ``lat``, ``lon`` (views of ``floats``) and the int64 columns of ``_INTS``
+    (views of ``ints``): the start window, the duration, the skill level needed (at least
+    MIN_LEVEL), the priority and the second until which the certificate must be valid."""
+
     orders: list[Order]
     service_type: str
-    lat: np.ndarray
-    lon: np.ndarray
-    earliest: np.ndarray
-    latest: np.ndarray
-    duration: np.ndarray
-    min_level: np.ndarray      # at least MIN_LEVEL
-    priority: np.ndarray
-    certificate_until: np.ndarray  # the certificate must be valid at least until this second
+    floats: np.ndarray         # (2, m): lat, lon
+    ints: np.ndarray           # (len(_INTS), m)
     max_late_s: int = 0        # a start may come this long after ``latest`` (soft windows)
+
+    lat = property(lambda self: self.floats[0])
+    lon = property(lambda self: self.floats[1])
+    earliest = property(lambda self: self.ints[0])
+    latest = property(lambda self: self.ints[1])
+    duration = property(lambda self: self.ints[2])
+    min_level = property(lambda self: self.ints[3])
+    priority = property(lambda self: self.ints[4])
+    certificate_until = property(lambda self: self.ints[5])
 
     @classmethod
     def of(cls, orders: list[Order], calendar: ServiceCalendar,
@@ -33,21 +45,14 @@ class OrderBatch:
         types = {o.service_type for o in orders}
         if len(types) != 1:
             raise ValueError(f"a batch holds one service type, got {sorted(types)}")
-
-        def column(values, dtype=np.int64) -> np.ndarray:
-            return np.array(list(values), dtype=dtype)
-
-        return cls(
-            orders, types.pop(),
-            column((o.lat for o in orders), np.float64),
-            column((o.lon for o in orders), np.float64),
-            column(o.earliest_start for o in orders),
-            column(o.latest_start for o in orders),
-            column(o.duration for o in orders),
-            column(max(o.min_skill_level, MIN_LEVEL) for o in orders),
-            column(o.priority for o in orders),
-            column(certificate_needed_until(o, calendar, max_late_s) for o in orders),
-            max_late_s)
+        floats = np.array([[o.lat for o in orders], [o.lon for o in orders]], dtype=np.float64)
+        ints = np.array([[o.earliest_start for o in orders], [o.latest_start for o in orders],
+                         [o.duration for o in orders],
+                         [max(o.min_skill_level, MIN_LEVEL) for o in orders],
+                         [o.priority for o in orders],
+                         [certificate_needed_until(o, calendar, max_late_s) for o in orders]],
+                        dtype=np.int64)
+        return cls(orders, types.pop(), floats, ints, max_late_s)
 
     def __len__(self) -> int:
         return len(self.orders)
@@ -60,12 +65,7 @@ class OrderBatch:
     def take(self, positions: np.ndarray) -> "OrderBatch":
         """The sub-batch of the orders at ``positions``."""
         return OrderBatch([self.orders[i] for i in positions], self.service_type,
-                          *(getattr(self, name)[positions] for name in _COLUMNS),
-                          max_late_s=self.max_late_s)
-
-
-_COLUMNS = ("lat", "lon", "earliest", "latest", "duration", "min_level", "priority",
-            "certificate_until")
+                          self.floats[:, positions], self.ints[:, positions], self.max_late_s)
 
 
 def certificate_needed_until(order: Order, calendar: ServiceCalendar,

@@ -29,7 +29,7 @@ def insert(worker, jobs, order, now=0, max_late=0) -> Insertion | Refusal:
     days = Days(table.lat, table.lon, table.shifts, table.max_jobs,
                 table.max_minutes(RULES.default_max_minutes), columns["start"],
                 columns["end"], columns["lat"], columns["lon"], table.breaks)
-    slots = insert_many(OrderColumns(*(np.array([v]) for v in (
+    slots = insert_many(OrderColumns.of(*(np.array([v]) for v in (
         order.lat, order.lon, order.earliest_start, order.latest_start, order.duration,
         max_late))), days, now, RULES)
     if slots.code[0]:
@@ -385,9 +385,9 @@ def every_pair(days, breaks):
     rows = np.array([r for _ in orders for r in range(len(workers))])
     order_of = np.array([o for o in range(len(orders)) for _ in workers])
     columns = JobColumns(table, plans).take(rows)
-    order = OrderColumns(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
-                           ("lat", "lon", "earliest_start", "latest_start", "duration")),
-                         np.zeros(len(rows), dtype=np.int64))
+    order = OrderColumns.of(*(np.array([getattr(orders[o], name) for o in order_of]) for name in
+                              ("lat", "lon", "earliest_start", "latest_start", "duration")),
+                            np.zeros(len(rows), dtype=np.int64))
     day_plans = Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
                      table.max_minutes(RULES.default_max_minutes)[rows], columns["start"],
                      columns["end"], columns["lat"], columns["lon"], table.breaks[rows])
