@@ -14,6 +14,9 @@ is answered). Per run it measures, back to back on the same server:
 - **a retry**: one instant order placed, then its ``SubmitOrders`` request sent ``--calls``
   times again (the same request id: answered from the request-id memory): what the RPC costs
   around a dispatch, parsing, limits, the fingerprint, the lookup and the answer;
+- **an order past its window**: ``--calls`` instant orders whose start window ended an hour
+  before ``as_of_time``, each in its own request: accepted, written, refused as expired without
+  a search and answered, so what an instant order costs besides its search and placement;
 - **instant dispatch**: ``--orders`` orders, one per ``SubmitOrders`` request in mode INSTANT
   with a request id and ``as_of_time`` (as a platform would send them), each placed or refused
   before its answer comes back. Every run sends new orders (another stream of the same day).
@@ -227,23 +230,29 @@ async def one_run(stub, health_stub, city, k: int, args, cpu) -> dict:
                                    request_id=f"load-retry-{k}")
     await stub.SubmitOrders(again, timeout=60)
     retry_call = lambda: stub.SubmitOrders(again, timeout=30)  # noqa: E731
-    retry = (await closed_loop([retry_call] * args.calls, args.concurrency, cpu)).summary()
-    outcome = {"assigned": 0, "unassigned": 0}
 
-    def submit(order):
+    def submit(order, outcome=None):
+        """One order in its own request (its answer counted in ``outcome`` when given)."""
         request = pb.SubmitOrdersRequest(orders=[order_to_proto(order)], as_of_time=as_of,
                                          request_id=f"load-{order.order_id}")
 
         async def call():
             reply = await stub.SubmitOrders(request, timeout=60)
-            outcome["assigned"] += len(reply.assignments) > 0
-            outcome["unassigned"] += len(reply.unassigned) > 0
+            if outcome is not None:
+                outcome["assigned"] += len(reply.assignments) > 0
+                outcome["unassigned"] += len(reply.unassigned) > 0
         return call
 
-    phase = await closed_loop([submit(o) for o in orders], args.concurrency, cpu)
+    retry = (await closed_loop([retry_call] * args.calls, args.concurrency, cpu)).summary()
+    past = [dataclasses.replace(o, mode=DispatchMode.INSTANT, earliest_start=city.now - 7200,
+                                latest_start=city.now - 3600)
+            for o in city.orders_for(args.calls, stream=2000 + k, prefix=f"r{k}past")]
+    expired = (await closed_loop([submit(o) for o in past], args.concurrency, cpu)).summary()
+    outcome = {"assigned": 0, "unassigned": 0}
+    phase = await closed_loop([submit(o, outcome) for o in orders], args.concurrency, cpu)
     instant = {**phase.summary(), **outcome}
     ceiling = max(trivial.values(), key=lambda t: t["per_s"])
-    return {"trivial": trivial, "retry": retry, "instant": instant,
+    return {"trivial": trivial, "retry": retry, "expired": expired, "instant": instant,
             "ratio": instant["per_s"] / ceiling["per_s"]}
 
 
@@ -298,6 +307,9 @@ def render(report: dict) -> str:
         lines.append(row(f"{name} (trivial)", lambda r, n=name: r["trivial"][n]))
     if "retry" in runs[0]:
         lines.append(row("SubmitOrders, a retry (answered from memory)", lambda r: r["retry"]))
+    if "expired" in runs[0]:
+        lines.append(row("SubmitOrders, 1 instant order past its window (no search)",
+                         lambda r: r["expired"]))
     lines.append(row("SubmitOrders, 1 instant order", lambda r: r["instant"]))
     rate = _median(r["instant"]["per_s"] for r in runs)
     p99 = _median(r["instant"]["p99_ms"] for r in runs)
@@ -325,9 +337,15 @@ def _retry_share(runs: list[dict]) -> str:
         return ""
     order = _median(r["instant"]["server_cpu_ms_per_request"] for r in runs)
     rpc = _median(r["retry"]["server_cpu_ms_per_request"] for r in runs)
-    return (f" A retry of SubmitOrders (the same request id: parsed, checked, looked up and "
+    text = (f" A retry of SubmitOrders (the same request id: parsed, checked, looked up and "
             f"answered, no search) costs {rpc:.2f} ms of server CPU, so the dispatch itself is "
             f"{order - rpc:.2f} ms of an instant order's {order:.2f} ms.")
+    if "expired" not in runs[0]:
+        return text
+    late = _median(r["expired"]["server_cpu_ms_per_request"] for r in runs)
+    return text + (f" An order past its window (accepted, written and refused, no search) "
+                   f"costs {late:.2f} ms: the search and the placement are "
+                   f"{order - late:.2f} ms.")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
