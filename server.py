@@ -764,7 +764,7 @@ class RequestScope(grpc.aio.ServerInterceptor):
             finally:
                 elapsed = time.perf_counter() - started
                 timer.observe(elapsed)
-                metrics.REQUESTS.labels(service, method, code).inc()
+                metrics.child(metrics.REQUESTS, service, method, code).inc()
                 log.debug("%s %s in %.1f ms", method, code, elapsed * 1000)
                 REQUEST_ID.reset(token)
 

@@ -9,6 +9,7 @@ several servers in one process (tests) add to the same series.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from collections.abc import Callable
@@ -64,6 +65,13 @@ _OFFER_OUTCOMES = {EventType.ACCEPTED: "accepted", EventType.DECLINED: "declined
 _UNTIMED = frozenset({"wait_events"})
 
 
+@functools.lru_cache(maxsize=1024)
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, kept (``labels`` checks and locks on every call, and most
+    requests count a few series)."""
+    return metric.labels(*labels)
+
+
 def dispatched(orders: int, result: Any) -> None:
     """Record one dispatch run over ``orders`` orders (a :class:`~matcher.planner.
     DispatchResult`)."""
@@ -72,16 +80,16 @@ def dispatched(orders: int, result: Any) -> None:
     SOLVER_SECONDS.observe(result.solve_seconds)
     ASSIGNED.inc(len(result.assignments))
     for miss in result.unassigned:
-        UNASSIGNED.labels(miss.reason.name.lower()).inc()
+        child(UNASSIGNED, miss.reason.name.lower()).inc()
 
 
 def committed(events: list) -> None:
     """Count the events of a commit the store accepted."""
     for event in events:
-        EVENTS.labels(event.type.name.lower()).inc()
+        child(EVENTS, event.type.name.lower()).inc()
         outcome = _OFFER_OUTCOMES.get(event.type)
         if outcome is not None:
-            OFFERS.labels(outcome).inc()
+            child(OFFERS, outcome).inc()
 
 
 def config_in_force(config_hash: str) -> None:
