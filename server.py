@@ -945,6 +945,18 @@ async def watch_store(store: Store, health_servicer: health.aio.HealthServicer,
         await asyncio.sleep(interval_s)
 
 
+def warm_up_kernels(rules: insertion.DayRules) -> None:
+    """Load every compiled kernel an order's answer runs (numba's cache; compiled on a first
+    run), with the array types a search passes: not in the first order's answer."""
+    insertion.warm_up(rules)
+    spatial.warm_up()
+    block_tally.warm_up()
+    eligibility.warm_up()
+    scoring.warm_up()
+    world.warm_up()
+    matching.warm_up()
+
+
 async def start_server(config: DispatchConfig, listen: str | None = None,
                        clock: Callable[[], float] = time.time,
                        store: Store | None = None,
@@ -955,13 +967,7 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     file SIGHUP and an empty ``ReloadConfig`` re-read."""
     engine = Engine(metrics.TimedStore(store or open_store(config)), config,
                     gather_turns=GATHER_TURNS)
-    insertion.warm_up(engine.planner.day_rules)  # not in the first order's answer
-    spatial.warm_up()
-    block_tally.warm_up()
-    eligibility.warm_up()
-    scoring.warm_up()
-    world.warm_up()
-    matching.warm_up()
+    warm_up_kernels(engine.planner.day_rules)
     metrics.config_in_force(config.hash)
     limit = config.server.max_message_bytes
     server = grpc.aio.server(interceptors=[RequestScope(engine)],

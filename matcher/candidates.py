@@ -404,9 +404,9 @@ def _joined_arrays(arrays: list[np.ndarray]) -> np.ndarray:
 def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
     """The pairs' orders (``batch``'s ``j``) as insertion reads them."""
     ints = np.empty((4, len(j)), dtype=np.int64)
-    ints[:3] = batch.ints[:3, j]  # earliest, latest, duration
+    ints[:3] = batch.ints[:3].take(j, axis=1)  # earliest, latest, duration
     ints[3] = batch.max_late_s
-    return OrderColumns(batch.floats[:, j], ints)
+    return OrderColumns(batch.floats.take(j, axis=1), ints)
 
 
 def _days(world: World, rows: np.ndarray, rules: DayRules) -> tuple[Days, np.ndarray]:

@@ -64,8 +64,10 @@ class OrderBatch:
 
     def take(self, positions: np.ndarray) -> "OrderBatch":
         """The sub-batch of the orders at ``positions``."""
+        # (take, not [:, positions]: its rows stay C-contiguous, as the compiled checks take)
         return OrderBatch([self.orders[i] for i in positions], self.service_type,
-                          self.floats[:, positions], self.ints[:, positions], self.max_late_s)
+                          self.floats.take(positions, axis=1), self.ints.take(positions, axis=1),
+                          self.max_late_s)
 
 
 def certificate_needed_until(order: Order, calendar: ServiceCalendar,
