@@ -4,7 +4,8 @@ together (the drain of :meth:`matcher.engine.Engine.submit_orders`), in one proc
 What is measured
 ----------------
 The synthetic Shanghai of ``benchmarks/city.py`` (``--workers`` workers) is upserted into an
-engine on the memory store (its server's ``gather_turns``), 50 instant orders warm it up, then
+engine set up as the server sets it up (``benchmarks/warm_engine.py``: the memory store, its
+``gather_turns``, every kernel loaded, 50 instant orders to warm it up), then
 phases of ``--orders`` instant orders, each order its own SubmitOrders request with a request
 id: "alone" phases await each request before sending the next; "together" phases send
 ``--group`` requests at once (``asyncio.gather``), which the engine answers in one drain. The
@@ -25,17 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import dataclasses  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
 from benchmarks.city import make_city  # noqa: E402
 from benchmarks.load import plan_day  # noqa: E402
+from benchmarks.warm_engine import instant, warm_engine  # noqa: E402
 from matcher.config import load_config  # noqa: E402
 from matcher.engine import Engine  # noqa: E402
-from matcher.model import DispatchMode  # noqa: E402
-from matcher.store import MemoryStore  # noqa: E402
-from server import GATHER_TURNS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERN = (1, 0, 0, 1)  # alone (1) or together (0), repeated
@@ -53,13 +51,8 @@ async def phase(engine: Engine, orders, now: int, group: int) -> float:
 async def run(args) -> dict[str, list[float]]:
     config = load_config(ROOT / "config" / "dispatch.toml")
     city = make_city(args.seed, args.workers, 1, config.service.service_types, day=plan_day())
-    engine = Engine(MemoryStore(), config, gather_turns=GATHER_TURNS)
-    instant = lambda orders: [dataclasses.replace(o, mode=DispatchMode.INSTANT)  # noqa: E731
-                              for o in orders]
+    engine = await warm_engine(config, city)
     try:
-        await engine.upsert_workers(city.workers, now=city.now)
-        for order in instant(city.orders_for(50, stream=0, prefix="warm")):
-            await engine.submit_orders([order], city.now)
         per_order: dict[str, list[float]] = {"alone": [], "together": []}
         for k in range(args.phases):
             alone = PATTERN[k % len(PATTERN)]
