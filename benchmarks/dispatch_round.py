@@ -48,6 +48,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import shlex  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
@@ -236,6 +237,22 @@ def command() -> str:
     except ValueError:
         pass
     return shlex.join([str(python), *sys.argv])
+
+
+def checkout_commit() -> str:
+    """The short hash of this checkout's HEAD ("?" outside git)."""
+    try:
+        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def write_results(out: Path, stem: str, text: str, report: dict) -> None:
+    """The table as ``out/stem.md`` and the report as ``out/stem.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.md").write_text(text)
+    (out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 def _s(seconds: float) -> str:

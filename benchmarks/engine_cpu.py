@@ -39,7 +39,6 @@ sys.path.insert(0, str(REPO / "proto"))
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import gc  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -48,7 +47,8 @@ import time  # noqa: E402
 
 import server  # noqa: E402
 from benchmarks.city import make_city  # noqa: E402
-from benchmarks.dispatch_round import command, machine  # noqa: E402
+from benchmarks.dispatch_round import (checkout_commit, command, machine,  # noqa: E402
+                                       write_results)
 from benchmarks.load import plan_day  # noqa: E402
 from benchmarks.warm_engine import instant, warm_engine  # noqa: E402
 from matcher.config import load_config  # noqa: E402
@@ -144,14 +144,10 @@ def main(argv=None) -> dict:
         report["instructions_per_order"] = count_instructions(args, argv) / args.orders
     report |= {"machine": machine(), "command": command(),
                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-               "commit": subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                        capture_output=True, text=True).stdout.strip() or "?"}
+               "commit": checkout_commit()}
     text = render(report)
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = "engine_cpu_expired" if args.expired else "engine_cpu"
-    (args.out / f"{stem}.md").write_text(text)
-    (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_results(args.out, "engine_cpu_expired" if args.expired else "engine_cpu", text, report)
     return report
 
 

@@ -77,7 +77,8 @@ from google.protobuf import timestamp_pb2  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 
 from benchmarks.city import TIMEZONE, make_city  # noqa: E402
-from benchmarks.dispatch_round import command, machine  # noqa: E402
+from benchmarks.dispatch_round import (checkout_commit, command, machine,  # noqa: E402
+                                       write_results)
 from homedispatch.v1 import dispatch_pb2 as pb  # noqa: E402
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc  # noqa: E402
 from matcher.config import load_config  # noqa: E402
@@ -398,27 +399,16 @@ def compare(report: dict, before: dict, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
-
-
 def main(argv=None) -> dict:
     args = parse_args(argv)
     report = asyncio.run(run(args))
-    report["commit"] = _commit()
+    report["commit"] = checkout_commit()
     text = render(report)
     if args.before:
         report["before"] = json.loads(args.before.read_text())
         text += compare(report, report["before"], args.before.name)
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = "load_quick" if args.quick else "load"
-    (args.out / f"{stem}.md").write_text(text)
-    (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_results(args.out, "load_quick" if args.quick else "load", text, report)
     return report
 
 
