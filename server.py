@@ -720,23 +720,38 @@ class RequestScope(grpc.aio.ServerInterceptor):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # method -> (its handler, the handler wrapping it, the counter of a stream's starts)
+        self._wrapped: dict[str, tuple[Any, Any, Any]] = {}
 
     async def intercept_service(self, continuation, details):
         handler = await continuation(details)
         if handler is None or handler.request_streaming:
             return handler
+        # a method's handler is the same on every call: wrapped once (wrapping it on every
+        # call built a handler, a closure and a metric lookup per request)
+        known = self._wrapped.get(details.method)
+        if known is None or known[0] is not handler:
+            known = self._wrapped[details.method] = (handler, *self._wrap(handler, details))
+        _, wrapped, started = known
+        if started is not None:
+            started.inc()
+        return wrapped
+
+    def _wrap(self, handler, details) -> tuple[Any, Any]:
+        """The handler that admits, scopes and counts calls of ``handler``'s method (itself
+        when its requests are not protobuf messages), and the counter of a stream's starts."""
         service, _, method = details.method.strip("/").rpartition("/")
         message = getattr(handler.request_deserializer, "__self__", None)
         if not (isinstance(message, type) and issubclass(message, ProtoMessage)):
-            return handler
+            return handler, None
         if handler.unary_stream is not None:
-            metrics.REQUESTS.labels(service, method, "STARTED").inc()
             return grpc.unary_stream_rpc_method_handler(
                 self._streamed(handler.unary_stream, message),
-                response_serializer=handler.response_serializer)
+                response_serializer=handler.response_serializer), metrics.child(
+                metrics.REQUESTS, service, method, "STARTED")
         return grpc.unary_unary_rpc_method_handler(
             self._scoped(handler.unary_unary, message, service, method),
-            response_serializer=handler.response_serializer)
+            response_serializer=handler.response_serializer), None
 
     def _scoped(self, inner, message: type, service: str, method: str):
         engine = self.engine

@@ -71,6 +71,10 @@ async def test_the_counters_move_with_real_rpcs(metered):
     with pytest.raises(grpc.aio.AioRpcError):
         await stub.GetOrder(pb.GetOrderRequest(order_id="missing"))
     await stub.ReloadConfig(pb.ReloadConfigRequest(config_toml="[weights]\ntravel = -1\n"))
+    for _ in range(2):  # each stream counts its start (its handler is wrapped once)
+        watch = stub.WatchEvents(pb.WatchEventsRequest())
+        await watch.read()  # from the start of the log: the orders above wrote events
+        watch.cancel()
 
     after = scrape(running.metrics_port)
     ok = dict(service=SERVICE, code="OK")
@@ -93,6 +97,8 @@ async def test_the_counters_move_with_real_rpcs(metered):
     assert moved(before, after, "homedispatch_store_operation_duration_seconds_count",
                  operation="commit") >= 4
     assert moved(before, after, "homedispatch_config_reloads_total", result="refused") == 1
+    assert moved(before, after, "homedispatch_requests_total", method="WatchEvents",
+                 service=SERVICE, code="STARTED") == 2
 
 
 async def test_port_zero_means_no_endpoint(server):
