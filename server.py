@@ -866,7 +866,8 @@ class RunningServer:
             self.metrics_http.server_close()
         if hasattr(self.engine.store, "close"):
             try:  # a connection half-open to a Redis that went away must not hold the exit
-                await asyncio.wait_for(self.engine.store.close(), 5)
+                async with asyncio.timeout(5):
+                    await self.engine.store.close()
             except TimeoutError:
                 log.warning("the store did not close within 5 s")
 

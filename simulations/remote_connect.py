@@ -27,8 +27,9 @@ async def connect(target: str, timeout_s: float = CONNECT_TIMEOUT_S) -> grpc.aio
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise TargetError(f"--target: expected HOST:PORT, got {target!r}")
     channel = grpc.aio.insecure_channel(target)
-    try:
-        await asyncio.wait_for(_ready(channel), timeout_s)
+    try:  # (not wait_for: on 3.11 it can drop a Ctrl-C that meets the answer)
+        async with asyncio.timeout(timeout_s):
+            await _ready(channel)
     except TimeoutError:
         await channel.close()
         raise TargetError(f"--target: no gRPC server answered at {target} within "

@@ -77,8 +77,9 @@ class EventFollower:
                 self.expected.clear()
                 return
             self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), left)
+            try:  # (not wait_for: on 3.11 it drops a cancellation that meets the event)
+                async with asyncio.timeout(left):
+                    await self._arrived.wait()
             except TimeoutError:
                 pass
 

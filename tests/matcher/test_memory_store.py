@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
 
 from matcher.credit import CreditEvent, CreditRecord
-from matcher.model import Job, OrderRecord, OrderState
+from matcher.model import Event, EventType, Job, OrderRecord, OrderState
 from matcher.store import Commit, MemoryStore, PlanLog, plans_written
 from matcher.supply_log import SupplyLog
 from matcher.worker_table import WorkerTable
@@ -98,3 +99,16 @@ async def test_credit_records_due_share_their_events_but_only_a_commit_changes_t
     await store.commit(Commit(credit={"w1": again}))
     assert await store.credits_due(at(8) - 1) == {}
     assert await store.credit("w1") == CreditRecord(80.0, [first, second], at(8), 3)
+
+
+async def test_a_cancelled_wait_for_events_stays_cancelled_when_an_event_comes_at_once():
+    """A WatchEvents stream whose call ends (its task cancelled) just as an event is written
+    ends: asyncio.wait_for on 3.11 returned the event instead and dropped the cancellation."""
+    store = MemoryStore()
+    waiting = asyncio.create_task(store.wait_events("", 10, 30.0))
+    await asyncio.sleep(0)  # waiting for the next append now
+    await store.commit(Commit(events=[Event(EventType.ASSIGNED, at(9), "o1", "w1")]))
+    waiting.cancel()  # in the same turn of the loop as the append
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await store.wait_events("", 10, 0.01) != []  # the event is there for a new wait
