@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO / "proto"))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import dataclasses  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
