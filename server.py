@@ -23,7 +23,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -696,11 +695,7 @@ async def reload_config_file(engine: Engine, path: str | None) -> config_reload.
     if path is None:
         raise FailedPrecondition("config_toml: the server was started without a config file; "
                                  "send the TOML text in config_toml")
-    try:
-        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
-    except OSError as error:
-        return config_reload.ReloadOutcome(False, engine.config, (f"{path}: {error}",))
-    return await config_reload.reload(engine, text, path)
+    return await config_reload.reload_file(engine, path)
 
 
 # ====================================================================== interceptor
@@ -845,12 +840,17 @@ class RunningServer:
         return self.metrics_http.server_port if self.metrics_http is not None else 0
 
     async def reload_file(self) -> config_reload.ReloadOutcome:
-        """Re-read the config file (SIGHUP); an invalid file leaves the config in force."""
+        """Re-read the config file (SIGHUP); a file that cannot be read or is invalid leaves
+        the config in force, and so does any other failure: it is logged and the reload
+        refused, since a signal's task has nobody to raise to."""
+        source = self.config_path or "SIGHUP"
         try:
             return await reload_config_file(self.engine, self.config_path)
-        except DomainError as error:
-            log.warning("config reload refused: %s", error)
-            return config_reload.ReloadOutcome(False, self.engine.config, (str(error),))
+        except DomainError as error:  # no config file to re-read
+            return config_reload.refuse(self.engine, source, [str(error)])
+        except Exception as error:  # noqa: BLE001 (logged with its traceback, then refused)
+            log.exception("config reload from %s failed", source)
+            return config_reload.refuse(self.engine, source, [f"{type(error).__name__}: {error}"])
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let in-flight calls finish within ``grace`` seconds (default:
@@ -896,12 +896,13 @@ async def cancel_and_wait(tasks: Sequence[asyncio.Task], tries: int = 50) -> Non
 async def optimize_periodically(engine: Engine, interval_s: float | None = None,
                                 clock: Callable[[], float] = time.time) -> None:
     """Re-optimise every plan every ``interval_s`` seconds (default: ``optimizer.interval_s``
-    of the config in force, re-read after each run, 0 = off) as of ``clock()``; a failed run
-    is logged and the next one still comes."""
+    of the config in force, 0 = off) as of ``clock()``, counted from the end of the last run;
+    a failed run is logged and the next one still comes. A reload that changes the interval,
+    or switches it off, takes effect within :data:`IDLE_RECHECK_S`."""
+    ended = time.monotonic()  # when the last run ended (at first: when the task started)
     while True:
-        every = engine.config.optimizer.interval_s if interval_s is None else interval_s
-        await asyncio.sleep(every or IDLE_RECHECK_S)
-        if not every:
+        await asyncio.sleep(_until_due(engine, interval_s, ended))
+        if _until_due(engine, interval_s, ended) > 0:  # not due yet, or switched off meanwhile
             continue
         try:
             result = await engine.optimize_plans([], int(clock()))
@@ -910,6 +911,17 @@ async def optimize_periodically(engine: Engine, interval_s: float | None = None,
                      len(result.placed))
         except Exception:
             log.exception("periodic re-optimisation failed")
+        ended = time.monotonic()
+
+
+def _until_due(engine: Engine, interval_s: float | None, ended: float) -> float:
+    """Seconds to sleep before looking again whether the next periodic re-optimisation is due
+    (0: it is due now): at most :data:`IDLE_RECHECK_S`, so that the loop re-reads the interval
+    in force that often rather than sleeping out one a reload has since replaced."""
+    every = engine.config_in_force.optimizer.interval_s if interval_s is None else interval_s
+    if not every:
+        return IDLE_RECHECK_S
+    return min(max(ended + every - time.monotonic(), 0.0), IDLE_RECHECK_S)
 
 
 async def tick_periodically(engine: Engine, interval_s: float | None = None,

@@ -350,19 +350,20 @@ def key_paths() -> list[str]:
 
 
 def to_toml(config: DispatchConfig) -> str:
-    """The config as TOML text (what GetConfig returns); parses back to an equal config."""
+    """The config as TOML text (what GetConfig returns); parses back to an equal config with
+    the same hash."""
     lines: list[str] = []
-    for section, values in config.to_dict().items():
-        if _is_table_of(config, section):
+    for spec in dataclasses.fields(config):
+        values = _plain(getattr(config, spec.name))
+        if "table_of" not in spec.metadata:
+            lines.extend(_toml_table(spec.name, values))
+        elif values:
             for name, keys in values.items():
-                lines.extend(_toml_table(f"{section}.{_toml_key(name)}", keys))
-        else:
-            lines.extend(_toml_table(section, values))
+                lines.extend(_toml_table(f"{spec.name}.{_toml_key(name)}", keys))
+        elif spec.default:
+            # no table at all would read as the default tables: an empty one says "none"
+            lines.extend([f"[{spec.name}]", ""])
     return "\n".join(lines)
-
-
-def _is_table_of(config: DispatchConfig, section: str) -> bool:
-    return "table_of" in next(f for f in dataclasses.fields(config) if f.name == section).metadata
 
 
 def _toml_table(header: str, values: dict[str, Any]) -> list[str]:
@@ -373,7 +374,7 @@ def _toml_table(header: str, values: dict[str, Any]) -> list[str]:
 def _toml_key(name: str) -> str:
     """A bare TOML key when the name allows one, else a quoted one."""
     bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
-    return name if bare else json.dumps(name, ensure_ascii=False)
+    return name if bare else _toml_string(name)
 
 
 def _toml_value(value: Any) -> str:
@@ -382,5 +383,13 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _toml_string(value)
     return repr(value)
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string. json.dumps escapes quotes, backslashes and the C0
+    controls as TOML does, but leaves DEL raw, which TOML forbids. Other characters stay raw
+    (ensure_ascii=False): with ensure_ascii, json.dumps writes one beyond U+FFFF as the two
+    \\u escapes of a surrogate pair, which TOML rejects."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")

@@ -132,6 +132,10 @@ class Engine(LifecycleOperations):
         self._planners = PlannerSlot(Planner(config))
         self._lock = asyncio.Lock()
         self._once_lock = asyncio.Lock()  # serialises once(): a retry waits for the first run
+        # Held by each reload from reading its text to the swap (matcher.config_reload): a
+        # reload compares with what the one before it put in force, never with a config that
+        # a pending swap is about to replace.
+        self.reload_lock = asyncio.Lock()
         self._solver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver")
         self._table: WorkerTable | None = None
         self._table_version = -1  # the store's workers version the table was built from
@@ -156,6 +160,11 @@ class Engine(LifecycleOperations):
     def config(self) -> DispatchConfig:
         return self.planner.config
 
+    @property
+    def config_in_force(self) -> DispatchConfig:
+        """The config new requests start with, even inside a pinned context."""
+        return self._planners.in_force.config
+
     def pinned(self):
         """A context in which every read of :attr:`planner` and :attr:`config` sees the
         config in force when it was entered (a request's whole run; see
@@ -164,7 +173,8 @@ class Engine(LifecycleOperations):
 
     async def reload(self, config: DispatchConfig) -> None:
         """Put ``config`` (already validated) in force. The swap waits for the mutation in
-        progress, so no write mixes two configs; requests already running keep theirs."""
+        progress, so no write mixes two configs; requests already running keep theirs. A
+        reload holds :attr:`reload_lock` around this (:func:`matcher.config_reload.reload`)."""
         planner = Planner(config)
         async with self._lock:
             self._planners.swap(planner)

@@ -12,7 +12,7 @@ default                   a valid value
 ========================= =======================================================
 bool                      a TOML boolean
 int                       a TOML integer (not a boolean)
-float                     a TOML integer or float, finite
+float                     a TOML integer or float, finite (-0.0 reads as 0.0)
 str                       a TOML string
 tuple of numbers          a list of numbers (of ``length`` when it is set)
 any other tuple           a list of strings
@@ -118,7 +118,7 @@ def _value(value: Any, spec: dataclasses.Field, key_path: str, errors: list[str]
         errors.append(f"{key_path}: expected {_type_name(default)}{_range(lo, hi)}, "
                       f"got {value!r}")
         return None
-    value = float(value) if isinstance(default, float) else value
+    value = _float(value) if isinstance(default, float) else value
     return value if _in_range(value, lo, hi, key_path, errors) else None
 
 
@@ -135,7 +135,13 @@ def _list(value: Any, default: tuple, key_path: str, errors: list[str],
         return tuple(value)
     if not all(_in_range(v, *bounds, key_path, errors) for v in value):
         return None
-    return tuple(float(v) for v in value)
+    return tuple(_float(v) for v in value)
+
+
+def _float(value: int | float) -> float:
+    """``value`` as a float, -0.0 as 0.0: the two are equal but print (and so hash)
+    differently, and equal values must make equal hashes."""
+    return float(value) + 0.0
 
 
 def _is_a(value: Any, default: Any) -> bool:

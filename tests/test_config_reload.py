@@ -4,6 +4,7 @@ when the new one is invalid; every assignment carries the hash of the config tha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import signal
@@ -16,9 +17,11 @@ import pytest
 
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc
-from matcher.config import DispatchConfig, key_paths, parse_config, to_toml
+from matcher import config_reload, metrics
+from matcher.config import (CreditFloorConfig, DispatchConfig, LatenessConfig, TierConfig,
+                            key_paths, parse_config, to_toml)
 from matcher.config_reload import RESTART_ONLY
-from server import start_server
+from server import IDLE_RECHECK_S, start_server
 from tests.builders import at
 from tests.conftest import ROOT
 from tests.test_server import AS_OF, _free_port, _wait_serving, order_pb, ts, worker_pb
@@ -196,6 +199,157 @@ def _hash_becomes(stub, expected: str, within_s: float = 10.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+# ---------------------------------------------------------------- hashes mean what they say
+
+async def test_a_reload_of_an_equal_config_answers_with_the_hash_in_force(stub, config):
+    """-0.0 == 0.0: a text that says -0.0 is the config in force, under its hash."""
+    text = to_toml(config).replace("interval_s = 0.0", "interval_s = -0.0")
+    assert text != to_toml(config)
+    reply = await stub.ReloadConfig(pb.ReloadConfigRequest(config_toml=text))
+    got = await stub.GetConfig(pb.GetConfigRequest())
+    assert reply.applied and reply.config_hash == got.config_hash == config.hash
+
+
+def test_minus_zero_reads_as_zero():
+    """Equal configs hash equal: -0.0 reads as 0.0 (json, hence the hash, prints them apart)."""
+    config = parse_config("[optimizer]\ninterval_s = -0.0\n[tiers.all]\nscore_bonus = -0.0\n")
+    assert config.hash == parse_config("[optimizer]\ninterval_s = 0\n[tiers.all]\n").hash
+
+
+def _odd_strings() -> DispatchConfig:
+    """Names and values TOML cannot hold raw (DEL, C0 controls, quotes, backslashes) or that
+    an ASCII-only writer escapes as surrogates (beyond U+FFFF)."""
+    base = DispatchConfig()
+    names = ("del\x7f", "smile \U0001F600", 'quote" back\\slash', "tab\tnul\x00", "c1\x85")
+    return dataclasses.replace(
+        base, service=dataclasses.replace(base.service, service_types=names),
+        store=dataclasses.replace(base.store, prefix="hd\x7f\U0001F600"),
+        lateness=((names[1], LatenessConfig()),),
+        credit_floor=((names[0], CreditFloorConfig(70.0)),),
+        tiers=(("all\x7f", TierConfig()), ("top \U0001F600", TierConfig(90.0))))
+
+
+@pytest.mark.parametrize("config", [
+    DispatchConfig(),
+    dataclasses.replace(DispatchConfig(), tiers=()),  # none, where the default has some
+    _odd_strings(),
+], ids=["default", "no-tiers", "odd-strings"])
+def test_the_toml_text_of_a_config_reads_back_to_it_and_its_hash(config):
+    parsed = parse_config(to_toml(config))
+    assert parsed == config and parsed.hash == config.hash
+
+
+async def test_get_config_answers_a_text_that_reads_back_to_its_hash(stub, config):
+    """After a reload to a config without tiers, or with a tier name that needs escaping."""
+    for tiers in ((), (("probation\x7f", TierConfig()),)):
+        wanted = dataclasses.replace(config, tiers=tiers)
+        reply = await stub.ReloadConfig(pb.ReloadConfigRequest(config_toml=to_toml(wanted)))
+        assert reply.applied and reply.config_hash == wanted.hash, reply.errors
+        got = await stub.GetConfig(pb.GetConfigRequest())
+        assert got.config_hash == wanted.hash
+        assert parse_config(got.config_toml).hash == got.config_hash
+
+
+# ---------------------------------------------------------------- a file that cannot be read
+
+NOT_UTF8 = "# 上海\n".encode("gbk")  # a comment saved in GBK
+
+
+async def test_an_empty_reload_refuses_a_file_that_is_not_utf8(config, tmp_path):
+    path = tmp_path / "dispatch.toml"
+    path.write_text(to_toml(config))
+    running = await start_server(config, "127.0.0.1:0", config_path=str(path))
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+            path.write_bytes(NOT_UTF8 + HEAVIER_TRAVEL.encode())
+            reply = await stub.ReloadConfig(pb.ReloadConfigRequest())
+            assert not reply.applied and reply.config_hash == config.hash
+            assert [e.split(": ")[0] for e in reply.errors] == [str(path)]
+    finally:
+        await running.stop(0)
+
+
+async def test_sighup_refuses_a_file_that_is_not_utf8_with_a_log_line_and_a_count(
+        config, tmp_path, caplog):
+    path = tmp_path / "dispatch.toml"
+    path.write_bytes(NOT_UTF8 + HEAVIER_TRAVEL.encode())
+    running = await start_server(config, "127.0.0.1:0", config_path=str(path))
+    refused = _reloads("refused")
+    try:
+        outcome = await running.reload_file()
+        assert not outcome.applied and outcome.config == config
+        assert outcome.errors[0].startswith(f"{path}: ")
+        assert _reloads("refused") == refused + 1
+        assert f"config reload from {path} refused" in caplog.text
+    finally:
+        await running.stop(0)
+
+
+async def test_sighup_logs_and_refuses_any_failure(config, tmp_path, caplog, monkeypatch):
+    """A signal's reload has nobody to raise to: whatever goes wrong is logged, and refused."""
+    path = tmp_path / "dispatch.toml"
+    path.write_text(to_toml(config))
+    running = await start_server(config, "127.0.0.1:0", config_path=str(path))
+
+    async def broken(engine, path):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(config_reload, "reload_file", broken)
+    try:
+        outcome = await running.reload_file()
+        assert not outcome.applied and outcome.config == config
+        assert outcome.errors == ("RuntimeError: disk on fire",)
+        assert "disk on fire" in caplog.text
+    finally:
+        await running.stop(0)
+
+
+def _reloads(result: str) -> float:
+    return metrics.REGISTRY.get_sample_value("homedispatch_config_reloads_total",
+                                             {"result": result}) or 0.0
+
+
+# ---------------------------------------------------------------- periodic work follows
+
+def _every(config: DispatchConfig, interval_s: float) -> DispatchConfig:
+    return dataclasses.replace(
+        config, optimizer=dataclasses.replace(config.optimizer, interval_s=interval_s))
+
+
+async def _periodic_runs(config: DispatchConfig, then: DispatchConfig, wait_s: float
+                         ) -> list[float]:
+    """When the periodic re-optimisations of a server started with ``config`` ran (seconds
+    after a reload to ``then``, 0.2 s after the start), within ``wait_s`` of that reload."""
+    running = await start_server(config, "127.0.0.1:0")
+    engine, runs = running.engine, []
+    optimize = engine.optimize_plans
+
+    async def timed(*args, **kwargs):
+        runs.append(time.monotonic())
+        return await optimize(*args, **kwargs)
+
+    engine.optimize_plans = timed
+    try:
+        await asyncio.sleep(0.2)
+        outcome = await config_reload.reload(engine, to_toml(then), "test")
+        assert outcome.applied and engine.config.hash == then.hash
+        reloaded = time.monotonic()
+        await asyncio.sleep(wait_s)
+        return [t - reloaded for t in runs if t > reloaded]
+    finally:
+        await running.stop(0)
+
+
+async def test_switching_periodic_optimisation_off_stops_it_at_once(config):
+    assert await _periodic_runs(_every(config, 1.0), _every(config, 0.0), 2.0) == []
+
+
+async def test_shortening_the_periodic_interval_takes_effect_within_a_recheck(config):
+    runs = await _periodic_runs(_every(config, 3600.0), _every(config, 0.1), 1.5)
+    assert runs and runs[0] <= IDLE_RECHECK_S + 0.2
 
 
 # ---------------------------------------------------------------- the docs cannot drift
