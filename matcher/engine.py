@@ -10,6 +10,7 @@ one vectorised first search, one outcome written), with the answers of one at a 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,7 +32,7 @@ from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
 from matcher.coupled import is_coupled
 from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
-                            InvalidArgument, NotFound)
+                            InvalidArgument, NotFound, Unavailable)
 from matcher.infeasible_memo import InfeasibleMemo
 from matcher.lifecycle import UNSTARTED
 from matcher.engine_lifecycle import SCAN_EVERY_S, LifecycleOperations, iso
@@ -76,21 +77,30 @@ class SubmitResult:
     accepted: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # (one request is not another with the same fields)
 class _Submit:
-    """A SubmitOrders request waiting for the engine's lock, then its answer or error."""
+    """A SubmitOrders request waiting for the engine's lock, then its answer or error;
+    ``finished`` resolves when it has one."""
 
     orders: Sequence[Order]
     now: int
     request_id: str
     planner: Planner  # the config the request started with (pinned)
     log_id: str  # the request id its log lines carry (matcher.request_context)
+    finished: asyncio.Future
     answer: SubmitResult | None = None
     error: BaseException | None = None
 
     @property
     def done(self) -> bool:
         return self.answer is not None or self.error is not None
+
+    def settle(self, error: BaseException) -> None:
+        """Wake its caller: with its answer or error, else with ``error``."""
+        if not self.done:
+            self.error = error
+        if not self.finished.done():
+            self.finished.set_result(None)
 
     @property
     def body(self) -> tuple:
@@ -145,6 +155,7 @@ class Engine(LifecycleOperations):
         self._columns = KeptColumns()  # the plans' job columns, kept between batch rounds
         self._refits = RefitMemo()  # what each worker's last revalidation found still fits
         self._submits: list[_Submit] = []  # SubmitOrders requests waiting for the lock
+        self._drainer: asyncio.Task | None = None  # the task answering them (_drain_queue)
         self._gather_turns = gather_turns
 
     @property
@@ -361,24 +372,52 @@ class Engine(LifecycleOperations):
                             request_id: str = "") -> SubmitResult:
         """Accept orders (idempotent on order id); place the instant ones at once.
 
-        The request queues for the lock; whoever gets the lock answers every queued request
-        (:meth:`_drain`), each as if it had had the lock alone, in the order they came."""
+        The request queues; one task at a time (:meth:`_drain_queue`) holds the lock and
+        answers every queued request, each as if it had had the lock alone, in the order they
+        came. A caller cancelled while its request waits takes it out of the queue: it never
+        runs. Once a drain has taken it, it runs to its end whatever becomes of its caller,
+        so its orders are written whole and its answer is remembered for a retry."""
         self._check_unique([o.order_id for o in orders], "orders", "order_id")
         for i, order in enumerate(orders):
             self._check_service_type(order.service_type, f"orders[{i}].service_type")
-        request = _Submit(orders, now, request_id, self.planner, REQUEST_ID.get())
+        request = _Submit(orders, now, request_id, self.planner, REQUEST_ID.get(),
+                          asyncio.get_running_loop().create_future())
         self._submits.append(request)
+        if self._drainer is None or self._drainer.done():
+            # its own context: no caller's pinned config or log id (each run pins its own)
+            self._drainer = asyncio.create_task(self._drain_queue(),
+                                                context=contextvars.Context())
+            self._drainer.add_done_callback(self._refuse_queued)
         try:
-            async with self._lock:
-                if not request.done:
-                    await self._gather()
-                    await self._drain()
+            await request.finished  # (cancelling the caller cancels this future alone)
         finally:
-            if request in self._submits:  # cancelled while waiting: never runs
+            if not request.done and request in self._submits:  # cancelled while waiting
                 self._submits.remove(request)
         if request.error is not None:
             raise request.error
         return request.answer
+
+    async def _drain_queue(self) -> None:
+        """Hold the lock and answer the queued SubmitOrders requests until none is left."""
+        async with self._lock:
+            await self._gather()
+            while self._submits:
+                queued, self._submits = self._submits, []
+                await self._drain(queued)
+
+    def _refuse_queued(self, drainer: asyncio.Task) -> None:
+        """When the task answering the queue did not end normally (cancelled as the event
+        loop closes, perhaps before it began; or failed), the requests still queued are
+        refused rather than left waiting, unless a newer task has taken the queue over."""
+        if drainer is not self._drainer:
+            return
+        if not drainer.cancelled():
+            if drainer.exception() is None:
+                return
+            log.error("answering SubmitOrders failed", exc_info=drainer.exception())
+        queued, self._submits = self._submits, []
+        for request in queued:
+            request.settle(Unavailable("the engine stopped before answering; retry"))
 
     async def _gather(self) -> None:
         """Give the requests the server has already received (their handlers need a few turns
@@ -394,11 +433,9 @@ class Engine(LifecycleOperations):
             if len(self._submits) == queued:
                 return
 
-    async def _drain(self) -> None:
-        """Answer the queued SubmitOrders requests in the order they came, in runs of
-        requests that can go together (:meth:`_together`); the caller holds the lock. A
-        request left unanswered (this task was cancelled) goes back to the queue."""
-        queued, self._submits = self._submits, []
+    async def _drain(self, queued: list[_Submit]) -> None:
+        """Answer the ``queued`` requests in the order they came, in runs of requests that
+        can go together (:meth:`_together`); the caller holds the lock."""
         try:
             while queued:
                 run = self._together(queued)
@@ -410,11 +447,13 @@ class Engine(LifecycleOperations):
                             await self._submit_together(run)
                 except Exception as error:  # not a refusal of one request: the whole run's
                     for request in run:
-                        if not request.done:
-                            request.error = error
+                        request.settle(error)
+                for request in run:
+                    request.settle(RuntimeError("a drain left a request without an answer"))
                 del queued[:len(run)]
         finally:
-            self._submits[:0] = [r for r in queued if not r.done]
+            for request in queued:  # this task was cancelled mid-drain
+                request.settle(Unavailable("the engine stopped before answering; retry"))
 
     @staticmethod
     def _together(queued: list[_Submit]) -> list[_Submit]:
@@ -462,7 +501,7 @@ class Engine(LifecycleOperations):
                     if request.answer is None:
                         await self._accept(request.orders, now)
                         accepted.append((request, fingerprint))
-            except DomainError as error:
+            except Exception as error:  # its own failure, as it would be alone
                 request.error = error
         records, placed_before = [], {}
         for request, _ in accepted:

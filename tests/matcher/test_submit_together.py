@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import threading
 import uuid
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from matcher.config import DispatchConfig
 from matcher.engine import Engine
-from matcher.errors import AlreadyExists
+from matcher.errors import AlreadyExists, Unavailable
 from matcher.model import DispatchMode, Location, Shift
 from matcher.store import MemoryStore
 from tests.builders import CENTRE, at, make_order, make_worker, without_offers
@@ -223,3 +224,141 @@ async def test_workers_with_reported_locations(new_store):
                 for k in range(10)]
     _, answers = await compare(new_store, requests, workers, locations=locations, now=now)
     assert any(a.assignments and a.assignments[0].planned_start == now for a in answers)
+
+
+# ---------------------------------------------------------------- callers that go away
+
+@contextlib.contextmanager
+def solver_held(engine):
+    """The engine's solver thread busy until this ends: the next drain waits in it midway
+    (the first one after the workers changed builds the worker table there)."""
+    gate = threading.Event()
+    engine._solver.submit(gate.wait)
+    try:
+        yield
+    finally:
+        gate.set()
+
+
+async def drain_taken(engine):
+    """Until a drain has taken every queued request."""
+    for _ in range(100):
+        if not engine._submits and engine._lock.locked():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("no drain took the queue")
+
+
+async def four_workers():
+    engine = Engine(MemoryStore(), without_offers(DispatchConfig()))
+    await engine.upsert_workers([make_worker(f"w{i}", home_lat=CENTRE[0] + i / 200)
+                                 for i in range(4)], now=NOW)
+    return engine
+
+
+async def test_callers_cancelled_while_their_drain_runs_get_their_orders_placed_whole():
+    """Both callers of a drain cancelled midway (their deadlines passed): the drain still
+    writes and places their orders, leaves nothing queued for a later drain to run with a
+    stale clock, and a retry gets the remembered answer."""
+    engine = await four_workers()
+    try:
+        orders = [instant(make_order(f"o{i}", customer_id=f"c{i}")) for i in range(2)]
+        with solver_held(engine):
+            async with busy(engine):
+                tasks = [asyncio.create_task(engine.submit_orders([o], NOW, f"r{i}"))
+                         for i, o in enumerate(orders)]
+                await asyncio.sleep(0)
+            await drain_taken(engine)
+            for task in reversed(tasks):
+                task.cancel()
+                await asyncio.sleep(0)
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(isinstance(d, asyncio.CancelledError) for d in done)
+        await asyncio.wait_for(engine._drainer, 10)
+        assert engine._submits == []
+        for order in orders:
+            assert len((await engine.store.order(order.order_id)).assignments) == 1
+        again = await engine.submit_orders([orders[1]], NOW, "r1")
+        assert again.assignments == (await engine.store.order("o1")).assignments
+    finally:
+        engine.close()
+
+
+async def test_a_retry_queued_behind_its_cancelled_first_attempt_gets_the_answer():
+    """The first attempt of r1 is in a running drain when its deadline cancels it; the
+    client's retry (the same id and body, so equal in every field) queued meanwhile must
+    stay queued and get the answer, not be taken out of the queue in the first's place."""
+    engine = await four_workers()
+    try:
+        order = instant(make_order("o1", customer_id="c1"))
+        with solver_held(engine):
+            async with busy(engine):
+                leader = asyncio.create_task(engine.submit_orders(
+                    [instant(make_order("o0"))], NOW, "r0"))
+                first = asyncio.create_task(engine.submit_orders([order], NOW, "r1"))
+                await asyncio.sleep(0)
+            await drain_taken(engine)
+            retry = asyncio.create_task(engine.submit_orders([order], NOW, "r1"))
+            await asyncio.sleep(0)
+            first.cancel()
+            await asyncio.sleep(0)
+        await leader
+        answer = await asyncio.wait_for(retry, 10)
+        assert len(answer.assignments) == 1
+        assert answer.assignments == (await engine.store.order("o1")).assignments
+    finally:
+        engine.close()
+
+
+class FailingStore(MemoryStore):
+    """The memory store; the first commit writing order ``bad`` fails (a transient store
+    error)."""
+
+    def __init__(self, bad: str) -> None:
+        super().__init__()
+        self.bad: str | None = bad
+
+    async def commit(self, commit):
+        if any(r.order.order_id == self.bad for r in commit.orders):
+            self.bad = None
+            raise RuntimeError("store write failed")
+        return await super().commit(commit)
+
+
+async def test_a_store_error_writing_one_request_fails_that_request_alone():
+    """As one at a time: the request whose write failed gets the error, the others in its
+    run are answered and their orders placed."""
+    requests = [([instant(make_order(f"o{i}", customer_id=f"c{i}"))], f"r{i}")
+                for i in range(3)]
+    outcomes = []
+    for send in (one_by_one, together):
+        engine = Engine(FailingStore("o1"), without_offers(DispatchConfig()))
+        try:
+            await engine.upsert_workers([make_worker(f"w{i}", home_lat=CENTRE[0] + i / 200)
+                                         for i in range(4)], now=NOW)
+            answers = await send(engine, requests)
+            states = [r and r.state for r in [await engine.store.order(f"o{i}")
+                                              for i in range(3)]]
+            outcomes.append(([type(a).__name__ for a in answers], states))
+        finally:
+            engine.close()
+    assert outcomes[0][0] == ["SubmitResult", "RuntimeError", "SubmitResult"]
+    assert outcomes[1] == outcomes[0]
+
+
+async def test_requests_left_when_the_drain_is_cancelled_are_refused_not_left_waiting():
+    """The task answering the queue cancelled (the event loop closing): its callers get
+    UNAVAILABLE at once and nothing of theirs is written."""
+    engine = await four_workers()
+    try:
+        async with busy(engine):
+            tasks = [asyncio.create_task(engine.submit_orders(
+                [instant(make_order(f"o{i}", customer_id=f"c{i}"))], NOW, f"r{i}"))
+                for i in range(2)]
+            await asyncio.sleep(0)
+            engine._drainer.cancel()
+        done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+        assert all(isinstance(d, Unavailable) for d in done)
+        assert [await engine.store.order(f"o{i}") for i in range(2)] == [None, None]
+    finally:
+        engine.close()
