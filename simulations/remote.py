@@ -22,7 +22,12 @@ Config. The run puts the policy's config (the server's config in force, or ``--c
 the policy's changes) in force by ``ReloadConfig`` and puts the old one back at the end.
 
 Ids. Every id sent gets the run's prefix; at the end the run cancels its unfinished orders and
-takes its workers offline, so that a later run on the same server meets none of them.
+takes its workers offline, so that a later run on the same server meets none of them. What
+comes back about an id without the prefix (a ``Dispatch`` round takes every pending order on
+the server, a client's own too) is left out of the run's answers and events: the run tracks
+only its own orders. Its rounds still decide such an order (one whose window has passed
+expires); one placed with a worker of the run's, or the other way round, stops the run
+(:mod:`simulations.remote_events`).
 """
 
 from __future__ import annotations
@@ -215,10 +220,12 @@ class RemoteEngine:
     async def _placing(self, method: str, request, now: int) -> Placed:
         mark = self.events.mark()
         response = await self.call(method, request, now)
-        placed = Placed([self.store.assignment_in(a) for a in response.assignments],
+        ours = self.translation.ours  # a round takes every pending order, others' too
+        placed = Placed([self.store.assignment_in(a) for a in response.assignments
+                         if ours(a.order_id)],
                         [Unassigned(self.translation.id_in(u.order_id),
                                     UNASSIGNED_REASON.to_domain(u.reason, "reason", None),
-                                    u.detail) for u in response.unassigned])
+                                    u.detail) for u in response.unassigned if ours(u.order_id)])
         self.events.expect([(self._placed_type, a.order_id, a.worker_id)
                             for a in placed.assignments], mark)
         return placed
@@ -236,8 +243,8 @@ class RemoteEngine:
             request.time_limit.FromNanoseconds(int(limit * 1e9))
         mark = self.events.mark()
         response = await self.call("OptimizePlans", request, now)
-        self.events.expect([(None, self.translation.id_in(o), "") for o in response.orders_placed],
-                           mark)
+        self.events.expect([(None, self.translation.id_in(o), "") for o in response.orders_placed
+                            if self.translation.ours(o)], mark)
         return response
 
     async def tick(self, now: int) -> None:

@@ -1,7 +1,8 @@
 """The report of a run folder (plots and ``index.html``) and the comparison of several runs.
 
 Works on the run folders alone (see :mod:`simulations.run_reader` for what it reads), so a
-report can be redrawn at any time: ``python -m simulations.report RUN_DIR [RUN_DIR ...]``.
+report can be redrawn at any time: ``python -m simulations.report RUN_DIR [RUN_DIR ...]``
+(a missing or malformed file: one line naming it on stderr, exit status 1).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import argparse
 import csv
 import html
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from simulations import report_plots as plots
 from simulations.kpi_format import IDENTITY_KEYS, format_kpi, kpi_label, ordered_kpi_names
-from simulations.run_reader import RunData, read_run
+from simulations.run_reader import RunData, RunFolderError, read_run
 
 RUN_PLOTS = (
     ("demand.png", "Orders placed and assigned per hour", plots.plot_demand),
@@ -223,10 +225,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, metavar="OUT",
                         help="also write the comparison of the runs into OUT")
     args = parser.parse_args(argv)
-    for run_dir in args.run_dirs:
-        print(write_report(run_dir))
-    if args.compare is not None:
-        print(write_comparison(args.run_dirs, args.compare))
+    try:
+        for run_dir in args.run_dirs:
+            print(write_report(run_dir))
+        if args.compare is not None:
+            print(write_comparison(args.run_dirs, args.compare))
+    except (RunFolderError, OSError) as exc:  # the message names the file
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

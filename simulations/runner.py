@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
+import numbers
 import secrets
 import signal
 import time
@@ -26,7 +26,7 @@ from simulations.output import timing, write_json, write_run
 from simulations.policies import Policy
 from simulations.policies import policy as policy_named
 from simulations.progress import progress_bar
-from simulations.scenario import Scenario, load_scenario
+from simulations.scenario import Scenario, ScenarioError, load_scenario, with_values
 from simulations.simulator import Outcome, Simulation, _end_of_run
 from simulations.synthetic_city import local_time
 from simulations.trace import read_orders, read_worker_events
@@ -50,37 +50,80 @@ def run_params(params: dict) -> dict:
     ``out`` (folder; or ``runs_dir``, under which the run gets a folder named by its
     parameters, as a sweep needs), and optionally ``workers`` (fleet size), ``peak_factor`` and
     ``batch_window_s`` overriding the scenario's. Returns the KPI dict (also in
-    ``kpis.json``). Quiet: no progress bar. An unknown key is a ValueError."""
-    unknown = sorted(set(params) - set(RUN_PARAMS))
-    if unknown:
-        raise ValueError(f"unknown run parameter(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(RUN_PARAMS)}")
-    scenario = with_overrides(load_scenario(params["scenario"]), params.get("workers"),
-                              params.get("peak_factor"), params.get("batch_window_s"))
+    ``kpis.json``). Quiet: no progress bar. An unknown key is a ValueError, an override the
+    scenario's own checks refuse a ScenarioError (:func:`check_params`, which a sweep calls on
+    every point before any run starts)."""
+    scenario = _scenario_of(params)
     out = params.get("out") or Path(params["runs_dir"]) / _point_name(params)
     return run(scenario, params.get("policy") or scenario.dispatch.policy,
                int(params.get("seed") or 0), float(params.get("scale") or 1.0), Path(out),
                quiet=True)
 
 
+def check_params(params: dict) -> None:
+    """Raise what :func:`run_params` would raise for ``params`` before it runs (an unknown
+    key, a scenario that cannot be read, an override out of its key's range), without
+    running."""
+    _scenario_of(params)
+
+
+# run_sweep calls it on every point first: a point it refuses stops the sweep before any run
+run_params.check = check_params
+
+
+def _scenario_of(params: dict) -> Scenario:
+    unknown = sorted(set(params) - set(RUN_PARAMS))
+    if unknown:
+        raise ValueError(f"unknown run parameter(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(RUN_PARAMS)}")
+    return with_overrides(load_scenario(params["scenario"]), params.get("workers"),
+                          params.get("peak_factor"), params.get("batch_window_s"))
+
+
 def _point_name(params: dict) -> str:
     return "_".join(f"{k}-{params[k]}" for k in POINT_KEYS if params.get(k) is not None)
+
+
+# A sweep's override and the scenario key it sets.
+OVERRIDES = {"workers": "city.workers", "peak_factor": "demand.peak_factor",
+             "batch_window_s": "dispatch.batch_window_s"}
 
 
 def with_overrides(scenario: Scenario, workers: int | None = None,
                    peak_factor: float | None = None,
                    batch_window_s: int | None = None) -> Scenario:
-    """The scenario with a sweep's fleet size, peak factor or batch window (None: keep)."""
-    if workers is not None:
-        scenario = dataclasses.replace(scenario, city=dataclasses.replace(
-            scenario.city, workers=int(workers)))
-    if peak_factor is not None:
-        scenario = dataclasses.replace(scenario, demand=dataclasses.replace(
-            scenario.demand, peak_factor=float(peak_factor)))
-    if batch_window_s is not None:
-        scenario = dataclasses.replace(scenario, dispatch=dataclasses.replace(
-            scenario.dispatch, batch_window_s=int(batch_window_s)))
-    return scenario
+    """The scenario with a sweep's fleet size, peak factor or batch window (None: keep),
+    checked as the scenario file's keys are: a value of the wrong type or out of its key's
+    range is a :class:`ScenarioError` that names the override, its scenario key and the range
+    (``batch_window_s: 0 is out of range [1, 86400] (scenario key
+    dispatch.batch_window_s)``). A whole number given as a float counts as an integer."""
+    given = {"workers": workers, "peak_factor": peak_factor, "batch_window_s": batch_window_s}
+    changes = {OVERRIDES[k]: _plain_number(v) for k, v in given.items() if v is not None}
+    if not changes:
+        return scenario
+    try:
+        return with_values(scenario, changes)
+    except ScenarioError as exc:
+        raise ScenarioError([_named(line) for line in exc.errors]) from None
+
+
+def _plain_number(value: object) -> object:
+    """A number as a TOML reader gives it (numpy's too): a whole one as int, another real as
+    float; anything else unchanged, for the scenario's check to refuse."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _named(line: str) -> str:
+    """A scenario error about an overridden key, named by the override first."""
+    for name, path in OVERRIDES.items():
+        if line.startswith(path + ":"):
+            return f"{name}:{line.removeprefix(path + ':')} (scenario key {path})"
+    return line
 
 
 def run(scenario: Scenario, policy: str, seed: int, scale: float, out: Path, *,

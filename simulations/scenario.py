@@ -2,16 +2,19 @@
 
 Every key has a type and an allowed range next to its default (validated by
 :mod:`matcher.toml_schema`, as the dispatch config is); an unknown key, a wrong type or an
-out-of-range value is a :class:`ScenarioError` that names the key path. ``scaled`` shrinks the
-city and the demand together for quick runs.
+out-of-range value is a :class:`ScenarioError` that names the key path. ``with_values`` changes
+keys of a scenario under the same checks (a sweep's overrides); ``scaled`` shrinks the city and
+the demand together for quick runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from matcher import toml_schema
 from matcher.toml_schema import SchemaError, key, table_of
@@ -158,6 +161,42 @@ def load_scenario(path: str | Path) -> Scenario:
 def parse_scenario(text: str) -> Scenario:
     """Validate TOML text; raise :class:`ScenarioError` listing every problem by key path."""
     return toml_schema.parse(Scenario, text, ScenarioError, _check_semantics)
+
+
+def with_values(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """The scenario with ``changes`` (key path to value: ``{"dispatch.batch_window_s": 60}``)
+    validated as the same keys in a scenario file are; raise :class:`ScenarioError` listing
+    every problem by key path (a value of the wrong type, out of its key's range)."""
+    table = _as_table(scenario)
+    for path, value in changes.items():
+        *tables, name = path.split(".")
+        node = table
+        for part in tables:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError([f"{path}: {part} is not a table"])
+        node[name] = value
+    errors: list[str] = []
+    changed = toml_schema.build(Scenario, table, "", errors)
+    if not errors:
+        _check_semantics(changed, errors)
+    if errors:
+        raise ScenarioError(errors)
+    return changed
+
+
+def _as_table(value: Any) -> dict[str, Any]:
+    """A scenario (or a part of one) as the TOML table it is read from."""
+    table: dict[str, Any] = {}
+    for spec in dataclasses.fields(value):
+        item = getattr(value, spec.name)
+        if "table_of" in spec.metadata:
+            table[spec.name] = {name: _as_table(part) for name, part in item}
+        elif dataclasses.is_dataclass(item):
+            table[spec.name] = _as_table(item)
+        else:
+            table[spec.name] = list(item) if isinstance(item, tuple) else item
+    return table
 
 
 def _check_semantics(scenario: Scenario, errors: list[str]) -> None:

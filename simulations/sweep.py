@@ -60,7 +60,9 @@ def run_sweep(grid: Mapping[str, Sequence], run_one: RunOne, base: Mapping[str, 
         [1, 3]}``.
     run_one : callable
         ``run_one(params) -> kpis``; a top-level (picklable) function. It gets ``base`` with the
-        point's values laid over it.
+        point's values laid over it. When it has a ``check`` attribute (``run_params`` has),
+        ``run_one.check(params)`` is called on every point first: a point it refuses (raises)
+        stops the sweep before any run starts.
     base : mapping
         The parameters every run shares (scenario, seed, policy ...).
     processes : int, optional
@@ -79,16 +81,29 @@ def run_sweep(grid: Mapping[str, Sequence], run_one: RunOne, base: Mapping[str, 
     Raises
     ------
     SweepError
-        On a bad grid, a run that raised or returned no mapping (named by its parameters), or a
-        Ray address without Ray installed.
+        On a bad grid, a point ``run_one.check`` refuses, a run that raised or returned no
+        mapping (named by its parameters), or a Ray address without Ray installed.
     """
     points = grid_points(grid)
     params = [{**base, **point} for point in points]
+    _check_points(run_one, points, params)
     if ray_address is not None:
         results = _run_on_ray(run_one, params, ray_address, processes)
     else:
         results = _run_locally(run_one, params, processes)
     return [_row(point, kpis) for point, kpis in zip(points, results)]
+
+
+def _check_points(run_one: RunOne, points: list[dict], params: list[dict]) -> None:
+    """Every point through ``run_one.check`` (if it has one) before anything runs."""
+    check = getattr(run_one, "check", None)
+    if check is None:
+        return
+    for point, p in zip(points, params):
+        try:
+            check(p)
+        except Exception as exc:  # the check's refusal, in its own words
+            raise SweepError(f"grid point {point} refused, no run started: {exc}") from exc
 
 
 def _run_locally(run_one: RunOne, params: list[dict], processes: int | None) -> list:

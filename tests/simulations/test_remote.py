@@ -115,6 +115,32 @@ def test_run_against_a_server_writes_the_run_folder_with_its_load(target, tmp_pa
     assert "load_calls_per_s" in (tmp_path / "second" / "index.html").read_text()
 
 
+def test_a_run_ignores_an_order_it_did_not_submit(config, tmp_path):
+    """A pending order from outside the run (no prefix of its own) comes back in the run's
+    Dispatch answers (a round takes every pending order): the run leaves it out and still
+    accounts for every order of its own."""
+    server = ThreadedServer(config)
+    engine = server.running.engine
+    try:
+        past = int(time.time()) - 2 * 86400  # its window is over before the run's first round
+        outside = Order("o2", "c-outside", "cleaning", 1, 31.2, 121.4, past + 3600,
+                        past + 7200, 3600)
+        server._run(engine.submit_orders([outside], past))
+        assert server._run(engine.store.order("o2")).state == OrderState.PENDING
+        outcome, world, load = asyncio.run(run_remote(server.target, 0, _scenario(),
+                                                      policy("batched"), 4))
+        own = sorted(o.order.order_id for o in world.orders)
+        assert sorted(t.order_id for t in outcome.orders) == own
+        assert {row[2] for row in outcome.log.rows} <= set(own) | {""}
+        assert sum(t.status == "served" for t in outcome.orders) > 10
+        assert sum(r.assigned for r in outcome.rounds) <= len(own)
+        assert load["errors"] == 0
+        # the run's round expired it (a round takes every pending order), nothing more
+        assert server._run(engine.store.order("o2")).state == OrderState.EXPIRED
+    finally:
+        server.stop()
+
+
 def test_a_target_without_a_server_is_a_clear_error(tmp_path, capsys):
     with socket.socket() as s:  # a free port: bound, never listened on
         s.bind(("127.0.0.1", 0))

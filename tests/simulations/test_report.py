@@ -153,6 +153,18 @@ def test_the_command_redraws_reports_and_compares(three_runs, tmp_path, capsys):
     assert printed == [str(d / "index.html") for d in dirs] + [str(tmp_path / "cmp" / "compare.html")]
 
 
+def test_the_command_names_a_malformed_folder_in_one_line(tmp_path, capsys):
+    write_run_folder(tmp_path / "run")
+    (tmp_path / "run" / "timing.json").write_text("{not json")
+    assert main([str(tmp_path / "run")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: {tmp_path / 'run' / 'timing.json'}: not valid JSON")
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert main([str(tmp_path / "nothing")]) == 1
+    assert "not a run folder" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name,value,text", [
     ("answer_rate", 0.8734, "87.3%"), ("assign_wait_p90_s", 1234.56, "1,234.6 s"),
     ("travel_km_per_job", 3.14159, "3.14 km"), ("orders_served", 1200, "1,200"),

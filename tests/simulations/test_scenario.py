@@ -2,7 +2,8 @@
 
 import pytest
 
-from simulations.scenario import SCENARIOS, ScenarioError, load_scenario, parse_scenario
+from simulations.scenario import (SCENARIOS, ScenarioError, load_scenario, parse_scenario,
+                                  with_values)
 
 MINIMAL = '[demand.kinds.cleaning]\nservice_type = "cleaning"\n'
 
@@ -41,3 +42,21 @@ def test_scale_shrinks_city_and_demand():
     assert small.city.workers == round(scenario.city.workers * 0.1)
     assert small.demand.orders_per_day == pytest.approx(scenario.demand.orders_per_day * 0.1)
     assert small.scale == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("name", ["weekday", "spring_festival", "monday_shortage"])
+def test_with_no_changes_a_scenario_stays_the_same(name):
+    scenario = load_scenario(name)
+    assert with_values(scenario, {}) == scenario
+
+
+def test_with_values_checks_the_changed_keys_as_a_file_would():
+    scenario = load_scenario("weekday")
+    changed = with_values(scenario, {"dispatch.batch_window_s": 120, "demand.peak_factor": 3})
+    assert changed.dispatch.batch_window_s == 120 and changed.demand.peak_factor == 3.0
+    assert changed.city == scenario.city
+    with pytest.raises(ScenarioError, match=r"dispatch.batch_window_s: 0 is out of range "
+                                            r"\[1, 86400\]"):
+        with_values(scenario, {"dispatch.batch_window_s": 0})
+    with pytest.raises(ScenarioError, match=r"city.workers: expected an integer"):
+        with_values(scenario, {"city.workers": 12.5})

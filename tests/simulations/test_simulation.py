@@ -185,6 +185,35 @@ def test_run_params_refuses_an_unknown_key(tmp_path):
         run_params({"scenario": "weekday", "fleet": 10, "out": str(tmp_path)})
 
 
+def test_overrides_are_checked_as_the_scenario_is(tmp_path):
+    from simulations.runner import run_params, with_overrides
+    from simulations.scenario import ScenarioError
+    scenario = load_scenario("weekday")
+    message = (r"batch_window_s: 0 is out of range \[1, 86400\] "
+               r"\(scenario key dispatch.batch_window_s\)")
+    with pytest.raises(ScenarioError, match=message):
+        with_overrides(scenario, batch_window_s=0)
+    with pytest.raises(ScenarioError, match=r"workers: expected an integer"):
+        with_overrides(scenario, workers=10.5)
+    with pytest.raises(ScenarioError, match=message):  # refused before it runs (or hangs)
+        run_params({"scenario": "weekday", "batch_window_s": 0, "out": str(tmp_path / "r")})
+    assert not (tmp_path / "r").exists()
+    valid = with_overrides(scenario, workers=500.0, peak_factor=3, batch_window_s=120)
+    assert (valid.city.workers, valid.demand.peak_factor, valid.dispatch.batch_window_s) == (
+        500, 3.0, 120)
+    assert type(valid.city.workers) is int
+
+
+def test_a_sweep_with_an_override_out_of_range_runs_nothing(tmp_path, capsys):
+    from simulations.cli import main
+    assert main(["sweep", "weekday", "--scale", "0.02", "--processes", "1",
+                 "--grid", "batch_window_s=30,0", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "grid point {'batch_window_s': 0} refused, no run started: batch_window_s: 0 is " \
+           "out of range [1, 86400] (scenario key dispatch.batch_window_s)" in err, err
+    assert not (tmp_path / "runs").exists()  # not even the valid point ran
+
+
 def test_a_run_hands_out_its_result_without_formatting_it():
     """asyncio.run reprs its main task at the end (restoring the SIGINT handler), result and
     all; a run's outcome is handed out beside the task, so it is never formatted."""

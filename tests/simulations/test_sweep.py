@@ -151,3 +151,32 @@ def test_a_local_ray_instance_returns_the_same_rows(tmp_path):
     expected = expected_rows()
     assert [float(r["answer_rate"]) for r in table] == [r["answer_rate"] for r in expected]
     assert [int(r["workers"]) for r in table] == [r["workers"] for r in expected]
+
+
+RAN: list[dict] = []
+
+
+def recorded(params: dict) -> dict:
+    RAN.append(params)
+    return served_kpis(params)
+
+
+def _no_zero_window(params: dict) -> None:
+    if params["batch_window_s"] < 1:
+        raise ValueError("batch_window_s: 0 is out of range [1, 86400]")
+
+
+recorded.check = _no_zero_window
+
+
+def test_a_point_the_check_refuses_stops_the_sweep_before_any_run():
+    RAN.clear()
+    with pytest.raises(SweepError, match=r"grid point \{'workers': 100, 'peak_factor': 1.0, "
+                                         r"'batch_window_s': 0\} refused, no run started: "
+                                         r"batch_window_s: 0 is out of range"):
+        run_sweep({"workers": [100, 200], "peak_factor": [1.0], "batch_window_s": [30, 0]},
+                  recorded, BASE, processes=1)
+    assert RAN == []
+    rows = run_sweep({"workers": [100], "batch_window_s": [30, 60]}, recorded,
+                     BASE | {"peak_factor": 1.0}, processes=1)
+    assert [r["batch_window_s"] for r in rows] == [30, 60] and len(RAN) == 2
