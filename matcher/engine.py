@@ -235,8 +235,10 @@ class Engine(LifecycleOperations):
         return len(workers)
 
     async def _revalidate(self, worker: Worker, commit: Commit, now: int, why: str) -> None:
-        """Jobs not started by ``now`` that ``worker`` (as it is now, before it is stored)
-        can no longer do go back to the pool; started ones stay."""
+        """Jobs not under way (:func:`_underway`) that ``worker`` (as it is now, before it is
+        stored) can no longer do go back to the pool. An offer whose start has come needs the
+        worker to pass the static checks still (online, certified, above the credit floor
+        ...); a job still to come, its whole slot."""
         jobs = await self._plan_in(commit, worker.worker_id)
         if not jobs:
             return
@@ -249,8 +251,14 @@ class Engine(LifecycleOperations):
         for job in jobs:
             record = commit.record(job.order_id) or await self.store.order(job.order_id)
             world = World(table, {worker.worker_id: _anchored(kept, anchor)}, blocked)
-            if job.start < now or record is None or record.state not in UNSTARTED or \
-                    refit.still_fits(await self._binding(record), job, world):
+            if record is None or _underway(record, job, now):
+                stays = True
+            elif job.start < now:  # an offer whose start has come: who may still hold it
+                stays = self.planner.still_eligible(await self._binding(record), job, worker,
+                                                    world)
+            else:
+                stays = refit.still_fits(await self._binding(record), job, world)
+            if stays:
                 kept.append(job)
             else:
                 gone.append(job.order_id)
@@ -283,7 +291,9 @@ class Engine(LifecycleOperations):
             for worker_id in sorted(order.blocked_worker_ids):
                 jobs = await self._plan_in(commit, worker_id)
                 gone = [j.order_id for j in jobs if j.customer_id == order.customer_id
-                        and j.start >= now and j.order_id != order.order_id]
+                        and j.order_id != order.order_id and not _underway(
+                            commit.record(j.order_id) or await self.store.order(j.order_id),
+                            j, now)]
                 await self._unplan(gone, f"unassigned: customer blocked worker {worker_id}",
                                    commit, now)
 
@@ -916,7 +926,7 @@ class Engine(LifecycleOperations):
                           for w in workers or [""]]
         dependents = (await self._dependents()).get(order_id, [])
         await self._unplan([r.order.order_id for r in dependents],
-                           f"unassigned: its linked order {order_id} was cancelled", commit, 0)
+                           f"unassigned: its linked order {order_id} was cancelled", commit, now)
         await self._commit_and_replace(commit, now, batched=False)
         return record
 
@@ -1002,6 +1012,14 @@ class Engine(LifecycleOperations):
                 path = f"{field}[{i}].{key}" if key else f"{field}[{i}]"
                 raise InvalidArgument(path, f"duplicate id {value!r} in one request")
             seen.add(value)
+
+
+def _underway(record: OrderRecord, job: Job, now: int) -> bool:
+    """Whether ``job`` (of ``record``) stays with its worker whatever changes: started, or
+    accepted (ASSIGNED) with its planned start passed (the worker may be at it, unreported).
+    An offer whose start has come is not: its worker never took it on."""
+    return record.state not in UNSTARTED or (
+        record.state == OrderState.ASSIGNED and job.start < now)
 
 
 def _locked(record: OrderRecord) -> bool:

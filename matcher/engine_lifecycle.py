@@ -107,6 +107,11 @@ class LifecycleOperations:
 
     async def _respond(self, order_id: str, worker_id: str, accept: bool,
                        now: int) -> OrderRecord:
+        record = await self.order(order_id)
+        if not worker_id and record.state in UNSTARTED:
+            # the answer is from the worker the order had when it came: should its offer
+            # have lapsed and the order gone to another worker at once, it is not that one's
+            worker_id = self._member(record, worker_id)
         await self._expire_offers(now, [order_id])
         record = await self.order(order_id)
         if record.state == OrderState.ASSIGNED and accept and worker_id in record.accepted:
@@ -147,6 +152,9 @@ class LifecycleOperations:
             return
         commit = Commit()
         for record in lapsed:
+            if (mine := commit.record(record.order.order_id)) is not None \
+                    and mine.state != OrderState.OFFERED:
+                continue  # already sent back by an order it follows, which lapsed before it
             silent = [w for w in record.worker_ids if w not in record.accepted]
             why = f"offer timed out: no answer from {', '.join(silent)}"
             commit.events += [Event(EventType.OFFER_TIMED_OUT, now, record.order.order_id, w,
@@ -217,6 +225,7 @@ class LifecycleOperations:
                         now: int) -> list[CreditStanding]:
         record = await self.order(order_id)
         if feedback.no_show:
+            lifecycle.require(record, "reporting a no-show", *UNSTARTED)
             worker_id = self._member(record, feedback.worker_id)
             await self._worker_drops(record, worker_id, now, "no_show",
                                      "no-show by worker {w}")

@@ -8,14 +8,16 @@ PENDING        OFFERED: a round or instant placement finds workers (offers on)  
                CANCELLED: by the customer or the centre                               CancelOrder
                EXPIRED: its start window passed without a worker                      Dispatch
 OFFERED        ASSIGNED: every worker of the order accepted                           RespondToOffer
-               PENDING: a decline, no answer by the deadline, the worker went         RespondToOffer,
-               offline / on leave / was suspended, lost its certificate or credit     (timeouts),
-               (that worker is excluded from the order; it is placed again)           SetWorkerStatus
-               CANCELLED: by the customer, the centre or the worker                   CancelOrder
+               PENDING: a decline, no answer by the deadline or the worker            RespondToOffer,
+               cancelled (that worker is excluded from the order); the worker went    (timeouts),
+               offline / on leave / was suspended, lost its certificate or credit     CancelOrder,
+               (not excluded: it may take the order again once eligible); placed      SetWorkerStatus
+               again
+               CANCELLED: by the customer or the centre                               CancelOrder
 ASSIGNED       IN_PROGRESS: the worker started                                        StartOrder
                COMPLETED: the worker finished (start and end given)                   CompleteOrder
-               PENDING: the worker cancelled, did not show up, went offline, lost     CancelOrder,
-               its certificate or credit (excluded; placed again at once)             SubmitFeedback
+               PENDING: the worker cancelled or did not show up (excluded), went      CancelOrder,
+               offline, lost its certificate or credit (not excluded); placed again   SubmitFeedback
                CANCELLED: by the customer or the centre                               CancelOrder
 IN_PROGRESS    COMPLETED                                                              CompleteOrder
 COMPLETED      (final; feedback may still come, once per source)                      SubmitFeedback

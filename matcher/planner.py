@@ -305,6 +305,19 @@ class Planner:
         ``world.plans`` for ``worker``: the check applied when a worker's data changes."""
         return self.still_fit_many([(order, job, worker)], world)[0]
 
+    def still_eligible(self, order: Order, job: Job, worker: Worker, world: World) -> bool:
+        """Whether ``worker`` (a row of ``world``) still passes every static check for
+        ``job`` (of ``order``): its status, skill and certificate, credit floor, the
+        customer's blocks, tags and the radius. What a job whose planned start has passed
+        but that has not started needs to stay with its worker (its slot is not checked
+        again: the worker may be on the way)."""
+        pinned = replace(order, earliest_start=job.start, latest_start=job.start)
+        rows = np.array([[world.table.row[worker.worker_id]]], dtype=np.int64)
+        km = np.array([[haversine_km(worker.home_lat, worker.home_lon, order.lat, order.lon)]])
+        return bool(self.search.static.passing(OrderBatch.of([pinned], self.day_rules.calendar),
+                                               world.table, rows, km,
+                                               [world.blocked_for(pinned)])[0, 0])
+
     def still_fit_many(self, checks: Sequence[tuple[Order, Job, Worker]],
                        world: World) -> list[bool]:
         """:meth:`still_fits` of each (order, job, worker), every worker a different row of

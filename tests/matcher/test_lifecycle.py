@@ -14,8 +14,8 @@ from matcher.engine import CancelledBy, Engine
 from matcher.engine_lifecycle import Feedback
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from matcher.lifecycle import TRANSITIONS
-from matcher.model import (Complaint, DispatchMode, EventType, FeedbackSource, Location,
-                           OrderState, Skill, WorkerStatus)
+from matcher.model import (Complaint, DispatchMode, EventType, FeedbackSource, LinkType, Location,
+                           OrderLink, OrderState, Skill, WorkerStatus)
 from tests.builders import CENTRE, DAY, at, make_order, make_worker
 
 CONFIG = DispatchConfig()
@@ -386,3 +386,83 @@ async def test_a_better_credit_counts_in_the_next_dispatch(engine):
     placed = (await engine.order("o2")).assignment
     credit = next(t for t in placed.score_terms if t.name == "credit")
     assert placed.worker_id == "near" and credit.value == pytest.approx(0.8333)
+
+
+# ---------------------------------------------------------------- found by a review
+
+@pytest.mark.parametrize("accept", [True, False])
+async def test_a_late_answer_naming_no_worker_is_not_taken_for_the_next_worker(engine, accept):
+    """The offer to near lapses and the instant order goes to far at once; near's answer
+    after the deadline, with no worker id (allowed for a one-worker order), is refused as
+    late: it neither accepts for far, who was never asked, nor excludes far."""
+    await engine.upsert_workers([make_worker("near"), make_worker("far", **FAR)], now=NOW)
+    await engine.submit_orders([make_order("o1", mode=DispatchMode.INSTANT)], NOW)
+    assert (await engine.order("o1")).worker_ids == ["near"]
+    with pytest.raises(FailedPrecondition, match="near"):
+        await engine.respond_to_offer("o1", "", accept, NOW + CONFIG.offers.timeout_s + 5)
+    record = await engine.order("o1")
+    assert (record.state, record.worker_ids, record.accepted, record.excluded) == \
+        (OrderState.OFFERED, ["far"], set(), {"near"})
+
+
+async def test_an_offer_whose_start_has_come_goes_back_when_its_worker_is_suspended(engine):
+    """A job offered to start at once stays with its worker while it may still go; the
+    worker suspended before starting it loses it (and cannot accept it afterwards)."""
+    now = at(8.5)
+    await engine.upsert_workers([make_worker("near")], now=now)
+    await engine.submit_orders([make_order("o1", lat=CENTRE[0], lon=CENTRE[1],
+                                           earliest_start=now, latest_start=at(9.5))], now)
+    await engine.dispatch([], now)
+    record = await engine.order("o1")
+    assert record.state == OrderState.OFFERED and record.assignments[0].planned_start == now
+    await engine.upsert_workers([make_worker("near")], now=now + 5)  # no change: it stays
+    assert (await engine.order("o1")).worker_ids == ["near"]
+
+    await engine.set_worker_status("near", WorkerStatus.SUSPENDED, now + 10, "fraud")
+    record = await engine.order("o1")
+    assert record.state != OrderState.OFFERED and "near" not in record.worker_ids
+    assert await planned(engine, "o1") == []
+    with pytest.raises(FailedPrecondition):
+        await engine.respond_to_offer("o1", "near", True, now + 20)
+
+
+async def test_an_offer_whose_start_has_come_leaves_a_worker_the_customer_then_blocks(engine):
+    now = at(8.5)
+    await engine.upsert_workers([make_worker("near"), make_worker("far", **FAR)], now=now)
+    await engine.submit_orders([make_order("o1", lat=CENTRE[0], lon=CENTRE[1],
+                                           earliest_start=now, latest_start=at(9.5))], now)
+    await engine.dispatch([], now)
+    assert (await engine.order("o1")).worker_ids == ["near"]
+    await engine.submit_orders([make_order("o2", earliest_start=at(14), latest_start=at(15),
+                                           blocked_worker_ids=frozenset({"near"}))], now + 60)
+    assert "near" not in (await engine.order("o1")).worker_ids
+    assert await planned(engine, "o1") in ([], ["far"])
+
+
+async def test_followers_of_a_cancelled_order_go_back_at_the_time_of_the_cancellation(engine):
+    await offered(engine, make_order("a"), make_order(
+        "b", earliest_start=at(9), latest_start=at(16),
+        link=OrderLink("a", LinkType.START_GAP, 3 * 3600, 5 * 3600)))
+    await engine.dispatch([], NOW)
+    assert (await engine.order("b")).state == OrderState.OFFERED
+    await engine.cancel_order("a", "not needed", now=NOW + 60)
+    assert [e.time for e in await events(engine, EventType.REDISPATCHED)
+            if e.order_id == "b"] == [NOW + 60]
+
+
+async def test_linked_offers_lapsing_together_are_sent_back_once_each(engine):
+    await offered(engine, make_order("a"), make_order(
+        "b", earliest_start=at(9), latest_start=at(16),
+        link=OrderLink("a", LinkType.START_GAP, 3 * 3600, 5 * 3600)))
+    await engine.dispatch([], NOW)
+    a, b = await engine.order("a"), await engine.order("b")
+    assert a.state == b.state == OrderState.OFFERED
+    await engine.tick(max(a.offer_deadline, b.offer_deadline))
+    assert sorted(e.order_id for e in await events(engine, EventType.REDISPATCHED)) == ["a", "b"]
+
+
+async def test_a_no_show_on_an_order_without_a_worker_names_its_state(engine):
+    await engine.upsert_workers([make_worker("near")], now=NOW)
+    await engine.submit_orders([make_order("o1")], NOW)
+    with pytest.raises(FailedPrecondition, match="PENDING"):
+        await engine.submit_feedback("o1", Feedback(no_show=True), NOW)
