@@ -4,6 +4,7 @@ when the new one is invalid; every assignment carries the hash of the config tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import re
@@ -33,6 +34,19 @@ def instant(order: pb.Order) -> pb.Order:
     order.mode = pb.DISPATCH_MODE_INSTANT
     return order
 
+
+
+@contextlib.asynccontextmanager
+async def served(config: DispatchConfig, path=None):
+    """A server on 127.0.0.1 (started with the config file ``path``, if given) and a stub on
+    a real channel to it: (the running server, the stub)."""
+    running = await start_server(config, "127.0.0.1:0",
+                                 config_path=None if path is None else str(path))
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield running, dispatch_pb2_grpc.DispatchServiceStub(channel)
+    finally:
+        await running.stop(0)
 
 async def test_a_valid_reload_is_in_force_and_stamps_later_assignments(stub, config):
     await stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[worker_pb("w1")]))
@@ -260,51 +274,40 @@ NOT_UTF8 = "# 上海\n".encode("gbk")  # a comment saved in GBK
 async def test_an_empty_reload_refuses_a_file_that_is_not_utf8(config, tmp_path):
     path = tmp_path / "dispatch.toml"
     path.write_text(to_toml(config))
-    running = await start_server(config, "127.0.0.1:0", config_path=str(path))
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
-            path.write_bytes(NOT_UTF8 + HEAVIER_TRAVEL.encode())
-            reply = await stub.ReloadConfig(pb.ReloadConfigRequest())
-            assert not reply.applied and reply.config_hash == config.hash
-            assert [e.split(": ")[0] for e in reply.errors] == [str(path)]
-    finally:
-        await running.stop(0)
+    async with served(config, path) as (_, stub):
+        path.write_bytes(NOT_UTF8 + HEAVIER_TRAVEL.encode())
+        reply = await stub.ReloadConfig(pb.ReloadConfigRequest())
+        assert not reply.applied and reply.config_hash == config.hash
+        assert [e.split(": ")[0] for e in reply.errors] == [str(path)]
 
 
 async def test_sighup_refuses_a_file_that_is_not_utf8_with_a_log_line_and_a_count(
         config, tmp_path, caplog):
     path = tmp_path / "dispatch.toml"
     path.write_bytes(NOT_UTF8 + HEAVIER_TRAVEL.encode())
-    running = await start_server(config, "127.0.0.1:0", config_path=str(path))
-    refused = _reloads("refused")
-    try:
+    async with served(config, path) as (running, _):
+        refused = _reloads("refused")
         outcome = await running.reload_file()
         assert not outcome.applied and outcome.config == config
         assert outcome.errors[0].startswith(f"{path}: ")
         assert _reloads("refused") == refused + 1
         assert f"config reload from {path} refused" in caplog.text
-    finally:
-        await running.stop(0)
 
 
 async def test_sighup_logs_and_refuses_any_failure(config, tmp_path, caplog, monkeypatch):
     """A signal's reload has nobody to raise to: whatever goes wrong is logged, and refused."""
     path = tmp_path / "dispatch.toml"
     path.write_text(to_toml(config))
-    running = await start_server(config, "127.0.0.1:0", config_path=str(path))
 
     async def broken(engine, path):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(config_reload, "reload_file", broken)
-    try:
+    async with served(config, path) as (running, _):
+        monkeypatch.setattr(config_reload, "reload_file", broken)
         outcome = await running.reload_file()
         assert not outcome.applied and outcome.config == config
         assert outcome.errors == ("RuntimeError: disk on fire",)
         assert "disk on fire" in caplog.text
-    finally:
-        await running.stop(0)
 
 
 def _reloads(result: str) -> float:
