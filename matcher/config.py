@@ -333,6 +333,9 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
                       f"URL, got {url!r}")
     if not config.store.prefix:
         errors.append("store.prefix: must not be empty")
+    elif ":" in config.store.prefix:
+        errors.append(f"store.prefix: must not contain ':' (the separator of the store's keys: "
+                      f"'hd' and 'hd:x' would share keys), got {config.store.prefix!r}")
     host, _, port = config.server.listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         errors.append(f"server.listen: expected HOST:PORT, got {config.server.listen!r}")

@@ -634,6 +634,7 @@ class Engine(LifecycleOperations):
                 lambda: self._optimize(worker_ids, now, limit))
 
     async def _optimize(self, worker_ids: Sequence[str], now: int, limit: float) -> Reoptimised:
+        workers_version = await self.store.workers_version()  # (read before the workers)
         every = {w.worker_id: w for w in await self.store.workers()}
         for i, worker_id in enumerate(worker_ids):
             if worker_id not in every:
@@ -654,7 +655,9 @@ class Engine(LifecycleOperations):
         result = await asyncio.get_running_loop().run_in_executor(
             self._solver, reoptimiser.run, scope, limit, self.config.optimizer.solution_limit)
         if result.improved:
-            await self.store.commit(self._reoptimised(scope, result, records))
+            commit = self._reoptimised(scope, result, records)
+            commit.workers_version = workers_version
+            await self.store.commit(commit)
         return result
 
     async def _locked_outside(self, plans: dict[str, list[Job]],
@@ -812,10 +815,12 @@ class Engine(LifecycleOperations):
     async def _write_outcome(self, records: list[OrderRecord], result: DispatchResult,
                              view: View, now: int) -> None:
         """Commit ``result`` of planning ``records`` in ``view`` (refused when a plan it
-        changes is no longer the one in ``view``)."""
+        changes is no longer the one in ``view``, or a worker was written since: another
+        replica may have taken one offline)."""
         commit = self._outcome(records, result, now)
         for worker_id in commit.plans:
             commit.based_on(worker_id, view.plans.get(worker_id, []))
+        commit.workers_version = view.workers_version
         await self.store.commit(commit)
 
     def _dispatched(self, orders: int, result: DispatchResult) -> None:

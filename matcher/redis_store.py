@@ -36,6 +36,7 @@ Durability is Redis's: run it with ``appendonly yes`` and ``appendfsync everysec
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
@@ -74,6 +75,10 @@ end
 for _, w in ipairs(c.expect_workers) do
   local v = tonumber(redis.call('HGET', p .. ':workerver', w[1]) or '0')
   if v ~= w[2] then return {'ABORTED', 'worker ' .. w[1]} end
+end
+if c.workers_version >= 0 and
+    tonumber(redis.call('GET', p .. ':workersver') or '0') ~= c.workers_version then
+  return {'ABORTED', 'the workers'}
 end
 for _, kv in ipairs(c.credit) do
   local v = tonumber(redis.call('HGET', p .. ':creditver', kv[1]) or '0')
@@ -161,16 +166,31 @@ def _unavailable(method):
     return wrapper
 
 
+# How much sooner than a call's timeout a blocking read is told to end (Redis ends blocking
+# reads on its timer, ten times a second by default).
+_BLOCK_MARGIN_S = 0.25
+
+
 class RedisStore:
     """The :class:`~matcher.store.Store` contract over Redis at ``url``."""
 
     def __init__(self, url: str, prefix: str = "hd", max_connections: int = 16,
                  timeout_s: float = 2.0, *, event_retention: int = 1_000_000,
                  request_id_ttl_s: float = 86_400.0) -> None:
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=timeout_s,
-            socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
-        self.redis = aioredis.Redis(connection_pool=pool)
+        if not prefix or ":" in prefix:
+            raise ValueError(f"prefix: must be non-empty and without ':' (the keys' separator: "
+                             f"'hd' and 'hd:x' would share keys), got {prefix!r}")
+
+        def client() -> aioredis.Redis:
+            return aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=timeout_s,
+                socket_timeout=timeout_s, socket_connect_timeout=timeout_s))
+
+        self.redis = client()
+        # A waiting WatchEvents stream holds a connection for its whole wait: those waits get
+        # a pool of their own, so that watchers never take the connections requests need.
+        self._waits = client()
+        self._timeout_s = timeout_s
         self.p = prefix
         self._event_retention = event_retention
         self._request_id_ttl_ms = max(1, round(request_id_ttl_s * 1000))
@@ -185,6 +205,7 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.redis.aclose()
+        await self._waits.aclose()
 
     @_unavailable
     async def ping(self) -> bool:
@@ -304,6 +325,7 @@ class RedisStore:
             "credit": [[w, codec.encode(r), r.version, bool(r.events), r.refreshed_at]
                        for w, r in commit.credit.items()],
             "expect_workers": [[w, v] for w, v in commit.expect_workers.items()],
+            "workers_version": -1 if commit.workers_version is None else commit.workers_version,
             "locations": [[w, codec.encode(loc)] for w, loc in commit.locations.items()],
             "notices": sorted(commit.notices),
             "events": [codec.encode(e) for e in commit.events],
@@ -390,8 +412,13 @@ class RedisStore:
     async def wait_events(self, cursor: str, limit: int, timeout_s: float) -> list[Event]:
         _check_cursor_form(cursor)
         await self._check_cursor(cursor)  # an unknown cursor fails now, not after the wait
-        found = await self.redis.xread({self._k("events"): cursor or "0-0"}, count=limit,
-                                       block=max(1, int(timeout_s * 1000)))
+        # A blocking read must end well before a call may take (timeout_s): Redis ends it up
+        # to a timer tick (100 ms) late. With no room for one, read without blocking, then wait.
+        wait_s = min(timeout_s, self._timeout_s - _BLOCK_MARGIN_S)
+        found = await self._waits.xread({self._k("events"): cursor or "0-0"}, count=limit,
+                                        block=int(wait_s * 1000) if wait_s >= 0.001 else None)
+        if not found and wait_s < 0.001:
+            await asyncio.sleep(min(timeout_s, self._timeout_s))
         await self._check_cursor(cursor)
         return self._events(found[0][1]) if found else []
 

@@ -131,6 +131,9 @@ class Commit:
     # worker id -> the version of the worker this commit's worker was derived from (a change
     # of one field: status, credit); workers written whole (an upsert) need none
     expect_workers: dict[str, int] = field(default_factory=dict)
+    # the workers' version (View.workers_version) the decisions written were made with: any
+    # worker written since (gone offline, shifts changed, on another replica) refuses it
+    workers_version: int | None = None
 
     def based_on(self, worker_id: str, plan: list[Job]) -> None:
         """Note that the plan written for ``worker_id`` derives from ``plan`` as read."""
@@ -373,6 +376,8 @@ class MemoryStore:
         for worker_id, expected in commit.expect_workers.items():
             if expected != self._worker_version_of(worker_id):
                 raise Aborted(f"worker {worker_id!r} changed meanwhile; try again")
+        if commit.workers_version not in (None, self._workers_version):
+            raise Aborted("the workers changed meanwhile; try again")
         for worker_id, record in commit.credit.items():
             known = self._credit.get(worker_id)
             if (known.version if known else 0) != record.version:

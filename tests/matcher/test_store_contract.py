@@ -284,3 +284,112 @@ async def test_a_redis_store_from_before_the_due_index_builds_it_on_first_use(re
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_a_commit_made_with_an_older_workers_version_is_refused(store):
+    """A dispatch decided with the workers as they were: a worker written since (on another
+    replica: gone offline) refuses its commit, and nothing of it is written."""
+    await store.put_workers([make_worker("w1")])
+    view = await store.view()
+    await store.put_workers([make_worker("w1", status=WorkerStatus.OFFLINE)])
+    (record,) = await submitted(store, "o1")
+    stale = Commit(orders=[record], plans={"w1": [job("o1", 9)]},
+                   workers_version=view.workers_version)
+    with pytest.raises(Aborted, match="workers"):
+        await store.commit(stale)
+    assert await store.plan("w1") == [] and (await store.order("o1")).version == record.version
+    fresh = Commit(orders=[record], plans={"w1": [job("o1", 9)]},
+                   workers_version=(await store.view()).workers_version)
+    await store.commit(fresh)
+    assert [j.order_id for j in await store.plan("w1")] == ["o1"]
+
+
+async def test_two_replicas_never_book_a_worker_another_took_offline_meanwhile(redis_url):
+    """Replica A dispatches; between its view and its commit replica B takes the worker
+    offline (its plan empty, so no plan version moves): A's commit is refused and its retry
+    books nobody."""
+    import uuid
+
+    from matcher.config import DispatchConfig
+    from matcher.engine import Engine
+    from matcher.redis_store import RedisStore
+    from tests.builders import without_offers
+
+    prefix = f"race-{uuid.uuid4().hex[:8]}"
+    config = without_offers(DispatchConfig())
+    a = Engine(RedisStore(redis_url, prefix=prefix), config)
+    b = Engine(RedisStore(redis_url, prefix=prefix), config)
+    try:
+        await a.upsert_workers([make_worker("w1")], now=at(6))
+        await a.submit_orders([make_order("o1")], at(6))
+        commit = a.store.commit
+
+        async def b_acts_first(change):
+            if change.plans and not await b.store.plan("w1") and \
+                    (await b.store.worker("w1")).status == WorkerStatus.ONLINE:
+                await b.set_worker_status("w1", WorkerStatus.OFFLINE, at(6), "went home")
+            return await commit(change)
+
+        a.store.commit = b_acts_first
+        await a.dispatch([], at(6))
+        assert await b.store.plan("w1") == []
+        assert (await b.store.order("o1")).state == OrderState.PENDING
+    finally:
+        a.close()
+        b.close()
+        await a.store.close()
+        await b.store.close()
+
+
+@pytest.mark.parametrize("timeout_s", [0.3, 0.1])
+async def test_a_wait_longer_than_a_redis_call_may_take_returns_empty_not_unavailable(
+        redis_url, timeout_s):
+    """WatchEvents waits a second per call; with store.timeout_s shorter than that the
+    blocking read returns early rather than failing as a timeout (too short to block at
+    all: it reads, then waits)."""
+    import uuid
+
+    from matcher.redis_store import RedisStore
+
+    store = RedisStore(redis_url, prefix=f"wait-{uuid.uuid4().hex[:8]}", timeout_s=timeout_s)
+    try:
+        await store.commit(Commit(events=[Event(EventType.ASSIGNED, at(6), "o1")]))
+        cursor = (await store.events_after("", 10))[-1].cursor
+        assert await store.wait_events(cursor, 256, 1.0) == []
+    finally:
+        await store.close()
+
+
+async def test_waiting_watchers_leave_the_connections_requests_need(redis_url):
+    """More waiting WatchEvents streams than the pool has connections: other calls still
+    get a connection at once."""
+    import time
+    import uuid
+
+    from matcher.redis_store import RedisStore
+
+    store = RedisStore(redis_url, prefix=f"pool-{uuid.uuid4().hex[:8]}", max_connections=4)
+    await store.commit(Commit(events=[Event(EventType.ASSIGNED, at(6), "o1")]))
+    cursor = (await store.events_after("", 10))[-1].cursor
+    watchers = [asyncio.ensure_future(store.wait_events(cursor, 256, 1.0)) for _ in range(8)]
+    try:
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        for _ in range(10):
+            assert await store.order("nobody") is None
+        assert time.monotonic() - started < 0.9  # not waiting for a watcher's connection
+    finally:
+        await asyncio.gather(*watchers, return_exceptions=True)
+        await store.close()
+
+
+def test_a_prefix_with_the_key_separator_is_refused():
+    """'hd' and 'hd:blocked' would share keys (the one's blocks of customer 'workers' are
+    the other's workers)."""
+    from matcher.config import ConfigError, parse_config
+    from matcher.redis_store import RedisStore
+
+    with pytest.raises(ConfigError, match="store.prefix"):
+        parse_config('[store]\nprefix = "hd:x"\n')
+    with pytest.raises(ValueError, match="prefix"):
+        RedisStore("redis://127.0.0.1:1/0", prefix="hd:x")
