@@ -531,7 +531,7 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
             constraint_counts=[pb.ConstraintCount(constraint=name, ruled_out=n)
                                for name, n in why.ruled_out.items()],
             candidates=[candidate_to_proto(c)
-                        for c in why.candidates[:request.top_k or DEFAULT_TOP_K]])
+                        for c in why.candidates[:request.top_k or min(DEFAULT_TOP_K, most)]])
 
     @_rpc
     async def GetOrder(self, request, context):

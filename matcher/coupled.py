@@ -22,10 +22,11 @@ import numpy as np
 
 from geo import haversine_km
 from matcher.candidates import CandidateSearch, Candidates
+from matcher.eligibility import SLOT_CHECKS
 from matcher.model import (Assignment, Job, LinkType, Order, ScoreTerm, Unassigned,
                            UnassignedReason)
 from matcher.order_batch import OrderBatch
-from matcher.scoring import score_terms
+from matcher.scoring import TERMS, score_terms
 from matcher.world import World
 
 # Nearest certified workers examined first per order (as in the rounds).
@@ -208,11 +209,10 @@ class CoupledPlacer:
         need = order.workers_needed
         rows = np.unique(found.row)
         if len(rows) < need:
-            reason = (UnassignedReason.NO_ELIGIBLE_WORKER if found.eligible[0] < need
-                      else UnassignedReason.NO_FEASIBLE_SLOT)
             return Placement([], Unassigned(
-                order.order_id, reason, f"a team of {need} is needed; {found.eligible[0]} "
-                f"workers are eligible and {len(rows)} have a free slot"), order.link is None)
+                order.order_id, _short_team_reason(found, len(rows)), f"a team of {need} is "
+                f"needed; {found.eligible[0]} workers are eligible and {len(rows)} have a free "
+                "slot"), order.link is None)
         best = None
         times = sorted(set(found.slot["start"].tolist()))
         # every time priced in one search (each pair on its own: as one search per time)
@@ -222,11 +222,15 @@ class CoupledPlacer:
         km = np.broadcast_to(self._km(order, rows[None, :], world), block.shape)
         every = self.exact.search_rows(batch, np.ascontiguousarray(block),
                                        np.ascontiguousarray(km), world, now)
-        for i in range(len(times)):
+        penalty = self.planner.config.lateness_for(order.service_type).penalty_per_minute
+        lateness_weight = self.search.weights[TERMS.index("lateness")]
+        for i, t in enumerate(times):
             at = every.of_order(i)
             if len(at.row) < need:
                 continue
-            scores = at.values @ self.search.weights
+            # the pinned search sees no lateness: its term added as the assignment will carry it
+            scores = at.values @ self.search.weights + lateness_weight * lateness_value(
+                max(0, t - order.latest_start), penalty)
             top = np.argsort(-scores, kind="stable")[:need]
             if best is None or scores[top].sum() > best[0] + 1e-9:
                 best = (scores[top].sum(), at, top)
@@ -253,9 +257,26 @@ class CoupledPlacer:
                           self.planner.config_hash, late_s)
 
 
+def _short_team_reason(found: Candidates, feasible: int) -> UnassignedReason:
+    """Why a team has fewer workers with a free slot than it needs, by the rules of
+    :func:`matcher.explain.funnel_reason` (so ExplainOrder gives the same code): no eligible
+    worker only when none is; the daily limits when they alone refused every eligible one."""
+    if found.eligible[0] == 0:
+        return UnassignedReason.NO_ELIGIBLE_WORKER
+    refused = {name for name, n in zip(SLOT_CHECKS, found.refused[0].tolist()) if n}
+    if feasible == 0 and refused == {"daily_limit"}:
+        return UnassignedReason.DAILY_LIMIT
+    return UnassignedReason.NO_FEASIBLE_SLOT
+
+
 def with_lateness(terms: tuple[ScoreTerm, ...], late_s: int,
                   penalty_per_minute: float) -> tuple[ScoreTerm, ...]:
     """``terms`` with the lateness term measured from the order's own window (a search on a
     pinned or narrowed window sees none)."""
-    value = -late_s / 60 * penalty_per_minute if late_s else 0.0
+    value = lateness_value(late_s, penalty_per_minute)
     return tuple(replace(t, value=value) if t.name == "lateness" else t for t in terms)
+
+
+def lateness_value(late_s: int, penalty_per_minute: float) -> float:
+    """The lateness term's value for a start ``late_s`` seconds after the window."""
+    return -late_s / 60 * penalty_per_minute if late_s else 0.0

@@ -658,6 +658,9 @@ class Engine(LifecycleOperations):
             commit = self._reoptimised(scope, result, records)
             commit.workers_version = workers_version
             await self.store.commit(commit)
+            placed = set(result.placed)  # (a team's order counts each of its workers)
+            metrics.ASSIGNED.inc(sum(j.order_id in placed for jobs in commit.plans.values()
+                                     for j in jobs))
         return result
 
     async def _locked_outside(self, plans: dict[str, list[Job]],

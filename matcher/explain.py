@@ -71,8 +71,10 @@ def unassigned_reason(record: OrderRecord, why: Explanation, now: int, hard_late
     last = record.unassigned
     # Outbid orders (and those the round limit cut off) see their slots taken by the orders
     # placed before them: the funnel then says "no free slot", but the reason is still the
-    # one the dispatch gave.
-    if last is not None and last.reason in ROUND_REASONS and (
+    # one the dispatch gave. So for teams and linked orders: the funnel prices each worker
+    # alone in the order's own window, not a common start, the linked worker or the gap.
+    coupled = record.order.workers_needed > 1 or linked is not None
+    if last is not None and (last.reason in ROUND_REASONS or coupled) and (
             verdict is None or verdict.reason in SLOT_REASONS):
         return last
     return verdict

@@ -42,8 +42,8 @@ SOLVER_SECONDS = Histogram("homedispatch_solver_duration_seconds",
                            "Time one dispatch run spent in the matching solver",
                            buckets=SECONDS, registry=REGISTRY)
 ASSIGNED = Counter("homedispatch_orders_assigned_total",
-                   "Worker assignments made by dispatches (a team job counts each worker)",
-                   registry=REGISTRY)
+                   "Worker assignments made by dispatches and re-optimisation (a team job "
+                   "counts each worker)", registry=REGISTRY)
 UNASSIGNED = Counter("homedispatch_orders_unassigned_total",
                      "Orders a dispatch left without a worker, by reason code", ["reason"],
                      registry=REGISTRY)

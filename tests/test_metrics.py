@@ -113,3 +113,15 @@ def test_every_metric_follows_the_naming_rules():
             assert all(s.name.endswith(("_total", "_created")) for s in family.samples)
         if family.type == "histogram" and "duration" in family.name:
             assert family.name.endswith("_seconds"), family.name
+
+
+async def test_re_optimisation_placing_a_pending_order_counts_its_assignment(metered):
+    running, stub = metered
+    await stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[worker_pb("w1")]))
+    await stub.SubmitOrders(pb.SubmitOrdersRequest(orders=[order_pb("o1")], as_of_time=ts(AS_OF)))
+    before = scrape(running.metrics_port)
+    request = pb.OptimizePlansRequest(as_of_time=ts(AS_OF))
+    request.time_limit.nanos = 300_000_000
+    assert list((await stub.OptimizePlans(request)).orders_placed) == ["o1"]
+    after = scrape(running.metrics_port)
+    assert moved(before, after, "homedispatch_orders_assigned_total") == 1

@@ -496,6 +496,25 @@ async def test_explain_top_k_limits_candidates_and_counts_add_up(stub):
         assert list(two.candidates) == list(full.candidates[:2])
 
 
+async def test_explain_without_top_k_gives_no_more_than_the_configured_most(config):
+    """top_k = 0 means 5 candidates, but never more than ``requests.max_top_k``."""
+    capped = dataclasses.replace(config, requests=dataclasses.replace(config.requests,
+                                                                      max_top_k=2))
+    running = await start_server(capped, "127.0.0.1:0", clock=lambda: AS_OF)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+            await stub.UpsertWorkers(pb.UpsertWorkersRequest(
+                workers=[worker_pb(f"w{i}") for i in range(6)]))
+            await stub.SubmitOrders(pb.SubmitOrdersRequest(orders=[order_pb("o1")],
+                                                           as_of_time=ts(AS_OF)))
+            why = await stub.ExplainOrder(pb.ExplainOrderRequest(order_id="o1",
+                                                                 as_of_time=ts(AS_OF)))
+            assert why.feasible_workers == 6 and len(why.candidates) == 2
+    finally:
+        await running.stop(0)
+
+
 # ---------------------------------------------------------------- 6. health, reflection, stubs
 
 async def test_health_reports_serving(channel):

@@ -3,6 +3,8 @@ case that holds and one that cannot, all plans checked by the independent checke
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
@@ -53,12 +55,30 @@ def test_a_team_waits_for_the_time_all_its_workers_are_free():
     assert {w for w, _ in members} == {"w0", "w1"} and members[0][1] >= at(11)
 
 
+def test_a_team_with_soft_lateness_starts_on_time_when_it_can():
+    """w1 and w2 are free for the window (09:00-10:00), w3, better scored, only from 11:00,
+    which the soft window allows at a cost per minute late: the team starts on time. (The
+    times were compared without the lateness term, and a late start with w3 won.)"""
+    from matcher.config import LatenessConfig
+    from matcher.model import Shift
+
+    config = dataclasses.replace(CONFIG, lateness=(("cleaning", LatenessConfig(120, 1.0)),))
+    workers = [make_worker("w1", credit_score=61.0), make_worker("w2", credit_score=61.0),
+               make_worker("w3", credit_score=100.0, shifts=(Shift(at(11), at(18)),))]
+    team = make_order("team", workers_needed=2, earliest_start=at(9), latest_start=at(10),
+                      duration=HOUR)
+    result = Planner(config).dispatch([team], world_of(workers), at(6))
+    assert sorted(a.worker_id for a in result.assignments) == ["w1", "w2"]
+    assert all(a.late_s == 0 and a.planned_start <= at(10) for a in result.assignments)
+
+
 def test_a_team_larger_than_the_free_workers_stays_pending():
     result = dispatch([make_order("team", workers_needed=3)], [make_worker("w0"),
                                                                make_worker("w1")])
     assert not result.assignments
+    # (NO_ELIGIBLE_WORKER is for an order no worker may take at all: README, reason codes)
     assert [(u.order_id, u.reason) for u in result.unassigned] == [
-        ("team", UnassignedReason.NO_ELIGIBLE_WORKER)]
+        ("team", UnassignedReason.NO_FEASIBLE_SLOT)]
 
 
 def test_a_team_without_enough_feasible_workers_leaves_the_rounds():
@@ -82,7 +102,7 @@ def test_a_team_without_enough_feasible_workers_leaves_the_rounds():
     assert searched.count("short") == 1
     assert "short" in result.exhausted
     assert {u.order_id: u.reason for u in result.unassigned} == {
-        "short": UnassignedReason.NO_ELIGIBLE_WORKER}
+        "short": UnassignedReason.NO_FEASIBLE_SLOT}
 
 
 def test_a_follow_up_starts_inside_its_gap_after_the_first_visit():
