@@ -65,9 +65,10 @@ log = logging.getLogger("homedispatch.server")
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DispatchService"].full_name
 ERROR_DOMAIN = "homedispatch"
 DEFAULT_TOP_K = 5
-# Times the service plans with: 1970-01-01 to 9999-01-01 UTC. (A Timestamp may reach 9999-12-31,
-# but a service day there would end in the year 10000, which the calendar cannot represent.)
-MIN_TIME_S, MAX_TIME_S = 0, 253_370_764_800
+# Times the service plans with: after 1970-01-01T00:00:00Z (the engine reads time 0 as "not yet",
+# a job not started, say) and before 9999-01-01 UTC. (A Timestamp may reach 9999-12-31, but a
+# service day there would end in the year 10000, which the calendar cannot represent.)
+MIN_TIME_S, MAX_TIME_S = 1, 253_370_764_800
 
 
 # ====================================================================== converters: proto -> domain
@@ -84,8 +85,8 @@ def _field(prefix: str) -> Iterator[None]:
 def _seconds(ts: timestamp_pb2.Timestamp, field: str) -> int:
     """A Timestamp as whole seconds since the epoch; nanos are truncated."""
     if not MIN_TIME_S <= ts.seconds < MAX_TIME_S:
-        raise InvalidArgument(field, f"must lie between 1970-01-01 and 9999-01-01 UTC, "
-                                     f"got {ts.seconds} s")
+        raise InvalidArgument(field, f"must lie after 1970-01-01T00:00:00Z and before "
+                                     f"9999-01-01 UTC, got {ts.seconds} s")
     return ts.seconds
 
 
@@ -578,7 +579,8 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
             raise InvalidArgument("report_time", f"is after the server clock ({reported} > "
                                                  f"{now})")
         location = Location(request.location.latitude, request.location.longitude, reported)
-        await self.engine.update_location(worker_id, location, request.request_id)
+        await self.engine.update_location(worker_id, location, request.request_id,
+                                          from_clock=not request.HasField("report_time"))
         return pb.UpdateWorkerLocationResponse()
 
     @_rpc
@@ -620,8 +622,9 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
     @_rpc
     async def StartOrder(self, request, context):
         order_id = _required_id(request.order_id, "order_id")
-        record = await self.engine.start_order(order_id, self._now(request, "actual_start_time"),
-                                               request.request_id)
+        record = await self.engine.start_order(
+            order_id, self._now(request, "actual_start_time"), request.request_id,
+            from_clock=not request.HasField("actual_start_time"))
         return pb.StartOrderResponse(order=order_status_to_proto(record))
 
     @_rpc
@@ -630,7 +633,9 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
         start = (_seconds(request.actual_start_time, "actual_start_time")
                  if request.HasField("actual_start_time") else None)
         end = self._now(request, "actual_end_time")
-        record = await self.engine.complete_order(order_id, start, end, request.request_id)
+        record = await self.engine.complete_order(
+            order_id, start, end, request.request_id,
+            from_clock=not request.HasField("actual_end_time"))
         return pb.CompleteOrderResponse(order=order_status_to_proto(record))
 
     @_rpc

@@ -26,8 +26,11 @@ BATCHES = {
     ("DispatchRequest", "order_ids"): "max_order_ids_per_dispatch",
     ("OptimizePlansRequest", "worker_ids"): "max_worker_ids_per_optimize",
 }
-# Free-text fields: only the message size limits them.
-TEXT = frozenset({"reason", "config_toml"})
+# Free text a client may send at length: only the message size limits it.
+TEXT = frozenset({"config_toml"})
+# Free text the service keeps (in an order's history and an event's detail) and the config key
+# that limits its length; every other string is an id or a name (requests.max_id_length).
+NOTES = {"reason": "max_reason_length"}
 
 
 def check_request(message: Message, limits: RequestsConfig) -> None:
@@ -56,7 +59,7 @@ def _check(message: Message, limits: RequestsConfig) -> None:
                     over.path.append("." + name)
                     raise
         elif kind == _STRING:
-            _check_string(getattr(message, name), limits, "." + name)
+            _check_string(getattr(message, name), limits, key, "." + name)
         else:
             _check_list(getattr(message, name), name, kind, key, limits)
 
@@ -73,16 +76,16 @@ def _check_list(items: Any, name: str, kind: int, key: str, limits: RequestsConf
             if kind == _MESSAGES:
                 _check(item, limits)
             else:
-                _check_string(item, limits, "")
+                _check_string(item, limits, "max_id_length", "")
         except _Over as over:
             over.path += [f"[{i}]", "." + name]
             raise
 
 
-def _check_string(value: str, limits: RequestsConfig, part: str) -> None:
-    if len(value) > limits.max_id_length:
-        raise _Over(part, f"at most {limits.max_id_length} characters "
-                          f"(requests.max_id_length), got {len(value)}")
+def _check_string(value: str, limits: RequestsConfig, key: str, part: str) -> None:
+    limit = getattr(limits, key)
+    if len(value) > limit:
+        raise _Over(part, f"at most {limit} characters (requests.{key}), got {len(value)}")
 
 
 # What a field's limits are: a message (its own fields), an id-like string, a list (its
@@ -107,7 +110,8 @@ def _plan(descriptor: Descriptor) -> tuple[tuple[str, int, str | None], ...]:
             plan.append((field.name, _MESSAGES if message else _STRINGS if string else _LIST,
                          key))
         elif message or string:
-            plan.append((field.name, _MESSAGE if message else _STRING, None))
+            plan.append((field.name, _MESSAGE if message else _STRING,
+                         None if message else NOTES.get(field.name, "max_id_length")))
     _PLANNING.discard(descriptor)
     return tuple(plan)
 

@@ -67,6 +67,9 @@ class RequestsConfig:
     # Characters of an id or a name (worker, order, customer, agency, request ids, tags,
     # service types, cursors) at most.
     max_id_length: int = key(128, 1, 65536)
+    # Characters of a free-text reason (CancelOrder, SetWorkerStatus) at most: the order's
+    # history and the event keep it, and every reader of them gets it back.
+    max_reason_length: int = key(1000, 1, 1_000_000)
     # Candidates one ExplainOrder may ask for (top_k) at most.
     max_top_k: int = key(100, 1, 100_000)
 

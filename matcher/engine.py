@@ -37,8 +37,8 @@ from matcher.infeasible_memo import InfeasibleMemo
 from matcher.lifecycle import UNSTARTED
 from matcher.engine_lifecycle import SCAN_EVERY_S, LifecycleOperations, iso
 from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventType, Job,
-                           Location, Order, OrderRecord, OrderState, Unassigned,
-                           UnassignedReason, Worker)
+                           LinkType, Location, Order, OrderLink, OrderRecord, OrderState,
+                           Unassigned, UnassignedReason, Worker)
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
 from matcher.refit_memo import Recheck, RefitMemo
@@ -58,10 +58,14 @@ INLINE_ORDERS = 1
 # Times a SubmitOrders request holding the lock waits ``gather_turns`` more turns of the event
 # loop while other requests keep queueing behind it (see Engine._gather).
 GATHER_ROUNDS = 4
+# What _recall gives for a request id with no answer remembered (None is an answer: an empty one).
+NOT_SEEN = object()
 # Tries of one dispatch when other replicas' writes keep refusing its commit.
 DISPATCH_ATTEMPTS = 5
 # States from which an order can still be cancelled; the others are final.
 CANCELLABLE = (OrderState.PENDING, OrderState.OFFERED, OrderState.ASSIGNED)
+# States in which an order holds its place in its workers' plans.
+PLACED = (OrderState.OFFERED, OrderState.ASSIGNED, OrderState.IN_PROGRESS, OrderState.COMPLETED)
 
 
 class CancelledBy(enum.IntEnum):
@@ -333,15 +337,22 @@ class Engine(LifecycleOperations):
             commit.events.append(Event(EventType.REDISPATCHED, now, order_id, "", why))
             if dependents is None:
                 dependents = await self._dependents()
-            todo += [(r.order.order_id,
-                      f"unassigned: its linked order {order_id} lost its worker", ())
-                     for r in dependents.get(order_id, [])
-                     if all(a.planned_start >= now for a in r.assignments)]
+            follow, stay = [], set()
+            for linked in dependents.get(order_id, []):
+                if linked.state in UNSTARTED and all(a.planned_start >= now
+                                                     for a in linked.assignments):
+                    follow.append(linked.order.order_id)
+                else:
+                    stay.add(linked.order.order_id)
+            record.bound_by |= stay  # (one that is no longer placed binds nothing: _bound)
+            todo += [(linked_id, f"unassigned: its linked order {order_id} lost its worker", ())
+                     for linked_id in follow]
 
     async def _dependents(self) -> dict[str, list[OrderRecord]]:
-        """Per order id, the placed orders linked to it (not started)."""
+        """Per order id, the orders linked to it that are placed and not done (a store reads
+        every order in a state: the completed ones, a day's worth, are left out)."""
         out: dict[str, list[OrderRecord]] = {}
-        for state in UNSTARTED:
+        for state in (OrderState.OFFERED, OrderState.ASSIGNED, OrderState.IN_PROGRESS):
             for record in await self.store.linked_orders(state):
                 out.setdefault(record.order.link.order_id, []).append(record)
         return out
@@ -507,8 +518,10 @@ class Engine(LifecycleOperations):
             fingerprint = _fingerprint(request.body) if request.request_id else ""
             try:
                 with request_scope(request.log_id):
-                    request.answer = await self._recall(request.request_id, fingerprint)
-                    if request.answer is None:
+                    seen = await self._recall(request.request_id, fingerprint)
+                    if seen is not NOT_SEEN:
+                        request.answer = seen
+                    else:
                         await self._accept(request.orders, now)
                         accepted.append((request, fingerprint))
             except Exception as error:  # its own failure, as it would be alone
@@ -602,15 +615,22 @@ class Engine(LifecycleOperations):
                        region: Region | None = None, request_id: str = "") -> DispatchResult:
         """One Dispatch call: batch rounds over the pending orders (or the given ones)."""
         async with self._lock:
+            # (a request's body is what it asks, not when: ``now`` is the server's clock when
+            # the client gives no time, and a retry comes later)
             return await self._idempotent(
-                request_id, ("dispatch", sorted(order_ids), now, region),
+                request_id, ("dispatch", sorted(order_ids), region),
                 lambda: self._dispatch(order_ids, now, region))
 
     async def _dispatch(self, order_ids: Sequence[str], now: int,
                         region: Region | None) -> DispatchResult:
+        if order_ids:  # refused before any offer lapses: a refusal changes nothing
+            self._check_unique(list(order_ids), "order_ids", None)
+            for i, order_id in enumerate(order_ids):
+                self._pending_by(await self.store.order(order_id), order_id, i, now)
         await self._expire_offers(now)
         if order_ids:
-            self._check_unique(list(order_ids), "order_ids", None)
+            # (an instant order whose offer lapsed just now was placed again at once, as the
+            # offers tick would have done: it is no longer pending)
             records = [await self._pending(oid, i) for i, oid in enumerate(order_ids)]
         else:
             # read, not copied: the outcome copies the records it changes (few of them)
@@ -630,7 +650,7 @@ class Engine(LifecycleOperations):
         limit = self.config.optimizer.time_limit_s if time_limit_s is None else time_limit_s
         async with self._lock:
             return await self._idempotent(
-                request_id, ("optimize", sorted(worker_ids), now, limit),
+                request_id, ("optimize", sorted(worker_ids), time_limit_s),
                 lambda: self._optimize(worker_ids, now, limit))
 
     async def _optimize(self, worker_ids: Sequence[str], now: int, limit: float) -> Reoptimised:
@@ -729,10 +749,18 @@ class Engine(LifecycleOperations):
         commit.events += [Event(kind, now, record.order.order_id, w, why) for w in workers]
 
     async def _pending(self, order_id: str, i: int) -> OrderRecord:
-        record = await self.store.order(order_id)
+        return self._pending_by(await self.store.order(order_id), order_id, i)
+
+    @staticmethod
+    def _pending_by(record: OrderRecord | None, order_id: str, i: int,
+                    lapse_at: int | None = None) -> OrderRecord:
+        """``record`` of ``order_ids[i]`` when it is pending (or, given ``lapse_at``, offered
+        with an offer that lapses by then); else NotFound or FailedPrecondition."""
         if record is None:
             raise NotFound(f"order_ids[{i}]: order {order_id!r} not found")
-        if record.state != OrderState.PENDING:
+        lapsing = (lapse_at is not None and record.state == OrderState.OFFERED
+                   and record.offer_deadline <= lapse_at)
+        if record.state != OrderState.PENDING and not lapsing:
             raise FailedPrecondition(f"order_ids[{i}]: order {order_id!r} is "
                                      f"{record.state.name}, not PENDING")
         return record
@@ -860,12 +888,32 @@ class Engine(LifecycleOperations):
         if record.priority_boost:
             order = dataclasses.replace(
                 order, priority=min(MAX_PRIORITY, order.priority + record.priority_boost))
-        if order.link is None:
-            return order
-        first = await self.store.order(order.link.order_id)
-        if first is None or first.state in (OrderState.CANCELLED, OrderState.EXPIRED):
-            return dataclasses.replace(order, link=None)
+        if order.link is not None:
+            first = await self.store.order(order.link.order_id)
+            if first is None or first.state in (OrderState.CANCELLED, OrderState.EXPIRED):
+                order = dataclasses.replace(order, link=None)
+        if record.bound_by:
+            order = await self._bound(order, record.bound_by)
         return order
+
+    async def _bound(self, order: Order, followers: set[str]) -> Order:
+        """``order`` as the ``followers`` that stayed placed when it lost its worker bind it.
+        One follower's link, turned round, is the order's own (a start gap of [g1, g2] after
+        it is one of [-g2, -g1] after the follower; the same worker is the same worker), and
+        the planner places it as any linked order. Bound more ways than one link can say (it
+        is linked itself, or several followers stayed) it is placed by hand: no worker is
+        eligible for it."""
+        placed = [r for r in [await self.store.order(o) for o in sorted(followers)]
+                  if r is not None and r.state in PLACED and r.assignments]
+        if not placed:
+            return order
+        link = placed[0].order.link
+        if len(placed) == 1 and order.link is None and (
+                link.kind == LinkType.START_GAP or order.workers_needed == 1):
+            return dataclasses.replace(order, link=OrderLink(
+                placed[0].order.order_id, link.kind, -link.max_gap, -link.min_gap))
+        everyone = frozenset(w.worker_id for w in await self.store.workers())
+        return dataclasses.replace(order, blocked_worker_ids=everyone)
 
     def _outcome(self, records: list[OrderRecord], result: DispatchResult, now: int) -> Commit:
         by_id = {r.order.order_id: r for r in records}
@@ -990,18 +1038,18 @@ class Engine(LifecycleOperations):
             return await run()
         fingerprint = _fingerprint(body)
         seen = await self._recall(request_id, fingerprint)
-        if seen is not None:
+        if seen is not NOT_SEEN:  # (None too: an RPC whose answer is empty)
             return seen
         response = await run()
         await self.store.remember(request_id, fingerprint, response)
         return response
 
     async def _recall(self, request_id: str, fingerprint: str) -> Any:
-        """The answer remembered for ``request_id`` (None: none, or no request id); a body of
-        another ``fingerprint`` under the same id is AlreadyExists."""
+        """The answer remembered for ``request_id`` (NOT_SEEN: none, or no request id); a
+        body of another ``fingerprint`` under the same id is AlreadyExists."""
         seen = await self.store.remembered(request_id) if request_id else None
         if seen is None:
-            return None
+            return NOT_SEEN
         if seen[0] != fingerprint:
             raise AlreadyExists(f"request_id: {request_id!r} was used for a different request")
         return seen[1]

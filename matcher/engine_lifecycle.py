@@ -108,9 +108,10 @@ class LifecycleOperations:
     async def _respond(self, order_id: str, worker_id: str, accept: bool,
                        now: int) -> OrderRecord:
         record = await self.order(order_id)
-        if not worker_id and record.state in UNSTARTED:
-            # the answer is from the worker the order had when it came: should its offer
-            # have lapsed and the order gone to another worker at once, it is not that one's
+        if record.state in UNSTARTED:
+            # the answer is from a worker the order had when it came: should its offer have
+            # lapsed and the order gone to another worker at once, it is not that one's (and
+            # one from a worker it never had is refused before anything lapses)
             worker_id = self._member(record, worker_id)
         await self._expire_offers(now, [order_id])
         record = await self.order(order_id)
@@ -163,12 +164,15 @@ class LifecycleOperations:
             await self._unplan([record.order.order_id], why, commit, now, exclude=silent)
         await self._commit_and_replace(commit, now, batched=False)
 
-    async def start_order(self, order_id: str, started_at: int,
-                          request_id: str = "") -> OrderRecord:
-        """The worker started the (accepted) job at ``started_at``."""
+    async def start_order(self, order_id: str, started_at: int, request_id: str = "", *,
+                          from_clock: bool = False) -> OrderRecord:
+        """The worker started the (accepted) job at ``started_at`` (``from_clock``: the
+        server's clock, the client gave no time; a retry, which comes later, is the same
+        request)."""
         async with self._lock:
-            return await self._idempotent(request_id, ("start", order_id, started_at),
-                                          lambda: self._start(order_id, started_at))
+            return await self._idempotent(
+                request_id, ("start", order_id, None if from_clock else started_at),
+                lambda: self._start(order_id, started_at))
 
     async def _start(self, order_id: str, started_at: int) -> OrderRecord:
         record = await self.order(order_id)
@@ -182,12 +186,13 @@ class LifecycleOperations:
         return record
 
     async def complete_order(self, order_id: str, started_at: int | None, ended_at: int,
-                             request_id: str = "") -> OrderRecord:
-        """The job is done: actual start (None: when it was started) and end. Its jobs stay
-        in the plans as the record of the day's work."""
+                             request_id: str = "", *, from_clock: bool = False) -> OrderRecord:
+        """The job is done: actual start (None: when it was started) and end (``from_clock``:
+        the server's clock, as in :meth:`start_order`). Its jobs stay in the plans as the
+        record of the day's work."""
         async with self._lock:
             return await self._idempotent(
-                request_id, ("complete", order_id, started_at, ended_at),
+                request_id, ("complete", order_id, started_at, None if from_clock else ended_at),
                 lambda: self._complete(order_id, started_at, ended_at))
 
     async def _complete(self, order_id: str, started_at: int | None,
@@ -340,10 +345,12 @@ class LifecycleOperations:
         return changed
 
     async def update_location(self, worker_id: str, location: Location,
-                              request_id: str = "") -> None:
-        """The worker's reported position: between jobs, the next job's trip starts there."""
+                              request_id: str = "", *, from_clock: bool = False) -> None:
+        """The worker's reported position: between jobs, the next job's trip starts there
+        (``from_clock``: its time is the server's clock, as in :meth:`start_order`)."""
+        asked = (location.lat, location.lon, None if from_clock else location.time)
         async with self._lock:
-            await self._idempotent(request_id, ("location", worker_id, location),
+            await self._idempotent(request_id, ("location", worker_id, asked),
                                    lambda: self._locate(worker_id, location))
 
     async def _locate(self, worker_id: str, location: Location) -> None:

@@ -268,7 +268,7 @@ class Order:
             _require(self.link.order_id != self.order_id, "link.order_id",
                      "an order cannot be linked to itself")
             _require(self.link.kind != LinkType.SAME_WORKER or self.workers_needed == 1,
-                     "link.kind", "a team job cannot require the same worker as another order")
+                     "link.type", "a team job cannot require the same worker as another order")
 
     @property
     def latest_end(self) -> int:
@@ -343,6 +343,9 @@ class OrderRecord:
     started_at: int = 0                               # actual start (0: not started)
     completed_at: int = 0                             # actual end (0: not completed)
     feedback: set[FeedbackSource] = field(default_factory=set)
+    # Orders linked to this one that stayed placed (they had started) when it went back to the
+    # pool: it may go again only where their links still hold (Engine._binding)
+    bound_by: set[str] = field(default_factory=set)
     # Writes the store has taken of this record; a write must carry the version it read (an
     # optimistic check: another replica's write in between refuses this one).
     version: int = 0
@@ -352,7 +355,8 @@ class OrderRecord:
         return OrderRecord(self.order, self.state, self.submitted_at, list(self.assignments),
                            self.unassigned, list(self.history), set(self.excluded),
                            set(self.accepted), self.offer_deadline, self.priority_boost,
-                           self.started_at, self.completed_at, set(self.feedback), self.version)
+                           self.started_at, self.completed_at, set(self.feedback),
+                           set(self.bound_by), self.version)
 
     @property
     def worker_ids(self) -> list[str]:

@@ -151,7 +151,9 @@ end
 return cjson.encode(out)
 """
 
-_CURSOR = re.compile(r"^\d+-\d+$")
+# A stream entry id as Redis gives it out: two unsigned 64-bit numbers in ASCII digits (\d would
+# take "١", $ a trailing newline; Redis refuses a part past 2**64 - 1).
+_CURSOR = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
 
 
 def _unavailable(method):
@@ -458,7 +460,8 @@ class RedisStore:
 
 
 def _check_cursor_form(cursor: str) -> None:
-    if cursor and not _CURSOR.match(cursor):
+    form = _CURSOR.fullmatch(cursor) if cursor else None
+    if cursor and (form is None or any(int(part) >= 2 ** 64 for part in form.groups())):
         raise _unknown_cursor(cursor)
 
 

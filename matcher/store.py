@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -199,6 +200,10 @@ class Store(Protocol):
         than ``request_id_ttl_s``."""
     async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
         """Keep the first response under ``request_id`` for ``request_id_ttl_s``."""
+
+
+# A cursor the memory store gives out: an event's number, from 1, in ASCII digits.
+_CURSOR = re.compile(r"[1-9][0-9]*")
 
 
 class MemoryStore:
@@ -429,7 +434,8 @@ class MemoryStore:
         if cursor == "":
             return 0
         last = self._events_dropped + len(self._events)
-        if not cursor.isdigit() or not 0 < int(cursor) <= last:
+        # only the digits this service writes: str.isdigit() takes "²" and "١", int() "01"
+        if _CURSOR.fullmatch(cursor) is None or not int(cursor) <= last:
             raise InvalidArgument("after_cursor", f"unknown cursor {cursor!r}: pass one this "
                                                   "service gave out, or empty for the start")
         if int(cursor) <= self._events_dropped:

@@ -126,7 +126,7 @@ def _reference_walk(message, limits: RequestsConfig) -> None:
     from google.protobuf.descriptor import FieldDescriptor
 
     from matcher.errors import InvalidArgument
-    from server_limits import BATCHES, TEXT
+    from server_limits import BATCHES, NOTES, TEXT
 
     def walk(message, path):
         for field, value in message.ListFields():
@@ -142,10 +142,12 @@ def _reference_walk(message, limits: RequestsConfig) -> None:
                 at = here if i is None else f"{here}[{i}]"
                 if field.type == FieldDescriptor.TYPE_MESSAGE:
                     walk(item, at)
-                elif (field.type == FieldDescriptor.TYPE_STRING and field.name not in TEXT
-                      and len(item) > limits.max_id_length):
-                    raise InvalidArgument(at, f"at most {limits.max_id_length} characters "
-                                              f"(requests.max_id_length), got {len(item)}")
+                elif field.type == FieldDescriptor.TYPE_STRING and field.name not in TEXT:
+                    key = NOTES.get(field.name, "max_id_length")
+                    limit = getattr(limits, key)
+                    if len(item) > limit:
+                        raise InvalidArgument(at, f"at most {limit} characters "
+                                                  f"(requests.{key}), got {len(item)}")
     walk(message, "")
 
 

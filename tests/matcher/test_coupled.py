@@ -278,3 +278,115 @@ def test_kept_searches_give_what_a_fresh_search_gives_as_plans_change():
         fresh = planner.search.search([order], world, now, planner.coupled._limit(order),
                                       FIRST_POOL)
         assert _same_candidates(searches.of(order), fresh)
+
+
+async def _plans_problems(engine) -> list[str]:
+    workers = {w.worker_id: w for w in await engine.store.workers()}
+    plans = {w: list(await engine.store.plan(w)) for w in workers}
+    orders = {j.order_id: (await engine.order(j.order_id)).order
+              for jobs in plans.values() for j in jobs}
+    return check_plans(CONFIG, workers, {w: j for w, j in plans.items() if j}, orders)
+
+
+async def _first_loses_its_worker(link: OrderLink, *others):
+    """A (13:00-17:00 window) and B linked to it, 4 h or more before; both on w1. At 12:00,
+    B under way, w1's shift is cut so that A no longer fits; ``others`` join then."""
+    from matcher.model import Shift
+    engine = Engine(MemoryStore(), CONFIG)
+    await engine.upsert_workers([make_worker("w1")], now=at(6))
+    first = make_order("A", earliest_start=at(13), latest_start=at(17), duration=HOUR)
+    before = make_order("B", earliest_start=at(9), latest_start=at(11), duration=HOUR,
+                        link=link)
+    await engine.submit_orders([first, before], at(6))
+    result = await engine.dispatch([], at(6))
+    assert {a.order_id: (a.worker_id, a.planned_start) for a in result.assignments} == \
+        {"A": ("w1", at(13)), "B": ("w1", at(9))}
+    await engine.upsert_workers(list(others), now=at(12))
+    await engine.upsert_workers([make_worker("w1", shifts=(Shift(at(8), at(12)),))],
+                                now=at(12))
+    return engine
+
+
+def _free(worker_id: str, start: int, **overrides):
+    from matcher.model import Shift
+    return make_worker(worker_id, shifts=(Shift(start, at(20)),), **overrides)
+
+
+async def test_a_first_order_placed_again_keeps_the_gap_of_a_follower_under_way():
+    """B starts 4 to 6 h before A: B (09:00) has started when A loses its worker. A goes again
+    only where it starts 13:00-15:00: to w3, farther off, rather than to w2 at 16:00."""
+    gap = OrderLink("A", LinkType.START_GAP, -6 * HOUR, -4 * HOUR)
+    engine = await _first_loses_its_worker(gap, _free("w2", at(16)),
+                                           _free("w3", at(12), home_lat=31.26))
+    try:
+        record = await engine.order("A")
+        assert [(a.worker_id, a.planned_start) for a in record.assignments] == \
+            [("w3", at(13))]
+        assert await _plans_problems(engine) == []
+    finally:
+        engine.close()
+
+
+# What the checker says when B, under way, has to stay while A finds no place: nothing else.
+UNDER_WAY_ALONE = ["B: planned while its linked order A is not"]
+
+
+async def test_a_first_order_stays_pending_when_no_slot_keeps_the_gap():
+    gap = OrderLink("A", LinkType.START_GAP, -4 * HOUR, -4 * HOUR)
+    engine = await _first_loses_its_worker(gap, _free("w2", at(14)))  # only from 14:00
+    try:
+        record = await engine.order("A")
+        assert record.state == OrderState.PENDING and not record.assignments
+        assert record.unassigned.reason == UnassignedReason.NO_FEASIBLE_SLOT
+        assert (await engine.order("B")).assignments[0].worker_id == "w1"
+        assert await _plans_problems(engine) == UNDER_WAY_ALONE
+        await engine.dispatch([], at(12))  # a batch round does not move it either
+        assert not (await engine.order("A")).assignments
+        assert await _plans_problems(engine) == UNDER_WAY_ALONE
+    finally:
+        engine.close()
+
+
+async def test_a_first_order_whose_same_worker_follower_is_under_way_stays_with_its_worker():
+    """B must have A's worker: once B has started on w1 and w1 cannot do A any more, no other
+    worker may take A."""
+    engine = await _first_loses_its_worker(OrderLink("A", LinkType.SAME_WORKER),
+                                           _free("w2", at(12)))
+    try:
+        record = await engine.order("A")
+        assert record.state == OrderState.PENDING and not record.assignments
+        assert await _plans_problems(engine) == UNDER_WAY_ALONE
+        await engine.dispatch([], at(12))
+        assert not (await engine.order("A")).assignments
+        assert await _plans_problems(engine) == UNDER_WAY_ALONE
+    finally:
+        engine.close()
+
+
+async def test_a_first_order_bound_both_ways_waits_to_be_placed_by_hand():
+    """A follows C and B follows A: when A loses its worker while B has started, one link
+    cannot say both; A is then placed by no one (no worker eligible), never in breach."""
+    from matcher.model import Shift
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        await engine.upsert_workers([make_worker("w1")], now=at(6))
+        c = make_order("C", earliest_start=at(10), latest_start=at(11), duration=HOUR)
+        a = make_order("A", earliest_start=at(13), latest_start=at(17), duration=HOUR,
+                       link=OrderLink("C", LinkType.SAME_WORKER))
+        b = make_order("B", earliest_start=at(9), latest_start=at(11), duration=HOUR,
+                       link=OrderLink("A", LinkType.START_GAP, -4 * HOUR, -4 * HOUR))
+        await engine.submit_orders([c, a, b], at(6))
+        await engine.dispatch([], at(6))
+        assert {o: (await engine.order(o)).worker_ids for o in "CAB"} == \
+            {o: ["w1"] for o in "CAB"}
+        await engine.upsert_workers([_free("w2", at(12))], now=at(12))
+        await engine.upsert_workers([make_worker("w1", shifts=(Shift(at(6), at(12)),))],
+                                    now=at(12))
+        record = await engine.order("A")
+        assert record.state == OrderState.PENDING and not record.assignments
+        assert record.unassigned.reason == UnassignedReason.NO_ELIGIBLE_WORKER
+        await engine.dispatch([], at(12))
+        assert not (await engine.order("A")).assignments
+        assert await _plans_problems(engine) == ["B: planned while its linked order A is not"]
+    finally:
+        engine.close()

@@ -30,7 +30,7 @@ from tests.builders import HOUR, at, make_order, make_worker
     (lambda: make_order(workers_needed=11), "workers_needed"),
     (lambda: make_order(link=OrderLink("o1", LinkType.START_GAP)), "link.order_id"),
     (lambda: make_order(workers_needed=2, link=OrderLink("o0", LinkType.SAME_WORKER)),
-     "link.kind"),
+     "link.type"),
     (lambda: OrderLink("o0", LinkType.START_GAP, 600, 300), "max_gap"),
     (lambda: make_worker(home_lat=-90.01), "home.latitude"),
     (lambda: make_worker(credit_score=100.5), "credit_score"),
