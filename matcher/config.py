@@ -222,7 +222,8 @@ class TierConfig:
     min_score: float = key(0.0, 0.0, 100.0)
     # Added to the credit term's value (credit / 100) for workers of this tier.
     score_bonus: float = key(0.0, -10.0, 10.0)
-    # A worker of this tier takes no order at all, and loses its jobs not yet started.
+    # A worker of this tier takes no order at all, and loses its jobs not yet started. Only
+    # the lowest tiers may be excluded (the credit floor is the lowest tier that is not).
     excluded: bool = False
 
 
@@ -330,6 +331,14 @@ def _check_semantics(config: DispatchConfig, errors: list[str]) -> None:
         errors.append(f"tiers: the lowest tier must start at min_score = 0 (got {min(scores)!r})")
     if len(set(scores)) != len(scores):
         errors.append("tiers: two tiers have the same min_score")
+    taking = [tier.min_score for _, tier in config.tiers if not tier.excluded]
+    for name, tier in config.tiers:
+        if tier.excluded and any(score < tier.min_score for score in taking):
+            # (the credit floor is the lowest tier that takes orders: a higher tier that
+            # takes none would leave workers under it taking orders, over it not)
+            errors.append(f"tiers.{name}.excluded: an excluded tier must lie below every tier "
+                          f"that takes orders (min_score {tier.min_score:g} is above "
+                          f"{min(taking):g})")
     url = config.store.url
     if url != "memory" and not url.startswith(("redis://", "rediss://", "unix://")):
         errors.append(f"store.url: expected \"memory\" or a redis://, rediss:// or unix:// "

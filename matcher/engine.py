@@ -224,6 +224,7 @@ class Engine(LifecycleOperations):
         any) still apply on top (:mod:`matcher.credit`)."""
         commit = Commit()
         effective = []
+        tier_of = self.planner.tiers.tier_of
         for worker in workers:
             known = await self.store.credit(worker.worker_id)
             record = CreditRecord(worker.credit_score, known.events if known else [], now,
@@ -231,6 +232,15 @@ class Engine(LifecycleOperations):
             commit.credit[worker.worker_id] = record
             score = credit_score(record.base, record.events, now, self.config.credit)
             effective.append(dataclasses.replace(worker, credit_score=score))
+            stored = await self.store.worker(worker.worker_id)
+            if stored is not None and stored.credit_score != score:  # as _rescore tells it
+                what = f"base score set to {worker.credit_score:.2f}"
+                commit.events.append(Event(EventType.CREDIT_CHANGED, now, "", worker.worker_id,
+                                           f"{stored.credit_score:.2f} -> {score:.2f}: {what}"))
+                was, tier = tier_of(stored.credit_score), tier_of(score)
+                if tier != was:
+                    commit.events.append(Event(EventType.TIER_CHANGED, now, "",
+                                               worker.worker_id, f"{was} -> {tier}: {what}"))
         commit.workers = effective  # written with the plans they change, in one commit
         for worker in effective:
             await self._revalidate(worker, commit, now,

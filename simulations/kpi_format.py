@@ -28,7 +28,7 @@ KPI_LABELS = {
     "assign_wait_p90_s": "time to assignment, p90",
     "assign_wait_p99_s": "time to assignment, p99",
     "late_share": "share of jobs started late",
-    "late_minutes_mean": "lateness of late jobs, mean",
+    "late_minutes_mean": "lateness per served job, mean",
     "travel_km_per_job": "travel per job",
     "utilisation": "worker utilisation (busy / shift)",
     "orders_per_worker_hour": "orders per worker-hour",

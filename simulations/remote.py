@@ -45,7 +45,7 @@ from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc as pb_grpc
 from matcher.config import DispatchConfig, to_toml
 from matcher.credit import Tiers
-from matcher.engine import CancelledBy
+from matcher.engine import CancelledBy, Leg
 from matcher.engine_lifecycle import Feedback
 from matcher.errors import FailedPrecondition, NotFound
 from matcher.model import (Assignment, EventType, OrderRecord, OrderState, Unassigned, Worker,
@@ -270,6 +270,12 @@ class RemoteEngine:
             order_id=self.translation.id_out(order_id),
             worker_id=self.translation.id_out(worker_id), accept=accept,
             as_of_time=self._ts(now)), now, last_events)
+
+    async def worker_schedule(self, worker_id: str) -> tuple[Worker, list[Leg]]:
+        worker = await self.store.worker(worker_id)
+        if worker is None:
+            raise NotFound(f"worker {worker_id!r} not found")
+        return worker, await self.store.legs(worker_id)
 
     async def start_order(self, order_id: str, now: int, request_id: str = "") -> OrderRecord:
         return await self._order_call("StartOrder", pb.StartOrderRequest(

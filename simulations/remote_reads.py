@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from homedispatch.v1 import dispatch_pb2 as pb
+from matcher.engine import Leg
 from matcher.errors import NotFound
 from matcher.model import Assignment, Job, OrderRecord, Worker
 from server import ORDER_STATE, order_from_proto, worker_from_proto
@@ -44,13 +45,18 @@ class ServerView:
 
     async def plan(self, worker_id: str) -> list[Job]:
         """The worker's planned jobs, in order."""
+        return [leg.job for leg in await self.legs(worker_id)]
+
+    async def legs(self, worker_id: str) -> list[Leg]:
+        """The worker's planned jobs, in order, each with the travel leg that leads to it."""
         schedule = await self._schedule(worker_id)
         if schedule is None:
             return []
-        return [self.translation.job_in(Job(j.order_id, j.customer_id, j.service_type,
-                                            j.location.latitude, j.location.longitude,
-                                            j.planned_start_time.seconds,
-                                            j.planned_end_time.seconds))
+        return [Leg(self.translation.job_in(Job(j.order_id, j.customer_id, j.service_type,
+                                                j.location.latitude, j.location.longitude,
+                                                j.planned_start_time.seconds,
+                                                j.planned_end_time.seconds)),
+                    j.travel_duration.seconds, j.travel_km)
                 for j in schedule.jobs]
 
     async def blocked(self) -> dict[str, frozenset[str]]:

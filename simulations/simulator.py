@@ -288,21 +288,32 @@ class Simulation:
         track.status, track.start_s = "started", t
         track.late_s = max(0, self.now(t) - record.order.latest_start)
         duration = self.behaviour.duration(track.index, record.order.duration)
-        self.at(t + duration, self._complete, track, record.assignments)
+        driven = {a.worker_id: await self._driven(a) for a in record.assignments}
+        self.at(t + duration, self._complete, track, driven)
 
-    async def _complete(self, t: int, track: OrderTrack, assignments: list) -> None:
+    async def _driven(self, assignment) -> tuple[int, float]:
+        """The leg the worker drove to the job it starts: the one its day has now (a job put
+        before it, or one before it cancelled, since it was placed changed the leg from what
+        its assignment says)."""
+        _, legs = await self.engine.worker_schedule(assignment.worker_id)
+        return next(((leg.travel_s, leg.travel_km) for leg in legs
+                     if leg.job.order_id == assignment.order_id),
+                    (assignment.travel_s, assignment.travel_km))
+
+    async def _complete(self, t: int, track: OrderTrack,
+                        driven: dict[str, tuple[int, float]]) -> None:
         await self.engine.complete_order(track.order_id, None, self.now(t))
         track.status, track.end_s = "served", t
         hours = track.sim.order.duration / 3600
-        for a in assignments:
-            worker = self.workers[a.worker_id]
+        for worker_id, (travel_s, travel_km) in driven.items():
+            worker = self.workers[worker_id]
             worker.jobs += 1
-            worker.busy_s += (t - track.start_s) + a.travel_s
-            worker.travel_km += a.travel_km
+            worker.busy_s += (t - track.start_s) + travel_s
+            worker.travel_km += travel_km
             worker.earnings += track.sim.pay_per_hour * hours
-            credit = (await self.store.worker(a.worker_id)).credit_score
+            credit = (await self.store.worker(worker_id)).credit_score
             worker.top_tier_jobs += self.engine.planner.tiers.tier_of(credit) == self.top_tier
-            track.travel_km += a.travel_km
+            track.travel_km += travel_km
             track.pay += track.sim.pay_per_hour * hours
         rating = self.behaviour.feedback(track.index, track.late_s or 0)
         if rating is not None:

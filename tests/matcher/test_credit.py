@@ -80,6 +80,15 @@ def test_a_service_floor_is_stricter_than_the_tiers():
     assert tiers.floor_for("maternity") == 80.0 and tiers.floor_for("cleaning") == 60.0
 
 
+def test_excluded_tiers_at_the_bottom_are_all_below_the_floor():
+    config = parse_config("[limits]\nmin_credit_score = 0\n[tiers.banned]\nmin_score = 0\n"
+                          "excluded = true\n[tiers.suspended]\nmin_score = 40\nexcluded = true\n"
+                          "[tiers.ok]\nmin_score = 60\n")
+    tiers = Tiers(config)
+    assert tiers.floor_for("cleaning") == 60.0
+    assert tiers.excluded(59.9) and tiers.excluded(10.0) and not tiers.excluded(60.0)
+
+
 def test_an_operator_can_do_without_an_excluded_tier():
     config = parse_config("[limits]\nmin_credit_score = 0\n[tiers.all]\nmin_score = 0\n")
     assert Tiers(config).floor_for("cleaning") == 0.0 and Tiers(config).tier_of(3.0) == "all"
@@ -88,6 +97,10 @@ def test_an_operator_can_do_without_an_excluded_tier():
 @pytest.mark.parametrize("text, message", [
     ("[tiers.a]\nmin_score = 10\n", "tiers: the lowest tier must start at min_score = 0"),
     ("[tiers.a]\nmin_score = 0\n[tiers.b]\nmin_score = 0\n", "two tiers have the same"),
+    # an excluded tier above one that takes orders: the floor (the lowest tier that takes
+    # orders) would let its workers take orders
+    ("[tiers.low]\nmin_score = 0\n[tiers.watch]\nmin_score = 70\nexcluded = true\n"
+     "[tiers.top]\nmin_score = 90\n", "tiers.watch.excluded: an excluded tier must lie below"),
     ("[tiers.a]\nmin_score = 0\nbonus = 1\n", "tiers.a.bonus: unknown key"),
     ("[credit_floor.gardening]\nmin_credit_score = 50\n", "credit_floor.gardening: unknown"),
     ("[credit]\nhalf_life_days = 0\n", "credit.half_life_days: 0.0 is out of range"),

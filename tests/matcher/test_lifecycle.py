@@ -283,6 +283,23 @@ async def test_severe_complaints_suspend_a_worker_and_its_jobs_go_to_others(engi
         "suspended -> normal")
 
 
+async def test_a_base_score_set_again_is_a_credit_and_tier_change_like_any_other(engine):
+    """UpsertWorkers sets the base score: the score and the tier it moves are events with
+    the reason, the same as feedback's; an upsert that keeps the score tells nothing."""
+    await offered(engine)
+    assert await planned(engine, "o1") == ["near"]
+    await engine.upsert_workers([make_worker("near", credit_score=80.0)], now=at(7))
+    assert await events(engine, EventType.CREDIT_CHANGED) == []
+    await engine.upsert_workers([make_worker("near", credit_score=50.0)], now=at(7))
+    changed = await events(engine, EventType.CREDIT_CHANGED)
+    assert [(e.worker_id, e.detail) for e in changed] == [
+        ("near", "80.00 -> 50.00: base score set to 50.00")]
+    tiers = await events(engine, EventType.TIER_CHANGED)
+    assert [(e.worker_id, e.detail) for e in tiers] == [
+        ("near", "normal -> suspended: base score set to 50.00")]
+    assert await planned(engine, "o1") == ["far"]  # a suspended worker keeps no job
+
+
 async def test_a_credit_fall_that_every_job_survives_writes_no_plan(engine):
     """The jobs of a worker whose credit fell are checked again; a plan they all still fit
     is not written again (a write would mark the worker changed for every reader of plans)."""

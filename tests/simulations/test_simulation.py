@@ -229,3 +229,37 @@ def test_a_run_hands_out_its_result_without_formatting_it():
 
     assert isinstance(run_outside_the_task(simulate()), Outcome)
     assert formatted == []
+
+
+def test_each_served_job_counts_the_leg_its_worker_drove(two_runs):
+    """A one-worker job's travel is the leg from the worker's last served job of that service
+    day (from home for its first): a job put before it, or one before it cancelled, after it
+    was placed changed that leg from what its assignment said (and the KPIs counted that)."""
+    from geo import haversine_km
+    from matcher.service_day import ServiceCalendar
+
+    root, _, _ = two_runs
+    config = DispatchConfig()
+    day = ServiceCalendar(config.service.timezone).day
+    start = json.loads((root / "a" / "run.json").read_text())["start_unix"]
+    with open(root / "a" / "workers.csv", newline="") as f:
+        homes = {w["worker_id"]: (float(w["lat"]), float(w["lng"])) for w in csv.DictReader(f)}
+    with open(root / "a" / "orders.csv", newline="") as f:
+        # (a team job is a stop of each of its workers; its travel_km is theirs summed)
+        visits = sorted(((w, int(o["start_s"]), o) for o in csv.DictReader(f)
+                         if o["status"] == "served" for w in o["worker_id"].split()),
+                        key=lambda visit: visit[:2])
+    last: dict[str, tuple[int, float, float]] = {}
+    checked = 0
+    for worker_id, start_s, o in visits:
+        today, here = day(start + start_s), (float(o["lat"]), float(o["lng"]))
+        before = last.get(worker_id)
+        origin = before[1:] if before and before[0] == today else homes[worker_id]
+        km = haversine_km(*origin, *here) * config.travel.detour_factor
+        if o["worker_id"] == worker_id:
+            # (orders.csv rounds places to 1e-4 degrees, workers.csv homes to 1e-3: up to
+            # 0.1 km of road)
+            assert abs(float(o["travel_km"]) - km) < 0.12, o
+            checked += 1
+        last[worker_id] = (today, *here)
+    assert checked > 50
