@@ -234,7 +234,9 @@ class Engine(LifecycleOperations):
             effective.append(dataclasses.replace(worker, credit_score=score))
             stored = await self.store.worker(worker.worker_id)
             if stored is not None and stored.credit_score != score:  # as _rescore tells it
-                what = f"base score set to {worker.credit_score:.2f}"
+                what = (f"base score set to {worker.credit_score:.2f}"
+                        if known is None or known.base != worker.credit_score
+                        else "older events decayed")
                 commit.events.append(Event(EventType.CREDIT_CHANGED, now, "", worker.worker_id,
                                            f"{stored.credit_score:.2f} -> {score:.2f}: {what}"))
                 was, tier = tier_of(stored.credit_score), tier_of(score)
@@ -639,8 +641,6 @@ class Engine(LifecycleOperations):
                 self._pending_by(await self.store.order(order_id), order_id, i, now)
         await self._expire_offers(now)
         if order_ids:
-            # (an instant order whose offer lapsed just now was placed again at once, as the
-            # offers tick would have done: it is no longer pending)
             records = [await self._pending(oid, i) for i, oid in enumerate(order_ids)]
         else:
             # read, not copied: the outcome copies the records it changes (few of them)
@@ -707,6 +707,11 @@ class Engine(LifecycleOperations):
         for first, dependents in (await self._dependents()).items():
             if first in inside and any(d.order.order_id not in inside for d in dependents):
                 locked.add(first)
+        for first in inside - locked:  # (followers that started or are done: bound_by)
+            if records[first].bound_by and any(
+                    r.order.order_id not in inside
+                    for r in await self._placed(records[first].bound_by)):
+                locked.add(first)
         return frozenset(locked)
 
     def _max_late(self, order: Order) -> int:
@@ -768,8 +773,10 @@ class Engine(LifecycleOperations):
         with an offer that lapses by then); else NotFound or FailedPrecondition."""
         if record is None:
             raise NotFound(f"order_ids[{i}]: order {order_id!r} not found")
+        # (an instant order whose offer lapses is placed again at once: not pending then)
         lapsing = (lapse_at is not None and record.state == OrderState.OFFERED
-                   and record.offer_deadline <= lapse_at)
+                   and record.offer_deadline <= lapse_at
+                   and record.order.mode != DispatchMode.INSTANT)
         if record.state != OrderState.PENDING and not lapsing:
             raise FailedPrecondition(f"order_ids[{i}]: order {order_id!r} is "
                                      f"{record.state.name}, not PENDING")
@@ -902,9 +909,14 @@ class Engine(LifecycleOperations):
             first = await self.store.order(order.link.order_id)
             if first is None or first.state in (OrderState.CANCELLED, OrderState.EXPIRED):
                 order = dataclasses.replace(order, link=None)
-        if record.bound_by:
+        if record.bound_by and record.state == OrderState.PENDING:
             order = await self._bound(order, record.bound_by)
         return order
+
+    async def _placed(self, order_ids: set[str]) -> list[OrderRecord]:
+        """The records of ``order_ids`` that hold a place in their workers' plans, by id."""
+        return [r for r in [await self.store.order(o) for o in sorted(order_ids)]
+                if r is not None and r.state in PLACED and r.assignments]
 
     async def _bound(self, order: Order, followers: set[str]) -> Order:
         """``order`` as the ``followers`` that stayed placed when it lost its worker bind it.
@@ -913,8 +925,7 @@ class Engine(LifecycleOperations):
         the planner places it as any linked order. Bound more ways than one link can say (it
         is linked itself, or several followers stayed) it is placed by hand: no worker is
         eligible for it."""
-        placed = [r for r in [await self.store.order(o) for o in sorted(followers)]
-                  if r is not None and r.state in PLACED and r.assignments]
+        placed = await self._placed(followers)
         if not placed:
             return order
         link = placed[0].order.link

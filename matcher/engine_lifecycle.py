@@ -181,9 +181,25 @@ class LifecycleOperations:
         lifecycle.require(record, "starting", OrderState.ASSIGNED)
         lifecycle.move(record, OrderState.IN_PROGRESS, f"started at {iso(started_at)}")
         record.started_at = started_at
-        await self.store.commit(Commit(orders=[record], events=[
-            Event(EventType.STARTED, started_at, order_id, w) for w in record.worker_ids]))
+        commit = Commit(orders=[record], events=[
+            Event(EventType.STARTED, started_at, order_id, w) for w in record.worker_ids])
+        await self._binds_its_first(record, commit)
+        await self.store.commit(commit)
         return record
+
+    async def _binds_its_first(self, record: OrderRecord, commit: Commit) -> None:
+        """A linked order that starts (or is done) stays where it is: the order it is linked
+        to notes it (``bound_by``), so as to go again, should it lose its worker, only where
+        the link still holds (a store finds the orders linked to one only by reading every
+        order in a state, and the completed ones are a day's worth)."""
+        link = record.order.link
+        if link is None:
+            return
+        first = commit.record(link.order_id) or await self.store.order(link.order_id)
+        if first is None or record.order.order_id in first.bound_by:
+            return
+        first.bound_by.add(record.order.order_id)
+        commit.add(first)
 
     async def complete_order(self, order_id: str, started_at: int | None, ended_at: int,
                              request_id: str = "", *, from_clock: bool = False) -> OrderRecord:
@@ -208,8 +224,10 @@ class LifecycleOperations:
                                                      f"({ended_at} <= {start})")
         lifecycle.move(record, OrderState.COMPLETED, f"completed: {iso(start)} to {iso(ended_at)}")
         record.started_at, record.completed_at = start, ended_at
-        await self.store.commit(Commit(orders=[record], events=[
-            Event(EventType.COMPLETED, ended_at, order_id, w) for w in record.worker_ids]))
+        commit = Commit(orders=[record], events=[
+            Event(EventType.COMPLETED, ended_at, order_id, w) for w in record.worker_ids])
+        await self._binds_its_first(record, commit)
+        await self.store.commit(commit)
         return record
 
     async def submit_feedback(self, order_id: str, feedback: Feedback, now: int,

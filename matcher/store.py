@@ -202,8 +202,9 @@ class Store(Protocol):
         """Keep the first response under ``request_id`` for ``request_id_ttl_s``."""
 
 
-# A cursor the memory store gives out: an event's number, from 1, in ASCII digits.
-_CURSOR = re.compile(r"[1-9][0-9]*")
+# A cursor the memory store gives out: an event's number, from 1, in ASCII digits (at most 20:
+# int() refuses a string of over 4,300 digits).
+_CURSOR = re.compile(r"[1-9][0-9]{0,19}")
 
 
 class MemoryStore:

@@ -109,6 +109,19 @@ def test_a_refused_dispatch_lets_no_offer_lapse(served, order_ids, code):
     assert served.snapshot() == before
 
 
+def test_a_dispatch_naming_an_instant_order_whose_offer_lapses_is_refused_up_front(served):
+    """Its lapse would place it again at once (offered, not pending): the refusal comes
+    before, and the offer lapses when the offers tick comes to it."""
+    served.stub.SubmitOrders(pb.SubmitOrdersRequest(orders=[instant("o1")]))
+    before = served.snapshot()
+    with pytest.raises(grpc.RpcError) as caught:
+        served.stub.Dispatch(pb.DispatchRequest(order_ids=["o1"],
+                                                as_of_time=ts(AS_OF + HOUR)), timeout=60)
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "OFFERED" in caught.value.details()
+    assert served.snapshot() == before
+
+
 def test_a_dispatch_naming_an_order_whose_offer_lapses_places_it_again(served):
     served.stub.SubmitOrders(pb.SubmitOrdersRequest(orders=[order_pb("o1")]))
     served.stub.Dispatch(pb.DispatchRequest(as_of_time=ts(AS_OF)), timeout=60)

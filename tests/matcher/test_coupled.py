@@ -390,3 +390,56 @@ async def test_a_first_order_bound_both_ways_waits_to_be_placed_by_hand():
         assert await _plans_problems(engine) == ["B: planned while its linked order A is not"]
     finally:
         engine.close()
+
+
+async def test_a_first_order_placed_again_keeps_the_gap_of_a_follower_already_done():
+    """As with a follower under way; B done by the time A loses its worker (a store finds
+    no done order by its link: B's start noted it on A)."""
+    from matcher.model import Shift
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        await engine.upsert_workers([make_worker("w1")], now=at(6))
+        first = make_order("A", earliest_start=at(13), latest_start=at(17), duration=HOUR)
+        before = make_order("B", earliest_start=at(9), latest_start=at(11), duration=HOUR,
+                            link=OrderLink("A", LinkType.START_GAP, -6 * HOUR, -4 * HOUR))
+        await engine.submit_orders([first, before], at(6))
+        await engine.dispatch([], at(6))
+        await engine.start_order("B", at(9))
+        await engine.complete_order("B", None, at(10))
+        assert (await engine.order("A")).bound_by == {"B"}
+        await engine.upsert_workers([_free("w2", at(16))], now=at(12))  # 16:00 breaks it
+        await engine.upsert_workers([make_worker("w1", shifts=(Shift(at(8), at(12)),))],
+                                    now=at(12))
+        assert not (await engine.order("A")).assignments
+        assert await _plans_problems(engine) == ["B: planned while its linked order A is not"]
+    finally:
+        engine.close()
+
+
+async def test_re_optimisation_keeps_a_first_order_whose_follower_outside_it_is_done():
+    from matcher.model import Shift
+    from tests.builders import CENTRE
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        await engine.upsert_workers([
+            make_worker("w0", shifts=(Shift(at(8), at(12)),)),
+            make_worker("w1", home_lat=CENTRE[0] + 0.09, shifts=(Shift(at(12), at(20)),))],
+            now=at(6))
+        first = make_order("A", earliest_start=at(13), latest_start=at(17), duration=HOUR)
+        before = make_order("B", earliest_start=at(9), latest_start=at(11), duration=HOUR,
+                            link=OrderLink("A", LinkType.START_GAP, -6 * HOUR, -4 * HOUR))
+        await engine.submit_orders([first, before], at(6))
+        result = await engine.dispatch([], at(6))
+        assert {a.order_id: (a.worker_id, a.planned_start) for a in result.assignments} == \
+            {"A": ("w1", at(13)), "B": ("w0", at(9))}
+        await engine.start_order("B", at(9))
+        await engine.complete_order("B", None, at(10))
+        # w2 lives nearer A, but is free only from 16:00: too late for B's gap
+        await engine.upsert_workers([make_worker("w2", shifts=(Shift(at(16), at(20)),))],
+                                    now=at(11))
+        await engine.optimize_plans(["w1", "w2"], at(11), 0.5)
+        assert [(a.worker_id, a.planned_start) for a in (await engine.order("A")).assignments] \
+            == [("w1", at(13))]
+        assert await _plans_problems(engine) == []
+    finally:
+        engine.close()

@@ -300,6 +300,17 @@ async def test_a_base_score_set_again_is_a_credit_and_tier_change_like_any_other
     assert await planned(engine, "o1") == ["far"]  # a suspended worker keeps no job
 
 
+async def test_an_upsert_keeping_the_base_score_tells_decay_as_decay(engine):
+    await offered(engine)
+    await engine.cancel_order("o1", "sick", by=CancelledBy.WORKER, worker_id="near", now=at(7))
+    fell = (await engine.store.worker("near")).credit_score
+    await engine.upsert_workers([make_worker("near")], now=at(7) + 30 * 86400)  # base 80
+    last = (await events(engine, EventType.CREDIT_CHANGED))[-1]
+    assert last.detail == (f"{fell:.2f} -> "
+                           f"{(await engine.store.worker('near')).credit_score:.2f}: "
+                           "older events decayed")
+
+
 async def test_a_credit_fall_that_every_job_survives_writes_no_plan(engine):
     """The jobs of a worker whose credit fell are checked again; a plan they all still fit
     is not written again (a write would mark the worker changed for every reader of plans)."""

@@ -104,13 +104,14 @@ async def test_events_get_cursors_in_order_and_resume_after_any_of_them(store):
 
 async def test_a_cursor_spelled_otherwise_than_given_out_is_invalid_argument(store):
     """Unicode digits pass str.isdigit() and \\d, and int() reads them; a trailing newline
-    passes $; a number past 64 bits passes a digits-only pattern. Each made the memory store
-    raise ValueError (UNKNOWN over gRPC) or the Redis store report itself unreachable."""
+    passes $; a number past 64 bits passes a digits-only pattern, int() refuses over 4,300
+    digits. Each made the memory store raise ValueError (UNKNOWN over gRPC) or the Redis store
+    report itself unreachable."""
     await store.commit(Commit(events=[Event(EventType.OFFERED, at(6), "o1", "w1")]))
     [event] = await store.events_after("", 10)
     arabic = event.cursor.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     for bad in ("²", event.cursor + "²", arabic, event.cursor + "\n", "9" * 20,
-                "9" * 20 + "-0", "0-" + "9" * 20):
+                "9" * 20 + "-0", "0-" + "9" * 20, "1" * 4301, "1" * 4301 + "-0"):
         with pytest.raises(InvalidArgument, match="after_cursor"):
             await store.events_after(bad, 10)
         with pytest.raises(InvalidArgument, match="after_cursor"):
