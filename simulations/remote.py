@@ -22,7 +22,8 @@ Config. The run puts the policy's config (the server's config in force, or ``--c
 the policy's changes) in force by ``ReloadConfig`` and puts the old one back at the end.
 
 Ids. Every id sent gets the run's prefix; at the end the run cancels its unfinished orders and
-takes its workers offline, so that a later run on the same server meets none of them. What
+takes its workers offline without their skills, so that a later run on the same server meets
+none of them (not even in its candidate pools). What
 comes back about an id without the prefix (a ``Dispatch`` round takes every pending order on
 the server, a client's own too) is left out of the run's answers and events: the run tracks
 only its own orders. Its rounds still decide such an order (one whose window has passed
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,6 +98,7 @@ class RemoteEngine:
         self._restore: str | None = None
         self._last_now = sim_start
         self.order_ids: set[str] = set()  # every order the run submitted
+        self._fleet: list[Worker] = []  # the run's workers, as it upserted them
         self.load: dict = {}
 
     async def open(self) -> None:
@@ -124,7 +127,10 @@ class RemoteEngine:
     async def _retire(self) -> None:
         """Leave nothing of the run that a later run on the same server could use: its
         unfinished orders are cancelled (by the centre), then its workers go offline (as of
-        the run's last moment, when none of their jobs is still to come)."""
+        the run's last moment, when none of their jobs is still to come) and lose their
+        skills. (No RPC removes a worker; an offline worker with skills still stands in the
+        spatial index of each of them, and took places in a later run's candidate pools: the
+        same seed puts its workers at the same homes.)"""
         gate = asyncio.Semaphore(READ_CONCURRENCY)
         ts = self._ts(self._last_now)
 
@@ -140,6 +146,11 @@ class RemoteEngine:
         await asyncio.gather(*(send("SetWorkerStatus", pb.SetWorkerStatusRequest(
             worker_id=self.translation.id_out(w), status=pb.WORKER_STATUS_OFFLINE,
             reason="simulation run ended", as_of_time=ts)) for w in self.store.worker_ids))
+        retired = [worker_to_proto(self.translation.worker_out(dataclasses.replace(
+            w, status=WorkerStatus.OFFLINE, skills=()))) for w in self._fleet]
+        for i in range(0, len(retired), UPSERT_BATCH):
+            await self.call("UpsertWorkers", pb.UpsertWorkersRequest(
+                workers=retired[i:i + UPSERT_BATCH]))
 
     def close(self) -> None:
         """Nothing to close synchronously (the simulation calls it at the end of its loop);
@@ -199,6 +210,7 @@ class RemoteEngine:
             await self.call("UpsertWorkers", pb.UpsertWorkersRequest(
                 workers=out[i:i + UPSERT_BATCH]))
         self.store.worker_ids = [w.worker_id for w in workers]
+        self._fleet = list(workers)
         return len(out)
 
     async def submit_orders(self, orders, now: int, request_id: str = "") -> Placed:
