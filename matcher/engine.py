@@ -674,7 +674,8 @@ class Engine(LifecycleOperations):
         records = {j.order_id: await self.store.order(j.order_id)
                    for jobs in plans.values() for j in jobs}
         pending = [r for r in await self.store.orders_in(OrderState.PENDING)
-                   if r.order.latest_start + self._max_late(r.order) >= now]
+                   if r.order.latest_start + self._max_late(r.order) >= now
+                   and await self._first_in_scope(r.order, plans)]
         records.update((r.order.order_id, r) for r in pending)
         orders = {k: await self._binding(r) for k, r in records.items()}
         scope = PlanScope(workers, plans, orders,
@@ -693,24 +694,40 @@ class Engine(LifecycleOperations):
                                      for j in jobs))
         return result
 
+    async def _first_in_scope(self, order: Order, plans: dict[str, list[Job]]) -> bool:
+        """Whether a re-optimisation of ``plans`` may place ``order``: not a same-worker
+        follower of a team with a member outside it (which member is the team's first is
+        not in sight there)."""
+        link = order.link
+        if link is None or link.kind != LinkType.SAME_WORKER:
+            return True
+        first = await self.store.order(link.order_id)
+        return first is None or all(a.worker_id in plans for a in first.assignments)
+
     async def _locked_outside(self, plans: dict[str, list[Job]],
                               records: dict[str, OrderRecord],
                               orders: dict[str, Order]) -> frozenset[str]:
-        """Planned orders tied to a job outside the scope stay as they are: a team with a
-        member elsewhere, an order linked to one elsewhere, or one that another order outside
-        is linked to."""
+        """Planned orders tied to a job outside the scope, or to one under way or done, stay
+        as they are: a team with a member elsewhere, an order linked to one elsewhere, or one
+        that another order is linked to, outside or started (a started job is out of the
+        model when its day is past or its worker off, and a team follows no same-worker
+        follower)."""
         inside = {j.order_id for jobs in plans.values() for j in jobs}
         locked = {o for o in inside
                   if any(a.worker_id not in plans for a in records[o].assignments)
                   or orders[o].link is not None and orders[o].link.order_id not in inside
                   or _locked(records[o])}
+
+        def binds(follower: OrderRecord) -> bool:
+            return (follower.order.order_id not in inside
+                    or follower.state in (OrderState.IN_PROGRESS, OrderState.COMPLETED))
+
         for first, dependents in (await self._dependents()).items():
-            if first in inside and any(d.order.order_id not in inside for d in dependents):
+            if first in inside and any(binds(d) for d in dependents):
                 locked.add(first)
         for first in inside - locked:  # (followers that started or are done: bound_by)
             if records[first].bound_by and any(
-                    r.order.order_id not in inside
-                    for r in await self._placed(records[first].bound_by)):
+                    binds(r) for r in await self._placed(records[first].bound_by)):
                 locked.add(first)
         return frozenset(locked)
 

@@ -163,8 +163,12 @@ class _Build:
         self.gaps: list[StartGap] = []
         self.initial: list[list[int]] = []
         self.kept: dict[str, list[Job]] = {}               # jobs outside the problem
-        self.worker_of = {j.order_id: w for w, jobs in sorted(scope.plans.items())
-                          for j in jobs}
+        # an order's worker; a team's first member (by id), the one a same-worker follower
+        # goes with, as in dispatch (World.placed)
+        self.worker_of: dict[str, str] = {}
+        for w, jobs in sorted(scope.plans.items()):
+            for j in jobs:
+                self.worker_of.setdefault(j.order_id, w)
         self.same_worker_firsts = {o.link.order_id for o in scope.orders.values()
                                    if o.link is not None and o.link.kind == LinkType.SAME_WORKER}
         self.rows_of: dict[str, list[int]] = defaultdict(list)  # order -> rows planned for it
@@ -320,7 +324,11 @@ class _Build:
         """A follow-up needs its first order among the visits; a same-worker order needs it
         planned, so that the worker is known."""
         if order.link.kind == LinkType.SAME_WORKER:
-            return order.link.order_id in self.worker_of
+            first = order.link.order_id
+            team = self.scope.orders[first].workers_needed if first in self.scope.orders else 1
+            # (with a member outside the scope, the team's first member may not be known)
+            return first in self.worker_of and sum(
+                j.order_id == first for jobs in self.scope.plans.values() for j in jobs) == team
         return order.link.order_id in self.visits_of
 
     def _add_visit(self, order: Order, drop_cost: int, fixed_at: int | None = None) -> int:
@@ -438,20 +446,25 @@ def check_scope(planner: Planner, scope: PlanScope, plans: dict[str, list[Job]])
                 problems.append(f"{worker_id}/{job.order_id} does not fit at {job.start}")
             kept.append(job)
     for order_id, placed in starts.items():
-        if order_id in scope.locked:
-            continue  # tied to jobs outside the scope, and left as they were
+        # a locked order is tied to jobs outside the scope and left as it was: its team is
+        # whole outside; its link still binds what the new plans did with its first order
+        locked = order_id in scope.locked
         order = scope.orders[order_id]
-        if len(placed) != order.workers_needed or len({s for s, _ in placed}) != 1 \
-                or len({w for _, w in placed}) != len(placed):
+        if not locked and (len(placed) != order.workers_needed
+                           or len({s for s, _ in placed}) != 1
+                           or len({w for _, w in placed}) != len(placed)):
             problems.append(f"team order {order_id}: {placed}")
         link = order.link
         first = starts.get(link.order_id) if link else None
         if link and first is None:
-            problems.append(f"{order_id} is planned without its linked order {link.order_id}")
+            if not locked:
+                problems.append(f"{order_id} is planned without its linked order "
+                                f"{link.order_id}")
         elif link and link.kind == LinkType.START_GAP and not (
                 link.min_gap <= placed[0][0] - first[0][0] <= link.max_gap):
             problems.append(f"{order_id} starts outside its gap after {link.order_id}")
-        elif link and link.kind == LinkType.SAME_WORKER and placed[0][1] != first[0][1]:
+        elif link and link.kind == LinkType.SAME_WORKER and \
+                placed[0][1] != min(w for _, w in first):
             problems.append(f"{order_id} is not with the worker of {link.order_id}")
     return problems
 

@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 from hypothesis import given, settings, strategies as st
+import pytest
 
 from matcher.config import DispatchConfig
 from matcher.engine import Engine
@@ -440,6 +441,102 @@ async def test_re_optimisation_keeps_a_first_order_whose_follower_outside_it_is_
         await engine.optimize_plans(["w1", "w2"], at(11), 0.5)
         assert [(a.worker_id, a.planned_start) for a in (await engine.order("A")).assignments] \
             == [("w1", at(13))]
+        assert await _plans_problems(engine) == []
+    finally:
+        engine.close()
+
+
+async def _done_follower_elsewhere(day2: bool, offline: bool):
+    """B, 4-6 h (or, ``day2``, 26-28 h) before A, done on w0; A on w1 (farther off). w2,
+    nearer A, joins free only too late for B's gap."""
+    from matcher.model import Shift, WorkerStatus
+    from tests.builders import CENTRE, DAY
+    day = DAY + 86400 if day2 else DAY
+    gap = (-28 * HOUR, -26 * HOUR) if day2 else (-6 * HOUR, -4 * HOUR)
+    engine = Engine(MemoryStore(), CONFIG)
+    await engine.upsert_workers([
+        make_worker("w0", shifts=(Shift(at(8), at(12)),)),
+        make_worker("w1", home_lat=CENTRE[0] + 0.09,
+                    shifts=(Shift(at(12, day), at(20, day)),))], now=at(6))
+    first = make_order("A", earliest_start=at(13, day), latest_start=at(17, day),
+                       duration=HOUR)
+    before = make_order("B", earliest_start=at(9), latest_start=at(11), duration=HOUR,
+                        link=OrderLink("A", LinkType.START_GAP, *gap))
+    await engine.submit_orders([first, before], at(6))
+    result = await engine.dispatch([], at(6))
+    assert {a.order_id: (a.worker_id, a.planned_start) for a in result.assignments} == \
+        {"A": ("w1", at(13, day)), "B": ("w0", at(9))}
+    await engine.start_order("B", at(9))
+    await engine.complete_order("B", None, at(10))
+    if offline:
+        await engine.set_worker_status("w0", WorkerStatus.OFFLINE, at(11))
+    now = at(7, day) if day2 else at(11)
+    await engine.upsert_workers([make_worker("w2", shifts=(Shift(at(16, day), at(20, day)),))],
+                                now=now)
+    return engine, now, day
+
+
+@pytest.mark.parametrize("day2, offline, scope", [
+    (True, False, []), (False, True, []), (False, True, ["w0", "w1", "w2"])],
+    ids=["done-the-day-before", "worker-gone-offline", "worker-gone-offline-named"])
+async def test_re_optimisation_keeps_the_gap_of_a_done_follower_out_of_its_model(
+        day2, offline, scope):
+    """B's job is kept out of the routing model (a past day, an offline worker): A must not
+    move out of B's gap all the same."""
+    engine, now, day = await _done_follower_elsewhere(day2, offline)
+    try:
+        await engine.optimize_plans(scope, now, 0.5)
+        assert [(a.worker_id, a.planned_start) for a in
+                (await engine.order("A")).assignments] == [("w1", at(13, day))]
+        problems = await _plans_problems(engine)
+        assert [p for p in problems if "worker status" not in p] == []  # (B's: history)
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("done", [False, True], ids=["under-way", "done"])
+async def test_re_optimisation_keeps_a_team_with_the_worker_of_its_same_worker_follower(done):
+    from tests.builders import CENTRE
+    far = dict(lat=CENTRE[0] + 0.08, lon=CENTRE[1])
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        await engine.upsert_workers([make_worker("w1"), make_worker("w2")], now=at(6))
+        team = make_order("A", workers_needed=2, earliest_start=at(14), latest_start=at(16),
+                          duration=HOUR, **far)
+        same = make_order("B", earliest_start=at(9), latest_start=at(11), duration=HOUR,
+                          link=OrderLink("A", LinkType.SAME_WORKER))
+        await engine.submit_orders([team, same], at(6))
+        await engine.dispatch([], at(6))
+        assert (await engine.order("B")).worker_ids == ["w1"]
+        await engine.start_order("B", at(9))
+        if done:
+            await engine.complete_order("B", None, at(10))
+        await engine.upsert_workers([make_worker(w, home_lat=far["lat"], home_lon=far["lon"])
+                                     for w in ("w3", "w4")], now=at(11))  # nearer A
+        await engine.optimize_plans([], at(11), 0.5)
+        assert "w1" in (await engine.order("A")).worker_ids
+        assert await _plans_problems(engine) == []
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("scope", [[], ["w2"]], ids=["every-worker", "one-member"])
+async def test_re_optimisation_puts_a_same_worker_follower_of_a_team_where_dispatch_would(
+        scope):
+    """With the team's first member (w1) in sight, the follower goes with it, as a round puts
+    it; with only w2 in sight, it is left for a round."""
+    engine = Engine(MemoryStore(), CONFIG)
+    try:
+        await engine.upsert_workers([make_worker("w1"), make_worker("w2")], now=at(6))
+        await engine.submit_orders([make_order("A", workers_needed=2, duration=HOUR)], at(6))
+        await engine.dispatch([], at(6))
+        assert (await engine.order("A")).worker_ids == ["w1", "w2"]
+        await engine.submit_orders([make_order("B", earliest_start=at(13), latest_start=at(15),
+                                               duration=HOUR,
+                                               link=OrderLink("A", LinkType.SAME_WORKER))],
+                                   at(6))
+        await engine.optimize_plans(scope, at(6), 0.5)
+        assert (await engine.order("B")).worker_ids == (["w1"] if not scope else [])
         assert await _plans_problems(engine) == []
     finally:
         engine.close()
