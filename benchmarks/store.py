@@ -201,8 +201,9 @@ def main(argv=None) -> dict:
     text = render(report)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "store.md").write_text(text)
-    (args.out / "store.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = "store_quick" if args.quick else "store"  # (a smoke run keeps the full results)
+    (args.out / f"{name}.md").write_text(text)
+    (args.out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
