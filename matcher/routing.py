@@ -207,13 +207,19 @@ def _solve_ortools(problem: RoutingProblem, time_limit_s: float,
     if solution_limit:
         params.solution_limit = solution_limit
     began = time.perf_counter()
-    model.routing.AddAtSolutionCallback(lambda: model.first_solution(began))
+    # The callback must not refer to ``model``: OR-Tools holds it from C++, where Python's
+    # collector cannot see the cycle model -> routing -> callback -> model, and every model
+    # (its matrices, its solver) would live as long as the process.
+    first: list[float] = []
+    model.routing.AddAtSolutionCallback(
+        lambda: first or first.append(time.perf_counter() - began))
     start = model.read_routes(initial) if initial is not None else None
     if start is not None:
         # a search stopped before its first step still has the (feasible) warm start
         found = model.routing.SolveFromAssignmentWithParameters(start, params) or start
     else:
         found = model.routing.SolveWithParameters(params)
+    model.first_solution_at = first[0] if first else None
     return model.solution(found)
 
 
@@ -352,10 +358,6 @@ class _Model:
             solver.Add(self.time.CumulVar(a) <= self.time.CumulVar(b))
 
     # -------------------------------------------------------------- solutions
-
-    def first_solution(self, began: float) -> None:
-        if self.first_solution_at is None:
-            self.first_solution_at = time.perf_counter() - began
 
     def read_routes(self, routes: list[list[int]]):
         """An assignment from visit indices per vehicle, or None when it is infeasible."""
