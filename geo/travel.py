@@ -120,6 +120,12 @@ class TravelModel:
         seconds = np.ceil(hours_as_seconds * (1.0 - _ROUNDING_SLACK)).astype(np.int64)
         return int(seconds) if seconds.ndim == 0 else seconds
 
+    @property
+    def road_terms(self) -> tuple[float, float, float]:
+        """(detour factor, speed, 1 minus the rounding slack): what :func:`geo.legs.road`
+        reads of the model."""
+        return self.detour_factor, self.speed_kmh, 1.0 - _ROUNDING_SLACK
+
     def legs(self, lat1: NDArray[np.float64], lon1: NDArray[np.float64],
              lat2: NDArray[np.float64], lon2: NDArray[np.float64]
              ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -127,8 +133,7 @@ class TravelModel:
         arrays of one length: ``seconds_for_km(road_km(...))`` and ``road_km(...)``, to the
         bit, in a few calls (:mod:`geo.legs`)."""
         arrays = [np.ascontiguousarray(x, dtype=np.float64) for x in (lat1, lon1, lat2, lon2)]
-        seconds, km = compiled_legs.legs(*arrays, self.detour_factor, self.speed_kmh,
-                                         1.0 - _ROUNDING_SLACK)
+        seconds, km = compiled_legs.legs(*arrays, *self.road_terms)
         if len(seconds) and seconds.min() < 0:
             raise ValueError("road_km must be finite and non-negative")
         return seconds, km

@@ -2,7 +2,7 @@
 
 Per service type, the orders' nearest certified workers (by home) come from the spatial index in
 one query: a pool of (orders x workers) pairs. The static checks run over the whole block, the
-pairs that pass go through :func:`~matcher.insertion.insert_many`, and every feasible pair is
+pairs that pass go through :func:`~matcher.insertion.insert_rows`, and every feasible pair is
 scored. An order keeps its ``limit`` best-scoring feasible workers (the sparse graph the round
 is solved on); an order with fewer feasible workers asks a pool four times larger, until the
 pool holds every certified worker or reaches past the service radius, so "no feasible worker"
@@ -19,8 +19,8 @@ import numpy as np
 from matcher import block_tally
 from matcher.config import HARD_WINDOW, LatenessConfig
 from matcher.eligibility import SLOT_CHECKS, StaticRules, per_order
-from matcher.insertion import (SHIFT, SLOT_FLOATS, SLOT_INTS, DayRules, Days, Insertion,
-                               OrderColumns, insert_many, shift_days)
+from matcher.insertion import (SHIFT, SLOT_FLOATS, SLOT_INTS, DayRules, Insertion, OrderColumns,
+                               Workers, insert_rows, shift_days)
 from matcher.model import Order
 from matcher.order_batch import OrderBatch
 from matcher.scoring import TERMS, term_values
@@ -167,7 +167,7 @@ class CandidateSearch:
     def evaluate_many(self, blocks: list[tuple[OrderBatch, np.ndarray, np.ndarray]],
                        world: World, now: int) -> list[Pairs]:
         """:meth:`evaluate` of each (batch, rows, km) block, the blocks' pairs priced in one
-        :func:`~matcher.insertion.insert_many` call and scored in one :func:`term_values`
+        :func:`~matcher.insertion.insert_rows` call and scored in one :func:`term_values`
         call. Every pair is priced and scored on its own, so the outcomes are those of
         separate calls; on the small blocks of instant orders (a few orders of each of a few
         service types) numpy's fixed cost per call is most of the work, and so is paid once."""
@@ -185,8 +185,8 @@ class CandidateSearch:
                                            order.duration, now)
         if not covered.all():
             order, rows = order.taken(covered), rows[covered]
-        days, planned = _days(world, rows, self.rules)
-        slots = insert_many(order, days, now, self.rules)
+        jobs = world.job_columns(rows)
+        slots = insert_rows(order, rows, _workers(world, self.rules), jobs, now, self.rules)
         ints, floats = slots.ints, slots.floats
         at = priced = 0
         for _, pairs, j, c in screened:
@@ -199,8 +199,9 @@ class CandidateSearch:
             pairs.floats[:, j, c] = floats[:, share]
             at, priced = at + len(mine), priced + len(j)
         # the feasible pairs are the priced ones insertion found a slot for, in the same order
+        # (the score reads the customers of the feasible pairs' planned jobs)
         self._score([(batch, pairs) for batch, pairs, _, _ in screened], world,
-                    planned[slots.code == FEASIBLE])
+                    jobs["customer"][slots.code == FEASIBLE])
         return [pairs for _, pairs, _, _ in screened]
 
     def _screened(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
@@ -409,14 +410,11 @@ def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
     return OrderColumns(batch.floats.take(j, axis=1), ints)
 
 
-def _days(world: World, rows: np.ndarray, rules: DayRules) -> tuple[Days, np.ndarray]:
-    """The days of ``rows`` as insertion reads them, and the customers of their planned jobs
-    (codes, as :meth:`World.job_columns` gives them: the score reads them)."""
-    table, jobs = world.table, world.job_columns(rows)
-    day, day_start = _shift_days(table, rules.calendar)
-    return Days(table.lat[rows], table.lon[rows], table.shifts[rows], table.max_jobs[rows],
-                world.max_minutes(rules)[rows], jobs["start"], jobs["end"], jobs["lat"],
-                jobs["lon"], table.breaks[rows], (day[rows], day_start[rows])), jobs["customer"]
+def _workers(world: World, rules: DayRules) -> Workers:
+    """The worker table's columns as insertion reads them."""
+    table = world.table
+    return Workers(table.lat, table.lon, table.shifts, table.max_jobs, world.max_minutes(rules),
+                   table.breaks, _shift_days(table, rules.calendar))
 
 
 def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarray, np.ndarray]:

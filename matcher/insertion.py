@@ -74,9 +74,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo import TravelModel, haversine_km
+from geo.legs import haversine_root
 from geo.matrix import PointMatrix
 from matcher.pricing import (BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, leg_grid, price_pairs,
-                             rooms, shift_covers)
+                             price_rows, rooms, row_leg_angles, shift_covers)
 from matcher.service_day import ServiceCalendar
 
 
@@ -244,18 +245,69 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
     return slots
 
 
+@dataclass(frozen=True, slots=True)
+class Workers:
+    """What :class:`Days` holds per pair besides the jobs, per worker table row (whole
+    columns: pairs name their rows)."""
+
+    home_lat: np.ndarray
+    home_lon: np.ndarray
+    shifts: np.ndarray
+    max_jobs: np.ndarray
+    max_minutes: np.ndarray
+    breaks: np.ndarray
+    shift_days: tuple[np.ndarray, np.ndarray]  # as :func:`shift_days` gives them
+
+    def days(self, rows: np.ndarray, jobs: dict[str, np.ndarray]) -> Days:
+        """The :class:`Days` of pairs whose workers are ``rows`` with these job columns."""
+        day, day_start = self.shift_days
+        return Days(self.home_lat[rows], self.home_lon[rows], self.shifts[rows],
+                    self.max_jobs[rows], self.max_minutes[rows], jobs["start"], jobs["end"],
+                    jobs["lat"], jobs["lon"], self.breaks[rows], (day[rows], day_start[rows]))
+
+
+def insert_rows(order: OrderColumns, rows: np.ndarray, workers: Workers,
+                jobs: dict[str, np.ndarray], now: int, rules: DayRules) -> Slots:
+    """:func:`insert_many` of the pairs (order ``i``, worker ``rows[i]``) whose planned jobs
+    are ``jobs`` (columns (P, J), as :meth:`~matcher.world.World.job_columns` gives them).
+    The same slots to the bit; on the small blocks of an instant order (great-circle legs,
+    every leg of the grid priced) in five calls, gathering included, rather than some fifty:
+    their fixed cost was most of the work."""
+    job_start = _ints(jobs["start"])
+    if rules.matrix is not None or job_start.size > _DENSE_GRID:
+        return insert_many(order, workers.days(rows, jobs), now, rules)
+    slots = Slots.blank(len(rows))
+    if not len(rows):
+        return slots
+    hard_latest = order.latest + order.max_late
+    phis, halves, first, last = row_leg_angles(
+        now, rows, order.earliest, hard_latest, workers.home_lat, workers.home_lon, job_start,
+        _floats(jobs["lat"]), _floats(jobs["lon"]), order.lat, order.lon)
+    arcs = np.arcsin(haversine_root(np.cos(phis), np.sin(halves)))
+    day, day_start = workers.shift_days
+    if not price_rows(now, rows, order.earliest, order.latest, hard_latest, order.duration,
+                      workers.shifts, day, day_start, workers.max_jobs, workers.max_minutes,
+                      workers.breaks, job_start, _ints(jobs["end"]), arcs,
+                      *rules.travel.road_terms, *rules.calendar.offset_table(first, last),
+                      *(getattr(slots, name) for name in Slots.FIELDS)):
+        raise ValueError("road_km must be finite and non-negative")
+    return slots
+
+
 def warm_up(rules: DayRules) -> None:
     """Load the compiled kernels now (numba's cache; compiled on a first run) rather than in
     the first dispatch: a pair of one worker without jobs, as a real block prices it."""
     one = np.ones(1)
-    insert_many(OrderColumns.of(one, one, *(np.ones(1, dtype=np.int64) for _ in range(3)),
-                                np.zeros(1, dtype=np.int64)),
-                Days(one, one, np.array([[[0, 7200]]]), np.zeros(1, dtype=np.int64),
-                     np.ones(1, dtype=np.int64), np.full((1, 1), NO_JOB), np.full((1, 1), NO_JOB),
-                     np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 0, 3), dtype=np.int64)),
-                0, rules)
     ints = np.ones(1, dtype=np.int64)
-    shift_covers(np.array([[[0, 7200]]]), ints, ints, ints, ints, 0)
+    order = OrderColumns.of(one, one, ints, ints, ints, np.zeros(1, dtype=np.int64))
+    shifts = np.array([[[0, 7200]]])
+    workers = Workers(one, one, shifts, np.zeros(1, dtype=np.int64), ints,
+                      np.zeros((1, 0, 3), dtype=np.int64), shift_days(shifts, rules.calendar))
+    jobs = {"start": np.full((1, 1), NO_JOB), "end": np.full((1, 1), NO_JOB),
+            "lat": np.zeros((1, 1)), "lon": np.zeros((1, 1))}
+    insert_many(order, workers.days(ints * 0, jobs), 0, rules)
+    insert_rows(order, ints * 0, workers, jobs, 0, rules)
+    shift_covers(shifts, ints, ints, ints, ints, 0)
 
 
 # the compiled kernel takes C-ordered int64 and float64 arrays (one compiled version)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from geo.legs import angles, road
 from matcher.service_day import BUCKET_S, DAY_S
 
 # Pads the job columns of days with fewer jobs; sorts after every real start.
@@ -311,3 +312,55 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
             code[p] = DAILY_LIMIT
         else:
             code[p] = BREAK
+
+
+@_jit
+def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_start, job_lat,
+                   job_lon, order_lat, order_lon):
+    """For pairs given as worker table ``rows`` (the homes are the whole table's): the
+    latitudes and half differences (:func:`geo.legs.angles`) of the legs of their
+    :func:`leg_grid`, and the first and last second whose service day the pricing reads
+    (every candidate start and every job's start)."""
+    lat1, lon1, lat2, lon2 = leg_grid(home_lat[rows], home_lon[rows], job_lat, job_lon,
+                                      job_start, order_lat, order_lon)
+    first, last = NO_JOB, -NO_JOB
+    for p in range(rows.shape[0]):
+        first = min(first, max(earliest[p], now))
+        last = max(last, hard_latest[p])
+        for j in range(job_start.shape[1]):
+            if job_start[p, j] < NO_JOB:
+                first, last = min(first, job_start[p, j]), max(last, job_start[p, j])
+    phis, halves = angles(lat1, lon1, lat2, lon2)
+    return phis, halves, first, last
+
+
+@_jit
+def price_rows(now, rows, earliest, latest, hard_latest, duration, shifts, shift_day,
+               day_start, max_jobs, max_minutes, breaks, job_start, job_end, arcs, detour,
+               speed_kmh, keep, first_bucket, offsets, code, position, start, travel_s,
+               travel_km, added_s, added_km, day_minutes, late_s):
+    """:func:`price_pairs` of pairs given as worker table ``rows`` (the shifts, limits and
+    breaks are the whole table's), their legs priced from the arcs of
+    :func:`row_leg_angles`' grid (:func:`geo.legs.road`, great-circle: the same both ways).
+    False, pricing nothing, when a leg's km are not finite."""
+    seconds, km = road(arcs, detour, speed_kmh, keep)
+    for i in range(seconds.shape[0]):
+        if seconds[i] < 0:
+            return False
+    n_pairs, n_jobs = job_start.shape
+    grid = n_pairs * n_jobs
+    gaps = max(n_jobs - 1, 0)
+    # cut as leg_grid lays them out: home -> order, job -> order, home -> job, job -> next
+    home_job, job_job = n_pairs + grid, n_pairs + 2 * grid
+    t_to = seconds[n_pairs:home_job].reshape((n_pairs, n_jobs))
+    k_to = km[n_pairs:home_job].reshape((n_pairs, n_jobs))
+    t_hj = seconds[home_job:job_job].reshape((n_pairs, n_jobs))
+    k_hj = km[home_job:job_job].reshape((n_pairs, n_jobs))
+    t_jj = seconds[job_job:].reshape((n_pairs, gaps))
+    k_jj = km[job_job:].reshape((n_pairs, gaps))
+    price_pairs(now, earliest, latest, hard_latest, duration, shifts[rows], shift_day[rows],
+                day_start[rows], max_jobs[rows], max_minutes[rows], job_start, job_end,
+                breaks[rows], seconds[:n_pairs], km[:n_pairs], t_to, k_to, t_to, k_to,
+                t_hj, k_hj, t_jj, k_jj, first_bucket, offsets, code, position, start,
+                travel_s, travel_km, added_s, added_km, day_minutes, late_s)
+    return True

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo import TravelModel
 from matcher.insertion import (REFUSAL_CODES, DayRules, Days, Insertion, OrderColumns,
-                               Refusal, insert_many)
+                               Refusal, Workers, insert_many, insert_rows, shift_days)
 from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
@@ -414,6 +414,67 @@ def test_a_block_of_pairs_prices_each_pair_as_alone(days, now_min, breaks):
                 alone.position, alone.start, alone.travel_s, alone.travel_km,
                 alone.added_travel_s, alone.added_travel_km, alone.day_minutes_before,
                 alone.late_s)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans(),
+       st.integers(0, 10 ** 6))
+def test_pairs_given_as_rows_price_as_gathered_days(days, now_min, breaks, seed):
+    """``insert_rows`` (the pairs name their workers' table rows, in any order and with
+    repeats) gives the slots ``insert_many`` gives for the same pairs' days, to the bit."""
+    workers, plans, orders, _, _, _, _ = every_pair(days, breaks)
+    rng = np.random.default_rng(seed)
+    table = WorkerTable(workers)
+    rows = rng.integers(0, len(workers), size=rng.integers(1, 3 * len(workers)))
+    picked = [orders[o] for o in rng.integers(0, len(orders), size=len(rows))]
+    order = OrderColumns.of(*(np.array([getattr(o, name) for o in picked]) for name in
+                              ("lat", "lon", "earliest_start", "latest_start", "duration")),
+                            rng.integers(0, 2, size=len(rows)) * 1800)
+    everyone = Workers(table.lat, table.lon, table.shifts, table.max_jobs,
+                       table.max_minutes(RULES.default_max_minutes), table.breaks,
+                       shift_days(table.shifts, RULES.calendar))
+    jobs = JobColumns(table, plans).take(rows)
+    now = at(now_min / 60)
+    by_rows = insert_rows(order, rows, everyone, jobs, now, RULES)
+    gathered = insert_many(order, everyone.days(rows, jobs), now, RULES)
+    assert by_rows.code.tolist() == gathered.code.tolist()
+    feasible = gathered.code == 0
+    assert by_rows.ints[:, feasible].tolist() == gathered.ints[:, feasible].tolist()
+    assert by_rows.floats[:, feasible].tolist() == gathered.floats[:, feasible].tolist()
+
+
+def test_pairs_given_as_rows_take_the_gathered_path_for_a_matrix_or_a_large_block():
+    """With a travel matrix, or a block too large to price every leg of, ``insert_rows``
+    prices the gathered days (the matrix's own legs; only the needed legs)."""
+    import matcher.insertion as insertion
+    from geo.matrix import PointMatrix
+    worker = make_worker()
+    table = WorkerTable([worker])
+    plan = [job("a", 9, 10, dlat=0.02), job("b", 13, 14, dlat=0.03)]
+    everyone = Workers(table.lat, table.lon, table.shifts, table.max_jobs,
+                       table.max_minutes(600), table.breaks,
+                       shift_days(table.shifts, RULES.calendar))
+    order = make_order(earliest_start=at(10), latest_start=at(12), duration=HOUR)
+    points = [(worker.home_lat, worker.home_lon), (order.lat, order.lon)] + \
+        [(j.lat, j.lon) for j in plan]
+    seconds = np.full((len(points), len(points)), 600)
+    np.fill_diagonal(seconds, 0)
+    matrix = PointMatrix([p[0] for p in points], [p[1] for p in points], seconds,
+                         seconds / 100.0)
+    for rules, pairs in ((dataclasses.replace(RULES, matrix=matrix), 1),
+                         (RULES, insertion._DENSE_GRID // len(plan) + 1)):
+        rows = np.zeros(pairs, dtype=np.int64)
+        columns = OrderColumns.of(*(np.full(pairs, getattr(order, name)) for name in
+                                    ("lat", "lon", "earliest_start", "latest_start",
+                                     "duration")), np.zeros(pairs, dtype=np.int64))
+        jobs = JobColumns(table, {worker.worker_id: plan}).take(rows)
+        by_rows = insert_rows(columns, rows, everyone, jobs, at(7), rules)
+        gathered = insert_many(columns, everyone.days(rows, jobs), at(7), rules)
+        assert set(by_rows.code.tolist()) == {0}
+        assert by_rows.ints.tolist() == gathered.ints.tolist()
+        assert by_rows.floats.tolist() == gathered.floats.tolist()
+        if rules.matrix is not None:  # the leg from the stop before, as the matrix has it
+            assert by_rows.travel_s.tolist() == [600]
 
 
 def test_warm_up_compiles_the_kernel_for_the_types_a_real_block_passes():
