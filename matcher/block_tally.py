@@ -91,6 +91,28 @@ def widest_within(km, start, radius):
     return widest
 
 
+@_jit
+def scatter(code, ints, floats, j, c, covered, at, priced, slot_code, slot_ints, slot_floats,
+            refused):
+    """Write the pricing of a block's pairs (``j``, ``c``: positions in ``code`` (m, k) and in
+    ``ints`` and ``floats`` (fields, m, k)) from the slots of a joined pricing: pair ``t`` is
+    refused with ``refused`` (no shift holds it) where ``covered[at + t]`` is false, else it
+    takes the next priced slot from ``priced`` on (its code, its int fields into ``ints[1:]``,
+    its float fields). The next slot not taken."""
+    for t in range(j.shape[0]):
+        a, b = j[t], c[t]
+        if not covered[at + t]:
+            code[a, b] = refused
+            continue
+        code[a, b] = slot_code[priced]
+        for f in range(slot_ints.shape[0]):
+            ints[1 + f, a, b] = slot_ints[f, priced]
+        for f in range(slot_floats.shape[0]):
+            floats[f, a, b] = slot_floats[f, priced]
+        priced += 1
+    return priced
+
+
 def warm_up() -> None:
     """Load them now (numba's cache; compiled on a first run) rather than in the first
     order's answer, with the types a priced block passes."""
@@ -99,3 +121,9 @@ def warm_up() -> None:
     best(code, np.zeros((1, 1)), 1)
     ended(code, np.zeros((1, 1)), 1, 1.0, 1)
     widest_within(np.zeros((1, 1)), 0, 1.0)
+    # the positions of a block's pairs: np.nonzero of its mask (strided views), or made whole
+    pair = np.zeros((1, 2), dtype=np.int8)
+    for j, c in (np.nonzero(pair == 0), (np.zeros(2, dtype=np.int64), np.arange(2))):
+        scatter(pair, np.zeros((6, 1, 2), dtype=np.int64), np.zeros((3, 1, 2)), j, c,
+                np.ones(2, dtype=bool), 0, 0, pair[0], np.zeros((5, 2), dtype=np.int64),
+                np.zeros((3, 2)), 1)

@@ -25,7 +25,7 @@ from matcher.model import Order
 from matcher.order_batch import OrderBatch
 from matcher.scoring import TERMS, term_values
 from matcher.service_day import ServiceCalendar
-from matcher.world import World, served_by
+from matcher.world import World, customer_code
 from matcher.worker_table import WorkerTable
 
 # Outcome codes of a pair: -1 failed a static check, 0 feasible, 1-4 see REFUSAL_CODES.
@@ -187,17 +187,12 @@ class CandidateSearch:
             order, rows = order.taken(covered), rows[covered]
         jobs = world.job_columns(rows)
         slots = insert_rows(order, rows, _workers(world, self.rules), jobs, now, self.rules)
-        ints, floats = slots.ints, slots.floats
         at = priced = 0
         for _, pairs, j, c in screened:
-            mine = covered[at:at + len(j)]
-            pairs.code[j[~mine], c[~mine]] = SHIFT
-            j, c = j[mine], c[mine]
-            share = slice(priced, priced + len(j))
-            pairs.code[j, c] = slots.code[share]
-            pairs.ints[1:, j, c] = ints[:, share]
-            pairs.floats[:, j, c] = floats[:, share]
-            at, priced = at + len(mine), priced + len(j)
+            priced = block_tally.scatter(pairs.code, pairs.ints, pairs.floats, j, c, covered,
+                                         at, priced, slots.code, slots.ints, slots.floats,
+                                         SHIFT)
+            at += len(j)
         # the feasible pairs are the priced ones insertion found a slot for, in the same order
         # (the score reads the customers of the feasible pairs' planned jobs)
         self._score([(batch, pairs) for batch, pairs, _, _ in screened], world,
@@ -222,24 +217,17 @@ class CandidateSearch:
         def among(r: np.ndarray, ids: set[str] | frozenset[str]) -> np.ndarray:
             return np.isin(r, table.rows_of(ids))
 
-        feasible = [np.nonzero(pairs.code == FEASIBLE)[0] for _, pairs in blocks]
-        customers: list[str] = []
-        order = []
-        for (batch, _), j in zip(blocks, feasible):
-            order.append(j + len(customers))
-            customers += [o.customer_id for o in batch.orders]
-        known = served_by(planned, _joined_arrays(order), customers)
         bonus, max_minutes = self._bonus(table), world.max_minutes(self.rules)
         at = 0
-        for (batch, pairs), j in zip(blocks, feasible):
+        for batch, pairs in blocks:
             preferred = per_order(pairs.rows, [o.preferred_worker_ids for o in batch.orders],
                                   among, default=False)
             penalty = self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute
-            term_values(pairs.code, pairs.rows, pairs.added_s, pairs.day_minutes, pairs.late_s,
-                        preferred, known[at:at + len(j)], table.skill(batch.service_type).level,
-                        batch.min_level, batch.priority, table.credit, bonus, max_minutes,
-                        float(penalty), pairs.values)
-            at += len(j)
+            at += term_values(pairs.code, pairs.rows, pairs.added_s, pairs.day_minutes,
+                              pairs.late_s, preferred, planned, at, _customer_codes(batch),
+                              table.skill(batch.service_type).level, batch.min_level,
+                              batch.priority, table.credit, bonus, max_minutes, float(penalty),
+                              pairs.values)
 
     def _bonus(self, table: WorkerTable) -> np.ndarray:
         """Per table row, what the worker's credit tier adds to the credit term (computed
@@ -396,6 +384,11 @@ class _Widening:
             return
         self.passes.append((self.todo[done], pairs.take(done)))
         self.todo, self.pool, self.seen = self.todo[~done], self.pool * 4, pairs.take(~done)
+
+
+def _customer_codes(batch: OrderBatch) -> np.ndarray:
+    """Each order's customer as job columns hold customers."""
+    return np.array([customer_code(o.customer_id) for o in batch.orders], dtype=np.int64)
 
 
 def _joined_arrays(arrays: list[np.ndarray]) -> np.ndarray:

@@ -31,18 +31,22 @@ TERMS = ("travel", "credit", "skill_surplus", "customer_preference", "workload_b
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
-def term_values(code, rows, added_s, day_minutes, late_s, preferred, known, level, min_level,
-                priority, credit, bonus, max_minutes, penalty_per_minute, values):
+def term_values(code, rows, added_s, day_minutes, late_s, preferred, planned, first, customer,
+                level, min_level, priority, credit, bonus, max_minutes, penalty_per_minute,
+                values):
     """The value of every term (``values``, (m, k, len(TERMS))) of each feasible pair (``code``
     0) of a block of m orders x k workers: the order's pairs ``added_s``, ``day_minutes``,
-    ``late_s``, ``preferred`` (m, k); ``known`` per feasible pair in row order (the worker
-    already serves the customer); the order's ``min_level`` and ``priority`` (m,); the worker's
+    ``late_s``, ``preferred`` (m, k); per feasible pair in row order, from row ``first`` of
+    ``planned``, the customers (codes) of its worker's planned jobs, which make it "already
+    serves the customer" where one is the order's ``customer`` (code); the order's
+    ``min_level`` and ``priority`` (m,); the worker's
     ``level`` in the order's service type, ``credit``, its tier's ``bonus`` and
     ``max_minutes`` by table row. Other pairs are left alone. One loop: as numpy over the
     feasible pairs it took some forty calls, most of the price of an instant order's few
-    dozen pairs; the same operations in the same order, so the same bits."""
+    dozen pairs; the same operations in the same order, so the same bits. The feasible
+    pairs' count."""
     m, k = code.shape
-    t = 0
+    t = first
     for i in range(m):
         floor = max(min_level[i], MIN_LEVEL)
         for j in range(k):
@@ -52,12 +56,16 @@ def term_values(code, rows, added_s, day_minutes, late_s, preferred, known, leve
             values[i, j, 0] = -added_s[i, j] / 3600.0
             values[i, j, 1] = credit[r] / 100.0 + bonus[r]
             values[i, j, 2] = -(level[r] - floor) / (MAX_LEVEL - MIN_LEVEL)
-            values[i, j, 3] = 1.0 if preferred[i, j] else (0.5 if known[t] else 0.0)
+            known = False
+            for w in range(planned.shape[1]):
+                known = known or planned[t, w] == customer[i]
+            values[i, j, 3] = 1.0 if preferred[i, j] else (0.5 if known else 0.0)
             values[i, j, 4] = -day_minutes[i, j] / max_minutes[r]
             values[i, j, 5] = priority[i] / MAX_PRIORITY
             # 0.0 - x: on time is 0, never -0
             values[i, j, 6] = 0.0 - late_s[i, j] / 60.0 * penalty_per_minute
             t += 1
+    return t - first
 
 
 def warm_up() -> None:
@@ -66,7 +74,7 @@ def warm_up() -> None:
     ints, floats = np.zeros((1, 1), dtype=np.int64), np.zeros((1, 1))
     one, row = np.ones(1, dtype=np.int64), np.ones(1)
     term_values(np.zeros((1, 1), dtype=np.int8), ints, ints, floats, ints,
-                np.zeros((1, 1), dtype=bool), np.zeros(1, dtype=bool), np.ones(1, dtype=np.int16),
+                np.zeros((1, 1), dtype=bool), ints, 0, one, np.ones(1, dtype=np.int16),
                 one, one, row, row, one, 0.0, np.zeros((1, 1, len(TERMS))))
 
 

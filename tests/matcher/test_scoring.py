@@ -113,13 +113,21 @@ def test_the_compiled_terms_are_the_numpy_formulas_to_the_bit(seed):
     late_s = rng.integers(0, 3600, size=(m, k)) * (rng.random((m, k)) < 0.3)
     preferred = rng.random((m, k)) < 0.2
     known = rng.random(int(np.count_nonzero(code == 0))) < 0.3
+    # the feasible pairs' planned customers (after ``first`` rows of other blocks): other
+    # customers, and the order's own in some column where ``known``
+    customer, first = rng.integers(1, 1000, size=m), int(rng.integers(0, 4))
+    planned = rng.integers(1000, 2000, size=(first + len(known), int(rng.integers(1, 4))))
+    for t, i in enumerate(np.nonzero(code == 0)[0]):
+        if known[t]:
+            planned[first + t, rng.integers(0, planned.shape[1])] = customer[i]
     level = rng.integers(0, 6, size=n).astype(np.int16)
     min_level, priority = rng.integers(0, 6, size=m), rng.integers(0, 11, size=m)
     credit, bonus = rng.uniform(0, 100, size=n), rng.choice([0.0, 0.05, -0.1], size=n)
     max_minutes, penalty = rng.integers(60, 720, size=n), float(rng.choice([0.0, 0.02, 0.5]))
     values = np.full((m, k, len(TERMS)), 7.0)
-    term_values(code, rows, added_s, day_minutes, late_s, preferred, known, level, min_level,
-                priority, credit, bonus, max_minutes, penalty, values)
+    assert term_values(code, rows, added_s, day_minutes, late_s, preferred, planned, first,
+                       customer, level, min_level, priority, credit, bonus, max_minutes,
+                       penalty, values) == len(known)
     expected = numpy_term_values(code, rows, added_s, day_minutes, late_s, preferred, known,
                                  level, min_level, priority, credit, bonus, max_minutes,
                                  penalty)
