@@ -125,3 +125,29 @@ async def test_re_optimisation_placing_a_pending_order_counts_its_assignment(met
     assert list((await stub.OptimizePlans(request)).orders_placed) == ["o1"]
     after = scrape(running.metrics_port)
     assert moved(before, after, "homedispatch_orders_assigned_total") == 1
+
+
+def test_the_store_latency_histogram_exposes_what_prometheus_clients_would():
+    """Observations on each bucket's bound, between bounds and past the last one: the same
+    bucket, count and sum samples as prometheus_client's own Histogram."""
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from matcher.metrics import STORE_SECONDS, LoopHistogram
+    theirs_registry, ours_registry = CollectorRegistry(), CollectorRegistry()
+    theirs = Histogram("h_seconds", "doc", ["operation"], buckets=STORE_SECONDS,
+                       registry=theirs_registry)
+    ours = LoopHistogram("h_seconds", "doc", "operation", STORE_SECONDS)
+    ours_registry.register(ours)
+    values = [*STORE_SECONDS, *(b * 1.5 for b in STORE_SECONDS), 0.0, 1e-9, 99.0]
+    for operation, share in (("commit", values), ("order", values[::3])):
+        for value in share:
+            theirs.labels(operation).observe(value)
+            ours.labels(operation).observe(value)
+
+    def samples(registry) -> list[str]:
+        return [line for line in generate_latest(registry).decode().splitlines()
+                if "_created" not in line]
+
+    assert samples(ours_registry) == samples(theirs_registry)
+    # (at most the bound: 1e-05 itself, 0 and 1e-9)
+    assert 'h_seconds_bucket{le="1e-05",operation="commit"} 3.0' in samples(ours_registry)
