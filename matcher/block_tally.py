@@ -113,6 +113,55 @@ def scatter(code, ints, floats, j, c, covered, at, priced, slot_code, slot_ints,
     return priced
 
 
+@_jit
+def screened_pairs(ok, rows, n_ints, n_floats, n_terms, passed, failed):
+    """A block's pairs (m, k) as the static checks (``ok``) leave them: the code (``passed``
+    or ``failed``), the int fields with the worker ``rows`` first and the rest zero, the
+    float fields and term values zero; and the positions (j, c) of the pairs that passed."""
+    m, k = rows.shape
+    code = np.empty((m, k), dtype=np.int8)
+    ints = np.zeros((n_ints, m, k), dtype=np.int64)
+    n = 0
+    for i in range(m):
+        for t in range(k):
+            ints[0, i, t] = rows[i, t]
+            code[i, t] = passed if ok[i, t] else failed
+            n += ok[i, t]
+    j, c = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    n = 0
+    for i in range(m):
+        for t in range(k):
+            if ok[i, t]:
+                j[n], c[n] = i, t
+                n += 1
+    return code, ints, np.zeros((n_floats, m, k)), np.zeros((m, k, n_terms)), j, c
+
+
+@_jit
+def flatten_into(kept, where, ints, floats, values, duration, from_pairs, end_at, at, order,
+                 row, out_values, out_ints, out_floats):
+    """Append a block's ``kept`` pairs (m, k), row by row, to the flat candidate columns from
+    position ``at``: the searched order (``where`` of the pair's row), the worker row
+    (``ints[0]``), the term values, the insertion's int fields (``ints[from_pairs[f]]``;
+    field ``end_at`` plus the order's ``duration``) and float fields. The next position."""
+    m, k = kept.shape
+    for i in range(m):
+        for j in range(k):
+            if not kept[i, j]:
+                continue
+            order[at] = where[i]
+            row[at] = ints[0, i, j]
+            for t in range(values.shape[2]):
+                out_values[at, t] = values[i, j, t]
+            for f in range(from_pairs.shape[0]):
+                out_ints[f, at] = ints[from_pairs[f], i, j]
+            out_ints[end_at, at] += duration[i]
+            for f in range(floats.shape[0]):
+                out_floats[f, at] = floats[f, i, j]
+            at += 1
+    return at
+
+
 def warm_up() -> None:
     """Load them now (numba's cache; compiled on a first run) rather than in the first
     order's answer, with the types a priced block passes."""
@@ -121,9 +170,13 @@ def warm_up() -> None:
     best(code, np.zeros((1, 1)), 1)
     ended(code, np.zeros((1, 1)), 1, 1.0, 1)
     widest_within(np.zeros((1, 1)), 0, 1.0)
-    # the positions of a block's pairs: np.nonzero of its mask (strided views), or made whole
+    screened_pairs(np.ones((1, 1), dtype=bool), np.zeros((1, 1), dtype=np.int64), 6, 3, 7, 0,
+                   -1)
+    ints, one = np.zeros((6, 1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
+    flatten_into(code == 0, one, ints, np.zeros((3, 1, 1)), np.zeros((1, 1, 7)), one,
+                 np.arange(6), 0, 0, one.copy(), one.copy(), np.zeros((1, 7)),
+                 np.zeros((6, 1), dtype=np.int64), np.zeros((3, 1)))
     pair = np.zeros((1, 2), dtype=np.int8)
-    for j, c in (np.nonzero(pair == 0), (np.zeros(2, dtype=np.int64), np.arange(2))):
-        scatter(pair, np.zeros((6, 1, 2), dtype=np.int64), np.zeros((3, 1, 2)), j, c,
-                np.ones(2, dtype=bool), 0, 0, pair[0], np.zeros((5, 2), dtype=np.int64),
-                np.zeros((3, 2)), 1)
+    scatter(pair, np.zeros((6, 1, 2), dtype=np.int64), np.zeros((3, 1, 2)),
+            np.zeros(2, dtype=np.int64), np.arange(2), np.ones(2, dtype=bool), 0, 0, pair[0],
+            np.zeros((5, 2), dtype=np.int64), np.zeros((3, 2)), 1)

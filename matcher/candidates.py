@@ -90,8 +90,9 @@ class Pairs:
 # Pairs fields they come from: _FROM_PAIRS; "end" is then the start plus the duration), the
 # float64 ones in the order of _FLOATS.
 _SLOT_INTS = ("position", "start", "end", "travel_s", "added_travel_s", "late_s")
-_FROM_PAIRS = [_INTS.index(name) for name in ("position", "start", "start", "travel_s",
-                                               "added_s", "late_s")]
+_FROM_PAIRS = np.array([_INTS.index(name) for name in ("position", "start", "start",
+                                                        "travel_s", "added_s", "late_s")])
+_END_AT = _SLOT_INTS.index("end")
 _SLOT_FLOATS = ("travel_km", "added_travel_km", "day_minutes_before")
 
 
@@ -205,8 +206,9 @@ class CandidateSearch:
         that pass them."""
         blocked = [world.blocked_for(o) for o in batch.orders]
         ok = self.static.passing(batch, world.table, rows, km, blocked)
-        pairs = Pairs.blank(rows, np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8))
-        return (batch, pairs, *np.nonzero(ok))
+        code, ints, floats, values, j, c = block_tally.screened_pairs(
+            ok, rows, len(_INTS), len(_FLOATS), len(TERMS), FEASIBLE, STATIC_FAIL)
+        return batch, Pairs(ints, code, floats, values), j, c
 
     def _score(self, blocks: list[tuple[OrderBatch, Pairs]], world: World,
                planned: np.ndarray) -> None:
@@ -427,23 +429,15 @@ def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:
-    parts: dict[str, list[np.ndarray]] = {"order": [], "ints": [], "floats": [], "values": [],
-                                          "duration": []}
+    """The candidates of the ``blocks`` ((positions of their orders, batch, pairs, mask of
+    the pairs kept)), block by block, each row by row."""
+    n = sum(np.count_nonzero(kept) for _, _, _, kept in blocks)
+    flat = Candidates(np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+                      np.empty((n, len(TERMS))), np.empty((len(_SLOT_INTS), n), dtype=np.int64),
+                      np.empty((len(_SLOT_FLOATS), n)), eligible, refused)
+    at = 0
     for where, batch, pairs, kept in blocks:
-        j, c = np.nonzero(kept)
-        parts["order"].append(where[j])
-        parts["ints"].append(pairs.ints[:, j, c])
-        parts["floats"].append(pairs.floats[:, j, c])
-        parts["values"].append(pairs.values[j, c])
-        parts["duration"].append(batch.duration[j])
-    if not blocks:
-        return Candidates(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                          np.zeros((0, len(TERMS))),
-                          np.zeros((len(_SLOT_INTS), 0), dtype=np.int64),
-                          np.zeros((len(_SLOT_FLOATS), 0)), eligible, refused)
-    ints = np.concatenate(parts["ints"], axis=1)
-    slot_ints = ints[_FROM_PAIRS]
-    slot_ints[_SLOT_INTS.index("end")] += np.concatenate(parts["duration"])
-    return Candidates(np.concatenate(parts["order"]), ints[_INTS.index("rows")],
-                      np.concatenate(parts["values"]), slot_ints,
-                      np.concatenate(parts["floats"], axis=1), eligible, refused)
+        at = block_tally.flatten_into(kept, where, pairs.ints, pairs.floats, pairs.values,
+                                      batch.duration, _FROM_PAIRS, _END_AT, at, flat.order,
+                                      flat.row, flat.values, flat.ints, flat.floats)
+    return flat
