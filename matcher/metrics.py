@@ -12,12 +12,13 @@ from __future__ import annotations
 import bisect
 import functools
 import inspect
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
-from prometheus_client.metrics_core import HistogramMetricFamily
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
 
 from matcher.model import EventType
@@ -36,56 +37,39 @@ REQUESTS = Counter("homedispatch_requests_total", "RPCs answered, by method and 
 REQUEST_SECONDS = Histogram("homedispatch_request_duration_seconds",
                             "Time to answer a unary RPC, by method", ["service", "method"],
                             buckets=SECONDS, registry=REGISTRY)
-DISPATCH_ORDERS = Histogram("homedispatch_dispatch_orders",
-                            "Orders one dispatch run plans (a Dispatch round's size; 1 for an "
-                            "instant order)", buckets=ORDERS, registry=REGISTRY)
-DISPATCH_ROUNDS = Counter("homedispatch_dispatch_rounds_total",
-                          "Matching rounds run by dispatches", registry=REGISTRY)
-SOLVER_SECONDS = Histogram("homedispatch_solver_duration_seconds",
-                           "Time one dispatch run spent in the matching solver",
-                           buckets=SECONDS, registry=REGISTRY)
-ASSIGNED = Counter("homedispatch_orders_assigned_total",
-                   "Worker assignments made by dispatches and re-optimisation (a team job "
-                   "counts each worker)", registry=REGISTRY)
-UNASSIGNED = Counter("homedispatch_orders_unassigned_total",
-                     "Orders a dispatch left without a worker, by reason code", ["reason"],
-                     registry=REGISTRY)
-OFFERS = Counter("homedispatch_offers_total",
-                 "Offers answered or lapsed, by outcome (accepted, declined, timed_out)",
-                 ["outcome"], registry=REGISTRY)
-EVENTS = Counter("homedispatch_events_total", "Events written, by type", ["type"],
-                 registry=REGISTRY)
 
 
 class LoopHistogram:
-    """A histogram with one label, exposed as prometheus_client's :class:`Histogram` is
-    (without its ``_created`` series). An observation is a bisect and two additions, where
-    prometheus_client's takes a lock per value (a store call is timed several times per
-    instant order): the service observes from its event loop's thread alone, and a scrape
-    (the endpoint's thread) reads the counts as they stand. Several servers in one process
-    (tests) may, rarely, lose a count."""
+    """A histogram exposed as prometheus_client's :class:`Histogram` is (without its
+    ``_created`` series), for the series the engine observes several times per instant order.
+    An observation is a bisect and two additions where prometheus_client's takes a lock per
+    value: the service observes from its event loop's thread alone, and a scrape (the
+    endpoint's thread) reads the counts as they stand. Several servers in one process (tests)
+    may, rarely, lose a count."""
 
-    def __init__(self, name: str, documentation: str, label: str,
-                 buckets: tuple[float, ...]) -> None:
-        self.name, self.documentation, self.label = name, documentation, label
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = (),
+                 buckets: tuple[float, ...] = SECONDS) -> None:
+        self.name, self.documentation, self.labelnames = name, documentation, labelnames
         self.buckets = buckets
-        self._series: dict[str, LoopSeries] = {}
+        self._series: dict[tuple[str, ...], LoopSeries] = {}
 
-    def labels(self, value: str) -> "LoopSeries":
-        series = self._series.get(value)
+    def labels(self, *values: str) -> "LoopSeries":
+        series = self._series.get(values)
         if series is None:
-            series = self._series[value] = LoopSeries(self.buckets)
+            series = self._series[values] = LoopSeries(self.buckets)
         return series
 
+    def observe(self, amount: float) -> None:
+        self.labels().observe(amount)
+
     def collect(self) -> Iterator[HistogramMetricFamily]:
-        family = HistogramMetricFamily(self.name, self.documentation, labels=[self.label])
-        for value, series in sorted(self._series.items()):
+        family = HistogramMetricFamily(self.name, self.documentation,
+                                       labels=list(self.labelnames))
+        bounds = (*map(floatToGoString, self.buckets), "+Inf")
+        for values, series in sorted(self._series.items()):
             counts, total = list(series.counts), series.sum
-            cumulative, buckets = 0, []
-            for bound, count in zip((*map(floatToGoString, self.buckets), "+Inf"), counts):
-                cumulative += count
-                buckets.append((bound, cumulative))
-            family.add_metric([value], buckets, total)
+            cumulative = list(itertools.accumulate(counts))
+            family.add_metric(list(values), list(zip(bounds, cumulative)), total)
         yield family
 
 
@@ -102,9 +86,70 @@ class LoopSeries:
         self.sum += amount
 
 
-STORE_LATENCY = LoopHistogram("homedispatch_store_operation_duration_seconds",
-                              "Time of one store call, by operation", "operation", STORE_SECONDS)
-REGISTRY.register(STORE_LATENCY)
+class LoopCounter:
+    """A counter exposed as prometheus_client's :class:`Counter` is (without ``_created``),
+    counted as :class:`LoopHistogram` observes."""
+
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
+        self.name, self.documentation, self.labelnames = name, documentation, labelnames
+        self._series: dict[tuple[str, ...], LoopCount] = {}
+
+    def labels(self, *values: str) -> "LoopCount":
+        series = self._series.get(values)
+        if series is None:
+            series = self._series[values] = LoopCount()
+        return series
+
+    def inc(self, amount: float = 1.0) -> None:
+        self.labels().inc(amount)
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(self.name, self.documentation,
+                                     labels=list(self.labelnames))
+        for values, series in sorted(self._series.items()):
+            family.add_metric(list(values), series.value)
+        yield family
+
+
+class LoopCount:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def inc(self, amount: float = 1.0) -> None:
+        if amount < 0:
+            raise ValueError("counters can only be incremented by non-negative amounts")
+        self.value += amount
+
+
+def _registered(metric):
+    REGISTRY.register(metric)
+    return metric
+
+
+DISPATCH_ORDERS = _registered(LoopHistogram(
+    "homedispatch_dispatch_orders", "Orders one dispatch run plans (a Dispatch round's size; "
+    "1 for an instant order)", buckets=ORDERS))
+DISPATCH_ROUNDS = _registered(LoopCounter("homedispatch_dispatch_rounds_total",
+                                          "Matching rounds run by dispatches"))
+SOLVER_SECONDS = _registered(LoopHistogram(
+    "homedispatch_solver_duration_seconds",
+    "Time one dispatch run spent in the matching solver"))
+ASSIGNED = _registered(LoopCounter(
+    "homedispatch_orders_assigned_total", "Worker assignments made by dispatches and "
+    "re-optimisation (a team job counts each worker)"))
+UNASSIGNED = _registered(LoopCounter(
+    "homedispatch_orders_unassigned_total",
+    "Orders a dispatch left without a worker, by reason code", ("reason",)))
+OFFERS = _registered(LoopCounter(
+    "homedispatch_offers_total",
+    "Offers answered or lapsed, by outcome (accepted, declined, timed_out)", ("outcome",)))
+EVENTS = _registered(LoopCounter("homedispatch_events_total", "Events written, by type",
+                                 ("type",)))
+STORE_LATENCY = _registered(LoopHistogram(
+    "homedispatch_store_operation_duration_seconds", "Time of one store call, by operation",
+    ("operation",), STORE_SECONDS))
 RELOADS = Counter("homedispatch_config_reloads_total", "Config reloads, by result "
                   "(applied, refused)", ["result"], registry=REGISTRY)
 CONFIG = Info("homedispatch_config", "The hash of the config in force", registry=REGISTRY)

@@ -127,27 +127,40 @@ async def test_re_optimisation_placing_a_pending_order_counts_its_assignment(met
     assert moved(before, after, "homedispatch_orders_assigned_total") == 1
 
 
-def test_the_store_latency_histogram_exposes_what_prometheus_clients_would():
-    """Observations on each bucket's bound, between bounds and past the last one: the same
-    bucket, count and sum samples as prometheus_client's own Histogram."""
-    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+def test_the_engines_metrics_expose_what_prometheus_clients_would():
+    """The engine's own histograms and counters (observed without locks): observations on
+    each bucket's bound, between bounds and past the last one, with labels and without, give
+    the bucket, count, sum and total samples of prometheus_client's own."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-    from matcher.metrics import STORE_SECONDS, LoopHistogram
-    theirs_registry, ours_registry = CollectorRegistry(), CollectorRegistry()
-    theirs = Histogram("h_seconds", "doc", ["operation"], buckets=STORE_SECONDS,
-                       registry=theirs_registry)
-    ours = LoopHistogram("h_seconds", "doc", "operation", STORE_SECONDS)
-    ours_registry.register(ours)
+    from matcher.metrics import STORE_SECONDS, LoopCounter, LoopHistogram
+    theirs, ours = CollectorRegistry(), CollectorRegistry()
+    their_h = Histogram("h_seconds", "doc", ["operation"], buckets=STORE_SECONDS,
+                        registry=theirs)
+    their_plain = Histogram("p_seconds", "doc", buckets=STORE_SECONDS, registry=theirs)
+    their_c = Counter("c_total", "doc", ["type"], registry=theirs)
+    our_h = LoopHistogram("h_seconds", "doc", ("operation",), STORE_SECONDS)
+    our_plain = LoopHistogram("p_seconds", "doc", (), STORE_SECONDS)
+    our_c = LoopCounter("c_total", "doc", ("type",))
+    for metric in (our_h, our_plain, our_c):
+        ours.register(metric)
     values = [*STORE_SECONDS, *(b * 1.5 for b in STORE_SECONDS), 0.0, 1e-9, 99.0]
     for operation, share in (("commit", values), ("order", values[::3])):
         for value in share:
-            theirs.labels(operation).observe(value)
-            ours.labels(operation).observe(value)
+            for histogram in (their_h.labels(operation), our_h.labels(operation)):
+                histogram.observe(value)
+            for counter in (their_c.labels(operation), our_c.labels(operation)):
+                counter.inc(value)
+    for value in values[::2]:
+        their_plain.observe(value)
+        our_plain.observe(value)
 
     def samples(registry) -> list[str]:
         return [line for line in generate_latest(registry).decode().splitlines()
                 if "_created" not in line]
 
-    assert samples(ours_registry) == samples(theirs_registry)
+    assert samples(ours) == samples(theirs)
     # (at most the bound: 1e-05 itself, 0 and 1e-9)
-    assert 'h_seconds_bucket{le="1e-05",operation="commit"} 3.0' in samples(ours_registry)
+    assert 'h_seconds_bucket{le="1e-05",operation="commit"} 3.0' in samples(ours)
+    with pytest.raises(ValueError):
+        our_c.labels("commit").inc(-1)
