@@ -61,13 +61,6 @@ class PointGrid:
         self.starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self.xyz = np.ascontiguousarray(xyz[self.points])  # cell by cell
 
-    def nearest(self, query: np.ndarray, k: int, slack: float) -> tuple[np.ndarray, np.ndarray]:
-        """Per query (m, 3): the candidates of its ``k`` nearest points (see the module), nearest
-        chord first, as rows of ``(m, f)`` padded with the row's first candidate, and each row's
-        count. ``0 < k <= size``."""
-        return nearest(self.xyz, self.points, self.starts, self.shape, self.plane, self.low,
-                       self.side, query, k, slack)
-
     def within(self, query: np.ndarray, chord: float) -> np.ndarray:
         """Every point within ``chord`` of one query point (3,), nearest chord first."""
         return within(self.xyz, self.points, self.starts, self.shape, self.plane, self.low,
@@ -88,6 +81,9 @@ def _plane(xyz: np.ndarray) -> np.ndarray:
 
 @_jit
 def nearest(xyz, points, starts, shape, plane, low, side, query, k, slack):
+    """Per query (m, 3) of a grid (its arrays): the candidates of its ``k`` nearest points
+    (see the module), nearest chord first, as rows of ``(m, f)`` padded with the row's first
+    candidate, and each row's count. ``0 < k <= size``."""
     m, n = query.shape[0], xyz.shape[0]
     found_at = np.empty(n, dtype=np.int64)
     found_d2 = np.empty(n)

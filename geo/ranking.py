@@ -15,7 +15,12 @@ import math
 import numba
 import numpy as np
 
+from geo.grid import nearest
+
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
+
+# np.radians(x) is x * (pi / 180), this very constant
+_DEGREE = np.pi / 180.0
 
 # What :func:`bad_coordinate` finds first.
 COORDINATES_OK, BAD_LAT, BAD_LON = 0, 1, 2
@@ -100,3 +105,17 @@ def ranked_prefix(arcs, scale, cand, counts, kept):
         rows[i] = order_at[:kept]
         km[i] = order_km[:kept]
     return rows, km
+
+
+@_jit
+def query_halves(xyz, points, starts, shape, plane, low, side, sides, lat, lon, k, slack):
+    """One k-NN query's steps before its first trigonometry, in one call: the grid's
+    candidates of each query point (:func:`geo.grid.nearest` of its :func:`unit_xyz`) and
+    their :func:`half_angles`, with the query points' latitudes in radians."""
+    cand, counts = nearest(xyz, points, starts, shape, plane, low, side, unit_xyz(lat, lon), k,
+                           slack)
+    phi1, lam1 = np.empty(lat.shape[0]), np.empty(lat.shape[0])
+    for i in range(lat.shape[0]):
+        phi1[i], lam1[i] = lat[i] * _DEGREE, lon[i] * _DEGREE
+    halves, cos2 = half_angles(sides, cand, phi1, lam1)
+    return cand, counts, halves, cos2, phi1

@@ -16,8 +16,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from geo.distance import EARTH_RADIUS_KM, km_to_chord, to_unit_xyz
 from geo.grid import PointGrid
-from geo.ranking import (BAD_LAT, BAD_LON, bad_coordinate, half_angles, haversine_root,
-                         ranked_prefix, unit_xyz)
+from geo.ranking import (BAD_LAT, BAD_LON, bad_coordinate, haversine_root, query_halves,
+                         ranked_prefix)
 
 __all__ = ["SpatialIndex", "warm_up"]
 
@@ -202,22 +202,13 @@ class SpatialIndex:
         m, kept = lat.size, min(k, self.size)
         if kept == 0 or m == 0:
             return np.empty((m, kept), dtype=np.int64), np.empty((m, kept), dtype=np.float64)
-        cand, counts = self._grid.nearest(unit_xyz(lat, lon), kept, _CHORD_SLACK)
-        return self._rank_rows(lat, lon, cand, counts, kept)
-
-    def _rank_rows(
-        self,
-        lat: NDArray[np.float64],
-        lon: NDArray[np.float64],
-        cand: NDArray[np.int64],
-        counts: NDArray[np.int64],
-        kept: int,
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Each row's candidates (its first ``counts``) sorted by (km, index), the first
-        ``kept`` columns of them and of their km: :meth:`_km` and a sort, compiled around
-        numpy's trigonometry (:mod:`geo.ranking`), so the same bits."""
-        phi1, lam1 = np.radians(lat), np.radians(lon)
-        halves, cos2 = half_angles(self._sides, cand, phi1, lam1)
+        # the grid's candidates, sorted by (km, index) and cut to the first ``kept``: their
+        # km are :meth:`_km`'s, compiled around numpy's trigonometry (geo.ranking), so the
+        # same bits
+        grid = self._grid
+        cand, counts, halves, cos2, phi1 = query_halves(
+            grid.xyz, grid.points, grid.starts, grid.shape, grid.plane, grid.low, grid.side,
+            self._sides, lat, lon, kept, _CHORD_SLACK)
         root = haversine_root(np.sin(halves), np.cos(phi1), cos2)
         return ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand, counts, kept)
 

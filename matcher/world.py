@@ -76,6 +76,8 @@ class JobColumns:
         """The job columns of ``rows`` (any shape), trimmed to the widest of their days."""
         taken = take_columns(np.ascontiguousarray(rows, dtype=np.int64).ravel(), self.count,
                              *self.columns.values())
+        if rows.ndim == 1:
+            return dict(zip(self.columns, taken))
         return {name: column.reshape(rows.shape + column.shape[-1:])
                 for name, column in zip(self.columns, taken)}
 
@@ -287,8 +289,12 @@ class World:
         changed read from those plans."""
         kept, row_of = self._kept, self.table.row
         own = {row_of[w]: len(day) for w, day in self.plans.own.items() if w in row_of}
-        mine = np.isin(rows, list(own)) if own else None
-        if mine is None or not mine.any():
+        if not own:
+            return kept.take(rows)
+        changed = np.zeros(len(self.table), dtype=bool)  # (np.isin cost more on few rows)
+        changed[list(own)] = True
+        mine = changed[rows]
+        if not mine.any():
             return kept.take(rows)
         count = kept.count[rows]
         count[mine] = [own[r] for r in rows[mine].tolist()]
