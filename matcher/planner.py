@@ -89,11 +89,20 @@ class Planner:
         ``orders`` are pending ones, in no plan of ``world``. ``first``: round 1's candidates
         when already found (what the search of round 1 would give: see :meth:`dispatch_each`).
         """
-        if (first is not None and len(orders) == 1 and not is_coupled(orders[0])
-                and self._hard_latest(orders[0]) >= now):
+        if (len(orders) == 1 and not is_coupled(orders[0])
+                and self._hard_latest(orders[0]) >= now and self.config.solver.max_rounds > 0):
+            # one plain order (an instant one): round 1 without the rounds' bookkeeping
+            if first is None:
+                first = self.search.search(list(orders), world, now,
+                                           self.config.solver.candidates_per_order, FIRST_POOL)
             result = self._found_alone(orders[0], world, first)
             if result is not None:
                 return result
+        return self._rounds(orders, world, now, first)
+
+    def _rounds(self, orders: Sequence[Order], world: World, now: int,
+                first: Candidates | None) -> DispatchResult:
+        """:meth:`dispatch` as its rounds run it (what it does for any orders)."""
         live = world.copy()
         live_orders = [o for o in orders if self._hard_latest(o) >= now]
         # an order that others follow by a start gap is placed with them, not in the matching

@@ -62,6 +62,27 @@ def test_dispatch_each_is_dispatch_of_each_order_in_turn(seed, n_workers, n_orde
     assert world.plans == {}  # the given world is left as it was
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 160), st.integers(1, 24),
+       st.sampled_from([0.01, 0.06, 0.3]), st.sampled_from([6.0, 9.5]))
+def test_one_plain_order_is_placed_as_the_rounds_place_it(seed, n_workers, n_orders, spread,
+                                                          now_h):
+    """``dispatch`` of one plain order (its round 1 only, ``Planner._found_alone``) gives what
+    the rounds give, in a world the orders before it filled: placed or refused alike, with the
+    same reason."""
+    rng = np.random.default_rng(seed)
+    workers = random_workers(rng, n_workers, spread=spread, breaks=True)
+    orders = random_orders(rng, n_orders, n_workers, spread=spread)
+    planner, now, world = Planner(CONFIG), at(now_h), world_of(workers)
+    for order in orders:
+        got = planner.dispatch([order], world, now)
+        rounds = planner._rounds([order], world, now, None)
+        event("placed" if got.assignments else got.unassigned[0].reason.name)
+        assert same(got) == same(rounds)
+        for worker_id, jobs in got.plans.items():
+            world.place(worker_id, jobs)
+
+
 def test_orders_at_one_spot_each_see_the_workers_the_earlier_ones_took():
     """Orders whose pools overlap: each later one is priced on the plans the earlier ones left
     (otherwise two would take the same worker's free hour)."""
