@@ -15,7 +15,9 @@ import math
 import numba
 import numpy as np
 
+from geo import grid
 from geo.grid import nearest
+from geo.kernel_cache import cached_with
 
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
@@ -107,6 +109,7 @@ def ranked_prefix(arcs, scale, cand, counts, kept):
     return rows, km
 
 
+@cached_with(grid)
 @_jit
 def query_halves(xyz, points, starts, shape, plane, low, side, sides, lat, lon, k, slack):
     """One k-NN query's steps before its first trigonometry, in one call: the grid's

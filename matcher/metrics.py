@@ -52,6 +52,8 @@ class LoopHistogram:
         self.name, self.documentation, self.labelnames = name, documentation, labelnames
         self.buckets = buckets
         self._series: dict[tuple[str, ...], LoopSeries] = {}
+        if not labelnames:  # shown from the start, as prometheus_client's
+            self.labels()
 
     def labels(self, *values: str) -> "LoopSeries":
         series = self._series.get(values)
@@ -66,7 +68,7 @@ class LoopHistogram:
         family = HistogramMetricFamily(self.name, self.documentation,
                                        labels=list(self.labelnames))
         bounds = (*map(floatToGoString, self.buckets), "+Inf")
-        for values, series in sorted(self._series.items()):
+        for values, series in list(self._series.items()):  # in the order first seen
             counts, total = list(series.counts), series.sum
             cumulative = list(itertools.accumulate(counts))
             family.add_metric(list(values), list(zip(bounds, cumulative)), total)
@@ -93,6 +95,8 @@ class LoopCounter:
     def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
         self.name, self.documentation, self.labelnames = name, documentation, labelnames
         self._series: dict[tuple[str, ...], LoopCount] = {}
+        if not labelnames:  # shown from the start, as prometheus_client's
+            self.labels()
 
     def labels(self, *values: str) -> "LoopCount":
         series = self._series.get(values)
@@ -106,7 +110,7 @@ class LoopCounter:
     def collect(self) -> Iterator[CounterMetricFamily]:
         family = CounterMetricFamily(self.name, self.documentation,
                                      labels=list(self.labelnames))
-        for values, series in sorted(self._series.items()):
+        for values, series in list(self._series.items()):
             family.add_metric(list(values), series.value)
         yield family
 

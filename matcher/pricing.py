@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from geo import distance, legs
+from geo.kernel_cache import cached_with
 from geo.legs import angles, road
 from matcher.service_day import BUCKET_S, DAY_S
 
@@ -314,6 +316,7 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
             code[p] = BREAK
 
 
+@cached_with(legs, distance)
 @_jit
 def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_start, job_lat,
                    job_lon, order_lat, order_lon):
@@ -334,6 +337,7 @@ def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_sta
     return phis, halves, first, last
 
 
+@cached_with(legs, distance)
 @_jit
 def price_rows(now, rows, earliest, latest, hard_latest, duration, shifts, shift_day,
                day_start, max_jobs, max_minutes, breaks, job_start, job_end, arcs, detour,

@@ -51,13 +51,6 @@ def _job_values(jobs: Iterable[Job]) -> list[Sequence]:
     return values
 
 
-def served_by(planned: np.ndarray, order: np.ndarray, customer_ids: Sequence[str]) -> np.ndarray:
-    """Mask over pairs whose worker's planned jobs' customers (codes, (n, width)) include the
-    customer of their order (``order[i]`` indexes ``customer_ids``)."""
-    codes = np.array([customer_code(c) for c in customer_ids], dtype=np.int64)
-    return (planned == codes[order][:, None]).any(axis=1)
-
-
 class JobColumns:
     """Every row's planned jobs as (rows, capacity) arrays ``start``, ``end``, ``lat``,
     ``lon`` and ``customer`` (:func:`customer_code`); a row's first ``count`` columns hold its
@@ -312,12 +305,6 @@ class World:
             taken[mine, :fresh[name].shape[-1]] = fresh[name]
             columns[name] = taken
         return columns
-
-    def served(self, rows: np.ndarray, order: np.ndarray,
-               customer_ids: Sequence[str]) -> np.ndarray:
-        """Mask over pairs (worker ``rows[i]``, order ``order[i]``, both 1-D): the worker has a
-        planned job of that order's customer (``customer_ids`` per order)."""
-        return served_by(self.job_columns(rows)["customer"], order, customer_ids)
 
     def placed(self, order_id: str) -> list[tuple[str, Job]]:
         """(worker id, job) of every planned job of ``order_id``: one, a team's several, or

@@ -130,7 +130,8 @@ async def test_re_optimisation_placing_a_pending_order_counts_its_assignment(met
 def test_the_engines_metrics_expose_what_prometheus_clients_would():
     """The engine's own histograms and counters (observed without locks): observations on
     each bucket's bound, between bounds and past the last one, with labels and without, give
-    the bucket, count, sum and total samples of prometheus_client's own."""
+    the bucket, count, sum and total samples of prometheus_client's own (the series in the
+    order first seen; the unlabelled ones at 0 before any)."""
     from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
     from matcher.metrics import STORE_SECONDS, LoopCounter, LoopHistogram
@@ -144,8 +145,14 @@ def test_the_engines_metrics_expose_what_prometheus_clients_would():
     our_c = LoopCounter("c_total", "doc", ("type",))
     for metric in (our_h, our_plain, our_c):
         ours.register(metric)
+
+    def samples(registry) -> list[str]:
+        return [line for line in generate_latest(registry).decode().splitlines()
+                if "_created" not in line]
+
+    assert samples(ours) == samples(theirs)  # before any: the unlabelled ones at 0
     values = [*STORE_SECONDS, *(b * 1.5 for b in STORE_SECONDS), 0.0, 1e-9, 99.0]
-    for operation, share in (("commit", values), ("order", values[::3])):
+    for operation, share in (("order", values[::3]), ("commit", values)):
         for value in share:
             for histogram in (their_h.labels(operation), our_h.labels(operation)):
                 histogram.observe(value)
@@ -154,11 +161,6 @@ def test_the_engines_metrics_expose_what_prometheus_clients_would():
     for value in values[::2]:
         their_plain.observe(value)
         our_plain.observe(value)
-
-    def samples(registry) -> list[str]:
-        return [line for line in generate_latest(registry).decode().splitlines()
-                if "_created" not in line]
-
     assert samples(ours) == samples(theirs)
     # (at most the bound: 1e-05 itself, 0 and 1e-9)
     assert 'h_seconds_bucket{le="1e-05",operation="commit"} 3.0' in samples(ours)

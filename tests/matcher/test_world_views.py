@@ -13,7 +13,7 @@ import pytest
 from matcher.anchors import AnchoredPlans, anchor_at, anchored
 from matcher.model import Job, Location
 from matcher.store import FrozenPlan
-from matcher.world import JobColumns, PlanOverlay, World, plans_of
+from matcher.world import JobColumns, PlanOverlay, World, customer_code, plans_of
 from matcher.worker_table import WorkerTable
 from tests.builders import CENTRE, HOUR, at, make_worker
 
@@ -88,9 +88,15 @@ def test_job_columns_of_a_few_rows_are_those_of_the_whole_city(seed):
         assert np.array_equal(few[name], whole[name]), name
 
 
+def served(world, rows, order, customers):
+    """Per pair: its worker's job columns hold its order's customer (as the score reads them)."""
+    codes = np.array([customer_code(c) for c in customers])
+    return (world.job_columns(rows)["customer"] == codes[order][:, None]).any(axis=1)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_the_customer_history_of_pairs_is_what_their_plans_hold(seed):
-    """``served`` reads the customers from the job columns, by every way a world gets them:
+    """The job columns' customers, by every way a world gets them:
     a few rows' plans read one by one, every row's columns built, and a world whose own
     plans changed (one worker's day replaced by a job of another customer)."""
     table, plans, _ = random_world(seed)
@@ -103,10 +109,10 @@ def test_the_customer_history_of_pairs_is_what_their_plans_hold(seed):
         return [customers[j] in {job.customer_id for job in world_plans.get(
             table.workers[r].worker_id, ())} for r, j in zip(rows.tolist(), order.tolist())]
 
-    few = World(table, PlanOverlay(plans)).served(rows, order, customers)
+    few = served(World(table, PlanOverlay(plans)), rows, order, customers)
     whole_world = World(table, dict(plans))
     assert whole_world.jobs is not None  # every row's columns: the other path
-    whole = whole_world.served(rows, order, customers)
+    whole = served(whole_world, rows, order, customers)
     assert few.tolist() == whole.tolist() == expected(plans)
     assert any(expected(plans)) and not all(expected(plans))
     changed = World(table, PlanOverlay(plans))
@@ -114,9 +120,9 @@ def test_the_customer_history_of_pairs_is_what_their_plans_hold(seed):
                   [Job("new", customers[order[0]], "cleaning", CENTRE[0], CENTRE[1], at(9),
                        at(9) + HOUR)])
     for world in (changed, changed.copy()):
-        assert world.served(rows, order, customers).tolist() == expected(world.plans)
-    assert changed.served(rows[:1], order[:1], customers).tolist() == [True]
-    nobody = World(table, PlanOverlay({})).served(rows, order, customers)  # no plan at all
+        assert served(world, rows, order, customers).tolist() == expected(world.plans)
+    assert served(changed, rows[:1], order[:1], customers).tolist() == [True]
+    nobody = served(World(table, PlanOverlay({})), rows, order, customers)  # no plan at all
     assert nobody.shape == rows.shape and not nobody.any()
 
 
