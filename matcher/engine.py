@@ -1128,7 +1128,11 @@ def _real(jobs: list[Job]) -> list[Job]:
 
 def _fingerprint(body: Any) -> str:
     """A stable digest of a request body (sets sorted, so equal bodies always match)."""
-    return hashlib.sha256(json.dumps(_plain(body), sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(_plain(body)).encode()).hexdigest()
+
+
+# json.dumps(value, sort_keys=True), without making an encoder per call
+_CANONICAL = json.JSONEncoder(sort_keys=True)
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
