@@ -39,27 +39,43 @@ REQUEST_SECONDS = Histogram("homedispatch_request_duration_seconds",
                             buckets=SECONDS, registry=REGISTRY)
 
 
-class LoopHistogram:
-    """A histogram exposed as prometheus_client's :class:`Histogram` is (without its
-    ``_created`` series), for the series the engine observes several times per instant order.
-    An observation is a bisect and two additions where prometheus_client's takes a lock per
-    value: the service observes from its event loop's thread alone, and a scrape (the
-    endpoint's thread) reads the counts as they stand. Several servers in one process (tests)
-    may, rarely, lose a count."""
+class _LoopMetric:
+    """A metric whose series the engine touches several times per instant order, exposed as
+    prometheus_client's own kind is (without its ``_created`` series). An observation is a
+    plain addition where prometheus_client's takes a lock per value: the service observes
+    from its event loop's thread alone, and a scrape (the endpoint's thread) reads the values
+    as they stand. Several servers in one process (tests) may, rarely, lose a count."""
 
-    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = (),
-                 buckets: tuple[float, ...] = SECONDS) -> None:
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
         self.name, self.documentation, self.labelnames = name, documentation, labelnames
-        self.buckets = buckets
-        self._series: dict[tuple[str, ...], LoopSeries] = {}
+        self._series: dict[tuple[str, ...], Any] = {}
         if not labelnames:  # shown from the start, as prometheus_client's
             self.labels()
 
-    def labels(self, *values: str) -> "LoopSeries":
+    def labels(self, *values: str) -> Any:
         series = self._series.get(values)
         if series is None:
-            series = self._series[values] = LoopSeries(self.buckets)
+            series = self._series[values] = self._new_series()
         return series
+
+    def _new_series(self) -> Any:
+        raise NotImplementedError
+
+    def _each(self) -> list[tuple[list[str], Any]]:
+        """(label values, series) of every series, in the order first seen."""
+        return [(list(values), series) for values, series in self._series.items()]
+
+
+class LoopHistogram(_LoopMetric):
+    """A histogram (see :class:`_LoopMetric`)."""
+
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = (),
+                 buckets: tuple[float, ...] = SECONDS) -> None:
+        self.buckets = buckets
+        super().__init__(name, documentation, labelnames)
+
+    def _new_series(self) -> "LoopSeries":
+        return LoopSeries(self.buckets)
 
     def observe(self, amount: float) -> None:
         self.labels().observe(amount)
@@ -68,10 +84,9 @@ class LoopHistogram:
         family = HistogramMetricFamily(self.name, self.documentation,
                                        labels=list(self.labelnames))
         bounds = (*map(floatToGoString, self.buckets), "+Inf")
-        for values, series in list(self._series.items()):  # in the order first seen
-            counts, total = list(series.counts), series.sum
-            cumulative = list(itertools.accumulate(counts))
-            family.add_metric(list(values), list(zip(bounds, cumulative)), total)
+        for values, series in self._each():
+            cumulative = list(itertools.accumulate(list(series.counts)))
+            family.add_metric(values, list(zip(bounds, cumulative)), series.sum)
         yield family
 
 
@@ -88,21 +103,11 @@ class LoopSeries:
         self.sum += amount
 
 
-class LoopCounter:
-    """A counter exposed as prometheus_client's :class:`Counter` is (without ``_created``),
-    counted as :class:`LoopHistogram` observes."""
+class LoopCounter(_LoopMetric):
+    """A counter (see :class:`_LoopMetric`)."""
 
-    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
-        self.name, self.documentation, self.labelnames = name, documentation, labelnames
-        self._series: dict[tuple[str, ...], LoopCount] = {}
-        if not labelnames:  # shown from the start, as prometheus_client's
-            self.labels()
-
-    def labels(self, *values: str) -> "LoopCount":
-        series = self._series.get(values)
-        if series is None:
-            series = self._series[values] = LoopCount()
-        return series
+    def _new_series(self) -> "LoopCount":
+        return LoopCount()
 
     def inc(self, amount: float = 1.0) -> None:
         self.labels().inc(amount)
@@ -110,8 +115,8 @@ class LoopCounter:
     def collect(self) -> Iterator[CounterMetricFamily]:
         family = CounterMetricFamily(self.name, self.documentation,
                                      labels=list(self.labelnames))
-        for values, series in list(self._series.items()):
-            family.add_metric(list(values), series.value)
+        for values, series in self._each():
+            family.add_metric(values, series.value)
         yield family
 
 
