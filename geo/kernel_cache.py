@@ -3,7 +3,8 @@
 ``numba.njit(cache=True)`` keys a kernel's cached machine code by its own source file (a stamp
 of the file) and its bytecode. A kernel that calls a kernel of another module has that callee
 compiled into it, so an edit of the callee's module alone would leave the cached caller running
-the old callee. :func:`cached_with` keys the cache by those modules' sources as well.
+the old callee, and so would an edit of a constant it reads from another module.
+:func:`cached_with` keys the cache by those modules' sources as well.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def cached_with(*modules: ModuleType) -> Callable[[Dispatcher], Dispatcher]:
     digest = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in modules)).hexdigest()
 
     def decorate(kernel: Dispatcher) -> Dispatcher:
-        kernel._cache = _DependentCache(kernel.py_func, digest)
+        if isinstance(kernel, Dispatcher):  # (not with NUMBA_DISABLE_JIT: a plain function)
+            kernel._cache = _DependentCache(kernel.py_func, digest)
         return kernel
 
     return decorate

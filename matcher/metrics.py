@@ -13,6 +13,7 @@ import bisect
 import functools
 import inspect
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -49,13 +50,15 @@ class _LoopMetric:
     def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
         self.name, self.documentation, self.labelnames = name, documentation, labelnames
         self._series: dict[tuple[str, ...], Any] = {}
+        self._adding = threading.Lock()  # a series added while a scrape lists them
         if not labelnames:  # shown from the start, as prometheus_client's
             self.labels()
 
     def labels(self, *values: str) -> Any:
         series = self._series.get(values)
         if series is None:
-            series = self._series[values] = self._new_series()
+            with self._adding:
+                series = self._series.setdefault(values, self._new_series())
         return series
 
     def _new_series(self) -> Any:
@@ -63,7 +66,9 @@ class _LoopMetric:
 
     def _each(self) -> list[tuple[list[str], Any]]:
         """(label values, series) of every series, in the order first seen."""
-        return [(list(values), series) for values, series in self._series.items()]
+        with self._adding:
+            every = list(self._series.items())
+        return [(list(values), series) for values, series in every]
 
 
 class LoopHistogram(_LoopMetric):

@@ -18,6 +18,7 @@ import numpy as np
 from geo import distance, legs
 from geo.kernel_cache import cached_with
 from geo.legs import angles, road
+from matcher import service_day
 from matcher.service_day import BUCKET_S, DAY_S
 
 # Pads the job columns of days with fewer jobs; sorts after every real start.
@@ -175,6 +176,7 @@ def rooms(now, earliest, hard_latest, duration, shifts, job_start, job_end, room
                 break
 
 
+@cached_with(service_day)  # (its day arithmetic reads service_day's constants)
 @_jit
 def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day, day_start,
                 max_jobs, max_minutes, job_start, job_end, breaks,
@@ -316,7 +318,7 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
             code[p] = BREAK
 
 
-@cached_with(legs, distance)
+@cached_with(legs, distance, service_day)
 @_jit
 def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_start, job_lat,
                    job_lon, order_lat, order_lon):
@@ -337,7 +339,7 @@ def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_sta
     return phis, halves, first, last
 
 
-@cached_with(legs, distance)
+@cached_with(legs, distance, service_day)
 @_jit
 def price_rows(now, rows, earliest, latest, hard_latest, duration, shifts, shift_day,
                day_start, max_jobs, max_minutes, breaks, job_start, job_end, arcs, detour,

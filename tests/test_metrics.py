@@ -166,3 +166,41 @@ def test_the_engines_metrics_expose_what_prometheus_clients_would():
     assert 'h_seconds_bucket{le="1e-05",operation="commit"} 3.0' in samples(ours)
     with pytest.raises(ValueError):
         our_c.labels("commit").inc(-1)
+
+
+def test_a_scrape_while_the_loop_adds_a_series_lists_them_whole():
+    """The endpoint's thread scrapes while the event loop's thread adds label series (a new
+    store operation, reason or event type): no scrape fails."""
+    import sys
+    import threading
+
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from matcher.metrics import LoopCounter, LoopHistogram
+    registry = CollectorRegistry()
+    counter, histogram = LoopCounter("c_total", "doc", ("k",)), LoopHistogram("h", "doc", ("k",))
+    registry.register(counter)
+    registry.register(histogram)
+    errors, done = [], threading.Event()
+
+    def scrape() -> None:
+        while not done.is_set():
+            try:
+                generate_latest(registry)
+            except Exception as error:  # what a failed scrape raised
+                errors.append(error)
+                return
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    scraper = threading.Thread(target=scrape)
+    scraper.start()
+    try:
+        for i in range(5000):
+            counter.labels(str(i)).inc()
+            histogram.labels(str(i)).observe(0.001)
+    finally:
+        done.set()
+        scraper.join()
+        sys.setswitchinterval(interval)
+    assert errors == []

@@ -56,3 +56,14 @@ def test_without_it_numbas_cache_keeps_the_old_callee(tmp_path):
     assert run(tmp_path) == "9.0"
     callee(tmp_path, 5.0)
     assert run(tmp_path) == "9.0"
+
+
+def test_with_numba_switched_off_the_kernel_is_the_plain_function(tmp_path):
+    """NUMBA_DISABLE_JIT=1 (to debug a kernel in Python) leaves nothing to cache: the engine
+    still imports and runs."""
+    (tmp_path / "caller.py").write_text(CALLER.format(modules="callee"))
+    callee(tmp_path, 3.0)
+    out = subprocess.run([sys.executable, "caller.py"], cwd=tmp_path, check=True, text=True,
+                         capture_output=True,
+                         env={"PYTHONPATH": str(REPO), "NUMBA_DISABLE_JIT": "1"})
+    assert out.stdout.strip() == "9.0"
