@@ -29,6 +29,8 @@ _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
 # Points per occupied cell aimed at.
 CELL_POINTS = 4.0
+# Candidates sorted by insertion at most (a larger pool goes to argsort).
+_INSERTION_SORTED = 64
 # The most cells a grid has (a wide, sparse cloud gets larger cells instead).
 MAX_CELLS = 1 << 20
 # Rounding of a point's cell and of a chord, far below the slack callers add.
@@ -80,26 +82,31 @@ def _plane(xyz: np.ndarray) -> np.ndarray:
 
 
 @_jit
-def nearest(xyz, points, starts, shape, plane, low, side, query, k, slack):
-    """Per query (m, 3) of a grid (its arrays): the candidates of its ``k`` nearest points
-    (see the module), nearest chord first, as rows of ``(m, f)`` padded with the row's first
-    candidate, and each row's count. ``0 < k <= size``."""
+def nearest(xyz, starts, shape, plane, low, side, query, k, slack):
+    """Per query (m, 3) of a grid (its arrays): the grid positions of the candidates of its
+    ``k`` nearest points (see the module), nearest chord first, as rows of ``(m, f)`` padded
+    with the row's first candidate, and each row's count. ``0 < k <= size``."""
     m, n = query.shape[0], xyz.shape[0]
     found_at = np.empty(n, dtype=np.int64)
     found_d2 = np.empty(n)
+    heap = np.empty(k)
     flat = np.empty(m * (k + 8), dtype=np.int64)  # every row's candidates, one after another
     counts = np.empty(m, dtype=np.int64)
     used = 0
     for i in range(m):
         found = _nearest_one(xyz, starts, shape, plane, low, side, query[i], k, slack,
-                             found_at, found_d2)
+                             found_at, found_d2, heap)
         if used + found > flat.shape[0]:
             grown = np.empty(2 * (used + found), dtype=np.int64)
             grown[:used] = flat[:used]
             flat = grown
-        order = np.argsort(found_d2[:found])
-        for j in range(found):
-            flat[used + j] = points[found_at[order[j]]]
+        if found <= _INSERTION_SORTED:
+            _sort_by_chord(found_at, found_d2, found)
+            flat[used:used + found] = found_at[:found]
+        else:
+            order = np.argsort(found_d2[:found])
+            for j in range(found):
+                flat[used + j] = found_at[order[j]]
         counts[i], used = found, used + found
     rows = np.empty((m, counts.max() if m else 0), dtype=np.int64)
     used = 0
@@ -111,16 +118,19 @@ def nearest(xyz, points, starts, shape, plane, low, side, query, k, slack):
 
 
 @_jit
-def _nearest_one(xyz, starts, shape, plane, low, side, q, k, slack, found_at, found_d2):
+def _nearest_one(xyz, starts, shape, plane, low, side, q, k, slack, found_at, found_d2, heap):
     """The candidates of one query into ``found_at`` (grid positions) and ``found_d2``
-    (squared chords); their count."""
+    (squared chords); their count. ``heap`` (k) is scratch space."""
     cx, cy, first, last = _ring_bounds(q, shape, plane, low, side)
     found = 0
     kth = 0.0
     for r in range(first, last + 1):
+        before = found
         found = _visit_ring(xyz, starts, shape, cx, cy, r, q, found_at, found_d2, found)
+        for j in range(before, found):
+            _keep_smallest(heap, k, j, found_d2[j])
         if found >= k:
-            kth = math.sqrt(np.partition(found_d2[:found], k - 1)[k - 1])
+            kth = math.sqrt(heap[0])
             if found == xyz.shape[0] or kth + slack < r * side - _ROUNDING:
                 break
     bound = kth + slack
@@ -130,6 +140,45 @@ def _nearest_one(xyz, starts, shape, plane, low, side, q, k, slack, found_at, fo
             found_at[kept], found_d2[kept] = found_at[j], found_d2[j]
             kept += 1
     return kept
+
+
+@_jit
+def _keep_smallest(heap, k, seen, d2):
+    """Keep the ``k`` smallest squared chords of the ``seen`` ones and ``d2`` in the max-heap
+    ``heap``: once ``k`` are in, its top is the k-th smallest (what ``np.partition`` gave,
+    without sorting all found points again after every ring)."""
+    if seen < k:  # filling up: sift ``d2`` up from the end
+        at = seen
+        while at > 0 and heap[(at - 1) // 2] < d2:
+            heap[at] = heap[(at - 1) // 2]
+            at = (at - 1) // 2
+        heap[at] = d2
+    elif d2 < heap[0]:  # it displaces the largest: sift it down from the top
+        at = 0
+        while True:
+            child = 2 * at + 1
+            if child >= k:
+                break
+            if child + 1 < k and heap[child + 1] > heap[child]:
+                child += 1
+            if heap[child] <= d2:
+                break
+            heap[at] = heap[child]
+            at = child
+        heap[at] = d2
+
+
+@_jit
+def _sort_by_chord(at, d2, count):
+    """Sort the first ``count`` found points by squared chord: an insertion sort, cheaper than
+    a general sort on the few dozen candidates of an instant order's pool."""
+    for j in range(1, count):
+        p, d = at[j], d2[j]
+        i = j
+        while i > 0 and d2[i - 1] > d:
+            at[i], d2[i] = at[i - 1], d2[i - 1]
+            i -= 1
+        at[i], d2[i] = p, d
 
 
 @_jit

@@ -56,18 +56,19 @@ def unit_xyz(lat, lon):
 
 
 @_jit
-def half_angles(sides, cand, phi1, lam1):
+def half_angles(sides, at, phi1, lam1):
     """Per (row, candidate): (phi2 - phi1) / 2 and (lam2 - lam1) / 2, stacked (2, m, f), and
-    the candidate's cos(phi2) (m, f); ``sides`` holds every point's phi, lambda, cos(phi)."""
-    m, f = cand.shape
+    the candidate's cos(phi2) (m, f); ``sides`` (n, 3) holds each point's phi, lambda,
+    cos(phi) in a row, ``at`` (m, f) the candidates' rows of it."""
+    m, f = at.shape
     halves = np.empty((2, m, f))
     cos2 = np.empty((m, f))
     for i in range(m):
         for j in range(f):
-            p = cand[i, j]
-            halves[0, i, j] = (sides[0, p] - phi1[i]) / 2.0
-            halves[1, i, j] = (sides[1, p] - lam1[i]) / 2.0
-            cos2[i, j] = sides[2, p]
+            p = at[i, j]
+            halves[0, i, j] = (sides[p, 0] - phi1[i]) / 2.0
+            halves[1, i, j] = (sides[p, 1] - lam1[i]) / 2.0
+            cos2[i, j] = sides[p, 2]
     return halves, cos2
 
 
@@ -113,12 +114,17 @@ def ranked_prefix(arcs, scale, cand, counts, kept):
 @_jit
 def query_halves(xyz, points, starts, shape, plane, low, side, sides, lat, lon, k, slack):
     """One k-NN query's steps before its first trigonometry, in one call: the grid's
-    candidates of each query point (:func:`geo.grid.nearest` of its :func:`unit_xyz`) and
-    their :func:`half_angles`, with the query points' latitudes in radians."""
-    cand, counts = nearest(xyz, points, starts, shape, plane, low, side, unit_xyz(lat, lon), k,
-                           slack)
+    candidates of each query point (:func:`geo.grid.nearest` of its :func:`unit_xyz`), as
+    point indices, and their :func:`half_angles`, with the query points' latitudes in
+    radians. ``sides`` holds the points' rows in the grid's order (a query's candidates lie
+    in a few cells, so their rows share cache lines)."""
+    at, counts = nearest(xyz, starts, shape, plane, low, side, unit_xyz(lat, lon), k, slack)
     phi1, lam1 = np.empty(lat.shape[0]), np.empty(lat.shape[0])
     for i in range(lat.shape[0]):
         phi1[i], lam1[i] = lat[i] * _DEGREE, lon[i] * _DEGREE
-    halves, cos2 = half_angles(sides, cand, phi1, lam1)
+    halves, cos2 = half_angles(sides, at, phi1, lam1)
+    cand = np.empty_like(at)
+    for i in range(at.shape[0]):
+        for j in range(at.shape[1]):
+            cand[i, j] = points[at[i, j]]
     return cand, counts, halves, cos2, phi1

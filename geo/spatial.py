@@ -87,7 +87,7 @@ class SpatialIndex:
         values, or a latitude lies outside ``[-90, 90]``.
     """
 
-    __slots__ = ("_lat", "_lon", "_grid", "_sides")
+    __slots__ = ("_lat", "_lon", "_grid", "_sides", "_grid_sides")
 
     def __init__(self, lat: ArrayLike, lon: ArrayLike) -> None:
         lat_arr, lon_arr = _coordinates(lat, lon)
@@ -102,6 +102,9 @@ class SpatialIndex:
         # and cos(phi), stacked so that a query gathers its points' three in one take.
         phi = np.radians(self._lat)
         self._sides = np.stack((phi, np.radians(self._lon), np.cos(phi)))
+        # the same three, a row per point in the grid's order, for k-NN queries
+        self._grid_sides = (np.ascontiguousarray(self._sides.T[self._grid.points])
+                            if self._grid is not None else None)
 
     @property
     def size(self) -> int:
@@ -208,7 +211,7 @@ class SpatialIndex:
         grid = self._grid
         cand, counts, halves, cos2, phi1 = query_halves(
             grid.xyz, grid.points, grid.starts, grid.shape, grid.plane, grid.low, grid.side,
-            self._sides, lat, lon, kept, _CHORD_SLACK)
+            self._grid_sides, lat, lon, kept, _CHORD_SLACK)
         root = haversine_root(np.sin(halves), np.cos(phi1), cos2)
         return ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand, counts, kept)
 

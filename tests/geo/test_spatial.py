@@ -231,7 +231,8 @@ def test_nearest_many_mixes_crowded_and_plain_rows():
 
 def test_wide_queries_rank_as_brute_force_even_with_tied_points():
     """Wide rows of candidates with runs of identical points (ties the grid may give in any
-    order) rank by (km, index)."""
+    order) rank by (km, index), pools sorted by insertion in the grid or not
+    (``geo.grid._INSERTION_SORTED``) alike."""
     rng = np.random.default_rng(5)
     lat = 31.0 + rng.random(1500) * 0.5
     lon = 121.0 + rng.random(1500) * 0.5
@@ -239,7 +240,7 @@ def test_wide_queries_rank_as_brute_force_even_with_tied_points():
     lat, lon = np.concatenate([lat, lat[dup]]), np.concatenate([lon, lon[dup]])
     index = SpatialIndex(lat, lon)
     q_lat, q_lon = 31.0 + rng.random(12) * 0.5, 121.0 + rng.random(12) * 0.5
-    for k in (130, 300):
+    for k in (48, 63, 64, 65, 130, 300):
         idx, km = index.nearest_many(q_lat, q_lon, k)
         for row in range(len(q_lat)):
             assert_same_result((idx[row], km[row]),
@@ -255,7 +256,8 @@ def test_wide_rows_out_of_order_are_sorted():
     q_lat, q_lon = np.array([31.2, 31.3]), np.array([121.2, 121.1])
     cand = np.array([rng.permutation(400)[:200] for _ in range(2)], dtype=np.int64)
     # the query's steps after the grid (SpatialIndex._knn), on these candidates
-    halves, cos2 = half_angles(index._sides, cand, np.radians(q_lat), np.radians(q_lon))
+    halves, cos2 = half_angles(np.ascontiguousarray(index._sides.T), cand, np.radians(q_lat),
+                               np.radians(q_lon))
     root = haversine_root(np.sin(halves), np.cos(np.radians(q_lat)), cos2)
     idx, km = ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand,
                             np.array([200, 200]), 150)
