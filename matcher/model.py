@@ -97,15 +97,18 @@ def _require(ok: bool, field_name: str, message: str) -> None:
 
 
 def _check_location(lat: float, lon: float, prefix: str) -> None:
-    _require(math.isfinite(lat) and -90.0 <= lat <= 90.0, f"{prefix}.latitude",
-             f"must be a finite number in [-90, 90], got {lat!r}")
-    _require(math.isfinite(lon) and -180.0 <= lon <= 180.0, f"{prefix}.longitude",
-             f"must be a finite number in [-180, 180], got {lon!r}")
+    if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+        raise InvalidArgument(f"{prefix}.latitude",
+                              f"must be a finite number in [-90, 90], got {lat!r}")
+    if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
+        raise InvalidArgument(f"{prefix}.longitude",
+                              f"must be a finite number in [-180, 180], got {lon!r}")
 
 
 def _check_time(value: int, field_name: str) -> None:
-    _require(0 < value < MAX_TIME, field_name,
-             f"must be set and before 2100-01-01T00:00:00Z, got {value}")
+    if not 0 < value < MAX_TIME:
+        raise InvalidArgument(field_name,
+                              f"must be set and before 2100-01-01T00:00:00Z, got {value}")
 
 
 def _check_id(value: str, field_name: str) -> None:
@@ -246,24 +249,32 @@ class Order:
     link: OrderLink | None = None
 
     def __post_init__(self) -> None:
+        # every request's orders come through here: a message is formatted only when its
+        # check fails
         _check_id(self.order_id, "order_id")
         _check_id(self.customer_id, "customer_id")
-        _require(bool(self.service_type), "service_type", "must not be empty")
-        _require(0 <= self.min_skill_level <= MAX_LEVEL, "min_skill_level",
-                 f"must be in [0, {MAX_LEVEL}] (0 = any level), got {self.min_skill_level}")
+        if not self.service_type:
+            raise InvalidArgument("service_type", "must not be empty")
+        if not 0 <= self.min_skill_level <= MAX_LEVEL:
+            raise InvalidArgument("min_skill_level", f"must be in [0, {MAX_LEVEL}] "
+                                  f"(0 = any level), got {self.min_skill_level}")
         _check_location(self.lat, self.lon, "location")
         _check_time(self.earliest_start, "earliest_start_time")
         _check_time(self.latest_start, "latest_start_time")
-        _require(self.latest_start >= self.earliest_start, "latest_start_time",
-                 "must not be before earliest_start_time")
-        _require(self.latest_start - self.earliest_start <= MAX_DURATION_S, "latest_start_time",
-                 f"the start window may span at most {MAX_DURATION_S} s")
-        _require(0 < self.duration <= MAX_DURATION_S, "duration",
-                 f"must be positive and at most {MAX_DURATION_S} s, got {self.duration}")
-        _require(0 <= self.priority <= MAX_PRIORITY, "priority",
-                 f"must be in [0, {MAX_PRIORITY}], got {self.priority}")
-        _require(1 <= self.workers_needed <= MAX_TEAM, "workers_needed",
-                 f"must be in [1, {MAX_TEAM}], got {self.workers_needed}")
+        if self.latest_start < self.earliest_start:
+            raise InvalidArgument("latest_start_time", "must not be before earliest_start_time")
+        if self.latest_start - self.earliest_start > MAX_DURATION_S:
+            raise InvalidArgument("latest_start_time",
+                                  f"the start window may span at most {MAX_DURATION_S} s")
+        if not 0 < self.duration <= MAX_DURATION_S:
+            raise InvalidArgument("duration", f"must be positive and at most {MAX_DURATION_S} "
+                                  f"s, got {self.duration}")
+        if not 0 <= self.priority <= MAX_PRIORITY:
+            raise InvalidArgument("priority",
+                                  f"must be in [0, {MAX_PRIORITY}], got {self.priority}")
+        if not 1 <= self.workers_needed <= MAX_TEAM:
+            raise InvalidArgument("workers_needed",
+                                  f"must be in [1, {MAX_TEAM}], got {self.workers_needed}")
         if self.link is not None:
             _require(self.link.order_id != self.order_id, "link.order_id",
                      "an order cannot be linked to itself")
