@@ -82,17 +82,35 @@ def _field(prefix: str) -> Iterator[None]:
         raise error.under(prefix) from None
 
 
+# The most nanos a well-formed Timestamp or Duration holds (google/protobuf/*.proto).
+_MAX_NANOS = 999_999_999
+
+
 def _seconds(ts: timestamp_pb2.Timestamp, field: str) -> int:
-    """A Timestamp as whole seconds since the epoch; nanos are truncated."""
+    """A Timestamp as whole seconds since the epoch; nanos (in [0, 999999999]) are
+    truncated."""
     if not MIN_TIME_S <= ts.seconds < MAX_TIME_S:
         raise InvalidArgument(field, f"must lie after 1970-01-01T00:00:00Z and before "
                                      f"9999-01-01 UTC, got {ts.seconds} s")
+    if not 0 <= ts.nanos <= _MAX_NANOS:
+        raise InvalidArgument(field, f"nanos must be in [0, {_MAX_NANOS}], got {ts.nanos}")
     return ts.seconds
 
 
-def _duration_s(d: duration_pb2.Duration) -> int:
-    """A Duration as whole seconds; nanos are truncated (toward zero)."""
+def _duration_s(d: duration_pb2.Duration, field: str) -> int:
+    """A well-formed Duration (:func:`_check_duration`) as whole seconds; nanos are
+    truncated (toward zero)."""
+    _check_duration(d, field)
     return d.seconds
+
+
+def _check_duration(d: duration_pb2.Duration, field: str) -> None:
+    """Refuse a Duration protobuf calls malformed: nanos beyond +-999999999, or of the other
+    sign than a non-zero seconds (read as they are, 1 s and 5e9 ns would be 6 s)."""
+    if not -_MAX_NANOS <= d.nanos <= _MAX_NANOS or d.seconds * d.nanos < 0:
+        raise InvalidArgument(field, f"nanos must be in [-{_MAX_NANOS}, {_MAX_NANOS}] with the "
+                                     f"sign of seconds, got seconds={d.seconds}, "
+                                     f"nanos={d.nanos}")
 
 
 class _EnumMap:
@@ -144,7 +162,8 @@ def shift_from_proto(msg: pb.Shift) -> Shift:
 
 def break_from_proto(msg: pb.Break) -> Break:
     return Break(_seconds(msg.window_start_time, "window_start_time"),
-                 _seconds(msg.window_end_time, "window_end_time"), _duration_s(msg.duration))
+                 _seconds(msg.window_end_time, "window_end_time"),
+                 _duration_s(msg.duration, "duration"))
 
 
 def worker_from_proto(msg: pb.Worker) -> Worker:
@@ -182,7 +201,7 @@ def order_from_proto(msg: pb.Order) -> Order:
         lat=msg.location.latitude, lon=msg.location.longitude,
         earliest_start=_seconds(msg.earliest_start_time, "earliest_start_time"),
         latest_start=_seconds(msg.latest_start_time, "latest_start_time"),
-        duration=_duration_s(msg.duration), priority=msg.priority,
+        duration=_duration_s(msg.duration, "duration"), priority=msg.priority,
         required_tags=frozenset(msg.required_tags),
         preferred_worker_ids=frozenset(msg.preferred_worker_ids),
         blocked_worker_ids=frozenset(msg.blocked_worker_ids),
@@ -196,7 +215,7 @@ def link_from_proto(msg: pb.OrderLink) -> OrderLink:
                                       "LINK_TYPE_START_GAP)")
     return OrderLink(_required_id(msg.order_id, "order_id"),
                      LINK_TYPE.to_domain(msg.type, "type", None),
-                     _duration_s(msg.min_gap), _duration_s(msg.max_gap))
+                     _duration_s(msg.min_gap, "min_gap"), _duration_s(msg.max_gap, "max_gap"))
 
 
 def _batch(items: Sequence[Any], name: str, convert: Callable[[Any], Any]) -> list[Any]:
@@ -599,6 +618,7 @@ class DispatchServicer(pb_grpc.DispatchServiceServicer):
                       for i, wid in enumerate(request.worker_ids)]
         limit = None
         if request.HasField("time_limit"):
+            _check_duration(request.time_limit, "time_limit")
             limit = request.time_limit.ToNanoseconds() / 1e9
             if not 0.01 <= limit <= MAX_OPTIMIZE_S:
                 raise InvalidArgument("time_limit", f"must be in [0.01, {MAX_OPTIMIZE_S}] s, "

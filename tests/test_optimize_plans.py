@@ -119,6 +119,9 @@ async def test_bad_requests_name_the_field_and_change_nothing(stub, refused):
     request = optimize()
     request.time_limit.seconds, request.time_limit.nanos = -1, 0
     await refused(stub.OptimizePlans(request), grpc.StatusCode.INVALID_ARGUMENT, "time_limit")
+    # 2e9 nanos would read as 2 s (within the limits): a malformed Duration is refused instead
+    request.time_limit.seconds, request.time_limit.nanos = 0, 2_000_000_000
+    await refused(stub.OptimizePlans(request), grpc.StatusCode.INVALID_ARGUMENT, "time_limit")
     _, plans = await plans_of(stub, "east", "west")
     assert plans == {"east": [], "west": ["o-east"]}
 

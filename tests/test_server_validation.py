@@ -292,6 +292,31 @@ async def test_unset_mode_is_batched_and_nanos_are_truncated(stub):
     assert held.duration.seconds == 2 * HOUR and held.duration.nanos == 0
 
 
+
+@pytest.mark.parametrize("field, seconds, nanos", [
+    ("earliest_start_time", at(9), 1_000_000_000),  # a Timestamp's nanos: [0, 999999999]
+    ("earliest_start_time", at(9), -1),
+    ("duration", 2 * HOUR, 1_000_000_000),  # a Duration's: within +-999999999 ...
+    ("duration", 2 * HOUR, -500_000_000),  # ... and of the sign of its seconds
+    ("duration", -2 * HOUR, 500_000_000),
+])
+async def test_malformed_times_and_durations_are_refused_naming_the_field(
+        stub, refused, field, seconds, nanos):
+    order = order_pb("o1")
+    getattr(order, field).seconds, getattr(order, field).nanos = seconds, nanos
+    await refused(stub.SubmitOrders(pb.SubmitOrdersRequest(orders=[order], as_of_time=AS_OF)),
+                  INVALID, f"orders[0].{field}")
+    await absent_orders(stub, refused, "o1")
+
+
+async def test_a_duration_of_nanos_alone_is_well_formed(stub):
+    order = order_pb("o1")
+    order.duration.seconds, order.duration.nanos = 2 * HOUR - 1, 999_999_999
+    assert (await stub.SubmitOrders(pb.SubmitOrdersRequest(
+        orders=[order], as_of_time=AS_OF))).accepted_count == 1
+    held = (await stub.GetOrder(pb.GetOrderRequest(order_id="o1"))).order.order
+    assert held.duration.seconds == 2 * HOUR - 1
+
 # ---------------------------------------------------------------- ids, lookups, state
 
 @pytest.mark.parametrize("rpc, request_, field", [
