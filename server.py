@@ -711,7 +711,7 @@ async def explain_unassigned(engine: Engine, record: OrderRecord, why: Explanati
         with contextlib.suppress(NotFound):
             linked = await engine.order(order.link.order_id)
     hard_latest = order.latest_start + engine.planner.search.max_late_s(order.service_type)
-    return unassigned_reason(record, why, now, hard_latest, linked)
+    return unassigned_reason(record, why, now, hard_latest, linked, await engine.by_hand(record))
 
 
 async def reload_config_file(engine: Engine, path: str | None) -> config_reload.ReloadOutcome:

@@ -828,6 +828,9 @@ class Engine(LifecycleOperations):
         else:
             result = await asyncio.get_running_loop().run_in_executor(
                 self._solver, plan, orders, world, now)
+        if any(r.bound_by for r in records):  # (never for new orders)
+            verdicts = await self._by_hand_verdicts(records)
+            result = dataclasses.replace(result, unassigned=_by_hand(result.unassigned, verdicts))
         await self._write_outcome(records, result, view, now)
         self._dispatched(len(records), result)
         return result
@@ -854,6 +857,10 @@ class Engine(LifecycleOperations):
         self._columns.offer(world, view.plan_mark, view.locations)
         results = self.planner.dispatch_each(orders, world, now,
                                              self._settler(view, world.table, now))
+        if any(r.bound_by for r in records):  # (never for new orders)
+            verdicts = await self._by_hand_verdicts(records)
+            results = [dataclasses.replace(result, unassigned=_by_hand(result.unassigned, verdicts))
+                       for result in results]
         plans: dict[str, list[Job]] = {}
         for result in results:
             plans.update(result.plans)  # a later result has the later plan
@@ -922,12 +929,17 @@ class Engine(LifecycleOperations):
         if record.priority_boost:
             order = dataclasses.replace(
                 order, priority=min(MAX_PRIORITY, order.priority + record.priority_boost))
+        order = await self._live_link(order)
+        if record.bound_by and record.state == OrderState.PENDING:
+            order = await self._bound(order, record.bound_by)
+        return order
+
+    async def _live_link(self, order: Order) -> Order:
+        """``order`` without its link when the linked order is gone, cancelled or expired."""
         if order.link is not None:
             first = await self.store.order(order.link.order_id)
             if first is None or first.state in (OrderState.CANCELLED, OrderState.EXPIRED):
-                order = dataclasses.replace(order, link=None)
-        if record.bound_by and record.state == OrderState.PENDING:
-            order = await self._bound(order, record.bound_by)
+                return dataclasses.replace(order, link=None)
         return order
 
     async def _placed(self, order_ids: set[str]) -> list[OrderRecord]:
@@ -945,13 +957,34 @@ class Engine(LifecycleOperations):
         placed = await self._placed(followers)
         if not placed:
             return order
-        link = placed[0].order.link
-        if len(placed) == 1 and order.link is None and (
-                link.kind == LinkType.START_GAP or order.workers_needed == 1):
+        if _one_link_binds(order, placed):
+            link = placed[0].order.link
             return dataclasses.replace(order, link=OrderLink(
                 placed[0].order.order_id, link.kind, -link.max_gap, -link.min_gap))
         everyone = frozenset(w.worker_id for w in await self.store.workers())
         return dataclasses.replace(order, blocked_worker_ids=everyone)
+
+    async def by_hand(self, record: OrderRecord) -> Unassigned | None:
+        """LINKED_ORDER for a pending order that the followers which kept their places bind
+        more ways than one link can say (:meth:`_bound`: no worker is eligible for it, so it
+        waits to be placed by hand), else None. Without it the order would read as having
+        no eligible worker, which is not why it waits."""
+        if not record.bound_by or record.state != OrderState.PENDING:
+            return None
+        placed = await self._placed(record.bound_by)
+        order = await self._live_link(record.order)
+        if not placed or _one_link_binds(order, placed):
+            return None
+        followers = ", ".join(r.order.order_id for r in placed)
+        why = (f"it is linked to {order.link.order_id} itself" if order.link is not None
+               else "more than one link" if len(placed) > 1 else "a team cannot keep one worker")
+        return Unassigned(record.order.order_id, UnassignedReason.LINKED_ORDER,
+                          f"its linked orders {followers} kept their places and bind it more "
+                          f"ways than the planner places ({why}): it waits to be placed by hand")
+
+    async def _by_hand_verdicts(self, records: list[OrderRecord]) -> dict[str, Unassigned]:
+        """:meth:`by_hand` of each record it applies to, by order id."""
+        return {r.order.order_id: v for r in records if (v := await self.by_hand(r))}
 
     def _outcome(self, records: list[OrderRecord], result: DispatchResult, now: int) -> Commit:
         by_id = {r.order.order_id: r for r in records}
@@ -1119,6 +1152,21 @@ def _underway(record: OrderRecord, job: Job, now: int) -> bool:
 def _locked(record: OrderRecord) -> bool:
     """Jobs re-optimisation keeps: offered (the worker is deciding), accepted or started."""
     return record.state != OrderState.ASSIGNED or bool(record.accepted)
+
+
+def _one_link_binds(order: Order, placed: list[OrderRecord]) -> bool:
+    """Whether the followers ``placed`` (that kept their places) bind ``order`` as one link
+    of its own would: one follower, no link of the order's own, and not a team on a
+    same-worker link."""
+    return len(placed) == 1 and order.link is None and (
+        placed[0].order.link.kind == LinkType.START_GAP or order.workers_needed == 1)
+
+
+def _by_hand(unassigned: list[Unassigned], verdicts: dict[str, Unassigned]) -> list[Unassigned]:
+    """``unassigned`` with the :meth:`Engine.by_hand` verdicts in place of the "no eligible
+    worker" the planner gives those orders (it finds every worker blocked)."""
+    return [verdicts.get(u.order_id, u) if u.reason == UnassignedReason.NO_ELIGIBLE_WORKER
+            else u for u in unassigned]
 
 
 def _real(jobs: list[Job]) -> list[Job]:

@@ -4,7 +4,9 @@ ExplainOrder answers with the same codes Dispatch and SubmitOrders use, worked o
 order's state, its link and the constraint funnel of :meth:`Planner.explain`:
 
 - ``EXPIRED``: its start window (plus the service type's soft lateness) has passed.
-- ``LINKED_ORDER``: it is linked to an order that has no worker yet.
+- ``LINKED_ORDER``: it is linked to an order that has no worker yet; or the orders linked to it
+  kept their places when it lost its worker and bind it more ways than the planner places (it
+  waits to be placed by hand: :meth:`Engine.by_hand <matcher.engine.Engine.by_hand>`).
 - ``NO_ELIGIBLE_WORKER``: no worker passes the static hard constraints (status, skill, level,
   certificate, credit, blocks, tags, service radius).
 - ``DAILY_LIMIT``: eligible workers exist, and their daily job or hour limits alone refuse it.
@@ -54,16 +56,20 @@ def funnel_reason(order_id: str, why: Explanation, workers_needed: int) -> Unass
 
 
 def unassigned_reason(record: OrderRecord, why: Explanation, now: int, hard_latest: int,
-                      linked: OrderRecord | None) -> Unassigned | None:
+                      linked: OrderRecord | None,
+                      by_hand: Unassigned | None = None) -> Unassigned | None:
     """Why ``record`` has no worker as of ``now``; None when it has its workers (or would get
     them in the next round). ``hard_latest``: the latest start allowed at all; ``linked``: the
-    order it is linked to, when it has a live link."""
+    order it is linked to, when it has a live link; ``by_hand``: the engine's verdict when the
+    orders linked to it bind it more ways than the planner places."""
     order_id = record.order.order_id
     if record.state in PLACED or record.state == OrderState.CANCELLED:
         return None
     if record.state == OrderState.EXPIRED or hard_latest < now:
         return Unassigned(order_id, UnassignedReason.EXPIRED,
                           "the start window ended before dispatch")
+    if by_hand is not None:
+        return by_hand
     if linked is not None and linked.state == OrderState.PENDING:
         return Unassigned(order_id, UnassignedReason.LINKED_ORDER,
                           f"waits until its linked order {linked.order.order_id} has a worker")

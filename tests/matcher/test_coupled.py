@@ -366,7 +366,9 @@ async def test_a_first_order_whose_same_worker_follower_is_under_way_stays_with_
 
 async def test_a_first_order_bound_both_ways_waits_to_be_placed_by_hand():
     """A follows C and B follows A: when A loses its worker while B has started, one link
-    cannot say both; A is then placed by no one (no worker eligible), never in breach."""
+    cannot say both; A is then placed by no one (no worker eligible), never in breach, and
+    its reason says so (LINKED_ORDER, in the dispatch's answer and in ExplainOrder's), not
+    that no worker is eligible."""
     from matcher.model import Shift
     engine = Engine(MemoryStore(), CONFIG)
     try:
@@ -383,11 +385,20 @@ async def test_a_first_order_bound_both_ways_waits_to_be_placed_by_hand():
         await engine.upsert_workers([_free("w2", at(12))], now=at(12))
         await engine.upsert_workers([make_worker("w1", shifts=(Shift(at(6), at(12)),))],
                                     now=at(12))
+        from server import explain_unassigned
         record = await engine.order("A")
         assert record.state == OrderState.PENDING and not record.assignments
-        assert record.unassigned.reason == UnassignedReason.NO_ELIGIBLE_WORKER
-        await engine.dispatch([], at(12))
+        assert record.unassigned.reason == UnassignedReason.LINKED_ORDER
+        assert "B kept their places" in record.unassigned.detail
+        assert "linked to C itself" in record.unassigned.detail
+        result = await engine.dispatch(["A"], at(12))
+        assert not result.assignments
+        assert [u.reason for u in result.unassigned] == [UnassignedReason.LINKED_ORDER]
         assert not (await engine.order("A")).assignments
+        _, why = await engine.explain("A", at(12))
+        assert why.total_workers == why.ruled_out["customer_block"]  # every worker blocked
+        assert await explain_unassigned(engine, await engine.order("A"), why, at(12)) == \
+            record.unassigned
         assert await _plans_problems(engine) == ["B: planned while its linked order A is not"]
     finally:
         engine.close()
