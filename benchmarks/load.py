@@ -23,7 +23,9 @@ is answered). Per run it measures, back to back on the same server:
 
 Reported per phase: throughput (requests per second over the phase's wall time) and the p50,
 p99 and p99.9 latency of one request; the ratio of instant dispatch's throughput to the faster
-trivial RPC's (the stricter ceiling); and the server's CPU seconds per request in the phase.
+trivial RPC's (the stricter ceiling); the server's CPU seconds per request in the phase;
+and the share of the phase's wall time its main thread was busy (it runs the event loop, every
+handler and the engine: near 100%, the phase is bound by the server's one thread).
 Medians over ``--runs`` runs. The machine has 2 cores shared by the client and the server (and
 whatever else runs), so the client's own cost is inside every number, for the trivial RPC too.
 
@@ -99,6 +101,7 @@ class Phase:
     seconds: float
     latencies: list[float]
     server_cpu_s: float | None
+    server_main_s: float | None = None  # the CPU seconds of its main thread alone
 
     def summary(self) -> dict:
         ms = 1000 * np.asarray(self.latencies)
@@ -107,7 +110,9 @@ class Phase:
                 "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
                 "p999_ms": float(np.percentile(ms, 99.9)),
                 "server_cpu_ms_per_request": (None if self.server_cpu_s is None
-                                              else 1000 * self.server_cpu_s / self.requests)}
+                                              else 1000 * self.server_cpu_s / self.requests),
+                "server_main_busy": (None if self.server_main_s is None
+                                     else self.server_main_s / self.seconds)}
 
 
 class ServerProcess:
@@ -128,10 +133,13 @@ class ServerProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def cpu_seconds(self) -> float:
-        """User and system CPU time of the server process so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User and system CPU time so far (Linux /proc) of the server process, and of its
+        main thread alone: the one thread that runs the event loop, every RPC's handler and
+        the engine."""
+        pid = self.process.pid
+        return (_proc_cpu_s(Path(f"/proc/{pid}/stat")),
+                _proc_cpu_s(Path(f"/proc/{pid}/task/{pid}/stat")))
 
     def stop(self) -> None:
         self.process.terminate()
@@ -141,6 +149,11 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self._log.close()
+
+
+def _proc_cpu_s(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -167,8 +180,9 @@ async def wait_serving(channel: grpc.aio.Channel, server: ServerProcess | None) 
 
 
 async def closed_loop(requests: Sequence[Callable[[], Awaitable]], concurrency: int,
-                      cpu: Callable[[], float] | None) -> Phase:
-    """Send ``requests`` with at most ``concurrency`` in flight; time each one."""
+                      cpu: Callable[[], tuple[float, float]] | None) -> Phase:
+    """Send ``requests`` with at most ``concurrency`` in flight; time each one (and, with
+    ``cpu``, the server's CPU seconds meanwhile: the process's and its main thread's)."""
     todo = iter(requests)
     latencies: list[float] = []
 
@@ -182,8 +196,10 @@ async def closed_loop(requests: Sequence[Callable[[], Awaitable]], concurrency: 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     seconds = time.perf_counter() - started
-    used = cpu() - cpu_before if cpu else None
-    return Phase(len(requests), seconds, latencies, used)
+    if cpu is None:
+        return Phase(len(requests), seconds, latencies, None)
+    used, main = (after - before for after, before in zip(cpu(), cpu_before))
+    return Phase(len(requests), seconds, latencies, used, main)
 
 
 def plan_day() -> dt.date:
@@ -293,16 +309,19 @@ def render(report: dict) -> str:
     p, runs = report["params"], report["runs"]
     lines = [f"## Load: instant dispatch over gRPC, {p['workers']:,} workers, "
              f"{p['concurrency']} requests in flight (median of {len(runs)} runs)", "",
-             "| RPC | requests per run | per second | p50 | p99 | p99.9 | server CPU per request |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| RPC | requests per run | per second | p50 | p99 | p99.9 | server CPU per request "
+             "| server main thread busy |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 
     def row(name: str, pick: Callable[[dict], dict]) -> str:
         m = lambda key: _median(pick(r)[key] for r in runs)  # noqa: E731
         cpu = [pick(r)["server_cpu_ms_per_request"] for r in runs]
         cpu_text = f"{_median(cpu):.2f} ms" if None not in cpu else "n/a"
+        busy = [pick(r).get("server_main_busy") for r in runs]
+        busy_text = f"{_median(busy):.0%}" if None not in busy else "n/a"
         return (f"| {name} | {pick(runs[0])['requests']:,} | {m('per_s'):.0f} "
                 f"| {m('p50_ms'):.2f} ms | {m('p99_ms'):.2f} ms | {m('p999_ms'):.2f} ms "
-                f"| {cpu_text} |")
+                f"| {cpu_text} | {busy_text} |")
 
     for name in runs[0]["trivial"]:
         lines.append(row(f"{name} (trivial)", lambda r, n=name: r["trivial"][n]))
@@ -320,6 +339,9 @@ def render(report: dict) -> str:
     lines += ["", f"Instant dispatch / the faster trivial RPC, throughput: **{ratio:.2f}** (per "
               "run: " + ", ".join(f"{r['ratio']:.2f}" for r in runs) + "). "
               f"Orders placed at once: {assigned:.0%}." + _retry_share(runs), "",
+              "The server runs every handler and the engine on one thread (its event loop): "
+              "a phase whose main thread is busy nearly all the time is bound by the server's "
+              "one core, one where it is not by the client and the rest of the machine.", "",
               f"Targets: at least {TARGET_RATE:,.0f} orders/s: {rate:,.0f}, "
               f"{verdict(rate >= TARGET_RATE)}; p99 under {TARGET_P99_MS:.0f} ms: {p99:.1f} ms, "
               f"{verdict(p99 < TARGET_P99_MS)}; at least a third of the trivial RPC: "
