@@ -357,8 +357,9 @@ class OrderRecord:
     # Orders linked to this one that stayed placed (they had started) when it went back to the
     # pool: it may go again only where their links still hold (Engine._binding)
     bound_by: set[str] = field(default_factory=set)
-    # Writes the store has taken of this record; a write must carry the version it read (an
-    # optimistic check: another replica's write in between refuses this one).
+    # The store's version of this record (0: never written; each write gives a new one, never
+    # an earlier one again); a write must carry the version it read (an optimistic check:
+    # another replica's write in between refuses this one).
     version: int = 0
 
     def copy(self) -> "OrderRecord":

@@ -4,19 +4,19 @@ kept in Redis (``redis.asyncio``, one bounded connection pool per store).
 Every key starts with a prefix (``hd`` by default):
 
 =======================  ==============================================================
-``P:workers``            hash: worker id -> worker; ``P:workersver`` counts their writes
+``P:workers``            hash: worker id -> worker; ``P:workersver`` their version
 ``P:orders``             hash: order id -> order record; ``P:orderver`` its version,
                          ``P:orderstate`` its state, ``P:state:<n>`` a set per state
 ``P:plans``              hash: worker id -> day plan (JSON rows); ``P:planver`` its version
 ``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``,
-                         ``P:blockedver`` counts their writes
-``P:loc``                hash: worker id -> reported location; ``P:locver`` counts writes
+                         ``P:blockedver`` their version
+``P:loc``                hash: worker id -> reported location; ``P:locver`` their version
 ``P:credit``             hash: worker id -> credit record; ``P:creditver`` its version;
                          ``P:creditdue`` sorted set of the workers whose record has events,
                          by when it was last refreshed; ``P:creditdue_built`` is set once
                          that set covers every record (stores from before it are indexed
                          on first use)
-``P:workerver``          hash: worker id -> how often the worker was written
+``P:workerver``          hash: worker id -> the worker's version
 ``P:notices``            set of notice keys sent
 ``P:events``             stream: one entry per event (field ``e``); entry ids are cursors;
                          trimmed to about the newest ``event_retention`` entries
@@ -29,7 +29,9 @@ writes them all with their state sets, blocks, workers, credit, locations and no
 appends the events, or refuses the whole commit (:class:`~matcher.errors.Aborted`); nothing
 is read, changed and written back from Python. Reads that must agree with each other (every
 plan with its version, the orders of a state) run in one MULTI transaction. Redis errors
-become :class:`~matcher.errors.Unavailable`.
+become :class:`~matcher.errors.Unavailable`. A write's new version is past the old one and
+past Redis's clock (:data:`NEXT_VERSION`), so versions never repeat, even after Redis lost
+writes: a replica's caches and a commit's version checks stay right across such a loss.
 
 Durability is Redis's: run it with ``appendonly yes`` and ``appendfsync everysec`` (README).
 """
@@ -59,7 +61,28 @@ from matcher.store import Commit, Plan, View, dropped_cursor_message
 # what idempotent requests answer, kept with their request ids
 codec.register(DispatchResult, SubmitResult, Reoptimised, PlanCost, CreditStanding)
 
-COMMIT = """
+# A version a write gives a key: past the key's stored version and past Redis's clock in
+# microseconds. So a version never comes back, even one Redis has since lost (restarted from an
+# AOF that missed its last second, a failover to a replica behind): a replica's cache or a
+# decision made on a lost write then never matches a later write by chance. Versions go to and
+# from Lua as decimal strings (Lua's numbers print 14 digits; these have 16).
+NEXT_VERSION = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local function next_version(stored)
+  return string.format('%d', math.max(tonumber(stored or '0') + 1, now))
+end
+local function bump_field(key, field)
+  local v = next_version(redis.call('HGET', key, field))
+  redis.call('HSET', key, field, v)
+  return v
+end
+local function bump(key)
+  redis.call('SET', key, next_version(redis.call('GET', key)))
+end
+"""
+
+COMMIT = NEXT_VERSION + """
 local p = KEYS[1]
 local c = cjson.decode(ARGV[1])
 for _, plan in ipairs(c.plans) do
@@ -84,38 +107,38 @@ for _, kv in ipairs(c.credit) do
   local v = tonumber(redis.call('HGET', p .. ':creditver', kv[1]) or '0')
   if v ~= kv[3] then return {'ABORTED', 'the credit of worker ' .. kv[1]} end
 end
+local out = {'OK'}  -- then the new version of each order record and credit record, the event ids
 for _, o in ipairs(c.orders) do
   local old = redis.call('HGET', p .. ':orderstate', o[1])
   if old then redis.call('SREM', p .. ':state:' .. old, o[1]) end
   redis.call('SADD', p .. ':state:' .. o[3], o[1])
   redis.call('HSET', p .. ':orderstate', o[1], o[3])
   redis.call('HSET', p .. ':orders', o[1], o[4])
-  redis.call('HINCRBY', p .. ':orderver', o[1], 1)
+  out[#out + 1] = bump_field(p .. ':orderver', o[1])
 end
 for _, plan in ipairs(c.plans) do
   redis.call('HSET', p .. ':plans', plan[1], plan[3])
-  redis.call('HINCRBY', p .. ':planver', plan[1], 1)
+  bump_field(p .. ':planver', plan[1])
 end
 for _, b in ipairs(c.blocked) do
   redis.call('SADD', p .. ':blocked_customers', b[1])
   for _, w in ipairs(b[2]) do redis.call('SADD', p .. ':blocked:' .. b[1], w) end
 end
-if #c.blocked > 0 then redis.call('INCR', p .. ':blockedver') end
-if #c.locations > 0 then redis.call('INCR', p .. ':locver') end
+if #c.blocked > 0 then bump(p .. ':blockedver') end
+if #c.locations > 0 then bump(p .. ':locver') end
 for _, kv in ipairs(c.workers) do
   redis.call('HSET', p .. ':workers', kv[1], kv[2])
-  redis.call('HINCRBY', p .. ':workerver', kv[1], 1)
+  bump_field(p .. ':workerver', kv[1])
 end
-if #c.workers > 0 then redis.call('INCR', p .. ':workersver') end
+if #c.workers > 0 then bump(p .. ':workersver') end
 for _, kv in ipairs(c.credit) do
   redis.call('HSET', p .. ':credit', kv[1], kv[2])
-  redis.call('HINCRBY', p .. ':creditver', kv[1], 1)
+  out[#out + 1] = bump_field(p .. ':creditver', kv[1])
   if kv[4] then redis.call('ZADD', p .. ':creditdue', kv[5], kv[1])
   else redis.call('ZREM', p .. ':creditdue', kv[1]) end
 end
 for _, kv in ipairs(c.locations) do redis.call('HSET', p .. ':loc', kv[1], kv[2]) end
 for _, key in ipairs(c.notices) do redis.call('SADD', p .. ':notices', key) end
-local out = {'OK'}
 for _, e in ipairs(c.events) do
   out[#out + 1] = redis.call('XADD', p .. ':events', 'MAXLEN', '~', c.event_retention,
                              '*', 'e', e)
@@ -132,20 +155,20 @@ local known = cjson.decode(ARGV[1])
 local versions = redis.call('HGETALL', p .. ':planver')
 local out = {versions = {}, plans = {}}
 for i = 1, #versions, 2 do
-  local w, v = versions[i], tonumber(versions[i + 1])
+  local w, v = versions[i], versions[i + 1]
   out.versions[w] = v
-  if known.plans[w] ~= v then out.plans[w] = redis.call('HGET', p .. ':plans', w) end
+  if known.plans[w] ~= tonumber(v) then out.plans[w] = redis.call('HGET', p .. ':plans', w) end
 end
-out.workersver = tonumber(redis.call('GET', p .. ':workersver') or '0')
-out.blockedver = tonumber(redis.call('GET', p .. ':blockedver') or '0')
-if out.blockedver ~= known.blockedver then
+out.workersver = redis.call('GET', p .. ':workersver') or '0'
+out.blockedver = redis.call('GET', p .. ':blockedver') or '0'
+if tonumber(out.blockedver) ~= known.blockedver then
   out.blocked = {}
   for _, c in ipairs(redis.call('SMEMBERS', p .. ':blocked_customers')) do
     out.blocked[c] = redis.call('SMEMBERS', p .. ':blocked:' .. c)
   end
 end
-out.locver = tonumber(redis.call('GET', p .. ':locver') or '0')
-if out.locver ~= known.locver then
+out.locver = redis.call('GET', p .. ':locver') or '0'
+if tonumber(out.locver) ~= known.locver then
   out.loc = redis.call('HGETALL', p .. ':loc')
 end
 return cjson.encode(out)
@@ -227,15 +250,10 @@ class RedisStore:
         value = await self.redis.hget(self._k("workers"), worker_id)
         return codec.decode(value) if value is not None else None
 
-    @_unavailable
     async def put_workers(self, workers: Iterable[Worker]) -> None:
-        mapping = {w.worker_id: codec.encode(w) for w in workers}
-        if mapping:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hset(self._k("workers"), mapping=mapping).incr(self._k("workersver"))
-                for worker_id in mapping:
-                    pipe.hincrby(self._k("workerver"), worker_id, 1)
-                await pipe.execute()
+        workers = list(workers)
+        if workers:  # (the commit's script gives the versions, as for any write)
+            await self.commit(Commit(workers=workers))
 
     @_unavailable
     async def worker_version(self, worker_id: str) -> int:
@@ -299,19 +317,19 @@ class RedisStore:
         known = {"plans": {w: v for w, (v, _) in self._plan_cache.items()},
                  "blockedver": self._blocked_cache[0], "locver": self._loc_cache[0]}
         reply = json.loads(await self._view(keys=[self.p], args=[json.dumps(known)]))
+        versions = {w: int(v) for w, v in reply["versions"].items()}
         for worker_id, value in reply["plans"].items():
-            self._plan_cache[worker_id] = (reply["versions"][worker_id],
-                                           tuple(_decode_plan(value)))
+            self._plan_cache[worker_id] = (versions[worker_id], tuple(_decode_plan(value)))
         if "blocked" in reply:
-            self._blocked_cache = (reply["blockedver"], {
+            self._blocked_cache = (int(reply["blockedver"]), {
                 c: frozenset(ws) for c, ws in sorted(reply["blocked"].items())})
         if "loc" in reply:
             flat = reply["loc"]
-            self._loc_cache = (reply["locver"], {flat[i]: codec.decode(flat[i + 1])
+            self._loc_cache = (int(reply["locver"]), {flat[i]: codec.decode(flat[i + 1])
                                                  for i in range(0, len(flat), 2)})
-        plans = {w: Plan(self._plan_cache[w][1], v) for w, v in sorted(reply["versions"].items())}
+        plans = {w: Plan(self._plan_cache[w][1], v) for w, v in sorted(versions.items())}
         return View(plans, dict(self._blocked_cache[1]), dict(self._loc_cache[1]),
-                    reply["workersver"])
+                    int(reply["workersver"]))
 
     # ---------------------------------------------------------------- the one write
 
@@ -337,8 +355,8 @@ class RedisStore:
         status = out[0].decode()
         if status == "ABORTED":
             raise Aborted(f"{out[1].decode()} changed meanwhile; try again")
-        for record in [*commit.orders, *commit.credit.values()]:
-            record.version += 1
+        for record, version in zip([*commit.orders, *commit.credit.values()], out[1:]):
+            record.version = int(version)
 
     # ---------------------------------------------------------------- credit, locations
 

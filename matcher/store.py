@@ -25,8 +25,8 @@ from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
 
 
 class Plan(list):
-    """A worker's day plan as read from a store: its jobs, and the ``version`` of the plan
-    (writes so far), which a commit that replaces it must name."""
+    """A worker's day plan as read from a store: its jobs, and the ``version`` of the plan (0:
+    never written; each write gives a new one), which a commit that replaces it must name."""
 
     def __init__(self, jobs: Iterable[Job] = (), version: int = 0) -> None:
         super().__init__(jobs)
@@ -159,7 +159,8 @@ class Store(Protocol):
     async def workers_version(self) -> int:
         """A number that changes whenever any worker is written (caches compare it)."""
     async def worker_version(self, worker_id: str) -> int:
-        """How often this worker was written (read it before the worker to change it)."""
+        """This worker's version: it changes with every write of the worker (read it before
+        the worker to change it)."""
     async def order(self, order_id: str) -> OrderRecord | None: ...
     async def orders_in(self, state: OrderState, *, shared: bool = False) -> list[OrderRecord]:
         """The orders in ``state``. ``shared``: the records may be the store's own, to read

@@ -38,17 +38,19 @@ async def test_a_commit_writes_records_plans_and_blocks_together(store):
     await store.commit(Commit(orders=[record], blocked={"c1": {"w9"}}))
     stored = await store.order("o1")
     assert stored.state == OrderState.PENDING and stored.history == ["submitted"]
-    assert stored.version == 1 and await store.orders_in(OrderState.PENDING) == [stored]
+    assert stored.version > 0 and await store.orders_in(OrderState.PENDING) == [stored]
+    submitted_version = stored.version
     stored.state = OrderState.ASSIGNED
     plan = await store.plan("w1")
     assert plan == [] and plan.version == 0
     commit = Commit(orders=[stored], plans={"w1": [job("o1", 9)]}, blocked={"c1": {"w8"}})
     commit.based_on("w1", plan)
     await store.commit(commit)
+    assert stored.version == (await store.order("o1")).version > submitted_version
     assert await store.orders_in(OrderState.PENDING) == []
     assert [r.order.order_id for r in await store.orders_in(OrderState.ASSIGNED)] == ["o1"]
     plans = await store.plans()
-    assert plans == {"w1": [job("o1", 9)]} and plans["w1"].version == 1
+    assert plans == {"w1": [job("o1", 9)]} and plans["w1"].version > 0
     assert await store.blocked() == {"c1": frozenset({"w8", "w9"})}
 
 
@@ -216,11 +218,11 @@ async def test_a_view_stays_as_it_was_read_while_commits_go_on(store):
     await store.commit(Commit(plans={"w1": [job("o1", 9), job("o2", 11)], "w2": [job("o3", 9)]},
                               blocked={"c1": {"w3"}},
                               locations={"w1": Location(31.2, 121.4, at(9))}))
-    assert list(view.plans["w1"]) == [job("o1", 9)] and view.plans["w1"].version == 1
+    assert list(view.plans["w1"]) == [job("o1", 9)] and view.plans["w1"].version > 0
     assert "w2" not in view.plans and view.blocked["c1"] == frozenset({"w2"})
     assert view.locations.get("w1") is None
     fresh = await store.view()
-    assert len(fresh.plans["w1"]) == 2 and fresh.plans["w1"].version == 2
+    assert len(fresh.plans["w1"]) == 2 and fresh.plans["w1"].version > view.plans["w1"].version
     assert fresh.blocked["c1"] == frozenset({"w2", "w3"})
 
 
@@ -410,3 +412,91 @@ def test_a_prefix_with_the_key_separator_is_refused():
         parse_config('[store]\nprefix = "hd:x"\n')
     with pytest.raises(ValueError, match="prefix"):
         RedisStore("redis://127.0.0.1:1/0", prefix="hd:x")
+
+
+# ---------------------------------------------------------------- Redis losing its last writes
+
+async def _snapshot(store) -> dict[bytes, bytes]:
+    """Every key of ``store``'s prefix, dumped: what a Redis restarted from an AOF that missed
+    the writes after this moment (or a replica behind, promoted) will hold."""
+    keys = [k async for k in store.redis.scan_iter(match=f"{store.p}:*")]
+    return {k: await store.redis.dump(k) for k in keys}
+
+
+async def _lose_writes_since(store, snapshot: dict[bytes, bytes]) -> None:
+    keys = [k async for k in store.redis.scan_iter(match=f"{store.p}:*")]
+    await store.redis.delete(*keys)
+    for key, value in snapshot.items():
+        await store.redis.restore(key, 0, value)
+
+
+@pytest.fixture
+async def two_replicas(redis_url):
+    """Two Redis stores on one prefix: replicas of one service."""
+    import uuid
+
+    from matcher.redis_store import RedisStore
+
+    prefix = f"loss-{uuid.uuid4().hex[:8]}"
+    stores = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+    yield stores
+    for store in stores:
+        await store.close()
+
+
+async def test_a_replica_never_serves_a_cached_plan_that_redis_lost(two_replicas):
+    """Replica A caches a plan Redis then loses; replica B writes that plan anew from what
+    Redis kept. A's next view has B's plan: a plan's version never comes back (a counter
+    would: B's write would count up to the lost write's number, and A would keep its copy,
+    and then book the worker on top of B's job)."""
+    a, b = two_replicas
+    await a.commit(Commit(plans={"w1": [job("o1", 9)]}))
+    kept = await _snapshot(a)
+    lost = Commit(plans={"w1": [job("o1", 9), job("o2", 11)]})
+    lost.based_on("w1", (await a.view()).plans["w1"])
+    await a.commit(lost)
+    assert list((await a.view()).plans["w1"]) == [job("o1", 9), job("o2", 11)]
+    await _lose_writes_since(a, kept)
+
+    read = await b.plan("w1")
+    assert read == [job("o1", 9)]
+    rewritten = Commit(plans={"w1": [job("o1", 9), job("o3", 13)]})
+    rewritten.based_on("w1", read)
+    await b.commit(rewritten)
+    assert list((await a.view()).plans["w1"]) == [job("o1", 9), job("o3", 13)]
+
+
+async def test_a_decision_made_on_a_lost_write_is_refused(two_replicas):
+    """A reads an order record as a write left it that Redis then loses; B changes the
+    record Redis kept. A's commit on its read is refused, not taken as if nothing had
+    happened (with counters B's write would bring the record back to the version A read)."""
+    a, b = two_replicas
+    await a.commit(Commit(orders=[OrderRecord(make_order("o1"), OrderState.PENDING, at(6))]))
+    kept = await _snapshot(a)
+    offered = await a.order("o1")
+    offered.state, offered.offer_deadline = OrderState.OFFERED, at(7)
+    await a.commit(Commit(orders=[offered]))
+    mine = await a.order("o1")
+    await _lose_writes_since(a, kept)
+
+    theirs = await b.order("o1")
+    theirs.state = OrderState.CANCELLED
+    await b.commit(Commit(orders=[theirs]))
+    mine.state = OrderState.ASSIGNED
+    with pytest.raises(Aborted, match="o1"):
+        await a.commit(Commit(orders=[mine]))
+    assert (await a.order("o1")).state == OrderState.CANCELLED
+
+
+async def test_the_workers_version_never_comes_back_after_redis_lost_writes(two_replicas):
+    """A replica keeps its worker table while the workers' version stands: a version that a
+    lost write had must not stand for different workers later."""
+    a, b = two_replicas
+    await a.put_workers([make_worker("w1")])
+    kept = await _snapshot(a)
+    await a.put_workers([make_worker("w1", status=WorkerStatus.OFFLINE)])
+    seen = (await a.view()).workers_version
+    await _lose_writes_since(a, kept)
+    await b.put_workers([make_worker("w1", credit_score=70.0)])
+    assert (await a.view()).workers_version != seen
+    assert await a.workers_version() == await b.workers_version() != seen
