@@ -18,7 +18,8 @@ never more expensive than any other, so the search only chooses routes.
 
 Hard rules kept: vehicles allowed per visit, hard latest starts, each vehicle's end, capacity and
 service limits, start gaps, locked visits (never moved; a request with a locked visit stays as it
-is). Problems with breaks or same-vehicle links are left to OR-Tools (:func:`applicable`).
+is). Problems with breaks, off-duty times or same-vehicle links are left to OR-Tools
+(:func:`applicable`).
 Deterministic: a seeded ``numpy`` generator; with ``max_improvements`` the run does not depend
 on the machine's speed unless the time limit comes first.
 """
@@ -65,10 +66,10 @@ def applicable(problem) -> bool:
 
 
 def handles(problem) -> bool:
-    """The search handles every rule of ``problem`` (no breaks, no same-vehicle links) and its
-    matrix fits as Python lists (``MAX_NODES``); with or without start gaps."""
+    """The search handles every rule of ``problem`` (no breaks, off-duty times or same-vehicle
+    links) and its matrix fits as Python lists (``MAX_NODES``); with or without start gaps."""
     return not problem.same_vehicle and not any(
-        v.breaks for v in problem.vehicles) and bool(problem.vehicles) \
+        v.breaks or v.off_duty for v in problem.vehicles) and bool(problem.vehicles) \
         and len(problem.travel) <= MAX_NODES
 
 

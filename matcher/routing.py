@@ -3,7 +3,7 @@
 A :class:`RoutingProblem` is plain data over integer node indices into a travel-time matrix:
 visits with start windows (hard, or soft with a cost per late second up to a hard limit), the
 vehicles allowed to do each one, loads; vehicles with a start node, an optional end node, a time
-span, a load capacity, a cap on service seconds and break windows; start-gap links between two
+span, a load capacity, a cap on service seconds, break windows and off-duty times; start-gap links between two
 visits (a simultaneous pair is a gap of exactly 0) and same-vehicle links; visits locked to a
 vehicle and start. Every visit may be optional with a drop cost, so the first solution never
 dead-ends on tight windows. :func:`solve` returns routes with start times and the cost split
@@ -61,6 +61,9 @@ class Vehicle:
     capacity: int = 0          # total load; 0 = no limit
     max_service: int = 0       # total service time; 0 = no limit
     breaks: tuple[BreakWindow, ...] = ()
+    # (begin, end) times off duty: no service overlaps one, but travel may (a gap between
+    # shifts, where a worker may drive to the next shift's first job)
+    off_duty: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +294,7 @@ class _Model:
             # minimise each route's end, so the routes are tight and waiting is not invented
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(k)))
         self._add_breaks()
+        self._add_off_duty()
 
     def _add_breaks(self) -> None:
         problem, routing, solver = self.problem, self.routing, self.routing.solver()
@@ -304,6 +308,29 @@ class _Model:
                 for j, b in enumerate(vehicle.breaks)]
             if intervals:
                 self.time.SetBreakIntervalsOfVehicle(intervals, k, visit_transit)
+
+    def _add_off_duty(self) -> None:
+        """A visit on a vehicle ends before each of its off-duty times or starts after it
+        (locked visits are where they are; a visit whose window cannot meet the time is not
+        bound by it)."""
+        problem, routing, t0 = self.problem, self.routing, self.t0
+        if not any(v.off_duty for v in problem.vehicles):
+            return
+        solver, locked = routing.solver(), {lock.visit for lock in problem.locked}
+        for i, visit in enumerate(problem.visits):
+            if i in locked:
+                continue
+            index = self.manager.NodeToIndex(i)
+            cumul, vehicle_var = self.time.CumulVar(index), routing.VehicleVar(index)
+            allowed = (range(len(problem.vehicles)) if visit.vehicles is None
+                       else visit.vehicles)
+            for k in allowed:
+                for begin, end in problem.vehicles[k].off_duty:
+                    if (visit.hard_latest + visit.duration <= begin or visit.earliest >= end):
+                        continue
+                    before = solver.IsLessOrEqualCstVar(cumul, begin - visit.duration - t0)
+                    after = solver.IsGreaterOrEqualCstVar(cumul, end - t0)
+                    solver.Add(solver.IsEqualCstVar(vehicle_var, k) <= before + after)
 
     def _add_capacities(self) -> None:
         problem, routing = self.problem, self.routing

@@ -62,6 +62,7 @@ def best_cost(problem: RoutingProblem) -> int:
 def check_routes(problem: RoutingProblem, solution) -> list[str]:
     """Every rule of the problem that ``solution`` breaks, as readable lines."""
     out: list[str] = []
+    locked = {lock.visit for lock in problem.locked}
     seen: dict[int, int] = {}
     start_of: dict[int, int] = {}
     for route in solution.routes:
@@ -92,6 +93,10 @@ def check_routes(problem: RoutingProblem, solution) -> list[str]:
             out.append(f"vehicle {k}: load {load} over {car.capacity}")
         if car.max_service and service > car.max_service:
             out.append(f"vehicle {k}: service {service} over {car.max_service}")
+        for i, start in zip(route.visits, route.starts):
+            end = start + problem.visits[i].duration
+            if i not in locked and any(start < off and end > on for on, off in car.off_duty):
+                out.append(f"visit {i}: served off duty {car.off_duty}")
         for b in car.breaks:
             if not any(max(free, b.earliest) <= min(until - b.duration, b.latest)
                        and until - free >= travel + b.duration for free, until, travel in ends):

@@ -110,6 +110,18 @@ def test_a_break_keeps_its_room():
     assert solution.dropped == (0,)
 
 
+def test_off_duty_time_holds_no_visit_but_the_car_may_drive_through_it():
+    # the visit is 150 away and the car off duty from 100 to 200: it arrives at 150 and
+    # starts at 200 (a break there would hold travel too, and the start would be 250)
+    visits = [stop(1)]
+    off = car(end=500, off_duty=((100, 200),))
+    solution = solved(RoutingProblem(line(0, 150), visits, [off]))
+    assert solution.dropped == () and start(solution, 0) == 200
+    within = [stop(1, earliest=95, latest=180)]  # would end after 100, start before 200
+    solution = solved(RoutingProblem(line(0, 10), within, [off]))
+    assert solution.dropped == (0,)
+
+
 def test_simultaneous_visits_start_together_on_two_vehicles():
     visits = [stop(1, earliest=30), stop(1, earliest=30)]
     problem = RoutingProblem(line(0, 10), visits, [car(), car()],
