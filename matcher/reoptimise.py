@@ -5,15 +5,23 @@ mid-morning the plans are far from the best ones. Here the jobs not yet started 
 (with any pending orders the caller adds) are handed to :mod:`matcher.routing` as one problem:
 
 - a vehicle per worker and service day, leaving home at the day's first shift (not before
-  ``now``); the gaps between shifts of a day and the worker's breaks are breaks of the vehicle;
-  the daily job and minute limits are its capacities;
+  ``now``, unless the day's first job is locked and the worker must have set out for it
+  already); the gaps between shifts of a day are off duty (no job then, but the worker may
+  drive) and the worker's breaks are breaks of the vehicle; the daily job and minute limits
+  are its capacities; the way home and the way to a started job take no time (a day's last
+  job must end within the shift, not the drive home; a started job may have been reached from
+  a live location), though their travel still costs;
+- only the workers whose plans can change: those planned for a movable job (or one linked to
+  it) and the movable jobs' candidates; every other worker's plan is all fixed jobs and stays
+  as it is;
 - a visit per job (a team job: one per worker, starting together), allowed on the worker-days
   that pass the static hard constraints and whose shifts can hold it, among the nearest
   ``optimizer.candidates_per_order`` workers and the ones planned for it now; a job stays with
   its worker when that worker is the customer's preferred or known one (continuity), or when a
   same-worker link ties it;
 - started and locked jobs as fixed visits; follow-ups as start gaps; soft windows as lateness
-  costs; planned jobs may not be dropped, pending orders may, at their unassigned penalty.
+  costs; planned jobs may not be dropped, pending orders may, at their unassigned penalty (a
+  pending team that too few allowed workers can do is left out).
 
 The solver starts from the current plans. Its answer is checked against the domain rules again
 (the same insertion code that dispatch uses) and priced with :func:`plan_cost`; the current
@@ -47,6 +55,8 @@ from matcher.world import World
 KEEP = 1 << 36
 # Distinct homes and job locations one run takes at most (the travel matrix is their square).
 MAX_POINTS = 4000
+# Points reached without travel time (see _Build._travel): a worker's way home, a started job.
+ARRIVAL, STARTED = "arrival", "started"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +162,9 @@ class _Build:
         self.today = self.calendar.day(scope.now)
         self.workers = [w for w in scope.workers if w.status == WorkerStatus.ONLINE]
         self.table = WorkerTable(self.workers)
-        self.points: dict[tuple[float, float], int] = {}
+        # (lat, lon, "") a place; (lat, lon, ARRIVAL) or (lat, lon, STARTED) the same place
+        # reached in no time (its travel still costs)
+        self.points: dict[tuple[float, float, str], int] = {}
         self.vehicles: list[Vehicle] = []
         self.vehicle_of: dict[tuple[str, int], int] = {}    # (worker, day) -> vehicle
         self.vehicle_key: list[tuple[str, int]] = []
@@ -183,20 +195,29 @@ class _Build:
         self._add_pending()
         self._add_links()
         self._check_size()
-        self.problem = RoutingProblem(self._travel(), self.visits, self.vehicles,
+        travel, cost = self._travel()
+        self.problem = RoutingProblem(travel, self.visits, self.vehicles, cost=cost,
                                       gaps=self.gaps, locked=self.locked)
 
     # ------------------------------------------------------------------ points and travel
 
-    def _point(self, lat: float, lon: float) -> int:
-        return self.points.setdefault((lat, lon), len(self.points))
+    def _point(self, lat: float, lon: float, reached: str = "") -> int:
+        return self.points.setdefault((lat, lon, reached), len(self.points))
 
-    def _travel(self) -> np.ndarray:
-        coords = np.array(list(self.points) or [(0.0, 0.0)])
+    def _travel(self) -> tuple[np.ndarray, np.ndarray]:
+        """The travel seconds between the points as the time dimension reads them, and as
+        the cost reads them (the real ones). Time reads no travel into two kinds of point,
+        where dispatch's day has none either: the way home (``ARRIVAL``: a day's last job
+        must end within the shift, the way home may pass its end) and a started job
+        (``STARTED``: the worker may have set out from a live location, not from home)."""
+        coords = np.array([(lat, lon) for lat, lon, _ in self.points] or [(0.0, 0.0)])
         lat, lon = coords[:, 0], coords[:, 1]
         seconds, _ = self.planner.day_rules.leg(lat[:, None], lon[:, None], lat[None, :],
                                                 lon[None, :])
-        return np.asarray(seconds, dtype=np.int64)
+        cost = np.asarray(seconds, dtype=np.int64)
+        travel = cost.copy()
+        travel[:, [i for (_, _, reached), i in self.points.items() if reached]] = 0
+        return travel, cost
 
     def _check_size(self) -> None:
         if len(self.points) > MAX_POINTS:
@@ -236,10 +257,19 @@ class _Build:
         return np.array(nearest + held, dtype=np.int64)
 
     def _relevant_rows(self) -> list[int]:
-        """Workers with a job in the problem's days, and every order's nearest candidates:
-        the others cannot change anything."""
-        rows = {self.table.row[w] for w, jobs in self.scope.plans.items() if w in self.table.row
-                and any(self.calendar.day(j.start) >= self.today for j in jobs)}
+        """The workers whose plans the problem can change: those planned for a movable order
+        or for one tied to it by a link (either way), and every movable order's nearest
+        candidates. Every other worker's jobs are all fixed and none may go to it, so its
+        plan stays as it is: it stays out of the model (on a busy day nearly every worker
+        has a day of locked jobs; they would make the model far bigger and slower, and one
+        day the routing model cannot express voids the whole problem)."""
+        movable = set(self.nearest)
+        tied = set(movable)
+        for order in self.scope.orders.values():
+            link = order.link
+            if link is not None and (order.order_id in movable or link.order_id in movable):
+                tied.update((order.order_id, link.order_id))
+        rows = {row for order_id in tied for row in self.rows_of.get(order_id, ())}
         for nearest in self.nearest.values():
             rows.update(nearest.tolist())
         return sorted(rows)
@@ -249,6 +279,7 @@ class _Build:
         max_minutes = self.table.max_minutes(self.planner.day_rules.default_max_minutes)
         started = {(w, self.calendar.day(j.start)) for w, jobs in self.scope.plans.items()
                    for j in jobs if j.start < self.scope.now}
+        first_fixed = self._first_fixed_jobs()
         for row in rows:
             worker = self.workers[row]
             days: dict[int, list] = defaultdict(list)
@@ -260,8 +291,24 @@ class _Build:
                 # a day already under way starts from its first shift; otherwise not before now
                 leave = (shifts[0].start if (worker.worker_id, day) in started
                          else max(shifts[0].start, self.scope.now))
+                first = first_fixed.get((worker.worker_id, day))
+                if first is not None:  # the worker may have set out for it already
+                    travel_s, _ = self.planner.day_rules.leg(worker.home_lat, worker.home_lon,
+                                                             first.lat, first.lon)
+                    leave = min(leave, first.start - int(travel_s))
                 if leave < shifts[-1].end:
                     self._add_vehicle(worker, day, shifts, leave, int(max_minutes[row]))
+
+    def _first_fixed_jobs(self) -> dict[tuple[str, int], Job]:
+        """Per (worker, day), the day's first job when it is locked and not started."""
+        out: dict[tuple[str, int], Job] = {}
+        for worker_id, jobs in self.scope.plans.items():
+            for job in jobs:
+                key = (worker_id, self.calendar.day(job.start))
+                if key not in out:
+                    out[key] = job
+        return {key: job for key, job in out.items()
+                if job.start >= self.scope.now and job.order_id in self.scope.locked}
 
     def _last_day(self) -> int:
         ends = [j.start for jobs in self.scope.plans.values() for j in jobs]
@@ -270,11 +317,13 @@ class _Build:
 
     def _add_vehicle(self, worker: Worker, day: int, shifts: list, leave: int,
                      max_minutes: int) -> None:
-        """A worker-day; the time between its shifts and the worker's breaks are its breaks
-        (a break already past is left out, one under way keeps what is left of its window)."""
+        """A worker-day; the time between its shifts is off duty (no job then, but travel
+        may be), the worker's breaks are its breaks (a break already past is left out, one
+        under way keeps what is left of its window)."""
         last = shifts[-1].end
-        breaks = [BreakWindow(max(a.end, leave), max(a.end, leave), b.start - max(a.end, leave))
-                  for a, b in zip(shifts, shifts[1:]) if b.start > max(a.end, leave)]
+        off_duty = tuple((max(a.end, leave), b.start) for a, b in zip(shifts, shifts[1:])
+                         if b.start > max(a.end, leave))
+        breaks = []
         windows = [(p.start, p.end, p.duration) for p in worker.breaks
                    if p.start < last and p.end > shifts[0].start]
         for start, end, duration in windows:
@@ -286,10 +335,12 @@ class _Build:
         home = self._point(worker.home_lat, worker.home_lon)
         self.vehicle_of[(worker.worker_id, day)] = len(self.vehicles)
         self.vehicle_key.append((worker.worker_id, day))
-        end = home if self.config.optimizer.return_home else None
+        end = (self._point(worker.home_lat, worker.home_lon, ARRIVAL)
+               if self.config.optimizer.return_home else None)
         self.vehicles.append(Vehicle(home, end, leave, last, capacity=worker.max_jobs_per_day,
                                      max_service=max_minutes * 60,
-                                     breaks=tuple(sorted(breaks, key=lambda b: b.earliest))))
+                                     breaks=tuple(sorted(breaks, key=lambda b: b.earliest)),
+                                     off_duty=off_duty))
         self.initial.append([])
 
     # ------------------------------------------------------------------ visits
@@ -306,7 +357,8 @@ class _Build:
                 order = scope.orders[job.order_id]
                 drop = (self._cost(unassigned_penalty(order, self.config.unassigned))
                         if order.order_id in self.droppable else KEEP)
-                visit = self._add_visit(order, drop, fixed_at=job.start if fixed else None)
+                visit = self._add_visit(order, drop, fixed_at=job.start if fixed else None,
+                                        started=job.start < scope.now)
                 if fixed:
                     self.locked.append(Locked(visit, vehicle, job.start))
                 self.initial[vehicle].append(visit)
@@ -316,9 +368,21 @@ class _Build:
             order = self.scope.orders[order_id]
             if order.link is not None and not self._link_placeable(order):
                 continue
+            if order.workers_needed > 1 and not self._team_placeable(order):
+                continue
             penalty = unassigned_penalty(order, self.config.unassigned)
             for _ in range(order.workers_needed):
                 self._add_visit(order, self._cost(penalty))
+
+    def _team_placeable(self, order: Order) -> bool:
+        """Whether some service day has as many allowed workers as the team needs (a team no
+        set of workers can do is left out: beside locked visits, OR-Tools' first solution
+        fails on its visits, and the whole search with it)."""
+        workers_on: dict[int, set[str]] = defaultdict(set)
+        for vehicle in self._allowed(order):
+            worker_id, day = self.vehicle_key[vehicle]
+            workers_on[day].add(worker_id)
+        return any(len(w) >= order.workers_needed for w in workers_on.values())
 
     def _link_placeable(self, order: Order) -> bool:
         """A follow-up needs its first order among the visits; a same-worker order needs it
@@ -331,7 +395,8 @@ class _Build:
                 j.order_id == first for jobs in self.scope.plans.values() for j in jobs) == team
         return order.link.order_id in self.visits_of
 
-    def _add_visit(self, order: Order, drop_cost: int, fixed_at: int | None = None) -> int:
+    def _add_visit(self, order: Order, drop_cost: int, fixed_at: int | None = None,
+                   started: bool = False) -> int:
         soft = self.config.lateness_for(order.service_type)
         late_cost = self._cost(soft.penalty_per_minute * self.config.weights.lateness / 60)
         earliest = fixed_at if fixed_at is not None else max(order.earliest_start,
@@ -341,7 +406,8 @@ class _Build:
             soft.max_late_minutes * 60)
         vehicles = None if fixed_at is not None else self._allowed(order)
         index = len(self.visits)
-        self.visits.append(Visit(self._point(order.lat, order.lon), order.duration,
+        point = self._point(order.lat, order.lon, STARTED if started else "")
+        self.visits.append(Visit(point, order.duration,
                                  min(earliest, limit), latest, late_limit=limit,
                                  late_cost=late_cost if limit > latest else 0,
                                  vehicles=vehicles, drop_cost=drop_cost))

@@ -26,13 +26,14 @@ SCALE = 0.03
 
 def _scenario():
     """The weekday at a small scale, with credit held still (no feedback, no no-shows) so
-    that the plans can be checked against the workers as they are, and certificates that
-    expire during the run."""
+    that the plans can be checked against the workers as they are, certificates that
+    expire during the run, and short re-optimisations (each searches to its time limit)."""
     s = load_scenario("weekday").scaled(SCALE)
     behaviour = dataclasses.replace(s.behaviour, feedback_share=0.0, no_show_base=0.0,
                                     no_show_low_credit=0.0)
     city = dataclasses.replace(s.city, expiring_share=0.1)
-    return dataclasses.replace(s, behaviour=behaviour, city=city)
+    dispatch = dataclasses.replace(s.dispatch, reoptimise_time_limit_s=0.2)
+    return dataclasses.replace(s, behaviour=behaviour, city=city, dispatch=dispatch)
 
 
 class CheckedSimulation(Simulation):
