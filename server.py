@@ -51,6 +51,7 @@ from matcher.model import (MAX_PRIORITY, Assignment, Break, Complaint, DispatchM
                            OrderRecord, OrderState, ScoreTerm, Shift, Skill, Unassigned,
                            UnassignedReason, Worker, WorkerStatus)
 from matcher.explain import unassigned_reason
+from matcher.optimizer_process import OptimizerProcess
 from matcher.planner import Candidate, Explanation
 from matcher.request_context import (METADATA_KEY, REQUEST_ID, RequestIdFilter,
                                      request_id_from)
@@ -947,6 +948,8 @@ async def optimize_periodically(engine: Engine, interval_s: float | None = None,
             log.info("periodic re-optimisation: %s, %d jobs moved, %d orders placed",
                      "improved" if result.improved else "kept", result.moved,
                      len(result.placed))
+        except Aborted as error:  # dispatch changed what it read while it searched
+            log.info("periodic re-optimisation gave way: %s", error)
         except Exception:
             log.exception("periodic re-optimisation failed")
         ended = time.monotonic()
@@ -1032,7 +1035,7 @@ async def start_server(config: DispatchConfig, listen: str | None = None,
     it says otherwise); ``clock`` is "now" (tests may pass their own); ``config_path`` is the
     file SIGHUP and an empty ``ReloadConfig`` re-read."""
     engine = Engine(metrics.TimedStore(store or open_store(config)), config,
-                    gather_turns=GATHER_TURNS)
+                    gather_turns=GATHER_TURNS, optimizer=OptimizerProcess())
     warm_up_kernels(engine.planner.day_rules)
     metrics.config_in_force(config.hash)
     limit = config.server.max_message_bytes

@@ -39,6 +39,7 @@ from matcher.engine_lifecycle import SCAN_EVERY_S, LifecycleOperations, iso
 from matcher.model import (MAX_PRIORITY, Assignment, DispatchMode, Event, EventType, Job,
                            LinkType, Location, Order, OrderLink, OrderRecord, OrderState,
                            Unassigned, UnassignedReason, Worker)
+from matcher.optimizer_process import OptimizerProcess
 from matcher.planner import DispatchResult, Explanation, Planner
 from matcher.planner_slot import PlannerSlot
 from matcher.refit_memo import Recheck, RefitMemo
@@ -138,13 +139,19 @@ _WORKER_ID = operator.attrgetter("worker_id")
 
 
 class Engine(LifecycleOperations):
-    def __init__(self, store: Store, config: DispatchConfig, *, gather_turns: int = 0) -> None:
+    def __init__(self, store: Store, config: DispatchConfig, *, gather_turns: int = 0,
+                 optimizer: OptimizerProcess | None = None) -> None:
         """``gather_turns``: turns of the event loop a SubmitOrders request holding the lock
         lets concurrent ones queue behind it, to be answered together (a server's engine; 0:
-        none, for a caller that sends one request at a time, such as the simulator)."""
+        none, for a caller that sends one request at a time, such as the simulator).
+        ``optimizer``: the child process :meth:`optimize_plans` solves in (a server's engine:
+        OR-Tools holds the interpreter while it searches); without one it solves on this
+        process's solver thread."""
         self.store = store
         self._planners = PlannerSlot(Planner(config))
         self._lock = asyncio.Lock()
+        self._optimizer = optimizer
+        self._optimize_lock = asyncio.Lock()  # one re-optimisation at a time
         self._once_lock = asyncio.Lock()  # serialises once(): a retry waits for the first run
         # Held by each reload from reading its text to the swap (matcher.config_reload): a
         # reload compares with what the one before it put in force, never with a config that
@@ -202,6 +209,8 @@ class Engine(LifecycleOperations):
             return await self._idempotent(request_id, body, run)
 
     def close(self) -> None:
+        if self._optimizer is not None:
+            self._optimizer.close()
         self._solver.shutdown(wait=True)
 
     # ------------------------------------------------------------------ workers
@@ -658,12 +667,41 @@ class Engine(LifecycleOperations):
         placing pending orders where they fit; the plans change only when they get cheaper."""
         self._check_unique(list(worker_ids), "worker_ids", None)
         limit = self.config.optimizer.time_limit_s if time_limit_s is None else time_limit_s
-        async with self._lock:
+        async with self._optimize_lock:  # (a retry waits for the first run's answer)
             return await self._idempotent(
                 request_id, ("optimize", sorted(worker_ids), time_limit_s),
                 lambda: self._optimize(worker_ids, now, limit))
 
     async def _optimize(self, worker_ids: Sequence[str], now: int, limit: float) -> Reoptimised:
+        """Read the scope, search without the lock (dispatch goes on meanwhile), then write
+        the new plans only if nothing they were made from changed: the plans they replace,
+        the orders they move or place, the workers (status, shifts, credit) and the
+        customers' blocks; else Aborted, and nothing is written."""
+        async with self._lock:
+            scope, records, workers_version = await self._optimize_scope(worker_ids, now)
+        planner = self.planner
+        if self._optimizer is not None:
+            result = await self._optimizer.run(planner, scope, limit,
+                                               self.config.optimizer.solution_limit)
+        else:
+            result = await asyncio.get_running_loop().run_in_executor(
+                self._solver, Reoptimiser(planner).run, scope, limit,
+                self.config.optimizer.solution_limit)
+        if result.improved:
+            async with self._lock:
+                commit = self._reoptimised(scope, result, records)
+                commit.workers_version = workers_version
+                await self._check_blocks(scope, commit)
+                await self.store.commit(commit)
+            placed = set(result.placed)  # (a team's order counts each of its workers)
+            metrics.ASSIGNED.inc(sum(j.order_id in placed for jobs in commit.plans.values()
+                                     for j in jobs))
+        return result
+
+    async def _optimize_scope(self, worker_ids: Sequence[str], now: int
+                              ) -> tuple[PlanScope, dict[str, OrderRecord], int]:
+        """What a re-optimisation of ``worker_ids`` (every worker when empty) reads: its
+        scope, the order records in it, and the workers' version it was read at."""
         workers_version = await self.store.workers_version()  # (read before the workers)
         every = {w.worker_id: w for w in await self.store.workers()}
         for i, worker_id in enumerate(worker_ids):
@@ -682,17 +720,18 @@ class Engine(LifecycleOperations):
                           tuple(sorted(r.order.order_id for r in pending)),
                           await self._locked_outside(plans, records, orders),
                           await self.store.blocked(), now)
-        reoptimiser = Reoptimiser(self.planner)
-        result = await asyncio.get_running_loop().run_in_executor(
-            self._solver, reoptimiser.run, scope, limit, self.config.optimizer.solution_limit)
-        if result.improved:
-            commit = self._reoptimised(scope, result, records)
-            commit.workers_version = workers_version
-            await self.store.commit(commit)
-            placed = set(result.placed)  # (a team's order counts each of its workers)
-            metrics.ASSIGNED.inc(sum(j.order_id in placed for jobs in commit.plans.values()
-                                     for j in jobs))
-        return result
+        return scope, records, workers_version
+
+    async def _check_blocks(self, scope: PlanScope, commit: Commit) -> None:
+        """Aborted when a customer blocked a worker the new plans give one of its orders to
+        since the scope was read (blocks carry no version the store could check)."""
+        blocked = await self.store.blocked()
+        for worker_id, jobs in commit.plans.items():
+            for job in jobs:
+                customer = scope.orders[job.order_id].customer_id
+                if worker_id in blocked.get(customer, ()):
+                    raise Aborted(f"customer {customer!r} blocked worker {worker_id!r} "
+                                  "meanwhile; try again")
 
     async def _first_in_scope(self, order: Order, plans: dict[str, list[Job]]) -> bool:
         """Whether a re-optimisation of ``plans`` may place ``order``: not a same-worker

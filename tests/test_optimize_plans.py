@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 
@@ -20,6 +22,7 @@ def config():
     """The shipped config without offers: re-optimisation moves only jobs nobody accepted."""
     return without_offers(load_config(ROOT / "config" / "dispatch.toml"))
 EAST, WEST = (CENTRE[0], CENTRE[1] + 0.05), (CENTRE[0], CENTRE[1] - 0.05)
+NORTH = (CENTRE[0] + 0.08, CENTRE[1])
 
 
 def ts(seconds: int):
@@ -109,6 +112,30 @@ async def test_request_id_replays_the_first_answer(stub):
     first = await stub.OptimizePlans(request)
     again = await stub.OptimizePlans(request)
     assert first == again and first.improved
+
+
+async def test_the_server_answers_while_a_re_optimisation_searches(stub, channel):
+    """The search runs in a child process (OR-Tools holds the interpreter while it searches)
+    and without the engine's lock: a health check and an instant order sent while it searches
+    are answered before it ends, and an order placed elsewhere leaves its plans valid."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    await crossed_day(stub)
+    await stub.UpsertWorkers(pb.UpsertWorkersRequest(workers=[worker("north", NORTH)]))
+    request = optimize()
+    request.time_limit.seconds, request.time_limit.nanos = 3, 0  # (nothing better: all of it)
+    search = asyncio.ensure_future(stub.OptimizePlans(request))
+    await asyncio.sleep(1.5)  # (the child process starts in about a second, then searches)
+    health = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+    placed = await stub.SubmitOrders(pb.SubmitOrdersRequest(
+        orders=[instant("o-north", NORTH, 14)], as_of_time=ts(AS_OF)))
+    assert not search.done()
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+    assert [a.worker_id for a in placed.assignments] == ["north"]
+    answer = await search
+    assert answer.improved and answer.jobs_moved == 1
+    _, plans = await plans_of(stub, "east", "west", "north")
+    assert plans == {"east": ["o-east"], "west": [], "north": ["o-north"]}
 
 
 async def test_bad_requests_name_the_field_and_change_nothing(stub, refused):
