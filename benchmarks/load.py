@@ -21,6 +21,12 @@ is answered). Per run it measures, back to back on the same server:
   with a request id and ``as_of_time`` (as a platform would send them), each placed or refused
   before its answer comes back. Every run sends new orders (another stream of the same day).
 
+With ``--reoptimise S``, after the runs: instant orders of a new stream, sent as above for as
+long as one ``OptimizePlans`` of ``--reoptimise-workers`` workers (the first by id) with a time
+limit of S seconds searches (it started first): does dispatch go on while the routing solver
+works, and what came of the re-optimisation (improved, kept, or ABORTED because dispatch
+changed what it read).
+
 Reported per phase: throughput (requests per second over the phase's wall time) and the p50,
 p99 and p99.9 latency of one request; the ratio of instant dispatch's throughput to the faster
 trivial RPC's (the stricter ceiling); the server's CPU seconds per request in the phase;
@@ -273,6 +279,46 @@ async def one_run(stub, health_stub, city, k: int, args, cpu) -> dict:
             "ratio": instant["per_s"] / ceiling["per_s"]}
 
 
+async def while_reoptimising(stub, city, args, cpu) -> dict:
+    """Instant orders (stream 900) sent with ``args.concurrency`` in flight for as long as one
+    OptimizePlans of the first ``args.reoptimise_workers`` workers searches."""
+    as_of = timestamp_pb2.Timestamp(seconds=city.now)
+    request = pb.OptimizePlansRequest(
+        worker_ids=sorted(w.worker_id for w in city.workers)[:args.reoptimise_workers],
+        as_of_time=as_of)
+    request.time_limit.FromNanoseconds(int(args.reoptimise * 1e9))
+    orders = iter([dataclasses.replace(o, mode=DispatchMode.INSTANT) for o in
+                   city.orders_for(int(2000 * (args.reoptimise + 5)), stream=900,
+                                   prefix="reopt")])
+    started = time.perf_counter()
+    search = asyncio.ensure_future(stub.OptimizePlans(request, timeout=10 * args.reoptimise + 60))
+    latencies: list[float] = []
+
+    async def client() -> None:
+        for order in orders:
+            if search.done():
+                return
+            sent = time.perf_counter()
+            await stub.SubmitOrders(pb.SubmitOrdersRequest(
+                orders=[order_to_proto(order)], as_of_time=as_of,
+                request_id=f"load-{order.order_id}"), timeout=60)
+            latencies.append(time.perf_counter() - sent)
+
+    cpu_before = cpu() if cpu else None
+    await asyncio.gather(*(client() for _ in range(args.concurrency)))
+    phase_s = time.perf_counter() - started
+    try:
+        answer = await search
+        outcome = "improved" if answer.improved else "kept the plans"
+    except grpc.aio.AioRpcError as error:
+        outcome = f"{error.code().name}: {error.details()}"
+    used, main = ((after - before for after, before in zip(cpu(), cpu_before)) if cpu
+                  else (None, None))
+    phase = Phase(len(latencies), phase_s, latencies, used, main).summary()
+    return {**phase, "search_s": time.perf_counter() - started, "outcome": outcome,
+            "workers": args.reoptimise_workers, "time_limit_s": args.reoptimise}
+
+
 async def run(args) -> dict:
     config = load_config(args.config)
     city = make_city(args.seed, args.workers, 1, config.service.service_types,
@@ -292,11 +338,14 @@ async def run(args) -> dict:
                 cpu = server.cpu_seconds if server else None
                 runs = [await one_run(stub, health_stub, city, k, args, cpu)
                         for k in range(args.runs)]
+                during = (await while_reoptimising(stub, city, args, cpu)
+                          if args.reoptimise else None)
         finally:
             if server is not None:
                 server.stop()
     return {"params": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-            "upsert_s": upsert_s, "runs": runs, "machine": machine(), "command": command(),
+            "upsert_s": upsert_s, "runs": runs, "while_reoptimising": during,
+            "machine": machine(), "command": command(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "server": "started by the benchmark" if server else args.target}
 
@@ -331,6 +380,10 @@ def render(report: dict) -> str:
         lines.append(row("SubmitOrders, 1 instant order past its window (no search)",
                          lambda r: r["expired"]))
     lines.append(row("SubmitOrders, 1 instant order", lambda r: r["instant"]))
+    during = report.get("while_reoptimising")
+    if during:
+        lines.append(row(f"SubmitOrders, 1 instant order, while OptimizePlans searches "
+                         f"(1 run)", lambda r: during))
     rate = _median(r["instant"]["per_s"] for r in runs)
     p99 = _median(r["instant"]["p99_ms"] for r in runs)
     ratio = _median(r["ratio"] for r in runs)
@@ -350,6 +403,11 @@ def render(report: dict) -> str:
               f"({report['machine']['platform']}, Python {report['machine']['python']}); "
               f"server: {report['server']}, store {p['store'] or 'memory'}; "
               f"{p['workers']:,} workers upserted in {report['upsert_s']:.1f} s."]
+    if during:
+        lines += ["", f"While reoptimising: OptimizePlans of {during['workers']:,} workers with a "
+                  f"{during['time_limit_s']:g} s time limit answered after "
+                  f"{during['search_s']:.1f} s ({during['outcome']}); meanwhile "
+                  f"{during['requests']:,} instant orders were answered."]
     return "\n".join(lines) + "\n"
 
 
@@ -386,6 +444,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                     "(default: the config's store)")
     parser.add_argument("--target", default="", help="HOST:PORT of a running server "
                                                      "(default: start one)")
+    parser.add_argument("--reoptimise", type=float, default=0.0, metavar="S",
+                        help="after the runs, instant orders while an OptimizePlans with this "
+                             "time limit searches (0: not measured)")
+    parser.add_argument("--reoptimise-workers", type=int, default=500,
+                        help="workers that OptimizePlans re-optimises (the first by id)")
     parser.add_argument("--quick", action="store_true", help="2,000 workers, 300 orders, 1 run")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--before", type=Path, help="a load.json of an earlier version, "
