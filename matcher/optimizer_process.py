@@ -22,20 +22,36 @@ from matcher.reoptimise import PlanScope, Reoptimised, Reoptimiser
 
 
 class OptimizerProcess:
-    """One child process that runs :meth:`Reoptimiser.run`, one run at a time."""
+    """One child process that runs :meth:`Reoptimiser.run`, one run at a time.
 
-    def __init__(self) -> None:
+    OR-Tools checks its time limit only between neighbourhoods, and a large model has overrun
+    it by minutes: a run not answered within twice its time limit and ``slack_s`` (which
+    covers the child's start) is stopped, its child with it, and refused as Unavailable
+    (nothing was written; the next run starts a new child)."""
+
+    def __init__(self, slack_s: float = 10.0) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self.slack_s = slack_s
 
     async def run(self, planner: Planner, scope: PlanScope, time_limit_s: float,
                   solution_limit: int) -> Reoptimised:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        allowed_s = 2 * time_limit_s + self.slack_s
+        answer = asyncio.get_running_loop().run_in_executor(
+            self._pool, _run, planner.config, planner.day_rules.matrix, scope, time_limit_s,
+            solution_limit)
+        # (not wait_for: on 3.11 it can drop a cancellation of the caller)
+        done, _ = await asyncio.wait({answer}, timeout=allowed_s)
+        if not done:
+            answer.cancel()  # (its end, an error once the child is stopped, is nobody's)
+            self.close()
+            raise Unavailable(f"the search overran its {time_limit_s:g} s time limit (no "
+                              f"answer within {allowed_s:g} s) and was stopped; nothing was "
+                              "written")
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool, _run, planner.config, planner.day_rules.matrix, scope,
-                time_limit_s, solution_limit)
+            return answer.result()
         except BrokenProcessPool:
             self._pool = None  # the next run starts a new child
             raise Unavailable("the re-optimisation process stopped before answering; "
