@@ -7,7 +7,8 @@ Every key starts with a prefix (``hd`` by default):
 ``P:workers``            hash: worker id -> worker; ``P:workersver`` their version
 ``P:orders``             hash: order id -> order record; ``P:orderver`` its version,
                          ``P:orderstate`` its state, ``P:state:<n>`` a set per state
-``P:plans``              hash: worker id -> day plan (JSON rows); ``P:planver`` its version
+``P:plans``              hash: worker id -> day plan (JSON rows); ``P:planver`` its version;
+                         ``P:planstamp`` a new version with every write of plans
 ``P:blocked:<customer>`` set of workers the customer blocked; ``P:blocked_customers``,
                          ``P:blockedver`` their version
 ``P:loc``                hash: worker id -> reported location; ``P:locver`` their version
@@ -45,6 +46,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import immutables
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, WatchError
 
@@ -56,7 +58,7 @@ from matcher.errors import Aborted, FailedPrecondition, InvalidArgument, Unavail
 from matcher.model import Event, Job, Location, OrderRecord, OrderState, Worker
 from matcher.planner import DispatchResult
 from matcher.reoptimise import PlanCost, Reoptimised
-from matcher.store import Commit, Plan, View, dropped_cursor_message
+from matcher.store import Commit, FrozenPlan, Plan, View, dropped_cursor_message
 
 # what idempotent requests answer, kept with their request ids
 codec.register(DispatchResult, SubmitResult, Reoptimised, PlanCost, CreditStanding)
@@ -107,7 +109,8 @@ for _, kv in ipairs(c.credit) do
   local v = tonumber(redis.call('HGET', p .. ':creditver', kv[1]) or '0')
   if v ~= kv[3] then return {'ABORTED', 'the credit of worker ' .. kv[1]} end
 end
-local out = {'OK'}  -- then the new version of each order record and credit record, the event ids
+local out = {'OK'}  -- then the new version of each order record and credit record, the event
+                   -- ids, and with plans the plan stamp before and after and their versions
 for _, o in ipairs(c.orders) do
   local old = redis.call('HGET', p .. ':orderstate', o[1])
   if old then redis.call('SREM', p .. ':state:' .. old, o[1]) end
@@ -116,9 +119,16 @@ for _, o in ipairs(c.orders) do
   redis.call('HSET', p .. ':orders', o[1], o[4])
   out[#out + 1] = bump_field(p .. ':orderver', o[1])
 end
+local planned = {}  -- the plan stamp before and after, then each plan's new version
+if #c.plans > 0 then
+  local prior = redis.call('GET', p .. ':planstamp') or '0'
+  local stamp = next_version(prior)
+  redis.call('SET', p .. ':planstamp', stamp)
+  planned = {prior, stamp}
+end
 for _, plan in ipairs(c.plans) do
   redis.call('HSET', p .. ':plans', plan[1], plan[3])
-  bump_field(p .. ':planver', plan[1])
+  planned[#planned + 1] = bump_field(p .. ':planver', plan[1])
 end
 for _, b in ipairs(c.blocked) do
   redis.call('SADD', p .. ':blocked_customers', b[1])
@@ -143,21 +153,19 @@ for _, e in ipairs(c.events) do
   out[#out + 1] = redis.call('XADD', p .. ':events', 'MAXLEN', '~', c.event_retention,
                              '*', 'e', e)
 end
+for _, v in ipairs(planned) do out[#out + 1] = v end
 return out
 """
 
-# What dispatch reads, in one call: every plan's version and the plans whose version differs
-# from the one the caller cached; blocks and locations when their version moved; the workers'
-# version. One JSON document back (cheap to parse).
+# What dispatch reads, in one call: the plan stamp (a new one with every write of plans) and,
+# when it is not the one the caller knows, every plan's version; blocks and locations when
+# their version moved; the workers' version. One JSON document back (cheap to parse).
 VIEW = """
 local p = KEYS[1]
 local known = cjson.decode(ARGV[1])
-local versions = redis.call('HGETALL', p .. ':planver')
-local out = {versions = {}, plans = {}}
-for i = 1, #versions, 2 do
-  local w, v = versions[i], versions[i + 1]
-  out.versions[w] = v
-  if known.plans[w] ~= tonumber(v) then out.plans[w] = redis.call('HGET', p .. ':plans', w) end
+local out = {planstamp = redis.call('GET', p .. ':planstamp') or '0'}
+if out.planstamp ~= known.planstamp then
+  out.versions = redis.call('HGETALL', p .. ':planver')
 end
 out.workersver = redis.call('GET', p .. ':workersver') or '0'
 out.blockedver = redis.call('GET', p .. ':blockedver') or '0'
@@ -221,9 +229,14 @@ class RedisStore:
         self._request_id_ttl_ms = max(1, round(request_id_ttl_s * 1000))
         self._commit = self.redis.register_script(COMMIT)
         self._view = self.redis.register_script(VIEW)
-        # what view() read last, re-read only where its version moved (here or in another
-        # replica): worker id -> (version, jobs); blocks and locations with their versions
-        self._plan_cache: dict[str, tuple[int, tuple[Job, ...]]] = {}
+        # The plans as of the plan stamp ``_planstamp`` (every write of plans gives the store a
+        # new one): a view whose stamp is that one reads no plan. A new stamp (another
+        # replica's write, or Redis lost writes) makes view() compare every plan's version and
+        # read the plans whose version moved; this replica's own commits update the plans
+        # they wrote when nothing else was written since the stamp it knew.
+        self._plans: immutables.Map = immutables.Map()  # worker id -> FrozenPlan
+        self._planstamp = ""
+        # blocks and locations with their versions, re-read when the version moved
         self._blocked_cache: tuple[int, dict[str, frozenset[str]]] = (-1, {})
         self._loc_cache: tuple[int, dict[str, Location]] = (-1, {})
         self._credit_due_built = False
@@ -307,19 +320,18 @@ class RedisStore:
         return Plan(_decode_plan(value) if value is not None else [], int(version or 0))
 
     async def plans(self) -> dict[str, Plan]:
-        return (await self.view()).plans
+        return {w: Plan(p, p.version) for w, p in sorted((await self.view()).plans.items())}
 
     async def blocked(self) -> dict[str, frozenset[str]]:
-        return (await self.view()).blocked
+        return dict((await self.view()).blocked)
 
     @_unavailable
     async def view(self) -> View:
-        known = {"plans": {w: v for w, (v, _) in self._plan_cache.items()},
-                 "blockedver": self._blocked_cache[0], "locver": self._loc_cache[0]}
+        known = {"planstamp": self._planstamp, "blockedver": self._blocked_cache[0],
+                 "locver": self._loc_cache[0]}
         reply = json.loads(await self._view(keys=[self.p], args=[json.dumps(known)]))
-        versions = {w: int(v) for w, v in reply["versions"].items()}
-        for worker_id, value in reply["plans"].items():
-            self._plan_cache[worker_id] = (versions[worker_id], tuple(_decode_plan(value)))
+        if "versions" in reply:
+            await self._compare_plans(reply["planstamp"], reply["versions"] or [])
         if "blocked" in reply:
             self._blocked_cache = (int(reply["blockedver"]), {
                 c: frozenset(ws) for c, ws in sorted(reply["blocked"].items())})
@@ -327,9 +339,44 @@ class RedisStore:
             flat = reply["loc"]
             self._loc_cache = (int(reply["locver"]), {flat[i]: codec.decode(flat[i + 1])
                                                  for i in range(0, len(flat), 2)})
-        plans = {w: Plan(self._plan_cache[w][1], v) for w, v in sorted(versions.items())}
-        return View(plans, dict(self._blocked_cache[1]), dict(self._loc_cache[1]),
+        # (shared, as the memory store shares its snapshot: a view is read-only, and these
+        # are replaced, never changed in place)
+        return View(self._plans, self._blocked_cache[1], self._loc_cache[1],
                     int(reply["workersver"]))
+
+    async def _compare_plans(self, stamp: str, flat: list) -> None:
+        """The plans as of ``stamp``, whose versions ``flat`` lists (worker id, version, ...):
+        those whose version differs from the cached one read again, those gone dropped."""
+        versions = {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+        moved = sorted(w for w, v in versions.items()
+                       if getattr(self._plans.get(w), "version", None) != v)
+        fresh = {}
+        if moved:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hmget(self._k("plans"), moved).hmget(self._k("planver"), moved)
+                values, read = await pipe.execute()
+            fresh = {w: FrozenPlan(_decode_plan(value), int(version))
+                     for w, value, version in zip(moved, values, read) if value is not None}
+        gone = [w for w in self._plans if w not in versions]  # (Redis lost those writes)
+        with self._plans.mutate() as plans:
+            for worker_id in gone:
+                del plans[worker_id]
+            plans.update(fresh)
+            self._plans = plans.finish()
+        self._planstamp = stamp
+
+    def _wrote_plans(self, commit: Commit, planned: list) -> None:
+        """After this replica's ``commit``, the plans it wrote in the cache, when the plan
+        stamp before it (``planned``: that, the new stamp, then each plan's new version) is
+        the one the cache is as of: nothing else was written between."""
+        prior, stamp, *versions = (v.decode() for v in planned)
+        if prior != self._planstamp:
+            return
+        with self._plans.mutate() as plans:
+            for (worker_id, jobs), version in zip(commit.plans.items(), versions):
+                plans[worker_id] = FrozenPlan(jobs, int(version))
+            self._plans = plans.finish()
+        self._planstamp = stamp
 
     # ---------------------------------------------------------------- the one write
 
@@ -357,6 +404,9 @@ class RedisStore:
             raise Aborted(f"{out[1].decode()} changed meanwhile; try again")
         for record, version in zip([*commit.orders, *commit.credit.values()], out[1:]):
             record.version = int(version)
+        if commit.plans:
+            self._wrote_plans(commit, out[1 + len(commit.orders) + len(commit.credit)
+                                          + len(commit.events):])
 
     # ---------------------------------------------------------------- credit, locations
 

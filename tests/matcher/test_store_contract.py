@@ -466,6 +466,38 @@ async def test_a_replica_never_serves_a_cached_plan_that_redis_lost(two_replicas
     assert list((await a.view()).plans["w1"]) == [job("o1", 9), job("o3", 13)]
 
 
+async def test_a_view_after_redis_lost_writes_shows_what_it_kept_with_nothing_written_since(
+        two_replicas):
+    """A keeps in its cache the plans its own commits wrote (no re-read while nothing else
+    writes plans); Redis then loses those writes and nobody writes again: A's next view
+    shows what Redis kept, the lost plan of a new worker gone too."""
+    a, _ = two_replicas
+    await a.commit(Commit(plans={"w1": [job("o1", 9)]}))
+    await a.view()
+    kept = await _snapshot(a)
+    lost = Commit(plans={"w1": [job("o1", 9), job("o2", 11)], "w2": [job("o5", 9)]})
+    lost.based_on("w1", (await a.view()).plans["w1"])
+    await a.commit(lost)
+    assert set((await a.view()).plans) == {"w1", "w2"}
+    await _lose_writes_since(a, kept)
+    view = await a.view()
+    assert dict(view.plans) == {"w1": (job("o1", 9),)}
+    assert view.plans["w1"].version == (await a.plan("w1")).version
+
+
+async def test_a_replica_sees_plans_another_wrote_between_its_own_commits(two_replicas):
+    a, b = two_replicas
+    await a.commit(Commit(plans={"w1": [job("o1", 9)]}))
+    await a.view()
+    await b.commit(Commit(plans={"w2": [job("o2", 9)]}))
+    await a.commit(Commit(plans={"w3": [job("o3", 9)]}))  # (A's cache cannot take this alone)
+    plans = (await a.view()).plans
+    assert {w: list(jobs) for w, jobs in plans.items()} == {
+        "w1": [job("o1", 9)], "w2": [job("o2", 9)], "w3": [job("o3", 9)]}
+    for worker_id, plan in plans.items():
+        assert plan.version == (await b.plan(worker_id)).version
+
+
 async def test_a_decision_made_on_a_lost_write_is_refused(two_replicas):
     """A reads an order record as a write left it that Redis then loses; B changes the
     record Redis kept. A's commit on its read is refused, not taken as if nothing had
