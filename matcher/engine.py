@@ -535,6 +535,7 @@ class Engine(LifecycleOperations):
         by one :meth:`_run_each`, in the order they came, and the answers split back."""
         now = run[0].now
         accepted: list[tuple[_Submit, str]] = []
+        stored: dict[str, OrderRecord] = {}  # each accepted order's record
         for request in run:
             fingerprint = _fingerprint(request.body) if request.request_id else ""
             try:
@@ -543,7 +544,7 @@ class Engine(LifecycleOperations):
                     if seen is not NOT_SEEN:
                         request.answer = seen
                     else:
-                        await self._accept(request.orders, now)
+                        stored |= await self._accept(request.orders, now)
                         accepted.append((request, fingerprint))
             except Exception as error:  # its own failure, as it would be alone
                 request.error = error
@@ -551,7 +552,7 @@ class Engine(LifecycleOperations):
         for request, _ in accepted:
             for order in request.orders:
                 if order.mode == DispatchMode.INSTANT:
-                    record = await self.store.order(order.order_id)
+                    record = stored[order.order_id]
                     if record.state == OrderState.PENDING:
                         records.append(record)
                     else:
@@ -582,12 +583,16 @@ class Engine(LifecycleOperations):
         return answer
 
     async def _submit(self, orders: Sequence[Order], now: int) -> SubmitResult:
-        await self._accept(orders, now)
+        stored = await self._accept(orders, now)
         assignments, unassigned = [], []
+        dispatched = False
         for order in orders:
             if order.mode == DispatchMode.INSTANT:
-                record = await self.store.order(order.order_id)
+                # (read again once a dispatch ran: placing a team or a link may change others)
+                record = (await self.store.order(order.order_id) if dispatched
+                          else stored[order.order_id])
                 if record.state == OrderState.PENDING:
+                    dispatched = True
                     result = await self._run_dispatch([record], now)
                     assignments += result.assignments
                     unassigned += result.unassigned
@@ -595,10 +600,12 @@ class Engine(LifecycleOperations):
                     assignments += record.assignments
         return SubmitResult(assignments, unassigned, len(orders))
 
-    async def _accept(self, orders: Sequence[Order], now: int) -> None:
+    async def _accept(self, orders: Sequence[Order], now: int) -> dict[str, OrderRecord]:
         """Check ``orders`` against the state and write the new ones, pending (with their
-        customers' blocks, and the jobs of blocked workers unplanned)."""
+        customers' blocks, and the jobs of blocked workers unplanned); the record of each of
+        ``orders`` as it stands after that (the caller's own copy, as a read gives)."""
         new: list[Order] = []
+        records: dict[str, OrderRecord] = {}
         for i, order in enumerate(orders):
             known = await self.store.order(order.order_id)
             if known is None:
@@ -606,6 +613,8 @@ class Engine(LifecycleOperations):
             elif known.order != order:
                 raise AlreadyExists(f"orders[{i}].order_id: order {order.order_id!r} exists "
                                     "with different content")
+            else:
+                records[order.order_id] = known
             await self._check_link(order, orders[:i], f"orders[{i}].link.order_id")
         commit = Commit(orders=[OrderRecord(o, OrderState.PENDING, now, history=["submitted"])
                                 for o in new])
@@ -615,6 +624,10 @@ class Engine(LifecycleOperations):
                     order.blocked_worker_ids)
         await self._drop_blocked_jobs(new, now, commit)
         await self.store.commit(commit)
+        # (a written record is the one stored now: the commit gave it its new version)
+        asked = {o.order_id for o in orders}
+        records.update((r.order.order_id, r) for r in commit.orders if r.order.order_id in asked)
+        return records
 
     async def _check_link(self, order: Order, before: Sequence[Order], field: str) -> None:
         """A link names an order of the same customer that exists already or comes earlier in
