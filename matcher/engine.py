@@ -604,6 +604,16 @@ class Engine(LifecycleOperations):
         """Check ``orders`` against the state and write the new ones, pending (with their
         customers' blocks, and the jobs of blocked workers unplanned); the record of each of
         ``orders`` as it stands after that (the caller's own copy, as a read gives)."""
+        if not any(o.link or o.blocked_worker_ids for o in orders):
+            # mostly they are new: written at once, each expected not to exist (no read of
+            # each first: on Redis, a round trip); when one exists, nothing was written
+            records = [OrderRecord(o, OrderState.PENDING, now, history=["submitted"])
+                       for o in orders]
+            try:
+                await self.store.commit(Commit(orders=records))
+                return {r.order.order_id: r for r in records}
+            except Aborted:
+                pass  # (one of them exists: see whether it is the same order)
         new: list[Order] = []
         records: dict[str, OrderRecord] = {}
         for i, order in enumerate(orders):

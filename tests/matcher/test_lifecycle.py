@@ -55,6 +55,27 @@ def test_the_state_table_has_a_row_per_state_and_final_states_go_nowhere():
         assert TRANSITIONS[final] == frozenset()
 
 
+# ---------------------------------------------------------------- submitting again
+
+async def test_an_instant_order_sent_again_beside_a_new_one_keeps_its_offer(engine):
+    """New orders are written at once, each expected not to exist; a request that also names
+    an existing order (the same content) is refused by the store as a whole and taken the
+    careful way: the existing order answered with its offer, the new one placed."""
+    await engine.upsert_workers([make_worker("near")], now=NOW)
+    first = await engine.submit_orders([make_order("o1", mode=DispatchMode.INSTANT)], NOW)
+    later = make_order("o2", mode=DispatchMode.INSTANT, earliest_start=at(13),
+                       latest_start=at(14))
+    both = await engine.submit_orders([make_order("o1", mode=DispatchMode.INSTANT), later],
+                                      NOW)
+    assert both.accepted == 2 and both.assignments[0] == first.assignments[0]
+    assert [(a.order_id, a.worker_id) for a in both.assignments] == [("o1", "near"),
+                                                                     ("o2", "near")]
+    assert [e.order_id for e in await events(engine, EventType.OFFERED)] == ["o1", "o2"]
+    with pytest.raises(AlreadyExists, match=r"orders\[0\].order_id"):
+        await engine.submit_orders([make_order("o1", priority=9), make_order("o3")], NOW)
+    assert await engine.store.order("o3") is None
+
+
 # ---------------------------------------------------------------- offers
 
 async def test_an_assignment_is_first_an_offer_with_a_deadline(engine):
