@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+from collections.abc import Callable
 from typing import Any
 
 from matcher import credit, model
@@ -37,25 +38,47 @@ def decode(text: str | bytes) -> Any:
     return _value(json.loads(text))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return {"~e": type(value).__name__, "v": value.value}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"~d": type(value).__name__,
-                "f": {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    if isinstance(value, tuple):
-        return {"~t": [_plain(v) for v in value]}
-    if isinstance(value, frozenset):
-        return {"~f": sorted((_plain(v) for v in value), key=_order)}
-    if isinstance(value, set):
-        return {"~s": sorted((_plain(v) for v in value), key=_order)}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {"~m": [[_plain(k), _plain(v)] for k, v in value.items()]}
-    if value is None or isinstance(value, (bool, int, float, str)):
+    """``value`` as JSON-able data with its tags (every commit encodes its records: plain
+    scalars go first, and what to do with any other type is worked out once per type)."""
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    raise TypeError(f"cannot store a {type(value).__name__}")
+    plain = _PLAINERS.get(kind)
+    if plain is None:
+        plain = _PLAINERS[kind] = _plainer(kind)
+    return plain(value)
+
+
+def _plainer(kind: type) -> Callable[[Any], Any]:
+    name = kind.__name__
+    if issubclass(kind, enum.Enum):
+        return lambda value: {"~e": name, "v": value.value}
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        # (most fields are scalars: taken as they are, without a call)
+        return lambda value: {"~d": name, "f": {
+            n: field if type(field) in _SCALARS else _plain(field)
+            for n in names for field in (getattr(value, n),)}}
+    if issubclass(kind, tuple):
+        return lambda value: {"~t": [_plain(v) for v in value]}
+    if issubclass(kind, frozenset):
+        return lambda value: {"~f": sorted((_plain(v) for v in value), key=_order)}
+    if issubclass(kind, set):
+        return lambda value: {"~s": sorted((_plain(v) for v in value), key=_order)}
+    if issubclass(kind, list):
+        return lambda value: [_plain(v) for v in value]
+    if issubclass(kind, dict):
+        return lambda value: {"~m": [[_plain(k), _plain(v)] for k, v in value.items()]}
+    if issubclass(kind, (bool, int, float, str)):
+        return lambda value: value
+    raise TypeError(f"cannot store a {name}")
+
+
+_PLAINERS: dict[type, Callable[[Any], Any]] = {}  # type -> what _plain does with it
 
 
 def _order(item: Any) -> str:
@@ -63,14 +86,16 @@ def _order(item: Any) -> str:
 
 
 def _value(item: Any) -> Any:
-    if isinstance(item, list):
+    kind = type(item)
+    if kind is list:
         return [_value(v) for v in item]
-    if not isinstance(item, dict):
+    if kind is not dict:
         return item
+    if "~d" in item:  # (the most common: every record, worker, job and term is one)
+        return _known(item["~d"])(**{k: v if type(v) in _SCALARS else _value(v)
+                                     for k, v in item["f"].items()})
     if "~e" in item:
         return _known(item["~e"])(item["v"])
-    if "~d" in item:
-        return _known(item["~d"])(**{k: _value(v) for k, v in item["f"].items()})
     if "~t" in item:
         return tuple(_value(v) for v in item["~t"])
     if "~f" in item:
