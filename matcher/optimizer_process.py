@@ -25,11 +25,12 @@ class OptimizerProcess:
     """One child process that runs :meth:`Reoptimiser.run`, one run at a time.
 
     OR-Tools checks its time limit only between neighbourhoods, and a large model has overrun
-    it by minutes: a run not answered within twice its time limit and ``slack_s`` (which
-    covers the child's start) is stopped, its child with it, and refused as Unavailable
-    (nothing was written; the next run starts a new child)."""
+    it by minutes: a run not answered within twice its time limit and ``slack_s`` is stopped,
+    its child with it, and refused as Unavailable (nothing was written; the next run starts a
+    new child). The slack covers the child's start: about a second, and on a fresh checkout
+    the compiling of kernels the server has not compiled yet (about ten seconds here)."""
 
-    def __init__(self, slack_s: float = 10.0) -> None:
+    def __init__(self, slack_s: float = 60.0) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self.slack_s = slack_s
 
