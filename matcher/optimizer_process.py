@@ -27,8 +27,8 @@ class OptimizerProcess:
     OR-Tools checks its time limit only between neighbourhoods, and a large model has overrun
     it by minutes: a run not answered within twice its time limit and ``slack_s`` is stopped,
     its child with it, and refused as Unavailable (nothing was written; the next run starts a
-    new child). The slack covers the child's start: about a second, and on a fresh checkout
-    the compiling of kernels the server has not compiled yet (about ten seconds here)."""
+    new child). The slack covers the child's start: about a second here, as it loads the
+    kernels the server compiled at its start; more if it must compile one of its own."""
 
     def __init__(self, slack_s: float = 60.0) -> None:
         self._pool: ProcessPoolExecutor | None = None
