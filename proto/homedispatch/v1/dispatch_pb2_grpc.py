@@ -170,7 +170,9 @@ class DispatchServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def OptimizePlans(self, request, context):
-        """Re-optimises the not-yet-started part of the day plans.
+        """Re-optimises the not-yet-started part of the day plans. Dispatch goes on while it
+        searches; ABORTED (nothing written) when a plan, order, worker or block it read changed
+        before it could write, UNAVAILABLE when its search overran twice its time limit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
