@@ -698,28 +698,50 @@ class Engine(LifecycleOperations):
     async def _optimize(self, worker_ids: Sequence[str], now: int, limit: float) -> Reoptimised:
         """Read the scope, search without the lock (dispatch goes on meanwhile), then write
         the new plans only if nothing they were made from changed: the plans they replace,
-        the orders they move or place, the workers (status, shifts, credit) and the
-        customers' blocks; else Aborted, and nothing is written."""
-        async with self._lock:
-            scope, records, workers_version = await self._optimize_scope(worker_ids, now)
-        planner = self.planner
-        if self._optimizer is not None:
-            result = await self._optimizer.run(planner, scope, limit,
-                                               self.config.optimizer.solution_limit)
-        else:
-            result = await asyncio.get_running_loop().run_in_executor(
-                self._solver, Reoptimiser(planner).run, scope, limit,
-                self.config.optimizer.solution_limit)
-        if result.improved:
+        the orders they move or place, the orders linked to those either way, the workers
+        (status, shifts, credit) and the customers' blocks; else Aborted, and nothing is
+        written. One config throughout (a reload meanwhile applies to the next run)."""
+        with self._planners.pinned():
             async with self._lock:
-                commit = self._reoptimised(scope, result, records)
-                commit.workers_version = workers_version
-                await self._check_blocks(scope, commit)
-                await self.store.commit(commit)
-            placed = set(result.placed)  # (a team's order counts each of its workers)
-            metrics.ASSIGNED.inc(sum(j.order_id in placed for jobs in commit.plans.values()
-                                     for j in jobs))
-        return result
+                scope, records, workers_version = await self._optimize_scope(worker_ids, now)
+                links = await self._link_versions(scope.orders)
+            result = await self._search(scope, limit)
+            if result.improved:
+                async with self._lock:
+                    commit = self._reoptimised(scope, result, records)
+                    commit.workers_version = workers_version
+                    await self._check_blocks(scope, commit)
+                    if await self._link_versions(scope.orders) != links:
+                        raise Aborted("an order linked to one in the re-optimised plans "
+                                      "changed meanwhile; try again")
+                    await self.store.commit(commit)
+                placed = set(result.placed)  # (a team's order counts each of its workers)
+                metrics.ASSIGNED.inc(sum(j.order_id in placed for jobs in commit.plans.values()
+                                         for j in jobs))
+            return result
+
+    async def _search(self, scope: PlanScope, limit: float) -> Reoptimised:
+        """The re-optimisation of ``scope``: in the child process when the engine has one,
+        else on the solver thread."""
+        solutions = self.config.optimizer.solution_limit
+        if self._optimizer is not None:
+            return await self._optimizer.run(self.planner, scope, limit, solutions)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._solver, Reoptimiser(self.planner).run, scope, limit, solutions)
+
+    async def _link_versions(self, orders: dict[str, Order]) -> dict[str, int]:
+        """The record version of every order linked either way to one of ``orders``: the
+        ones they follow and the placed ones that follow them. Their moves rest on those (a
+        follower placed or a first order declined meanwhile changes this)."""
+        partners = {o.link.order_id for o in orders.values() if o.link is not None}
+        for first, dependents in (await self._dependents()).items():
+            if first in orders:
+                partners.update(d.order.order_id for d in dependents)
+        versions = {}
+        for order_id in sorted(partners):
+            record = await self.store.order(order_id)
+            versions[order_id] = -1 if record is None else record.version
+        return versions
 
     async def _optimize_scope(self, worker_ids: Sequence[str], now: int
                               ) -> tuple[PlanScope, dict[str, OrderRecord], int]:

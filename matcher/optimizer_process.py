@@ -44,7 +44,14 @@ class OptimizerProcess:
             self._pool, _run, planner.config, planner.day_rules.matrix, scope, time_limit_s,
             solution_limit)
         # (not wait_for: on 3.11 it can drop a cancellation of the caller)
-        done, _ = await asyncio.wait({answer}, timeout=allowed_s)
+        try:
+            done, _ = await asyncio.wait({answer}, timeout=allowed_s)
+        except asyncio.CancelledError:
+            # nobody will read this run's answer: stop it rather than let the next run wait
+            # behind it (its own time counting) in the one child
+            answer.cancel()
+            self.close()
+            raise
         if not done:
             answer.cancel()  # (its end, an error once the child is stopped, is nobody's)
             self.close()

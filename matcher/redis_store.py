@@ -460,7 +460,7 @@ class RedisStore:
         self._credit_due_built = True
 
     async def locations(self) -> dict[str, Location]:
-        return (await self.view()).locations
+        return dict((await self.view()).locations)
 
     @_unavailable
     async def noticed(self, key: str) -> bool:

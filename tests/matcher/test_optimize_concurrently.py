@@ -9,13 +9,14 @@ re-optimisation, on this process, once the test opens its gate."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
 from matcher.config import DispatchConfig
 from matcher.engine import Engine
 from matcher.errors import Aborted
-from matcher.model import DispatchMode, OrderState, WorkerStatus
+from matcher.model import DispatchMode, LinkType, OrderLink, OrderState, WorkerStatus
 from matcher.reoptimise import Reoptimiser
 from tests.builders import CENTRE, HOUR, at, make_order, make_worker, without_offers
 
@@ -56,8 +57,9 @@ def worker(worker_id: str, home):
 
 def order(order_id: str, place, mode=DispatchMode.INSTANT, hour: float = 10, **fields):
     return make_order(order_id, customer_id=fields.pop("customer_id", order_id), lat=place[0],
-                      lon=place[1] + 0.001, earliest_start=at(hour), latest_start=at(hour + 1),
-                      duration=HOUR, mode=mode, **fields)
+                      lon=place[1] + 0.001, earliest_start=at(hour),
+                      latest_start=fields.pop("latest_start", at(hour + 1)), duration=HOUR,
+                      mode=mode, **fields)
 
 
 async def crossed(engine) -> None:
@@ -151,6 +153,59 @@ async def test_a_customer_blocking_the_worker_meanwhile_refuses_it(gated, blocke
         assert await planned(engine) == {"west": ["o-b"]}
 
 
+async def starts(engine) -> dict[str, list[tuple[str, int]]]:
+    return {w: [(j.order_id, j.start) for j in jobs]
+            for w, jobs in (await engine.store.plans()).items()}
+
+
+async def test_a_follower_linked_meanwhile_to_an_order_it_moves_refuses_it(gated):
+    """The search would move o-f from west to east at another start; meanwhile an order is
+    placed on north to start within 5 minutes of o-f. Moving o-f would break that link."""
+    engine, optimizer = gated
+    await engine.upsert_workers([worker("west", WEST)], now=NOW)
+    await engine.submit_orders([order("o-w", WEST, hour=9, latest_start=at(9))], NOW)
+    await engine.submit_orders([order("o-f", EAST, latest_start=at(12), customer_id="c1")],
+                               NOW)
+    await engine.upsert_workers([worker("east", EAST), worker("north", NORTH)], now=NOW)
+    task = await searching(engine, optimizer)
+    linked = OrderLink("o-f", LinkType.START_GAP, 0, 300)
+    answer = await engine.submit_orders([order("o-l", NORTH, hour=9, customer_id="c1",
+                                               latest_start=at(13), link=linked)], NOW)
+    assert [a.worker_id for a in answer.assignments] == ["north"]
+    written = await starts(engine)
+    optimizer.gate.set()
+    with pytest.raises(Aborted, match="linked"):
+        await task
+    assert await starts(engine) == written
+
+
+async def test_placing_a_follower_whose_first_order_was_declined_meanwhile_is_refused(store):
+    """With offers: o-g is offered to west (an offer stays put), o-p is pending and starts
+    within an hour after o-g. The search would place o-p beside o-g; meanwhile west
+    declines o-g, which is pending again."""
+    optimizer = Gated()
+    engine = Engine(store, DispatchConfig(), optimizer=optimizer)
+    try:
+        await engine.upsert_workers([worker("west", WEST), worker("east", EAST)], now=NOW)
+        await engine.submit_orders([order("o-g", WEST, DispatchMode.BATCHED, customer_id="c1")],
+                                   NOW)
+        await engine.dispatch(["o-g"], NOW)
+        [holder] = (await engine.order("o-g")).worker_ids
+        await engine.submit_orders([order("o-p", EAST, DispatchMode.BATCHED, customer_id="c1",
+                                          latest_start=at(12),
+                                          link=OrderLink("o-g", LinkType.START_GAP, 0, HOUR))],
+                                   NOW)
+        task = await searching(engine, optimizer)
+        await engine.respond_to_offer("o-g", holder, False, NOW)
+        optimizer.gate.set()
+        with pytest.raises(Aborted, match="linked"):
+            await task
+        assert (await engine.order("o-p")).state == OrderState.PENDING
+        assert (await engine.order("o-g")).state == OrderState.PENDING
+    finally:
+        engine.close()
+
+
 async def test_a_worker_changed_meanwhile_refuses_it(gated):
     engine, optimizer = gated
     await crossed(engine)
@@ -160,6 +215,20 @@ async def test_a_worker_changed_meanwhile_refuses_it(gated):
     with pytest.raises(Aborted, match="workers changed"):
         await task
     assert (await planned(engine))["west"] == ["o-east"]
+
+
+async def test_a_reload_while_it_searches_leaves_the_run_on_the_config_it_began_with(gated):
+    """A run without a pinned config (the server's periodic one) writes what it searched
+    under the config in force when it began: its assignments carry that config's hash."""
+    engine, optimizer = gated
+    await crossed(engine)
+    began = engine.config.hash
+    task = await searching(engine, optimizer)
+    await engine.reload(replace(CONFIG, weights=replace(CONFIG.weights, travel=2.0)))
+    assert engine.config.hash != began
+    optimizer.gate.set()
+    assert (await task).improved
+    assert [a.config_hash for a in (await engine.order("o-east")).assignments] == [began]
 
 
 async def test_a_retry_waits_for_the_first_run_and_gets_its_answer(gated):

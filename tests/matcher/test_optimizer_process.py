@@ -3,6 +3,8 @@ that overruns its time limit is stopped without writing anything."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from matcher.engine import Engine
@@ -46,3 +48,24 @@ async def test_a_run_past_twice_its_time_limit_is_stopped_and_writes_nothing(eng
     child.slack_s = 30.0  # the next run starts a new child and writes its plans
     assert (await engine.optimize_plans([], NOW, 0.2)).improved
     assert (await planned(engine))["east"] == ["o-east"]
+
+
+async def test_a_run_whose_caller_went_away_is_stopped_and_the_next_one_starts_at_once(engines):
+    """A run nobody waits for any more (its caller cancelled: a deadline, a shutdown) stops
+    its child; the next run gets a new child rather than waiting behind the old search."""
+    engine, _, child = engines
+    await crossed(engine)
+    first = asyncio.create_task(engine.optimize_plans([], NOW, 60.0))
+    for _ in range(200):  # until its child is up
+        if child._pool is not None and child._pool._processes:
+            break
+        await asyncio.sleep(0.05)
+    [process] = list(child._pool._processes.values())
+    await asyncio.sleep(1.0)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    process.join(10)
+    assert not process.is_alive()
+    child.slack_s = 20.0  # (behind a 60 s search, the next run would be stopped first)
+    assert (await engine.optimize_plans([], NOW, 0.3)).improved
