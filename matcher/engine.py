@@ -532,20 +532,22 @@ class Engine(LifecycleOperations):
         """Answer plain requests of one ``now`` as :meth:`_submit_alone` of each in turn
         would: each is looked up (request id), checked and its orders written on its own (a
         refusal is its own); then the instant orders still pending of all of them are placed
-        by one :meth:`_run_each`, in the order they came, and the answers split back."""
+        by one :meth:`_run_each`, in the order they came, and the answers split back. The
+        request ids of the run are looked up in one read and its answers remembered in one
+        write (on Redis, a round trip each rather than one per request)."""
         now = run[0].now
         accepted: list[tuple[_Submit, str]] = []
         stored: dict[str, OrderRecord] = {}  # each accepted order's record
-        for request in run:
-            fingerprint = _fingerprint(request.body) if request.request_id else ""
+        for request, seen in zip(run, await self._recall_run(run)):
             try:
                 with request_scope(request.log_id):
-                    seen = await self._recall(request.request_id, fingerprint)
-                    if seen is not NOT_SEEN:
-                        request.answer = seen
+                    if isinstance(seen, BaseException):
+                        raise seen
+                    if seen[1] is not NOT_SEEN:
+                        request.answer = seen[1]
                     else:
                         stored |= await self._accept(request.orders, now)
-                        accepted.append((request, fingerprint))
+                        accepted.append((request, seen[0]))
             except Exception as error:  # its own failure, as it would be alone
                 request.error = error
         records, placed_before = [], {}
@@ -558,16 +560,39 @@ class Engine(LifecycleOperations):
                     else:
                         placed_before[order.order_id] = record.assignments
         results = await self._run_each(records, now) if records else {}
-        for request, fingerprint in accepted:
+        answers = []
+        for request, _ in accepted:
             with request_scope(request.log_id):
-                request.answer = await self._answer(request, fingerprint, placed_before,
-                                                    results)
+                answers.append(self._answer(request, placed_before, results))
+        await self.store.remember_many([
+            (request.request_id, fingerprint, answer)
+            for (request, fingerprint), answer in zip(accepted, answers) if request.request_id])
+        for (request, _), answer in zip(accepted, answers):
+            request.answer = answer
 
-    async def _answer(self, request: _Submit, fingerprint: str,
-                      placed_before: dict[str, list[Assignment]],
-                      results: dict[str, DispatchResult]) -> SubmitResult:
-        """``request``'s share of a drain's outcome, remembered under its request id (its
-        dispatches counted and logged under its own log id)."""
+    async def _recall_run(self, run: list[_Submit]) -> list[tuple[str, Any] | BaseException]:
+        """Per request of ``run``: its fingerprint and the answer remembered under its
+        request id (NOT_SEEN: none, or no request id), or the error :meth:`_recall` would
+        raise for it alone."""
+        fingerprints = [_fingerprint(r.body) if r.request_id else "" for r in run]
+        named = [r.request_id for r in run if r.request_id]
+        try:
+            remembered = iter(await self.store.remembered_many(named) if named else [])
+        except Exception as error:  # (the store's failure is every named request's own)
+            return [error if r.request_id else (f, NOT_SEEN) for r, f in zip(run, fingerprints)]
+        out: list[tuple[str, Any] | BaseException] = []
+        for request, fingerprint in zip(run, fingerprints):
+            seen = next(remembered) if request.request_id else None
+            try:
+                out.append((fingerprint, _answer_seen(request.request_id, fingerprint, seen)))
+            except AlreadyExists as error:
+                out.append(error)
+        return out
+
+    def _answer(self, request: _Submit, placed_before: dict[str, list[Assignment]],
+                results: dict[str, DispatchResult]) -> SubmitResult:
+        """``request``'s share of a drain's outcome (its dispatches counted and logged under
+        its own log id)."""
         assignments, unassigned = [], []
         for order in request.orders:
             if order.order_id in placed_before:
@@ -577,10 +602,7 @@ class Engine(LifecycleOperations):
                 self._dispatched(1, result)
                 assignments += result.assignments
                 unassigned += result.unassigned
-        answer = SubmitResult(assignments, unassigned, len(request.orders))
-        if request.request_id:
-            await self.store.remember(request.request_id, fingerprint, answer)
-        return answer
+        return SubmitResult(assignments, unassigned, len(request.orders))
 
     async def _submit(self, orders: Sequence[Order], now: int) -> SubmitResult:
         stored = await self._accept(orders, now)
@@ -1203,11 +1225,7 @@ class Engine(LifecycleOperations):
         """The answer remembered for ``request_id`` (NOT_SEEN: none, or no request id); a
         body of another ``fingerprint`` under the same id is AlreadyExists."""
         seen = await self.store.remembered(request_id) if request_id else None
-        if seen is None:
-            return NOT_SEEN
-        if seen[0] != fingerprint:
-            raise AlreadyExists(f"request_id: {request_id!r} was used for a different request")
-        return seen[1]
+        return _answer_seen(request_id, fingerprint, seen)
 
     def _check_service_type(self, service_type: str, field: str) -> None:
         known = self.config.service.service_types
@@ -1256,6 +1274,16 @@ def _by_hand(unassigned: list[Unassigned], verdicts: dict[str, Unassigned]) -> l
 def _real(jobs: list[Job]) -> list[Job]:
     """``jobs`` without location anchors (jobs always last a while; anchors do not)."""
     return [j for j in jobs if j.end > j.start]
+
+
+def _answer_seen(request_id: str, fingerprint: str, seen: tuple[str, Any] | None) -> Any:
+    """The answer remembered (``seen``: fingerprint and answer, or None) for a request of
+    ``fingerprint`` under ``request_id`` (NOT_SEEN: none); another body's is AlreadyExists."""
+    if seen is None:
+        return NOT_SEEN
+    if seen[0] != fingerprint:
+        raise AlreadyExists(f"request_id: {request_id!r} was used for a different request")
+    return seen[1]
 
 
 def _fingerprint(body: Any) -> str:

@@ -43,7 +43,7 @@ import asyncio
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import immutables
@@ -525,6 +525,24 @@ class RedisStore:
     async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
         await self.redis.set(self._k(f"req:{request_id}"), codec.encode((fingerprint, response)),
                              nx=True, px=self._request_id_ttl_ms)
+
+    @_unavailable
+    async def remembered_many(self, request_ids: Sequence[str]
+                              ) -> list[tuple[str, Any] | None]:
+        if not request_ids:
+            return []
+        values = await self.redis.mget([self._k(f"req:{r}") for r in request_ids])
+        return [None if value is None else tuple(codec.decode(value)) for value in values]
+
+    @_unavailable
+    async def remember_many(self, entries: Sequence[tuple[str, str, Any]]) -> None:
+        if not entries:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for request_id, fingerprint, response in entries:
+                pipe.set(self._k(f"req:{request_id}"), codec.encode((fingerprint, response)),
+                         nx=True, px=self._request_id_ttl_ms)
+            await pipe.execute()
 
 
 def _check_cursor_form(cursor: str) -> None:

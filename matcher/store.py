@@ -201,6 +201,11 @@ class Store(Protocol):
         than ``request_id_ttl_s``."""
     async def remember(self, request_id: str, fingerprint: str, response: Any) -> None:
         """Keep the first response under ``request_id`` for ``request_id_ttl_s``."""
+    async def remembered_many(self, request_ids: Sequence[str]
+                              ) -> list[tuple[str, Any] | None]:
+        """:meth:`remembered` of each of ``request_ids``, in one read."""
+    async def remember_many(self, entries: Sequence[tuple[str, str, Any]]) -> None:
+        """:meth:`remember` of each (request id, fingerprint, response), in one write."""
 
 
 # A cursor the memory store gives out: an event's number, from 1, in ASCII digits (at most 20:
@@ -456,6 +461,14 @@ class MemoryStore:
             self._requests.popitem(last=False)
         self._requests.setdefault(request_id,
                                   (now + self._request_id_ttl_s, fingerprint, response))
+
+    async def remembered_many(self, request_ids: Sequence[str]
+                              ) -> list[tuple[str, Any] | None]:
+        return [await self.remembered(request_id) for request_id in request_ids]
+
+    async def remember_many(self, entries: Sequence[tuple[str, str, Any]]) -> None:
+        for request_id, fingerprint, response in entries:
+            await self.remember(request_id, fingerprint, response)
 
 
 def dropped_cursor_message(cursor: str, retention: int) -> str:

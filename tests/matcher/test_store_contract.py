@@ -152,6 +152,18 @@ async def test_a_request_id_is_forgotten_after_its_time_to_live(store):
     assert await store.remembered("r1") == ("def", "second")
 
 
+async def test_request_ids_are_looked_up_and_kept_several_at_once(store):
+    """What a drain of SubmitOrders requests does: one read for all their ids, one write for
+    all their answers; each keeps its first answer, as one by one."""
+    await store.remember("r1", "abc", "first")
+    await store.remember_many([("r1", "def", "second"), ("r2", "ghi", (1, "x"))])
+    assert await store.remembered_many(["r2", "r3", "r1"]) == [
+        ("ghi", (1, "x")), None, ("abc", "first")]
+    assert await store.remembered("r2") == ("ghi", (1, "x"))
+    assert await store.remembered_many([]) == []
+    await store.remember_many([])
+
+
 async def test_credit_locations_notices_and_request_ids(store):
     record = CreditRecord(80.0, [CreditEvent(at(9), "review", "o1", stars=5)], at(9))
     await store.commit(Commit(credit={"w1": record},
