@@ -92,10 +92,34 @@ def heaviest_of_one_order(order, weight, scale):
     return best
 
 
+@numba.njit(cache=True, nogil=True)
+def heaviest_per_order(order, values, weights, penalty, scale, n_orders):
+    """Each order's choice when it is placed alone (orders ``0 .. n_orders - 1``; edge ``e``
+    belongs to ``order[e]``, its term values are ``values[e]``): the first of its heaviest
+    edges of positive integer weight, or -1 when it has none. An edge's weight is its terms
+    dotted with ``weights``, term by term in order, plus its order's ``penalty``, at
+    ``scale`` integer units per unit. A drain of instant orders picks for all its orders in
+    one call; a fixed order of additions gives each edge the same weight whatever else is
+    in the arrays (a matrix product's rounding may depend on the rows around it)."""
+    best = np.full(n_orders, -1, dtype=np.int64)
+    heaviest = np.zeros(n_orders, dtype=np.int64)
+    for e in range(order.shape[0]):
+        dot = 0.0
+        for t in range(values.shape[1]):
+            dot += values[e, t] * weights[t]
+        o = order[e]
+        w = np.int64(np.rint((dot + penalty[o]) * scale))
+        if w > 0 and (best[o] == -1 or w > heaviest[o]):
+            best[o], heaviest[o] = e, w
+    return best
+
+
 def warm_up() -> None:
-    """Load :func:`heaviest_of_one_order` now (numba's cache; compiled on a first run) rather
-    than in the first order's answer."""
+    """Load the compiled choices now (numba's cache; compiled on a first run) rather than in
+    the first order's answer."""
     heaviest_of_one_order(np.zeros(1, dtype=np.int64), np.zeros(1), SCALE)
+    heaviest_per_order(np.zeros(1, dtype=np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1),
+                       SCALE, 1)
 
 
 def matching_weight(edges: Edges, chosen: np.ndarray) -> int:

@@ -21,7 +21,7 @@ from matcher.credit import Tiers
 from matcher.coupled import CoupledPlacer, Searches, is_coupled
 from matcher.eligibility import ALL_CHECKS, SLOT_CHECKS, StaticRules
 from matcher.insertion import DayRules, Insertion
-from matcher.matching import Edges, solve_round
+from matcher.matching import SCALE, Edges, heaviest_per_order, solve_round
 from matcher.model import (Assignment, Job, LinkType, Order, ScoreTerm, Unassigned,
                            UnassignedReason, Worker)
 from matcher.order_batch import OrderBatch
@@ -95,7 +95,10 @@ class Planner:
             if first is None:
                 first = self.search.search(list(orders), world, now,
                                            self.config.solver.candidates_per_order, FIRST_POOL)
-            result = self._found_alone(orders[0], world, first)
+            started = time.perf_counter()
+            pick = int(self._picks([orders[0]], first)[0])
+            result = self._found_alone(orders[0], world, first, 0, pick,
+                                       time.perf_counter() - started)
             if result is not None:
                 return result
         return self._rounds(orders, world, now, first)
@@ -151,24 +154,29 @@ class Planner:
                               rounds, solve_seconds,
                               frozenset(exhausted & {u.order_id for u in unassigned}))
 
-    def _found_alone(self, order: Order, world: World, found: Candidates
-                     ) -> DispatchResult | None:
-        """What :meth:`dispatch` of this one plain, live ``order`` with its round-1 candidates
-        ``found`` gives, without a copy of ``world`` or the rounds' bookkeeping: its best
+    def _found_alone(self, order: Order, world: World, found: Candidates, i: int, pick: int,
+                     solve_seconds: float) -> DispatchResult | None:
+        """What :meth:`dispatch` of this one plain, live ``order`` gives when ``found`` holds
+        its round-1 candidates as searched order ``i`` and ``pick`` is its choice among them
+        (:meth:`_picks`), without a copy of ``world`` or the rounds' bookkeeping: that
         candidate placed, or (no candidate) why not. None when it has candidates but the
         round takes none (the rounds say why)."""
-        started = time.perf_counter()
-        picks = self._match([order], found)
-        solve_seconds = time.perf_counter() - started
-        if len(picks):
-            assignment, jobs = self._assigned(order, found, int(picks[0]),
-                                              found.insertions(picks)[0], world)
+        if pick >= 0:
+            assignment, jobs = self._assigned(order, found, pick, found.insertions([pick])[0],
+                                              world)
             return DispatchResult([assignment], [], {assignment.worker_id: jobs}, 1,
                                   solve_seconds, frozenset())
-        if len(found.order):
+        if i in found.order:
             return None
-        return DispatchResult([], [self._no_worker(order, found, 0)], {}, 1, solve_seconds,
+        return DispatchResult([], [self._no_worker(order, found, i)], {}, 1, solve_seconds,
                               frozenset({order.order_id}))
+
+    def _picks(self, orders: list[Order], found: Candidates) -> np.ndarray:
+        """Per order of ``found`` (searched in the order of ``orders``), the candidate a round
+        of that order alone takes: its heaviest (-1: none worth more than leaving it out)."""
+        penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders])
+        return heaviest_per_order(found.order, found.values, self._weights, penalties, SCALE,
+                                  len(orders))
 
     def dispatch_each(self, orders: Sequence[Order], world: World, now: int,
                       settle: Callable[[str, list[Job]], list[Job]] | None = None
@@ -186,27 +194,35 @@ class Planner:
         live = world.copy()
         alone = [i for i, o in enumerate(orders)
                  if not is_coupled(o) and self._hard_latest(o) >= now]
-        prefound: dict[int, tuple[Candidates, np.ndarray, Priced]] = {}
+        prefound: dict[int, int] = {}  # order position -> its position in the search
         limit = self.config.solver.candidates_per_order
         if len(alone) > 1 and self.config.solver.max_rounds > 0:
             searched: list[np.ndarray] = []
             kept: list[Priced] = []
             found = self.search.search([orders[i] for i in alone], live, now, limit,
                                        FIRST_POOL, searched, kept)
-            prefound = {i: (found.of_order(k), searched[k], kept[k])
-                        for k, i in enumerate(alone)}
+            started = time.perf_counter()
+            picks = self._picks([orders[i] for i in alone], found).tolist()
+            solve_seconds = (time.perf_counter() - started) / len(alone)
+            prefound = {i: k for k, i in enumerate(alone)}
         results = []
         for i, order in enumerate(orders):
+            result = None
             first = None
             if i in prefound:
-                first, rows, priced = prefound[i]
+                k = prefound[i]
                 # (a set, not np.isin: its fixed cost was most of this on a few dozen rows)
                 moved = set(live.moved)
-                if moved and not moved.isdisjoint(rows.tolist()):
+                if moved and not moved.isdisjoint(searched[k].tolist()):
                     # priced a worker whose plan changed since: those pairs again (or, when
                     # its widening would now stop sooner, a search again)
-                    first = self.search.refresh(priced, moved, live, now, limit, FIRST_POOL)
-            result = self.dispatch([order], live, now, first)
+                    first = self.search.refresh(kept[k], moved, live, now, limit, FIRST_POOL)
+                else:
+                    # its share of the search stands: its choice is the one made up front
+                    result = self._found_alone(order, live, found, k, picks[k], solve_seconds)
+                    first = found.of_order(k) if result is None else None
+            if result is None:
+                result = self.dispatch([order], live, now, first)
             for worker_id, jobs in result.plans.items():
                 live.place(worker_id, jobs if settle is None else settle(worker_id, jobs))
             results.append(result)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from matcher.config import DispatchConfig
 from matcher.exact import solve_round_exact
 from matcher.matching import (MANY_ORDERS, SCALE, Edges, heaviest_of_one_order,
-                              matching_weight, solve_round)
+                              heaviest_per_order, matching_weight, solve_round)
 from matcher.planner import Planner
 from matcher.scoring import unassigned_penalty, weight_vector
 from tests.builders import at, world_of
@@ -83,6 +83,28 @@ def test_the_compiled_single_order_choice_is_the_numpy_one(seed, n_orders, n_edg
     assert heaviest_of_one_order(edges.order, edges.weight, SCALE) == _heaviest_by_numpy(edges)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(0, 16), st.booleans())
+def test_each_orders_compiled_choice_is_its_round_alone(seed, n_orders, n_edges, ties):
+    """Per order: what a round of that order's edges alone takes (the heaviest of positive
+    weight, ties to the first), with the weights summed term by term."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0.0, 1.0, (n_edges, 5))
+    if ties:  # equal rows (the same weight) and weights that round to the same units
+        values = np.round(values, 1)
+        values[rng.integers(0, 2, n_edges) == 1] = values[0] if n_edges else values
+    weights = np.round(rng.uniform(0.0, 2.0, 5), 2)
+    penalty = rng.uniform(-1.0, 1.0, n_orders)
+    order = rng.integers(0, n_orders, n_edges)
+    got = heaviest_per_order(order, values, weights, penalty, SCALE, n_orders)
+    for o in range(n_orders):
+        mine = np.flatnonzero(order == o)
+        weight = np.array([sum(values[e, t] * weights[t] for t in range(5)) for e in mine])
+        alone = heaviest_of_one_order(np.zeros(len(mine), dtype=np.int64),
+                                      weight + penalty[o], SCALE)
+        assert got[o] == (mine[alone] if alone >= 0 else -1)
+
+
 def test_warm_up_compiles_the_choice_a_planner_round_asks():
     from matcher import matching
     matching.warm_up()
@@ -90,3 +112,8 @@ def test_warm_up_compiles_the_choice_a_planner_round_asks():
     order, weight = np.zeros(3, dtype=np.int64), np.ones((3, 2)) @ np.ones(2)
     solve_round(Edges(order, np.arange(3), weight + np.zeros(1)[order]))
     assert list(heaviest_of_one_order.signatures) == compiled
+    picks = list(heaviest_per_order.signatures)
+    Planner(DispatchConfig()).dispatch_each(
+        random_orders(np.random.default_rng(1), 3, 5), world_of(random_workers(
+            np.random.default_rng(2), 5)), at(7))
+    assert list(heaviest_per_order.signatures) == picks
