@@ -533,11 +533,11 @@ class Engine(LifecycleOperations):
         would: each is looked up (request id), checked and its orders written on its own (a
         refusal is its own); then the instant orders still pending of all of them are placed
         by one :meth:`_run_each`, in the order they came, and the answers split back. The
-        request ids of the run are looked up in one read and its answers remembered in one
-        write (on Redis, a round trip each rather than one per request)."""
+        request ids of the run are looked up in one read, its new orders written in one
+        commit (:meth:`_accept_run`) and its answers remembered in one write (on Redis, a
+        round trip each rather than one per request)."""
         now = run[0].now
-        accepted: list[tuple[_Submit, str]] = []
-        stored: dict[str, OrderRecord] = {}  # each accepted order's record
+        fresh: list[tuple[_Submit, str]] = []  # (request, fingerprint) of the ones not seen
         for request, seen in zip(run, await self._recall_run(run)):
             try:
                 with request_scope(request.log_id):
@@ -546,10 +546,10 @@ class Engine(LifecycleOperations):
                     if seen[1] is not NOT_SEEN:
                         request.answer = seen[1]
                     else:
-                        stored |= await self._accept(request.orders, now)
-                        accepted.append((request, seen[0]))
+                        fresh.append((request, seen[0]))
             except Exception as error:  # its own failure, as it would be alone
                 request.error = error
+        accepted, stored = await self._accept_run(fresh, now)
         records, placed_before = [], {}
         for request, _ in accepted:
             for order in request.orders:
@@ -569,6 +569,33 @@ class Engine(LifecycleOperations):
             for (request, fingerprint), answer in zip(accepted, answers) if request.request_id])
         for (request, _), answer in zip(accepted, answers):
             request.answer = answer
+
+    async def _accept_run(self, fresh: list[tuple[_Submit, str]], now: int
+                          ) -> tuple[list[tuple[_Submit, str]], dict[str, OrderRecord]]:
+        """:meth:`_accept` of each request of ``fresh`` (plain ones, no two with an order id
+        in common; each with its fingerprint) as alone, in turn: those accepted, and each
+        accepted order's record. Their orders are mostly new: written first in one commit,
+        each expected not to exist (one write instead of one per request: on Redis, a round
+        trip each). When one exists (nothing was written) or the write fails, each request
+        is accepted alone, so that a failure is the failing request's own."""
+        if len(fresh) > 1:
+            records = [OrderRecord(o, OrderState.PENDING, now, history=["submitted"])
+                       for request, _ in fresh for o in request.orders]
+            try:
+                await self.store.commit(Commit(orders=records))
+                return fresh, {r.order.order_id: r for r in records}
+            except Exception:  # noqa: BLE001 (Aborted, or the store's error: each alone)
+                pass
+        accepted: list[tuple[_Submit, str]] = []
+        stored: dict[str, OrderRecord] = {}
+        for request, fingerprint in fresh:
+            try:
+                with request_scope(request.log_id):
+                    stored |= await self._accept(request.orders, now)
+                    accepted.append((request, fingerprint))
+            except Exception as error:  # its own failure, as it would be alone
+                request.error = error
+        return accepted, stored
 
     async def _recall_run(self, run: list[_Submit]) -> list[tuple[str, Any] | BaseException]:
         """Per request of ``run``: its fingerprint and the answer remembered under its

@@ -15,7 +15,7 @@ import pytest
 from matcher.config import DispatchConfig
 from matcher.engine import Engine
 from matcher.errors import AlreadyExists, Unavailable
-from matcher.model import DispatchMode, Location, Shift
+from matcher.model import DispatchMode, Location, OrderState, Shift
 from matcher.store import MemoryStore
 from tests.builders import CENTRE, at, make_order, make_worker, without_offers
 from tests.city import random_orders, random_workers
@@ -311,16 +311,16 @@ async def test_a_retry_queued_behind_its_cancelled_first_attempt_gets_the_answer
 
 
 class FailingStore(MemoryStore):
-    """The memory store; the first commit writing order ``bad`` fails (a transient store
-    error)."""
+    """The memory store; a commit writing order ``bad`` fails, the first ``times`` of them
+    (a store error: transient, or for good)."""
 
-    def __init__(self, bad: str) -> None:
+    def __init__(self, bad: str, times: int = 1_000_000) -> None:
         super().__init__()
-        self.bad: str | None = bad
+        self.bad, self.times = bad, times
 
     async def commit(self, commit):
-        if any(r.order.order_id == self.bad for r in commit.orders):
-            self.bad = None
+        if self.times and any(r.order.order_id == self.bad for r in commit.orders):
+            self.times -= 1
             raise RuntimeError("store write failed")
         return await super().commit(commit)
 
@@ -344,6 +344,25 @@ async def test_a_store_error_writing_one_request_fails_that_request_alone():
             engine.close()
     assert outcomes[0][0] == ["SubmitResult", "RuntimeError", "SubmitResult"]
     assert outcomes[1] == outcomes[0]
+
+
+async def test_a_run_whose_joint_write_fails_once_accepts_each_request_alone():
+    """The new orders of a run are written in one commit; when that write fails (a transient
+    store error), each request is written alone and every one is answered and placed."""
+    requests = [([instant(make_order(f"o{i}", customer_id=f"c{i}"))], f"r{i}")
+                for i in range(3)]
+    store = FailingStore("o1", times=1)
+    engine = Engine(store, without_offers(DispatchConfig()))
+    try:
+        await engine.upsert_workers([make_worker(f"w{i}", home_lat=CENTRE[0] + i / 200)
+                                     for i in range(4)], now=NOW)
+        answers = await together(engine, requests)
+        assert store.times == 0  # (the joint write failed)
+        assert [len(a.assignments) for a in answers] == [1, 1, 1]
+        assert [(await engine.store.order(f"o{i}")).state for i in range(3)] == [
+            OrderState.ASSIGNED] * 3
+    finally:
+        engine.close()
 
 
 async def test_requests_left_when_the_drain_is_cancelled_are_refused_not_left_waiting():
