@@ -530,8 +530,8 @@ class Engine(LifecycleOperations):
 
     async def _submit_together(self, run: list[_Submit]) -> None:
         """Answer plain requests of one ``now`` as :meth:`_submit_alone` of each in turn
-        would: each is looked up (request id), checked and its orders written on its own (a
-        refusal is its own); then the instant orders still pending of all of them are placed
+        would: each is looked up (request id) and checked, and its orders written (a refusal
+        is its own); then the instant orders still pending of all of them are placed
         by one :meth:`_run_each`, in the order they came, and the answers split back. The
         request ids of the run are looked up in one read, its new orders written in one
         commit (:meth:`_accept_run`) and its answers remembered in one write (on Redis, a

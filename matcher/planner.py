@@ -174,7 +174,9 @@ class Planner:
     def _picks(self, orders: list[Order], found: Candidates) -> np.ndarray:
         """Per order of ``found`` (searched in the order of ``orders``), the candidate a round
         of that order alone takes: its heaviest (-1: none worth more than leaving it out)."""
-        penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders])
+        # (float64 whatever the config's numbers: one compiled signature)
+        penalties = np.array([unassigned_penalty(o, self.config.unassigned) for o in orders],
+                             dtype=np.float64)
         return heaviest_per_order(found.order, found.values, self._weights, penalties, SCALE,
                                   len(orders))
 

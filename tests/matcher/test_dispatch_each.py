@@ -8,12 +8,16 @@ import numpy as np
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from matcher.config import DispatchConfig, LatenessConfig
+from matcher.config import DispatchConfig, LatenessConfig, UnassignedConfig, WeightsConfig
 from matcher.planner import Planner
 from tests.builders import CENTRE, at, make_order, make_worker, world_of
 from tests.city import coupled_to, random_orders, random_workers
 
 CONFIG = dataclasses.replace(DispatchConfig(), lateness=(("hourly", LatenessConfig(60, 0.1)),))
+# Orders barely worth placing: a candidate's weight is positive only when its travel is short
+# (many orders have candidates none of which is worth more than leaving the order out).
+THRIFTY = dataclasses.replace(CONFIG, unassigned=UnassignedConfig(0.0, 0.05),
+                              weights=WeightsConfig(travel=3.0))
 
 
 def with_coupled(rng, orders):
@@ -44,20 +48,24 @@ def same(result):
 
 @settings(max_examples=80, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 160), st.integers(1, 24),
-       st.sampled_from([0.01, 0.06, 0.3]), st.booleans(), st.sampled_from([6.0, 9.5]))
+       st.sampled_from([0.01, 0.06, 0.3]), st.booleans(), st.sampled_from([6.0, 9.5]),
+       st.sampled_from([CONFIG, THRIFTY]))
 def test_dispatch_each_is_dispatch_of_each_order_in_turn(seed, n_workers, n_orders, spread,
-                                                         coupled, now_h):
+                                                         coupled, now_h, config):
     """Dense and sparse cities (a worker's pool of 48 nearest then holds everyone, or a few),
-    with teams and links, and orders already past their window at the later ``now``."""
+    with teams and links, and orders already past their window at the later ``now``; and
+    orders whose candidates may all be worth less than leaving them out."""
     rng = np.random.default_rng(seed)
     workers = random_workers(rng, n_workers, spread=spread, breaks=True)
     orders = random_orders(rng, n_orders, n_workers, spread=spread)
     if coupled:
         orders = with_coupled(rng, orders)
-    planner, now = Planner(CONFIG), at(now_h)
+    planner, now = Planner(config), at(now_h)
     expected = one_by_one(planner, orders, world_of(workers), now)
     world = world_of(workers)
     got = planner.dispatch_each(orders, world, now)
+    event("some left out though feasible" if any(
+        u.reason.name == "OUTBID" for r in got for u in r.unassigned) else "none left out")
     assert [same(r) for r in got] == [same(r) for r in expected]
     assert world.plans == {}  # the given world is left as it was
 

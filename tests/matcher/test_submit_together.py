@@ -346,6 +346,33 @@ async def test_a_store_error_writing_one_request_fails_that_request_alone():
     assert outcomes[1] == outcomes[0]
 
 
+class CommitCountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+
+    async def commit(self, commit):
+        self.commits += 1
+        return await super().commit(commit)
+
+
+async def test_a_run_writes_its_new_orders_in_one_commit():
+    """Three requests of new orders answered together: one commit accepts them all, one
+    places them."""
+    store = CommitCountingStore()
+    engine = Engine(store, without_offers(DispatchConfig()))
+    try:
+        await engine.upsert_workers([make_worker(f"w{i}", home_lat=CENTRE[0] + i / 200)
+                                     for i in range(4)], now=NOW)
+        store.commits = 0
+        answers = await together(engine, [([instant(make_order(f"o{i}", customer_id=f"c{i}"))],
+                                           f"r{i}") for i in range(3)])
+        assert [len(a.assignments) for a in answers] == [1, 1, 1]
+        assert store.commits == 2
+    finally:
+        engine.close()
+
+
 async def test_a_run_whose_joint_write_fails_once_accepts_each_request_alone():
     """The new orders of a run are written in one commit; when that write fails (a transient
     store error), each request is written alone and every one is answered and placed."""
