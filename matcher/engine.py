@@ -763,6 +763,9 @@ class Engine(LifecycleOperations):
                     if await self._link_versions(scope.orders) != links:
                         raise Aborted("an order linked to one in the re-optimised plans "
                                       "changed meanwhile; try again")
+                    # (and still so when the store writes: another replica's commit refuses it)
+                    commit.expect_orders = {o: max(v, 0) for o, v in links.items()
+                                            if commit.record(o) is None}
                     await self.store.commit(commit)
                 placed = set(result.placed)  # (a team's order counts each of its workers)
                 metrics.ASSIGNED.inc(sum(j.order_id in placed for jobs in commit.plans.values()
@@ -950,7 +953,8 @@ class Engine(LifecycleOperations):
                              remember: bool = False) -> DispatchResult:
         view = await self.store.view()
         world = await self._world(now, view)
-        orders = [await self._binding(r) for r in records]
+        read: dict[str, int] = {}
+        orders = [await self._binding(r, read) for r in records]
         plan = self.planner.dispatch
         if remember:
             plan = functools.partial(self._remembering, self.planner, view)
@@ -964,7 +968,7 @@ class Engine(LifecycleOperations):
         if any(r.bound_by for r in records):  # (never for new orders)
             verdicts = await self._by_hand_verdicts(records)
             result = dataclasses.replace(result, unassigned=_by_hand(result.unassigned, verdicts))
-        await self._write_outcome(records, result, view, now)
+        await self._write_outcome(records, result, view, now, read)
         self._dispatched(len(records), result)
         return result
 
@@ -986,7 +990,8 @@ class Engine(LifecycleOperations):
                          now: int) -> dict[str, DispatchResult]:
         view = await self.store.view()
         world = await self._world(now, view)
-        orders = [await self._binding(r) for r in records]
+        read: dict[str, int] = {}
+        orders = [await self._binding(r, read) for r in records]
         self._columns.offer(world, view.plan_mark, view.locations)
         results = self.planner.dispatch_each(orders, world, now,
                                              self._settler(view, world.table, now))
@@ -1000,7 +1005,8 @@ class Engine(LifecycleOperations):
         await self._write_outcome(records, DispatchResult(
             [a for r in results for a in r.assignments],
             [u for r in results for u in r.unassigned], plans,
-            sum(r.rounds for r in results), sum(r.solve_seconds for r in results)), view, now)
+            sum(r.rounds for r in results), sum(r.solve_seconds for r in results)), view, now,
+            read)
         return {r.order.order_id: result for r, result in zip(records, results)}
 
     def _settler(self, view: View, table: WorkerTable,
@@ -1018,14 +1024,16 @@ class Engine(LifecycleOperations):
         return settle
 
     async def _write_outcome(self, records: list[OrderRecord], result: DispatchResult,
-                             view: View, now: int) -> None:
+                             view: View, now: int, read: dict[str, int]) -> None:
         """Commit ``result`` of planning ``records`` in ``view`` (refused when a plan it
-        changes is no longer the one in ``view``, or a worker was written since: another
-        replica may have taken one offline)."""
+        changes is no longer the one in ``view``, a worker was written since: another
+        replica may have taken one offline, or an order the planning ``read`` changed: the
+        first order of a link, moved by another replica)."""
         commit = self._outcome(records, result, now)
         for worker_id in commit.plans:
             commit.based_on(worker_id, view.plans.get(worker_id, []))
         commit.workers_version = view.workers_version
+        commit.expect_orders = {o: v for o, v in read.items() if commit.record(o) is None}
         await self.store.commit(commit)
 
     def _dispatched(self, orders: int, result: DispatchResult) -> None:
@@ -1051,10 +1059,12 @@ class Engine(LifecycleOperations):
         return dataclasses.replace(result, unassigned=[
             verdicts[o.order_id] for o in orders if o.order_id in verdicts])
 
-    async def _binding(self, record: OrderRecord) -> Order:
+    async def _binding(self, record: OrderRecord, read: dict[str, int] | None = None) -> Order:
         """The order as the planner must see it: the workers excluded from it blocked, the
         priority raised when its worker cancelled, and its link while the linked order is
-        live (a link to a cancelled or expired order no longer binds)."""
+        live (a link to a cancelled or expired order no longer binds). ``read`` (when given)
+        gets the version of every other order's record this read (0: none): where the
+        order may go depends on them."""
         order = record.order
         if record.excluded:
             order = dataclasses.replace(
@@ -1062,32 +1072,41 @@ class Engine(LifecycleOperations):
         if record.priority_boost:
             order = dataclasses.replace(
                 order, priority=min(MAX_PRIORITY, order.priority + record.priority_boost))
-        order = await self._live_link(order)
+        order = await self._live_link(order, read)
         if record.bound_by and record.state == OrderState.PENDING:
-            order = await self._bound(order, record.bound_by)
+            order = await self._bound(order, record.bound_by, read)
         return order
 
-    async def _live_link(self, order: Order) -> Order:
+    async def _live_link(self, order: Order, read: dict[str, int] | None = None) -> Order:
         """``order`` without its link when the linked order is gone, cancelled or expired."""
         if order.link is not None:
-            first = await self.store.order(order.link.order_id)
+            first = await self._read(order.link.order_id, read)
             if first is None or first.state in (OrderState.CANCELLED, OrderState.EXPIRED):
                 return dataclasses.replace(order, link=None)
         return order
 
-    async def _placed(self, order_ids: set[str]) -> list[OrderRecord]:
+    async def _read(self, order_id: str, read: dict[str, int] | None) -> OrderRecord | None:
+        """The record of ``order_id``; its version noted in ``read`` (when given)."""
+        record = await self.store.order(order_id)
+        if read is not None:
+            read[order_id] = record.version if record is not None else 0
+        return record
+
+    async def _placed(self, order_ids: set[str],
+                      read: dict[str, int] | None = None) -> list[OrderRecord]:
         """The records of ``order_ids`` that hold a place in their workers' plans, by id."""
-        return [r for r in [await self.store.order(o) for o in sorted(order_ids)]
+        return [r for r in [await self._read(o, read) for o in sorted(order_ids)]
                 if r is not None and r.state in PLACED and r.assignments]
 
-    async def _bound(self, order: Order, followers: set[str]) -> Order:
+    async def _bound(self, order: Order, followers: set[str],
+                     read: dict[str, int] | None = None) -> Order:
         """``order`` as the ``followers`` that stayed placed when it lost its worker bind it.
         One follower's link, turned round, is the order's own (a start gap of [g1, g2] after
         it is one of [-g2, -g1] after the follower; the same worker is the same worker), and
         the planner places it as any linked order. Bound more ways than one link can say (it
         is linked itself, or several followers stayed) it is placed by hand: no worker is
         eligible for it."""
-        placed = await self._placed(followers)
+        placed = await self._placed(followers, read)
         if not placed:
             return order
         if _one_link_binds(order, placed):

@@ -97,6 +97,10 @@ for _, o in ipairs(c.orders) do
   local v = tonumber(redis.call('HGET', p .. ':orderver', o[1]) or '0')
   if v ~= o[2] then return {'ABORTED', 'order ' .. o[1]} end
 end
+for _, o in ipairs(c.expect_orders) do
+  local v = tonumber(redis.call('HGET', p .. ':orderver', o[1]) or '0')
+  if v ~= o[2] then return {'ABORTED', 'order ' .. o[1]} end
+end
 for _, w in ipairs(c.expect_workers) do
   local v = tonumber(redis.call('HGET', p .. ':workerver', w[1]) or '0')
   if v ~= w[2] then return {'ABORTED', 'worker ' .. w[1]} end
@@ -392,6 +396,7 @@ class RedisStore:
             "credit": [[w, codec.encode(r), r.version, bool(r.events), r.refreshed_at]
                        for w, r in commit.credit.items()],
             "expect_workers": [[w, v] for w, v in commit.expect_workers.items()],
+            "expect_orders": [[o, v] for o, v in commit.expect_orders.items()],
             "workers_version": -1 if commit.workers_version is None else commit.workers_version,
             "locations": [[w, codec.encode(loc)] for w, loc in commit.locations.items()],
             "notices": sorted(commit.notices),

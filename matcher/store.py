@@ -135,6 +135,10 @@ class Commit:
     # the workers' version (View.workers_version) the decisions written were made with: any
     # worker written since (gone offline, shifts changed, on another replica) refuses it
     workers_version: int | None = None
+    # order id -> the version of a record the decisions read but this commit does not write
+    # (0: none): the first order of a placed link, moved or unplanned since on another
+    # replica, refuses it
+    expect_orders: dict[str, int] = field(default_factory=dict)
 
     def based_on(self, worker_id: str, plan: list[Job]) -> None:
         """Note that the plan written for ``worker_id`` derives from ``plan`` as read."""
@@ -385,6 +389,10 @@ class MemoryStore:
             known = self._orders.get(record.order.order_id)
             if (known.version if known else 0) != record.version:
                 raise Aborted(f"order {record.order.order_id!r} changed meanwhile; try again")
+        for order_id, expected in commit.expect_orders.items():
+            known = self._orders.get(order_id)
+            if (known.version if known else 0) != expected:
+                raise Aborted(f"order {order_id!r} changed meanwhile; try again")
         for worker_id, expected in commit.expect_workers.items():
             if expected != self._worker_version_of(worker_id):
                 raise Aborted(f"worker {worker_id!r} changed meanwhile; try again")

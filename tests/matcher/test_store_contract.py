@@ -206,6 +206,28 @@ async def test_a_worker_or_credit_changed_meanwhile_refuses_the_commit(store):
     assert [e.kind for e in (await store.credit("w1")).events] == ["no_show"]
 
 
+async def test_an_order_read_but_not_written_refuses_the_commit_when_it_changed(store):
+    """``Commit.expect_orders``: the versions of records a decision read (0: absent)."""
+    first, = await submitted(store, "first")
+    plan = await store.plan("w1")
+    placing = Commit(plans={"w1": [job("o2", 9)]}, expect_orders={"first": first.version,
+                                                                   "absent": 0})
+    placing.based_on("w1", plan)
+    await store.commit(placing)  # the pass case: nothing read changed
+    assert await store.plan("w1") == [job("o2", 9)]
+    first.state = OrderState.CANCELLED
+    await store.commit(Commit(orders=[first]))  # another replica
+    late = Commit(plans={"w2": [job("o3", 9)]}, expect_orders={"first": placing.expect_orders[
+        "first"]})
+    with pytest.raises(Aborted, match="first"):
+        await store.commit(late)
+    assert await store.plan("w2") == []
+    await submitted(store, "absent")
+    with pytest.raises(Aborted, match="absent"):
+        await store.commit(Commit(plans={"w2": [job("o3", 9)]}, expect_orders={"absent": 0}))
+    assert await store.plan("w2") == []
+
+
 async def test_lapsed_offers_are_the_offered_orders_past_their_deadline(store):
     first, second, third = await submitted(store, "o1", "o2", "o3")
     for record, deadline in ((first, at(10)), (second, at(11)), (third, at(10))):
