@@ -953,7 +953,7 @@ class Engine(LifecycleOperations):
                              remember: bool = False) -> DispatchResult:
         view = await self.store.view()
         world = await self._world(now, view)
-        read: dict[str, int] = {}
+        read: dict[str, OrderRecord | None] = {}
         orders = [await self._binding(r, read) for r in records]
         plan = self.planner.dispatch
         if remember:
@@ -990,7 +990,7 @@ class Engine(LifecycleOperations):
                          now: int) -> dict[str, DispatchResult]:
         view = await self.store.view()
         world = await self._world(now, view)
-        read: dict[str, int] = {}
+        read: dict[str, OrderRecord | None] = {}
         orders = [await self._binding(r, read) for r in records]
         self._columns.offer(world, view.plan_mark, view.locations)
         results = self.planner.dispatch_each(orders, world, now,
@@ -1024,16 +1024,19 @@ class Engine(LifecycleOperations):
         return settle
 
     async def _write_outcome(self, records: list[OrderRecord], result: DispatchResult,
-                             view: View, now: int, read: dict[str, int]) -> None:
+                             view: View, now: int,
+                             read: dict[str, OrderRecord | None]) -> None:
         """Commit ``result`` of planning ``records`` in ``view`` (refused when a plan it
         changes is no longer the one in ``view``, a worker was written since: another
-        replica may have taken one offline, or an order the planning ``read`` changed: the
-        first order of a link, moved by another replica)."""
+        replica may have taken one offline, or an order record the planning ``read``
+        changed: the first order of a link, moved by another replica)."""
         commit = self._outcome(records, result, now)
         for worker_id in commit.plans:
             commit.based_on(worker_id, view.plans.get(worker_id, []))
         commit.workers_version = view.workers_version
-        commit.expect_orders = {o: v for o, v in read.items() if commit.record(o) is None}
+        _touch_firsts(commit, read)
+        commit.expect_orders = {o: r.version if r is not None else 0 for o, r in read.items()
+                                if commit.record(o) is None}
         await self.store.commit(commit)
 
     def _dispatched(self, orders: int, result: DispatchResult) -> None:
@@ -1059,12 +1062,13 @@ class Engine(LifecycleOperations):
         return dataclasses.replace(result, unassigned=[
             verdicts[o.order_id] for o in orders if o.order_id in verdicts])
 
-    async def _binding(self, record: OrderRecord, read: dict[str, int] | None = None) -> Order:
+    async def _binding(self, record: OrderRecord,
+                       read: dict[str, OrderRecord | None] | None = None) -> Order:
         """The order as the planner must see it: the workers excluded from it blocked, the
         priority raised when its worker cancelled, and its link while the linked order is
         live (a link to a cancelled or expired order no longer binds). ``read`` (when given)
-        gets the version of every other order's record this read (0: none): where the
-        order may go depends on them."""
+        gets every other order's record this read (None: none): where the order may go
+        depends on them."""
         order = record.order
         if record.excluded:
             order = dataclasses.replace(
@@ -1077,7 +1081,8 @@ class Engine(LifecycleOperations):
             order = await self._bound(order, record.bound_by, read)
         return order
 
-    async def _live_link(self, order: Order, read: dict[str, int] | None = None) -> Order:
+    async def _live_link(self, order: Order,
+                         read: dict[str, OrderRecord | None] | None = None) -> Order:
         """``order`` without its link when the linked order is gone, cancelled or expired."""
         if order.link is not None:
             first = await self._read(order.link.order_id, read)
@@ -1085,21 +1090,22 @@ class Engine(LifecycleOperations):
                 return dataclasses.replace(order, link=None)
         return order
 
-    async def _read(self, order_id: str, read: dict[str, int] | None) -> OrderRecord | None:
-        """The record of ``order_id``; its version noted in ``read`` (when given)."""
+    async def _read(self, order_id: str,
+                    read: dict[str, OrderRecord | None] | None) -> OrderRecord | None:
+        """The record of ``order_id``, noted in ``read`` (when given)."""
         record = await self.store.order(order_id)
         if read is not None:
-            read[order_id] = record.version if record is not None else 0
+            read[order_id] = record
         return record
 
     async def _placed(self, order_ids: set[str],
-                      read: dict[str, int] | None = None) -> list[OrderRecord]:
+                      read: dict[str, OrderRecord | None] | None = None) -> list[OrderRecord]:
         """The records of ``order_ids`` that hold a place in their workers' plans, by id."""
         return [r for r in [await self._read(o, read) for o in sorted(order_ids)]
                 if r is not None and r.state in PLACED and r.assignments]
 
     async def _bound(self, order: Order, followers: set[str],
-                     read: dict[str, int] | None = None) -> Order:
+                     read: dict[str, OrderRecord | None] | None = None) -> Order:
         """``order`` as the ``followers`` that stayed placed when it lost its worker bind it.
         One follower's link, turned round, is the order's own (a start gap of [g1, g2] after
         it is one of [-g2, -g1] after the follower; the same worker is the same worker), and
@@ -1315,6 +1321,19 @@ def _by_hand(unassigned: list[Unassigned], verdicts: dict[str, Unassigned]) -> l
     worker" the planner gives those orders (it finds every worker blocked)."""
     return [verdicts.get(u.order_id, u) if u.reason == UnassignedReason.NO_ELIGIBLE_WORKER
             else u for u in unassigned]
+
+
+def _touch_firsts(commit: Commit, read: dict[str, OrderRecord | None]) -> None:
+    """The first order (as read) of every linked order ``commit`` places, written with it
+    unchanged: its version moves, so that a commit that moves or unplans the first order
+    after reading its followers without this one is refused (and, the other way round,
+    this one is refused when the first order moved since it was read)."""
+    for record in list(commit.orders):
+        link = record.order.link
+        if link is not None and record.state in PLACED and record.assignments:
+            first = read.get(link.order_id)
+            if first is not None and commit.record(link.order_id) is None:
+                commit.add(first)
 
 
 def _real(jobs: list[Job]) -> list[Job]:

@@ -1,6 +1,8 @@
 """Two replicas on one store: one places an order linked to a first order while the other
-moves that first order. The placement read the first order's record; its commit must be
-refused when that record changed, and the dispatch then runs again on what is there now."""
+moves that first order, in either order of their commits. The placement read the first order's
+record and writes it back unchanged (its version moves): whichever commit comes second is
+refused, and runs again (a dispatch by itself, a request by the client's retry) on what is
+there now."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 
 from matcher.config import DispatchConfig
 from matcher.engine import Engine
+from matcher.errors import Aborted
 from matcher.model import DispatchMode, LinkType, OrderLink, OrderState, Shift, Skill
 from matcher.store import MemoryStore
 from tests.builders import DAY, HOUR, at, make_order, make_worker, without_offers
@@ -106,6 +109,30 @@ async def test_a_follower_placed_while_another_replica_moves_its_first_order(rep
         gap = follower.assignments[0].planned_start - first.assignments[0].planned_start
         assert HOUR // 2 <= gap <= HOUR
     assert {x.order_id for x in result.assignments} <= {"follower"}
+
+
+async def test_a_first_order_unplanned_while_another_replica_places_its_follower(replicas):
+    """The other way round: A unplans the first order (a block of its worker) having read its
+    followers while the follower was still pending; B places the follower just before A's
+    commit lands."""
+    a, b = replicas
+    await a.upsert_workers(WORKERS, now=NOW)
+    await a.submit_orders([FIRST], NOW)
+    await a.submit_orders([FOLLOWER], NOW)
+    placed = []
+
+    async def place_follower(commit):
+        if not placed and any(r.order.order_id == "blocks" for r in commit.orders):
+            placed.append(await b.dispatch(["follower"], NOW))
+    a.store.before = place_follower
+    try:
+        await a.submit_orders([BLOCKS_W1], NOW, "r-blocks")
+    except Aborted:  # (refused: the first order changed meanwhile) the client's retry
+        await a.submit_orders([BLOCKS_W1], NOW, "r-blocks")
+    a.store.before = None
+    assert placed and [x.order_id for x in placed[0].assignments] == ["follower"]
+    assert "w1" not in (await a.store.order("first")).worker_ids
+    assert await final_problems(a) == []
 
 
 async def test_a_follower_placed_with_nothing_moved_meanwhile(replicas):
