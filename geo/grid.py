@@ -11,7 +11,9 @@ lengthens a distance; for a cloud spread over the globe it prunes little, and st
 A k-NN query stops when its ``k``-th smallest chord so far, plus the slack, is below that
 bound; its candidates are then every visited point within the slack of the ``k``-th chord,
 which holds every point that can be among the ``k`` nearest by great-circle distance (chord
-and haversine agree in order up to rounding far below the slack), nearest chord first.
+and haversine agree in order up to rounding far below the slack), in chord order: exactly for a
+few dozen, nearly (by buckets) for a wide pool, whose exact ranking follows in
+:func:`geo.ranking.ranked_prefix`.
 
 Why not a k-d tree: an instant order asks for a few dozen of a few thousand workers, and
 scipy's tree cost about 15 us per call before it found anything (its fixed cost), against a
@@ -29,8 +31,11 @@ _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
 # Points per occupied cell aimed at.
 CELL_POINTS = 4.0
-# Candidates sorted by insertion at most (a larger pool goes to argsort).
+# Candidates sorted by insertion at most (a larger pool goes to buckets, or to argsort).
 _INSERTION_SORTED = 64
+# Points of one bucket at most for a pool sorted by buckets (more: by argsort; the ranking
+# after the grid sorts each bucket's points by insertion, which a crowded bucket would slow).
+_BUCKET_POINTS = 32
 # The most cells a grid has (a wide, sparse cloud gets larger cells instead).
 MAX_CELLS = 1 << 20
 # Rounding of a point's cell and of a chord, far below the slack callers add.
@@ -84,7 +89,7 @@ def _plane(xyz: np.ndarray) -> np.ndarray:
 @_jit
 def nearest(xyz, starts, shape, plane, low, side, query, k, slack):
     """Per query (m, 3) of a grid (its arrays): the grid positions of the candidates of its
-    ``k`` nearest points (see the module), nearest chord first, as rows of ``(m, f)`` padded
+    ``k`` nearest points (see the module), in chord order (nearly, for a wide pool), as rows of ``(m, f)`` padded
     with the row's first candidate, and each row's count. ``0 < k <= size``."""
     m, n = query.shape[0], xyz.shape[0]
     found_at = np.empty(n, dtype=np.int64)
@@ -103,7 +108,7 @@ def nearest(xyz, starts, shape, plane, low, side, query, k, slack):
         if found <= _INSERTION_SORTED:
             _sort_by_chord(found_at, found_d2, found)
             flat[used:used + found] = found_at[:found]
-        else:
+        elif not _bucket_by_chord(found_at, found_d2, found, flat, used):
             order = np.argsort(found_d2[:found])
             for j in range(found):
                 flat[used + j] = found_at[order[j]]
@@ -179,6 +184,34 @@ def _sort_by_chord(at, d2, count):
             at[i], d2[i] = at[i - 1], d2[i - 1]
             i -= 1
         at[i], d2[i] = p, d
+
+
+@_jit
+def _bucket_by_chord(at, d2, count, out, start):
+    """The first ``count`` found points into ``out[start:]`` in nearly chord order, when no
+    bucket is crowded (else False, nothing written): a counting sort into ``count`` buckets
+    of equal squared-chord width (a uniform cloud puts as many points in each, as they are
+    equal areas). The ranking after the grid sorts exactly by (km, index) and finds only a
+    bucket's few out of order; a comparison sort of a wide pool cost more than its search."""
+    top = 0.0
+    for j in range(count):
+        top = max(top, d2[j])
+    scale = (count - 1) / top if top > 0.0 else 0.0
+    bucket = np.empty(count, dtype=np.int64)
+    ends = np.zeros(count + 1, dtype=np.int64)
+    for j in range(count):
+        b = min(int(d2[j] * scale), count - 1)
+        bucket[j] = b
+        ends[b + 1] += 1
+        if ends[b + 1] > _BUCKET_POINTS:
+            return False
+    for b in range(count):
+        ends[b + 1] += ends[b]
+    for j in range(count):
+        b = bucket[j]
+        out[start + ends[b]] = at[j]
+        ends[b] += 1
+    return True
 
 
 @_jit

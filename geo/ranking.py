@@ -89,8 +89,8 @@ def haversine_root(sines, cos1, cos2):
 @_jit
 def ranked_prefix(arcs, scale, cand, counts, kept):
     """Each row's first ``counts`` candidates sorted by (km, index), km = ``scale`` * arc;
-    the first ``kept`` of them and their km. The grid gives them nearest chord first, so rows
-    are almost sorted and an insertion sort does little."""
+    the first ``kept`` of them and their km. The grid gives them in chord order (nearly, for
+    a wide pool), so rows are almost sorted and an insertion sort does little."""
     m, f = cand.shape
     rows = np.empty((m, kept), dtype=np.int64)
     km = np.empty((m, kept))

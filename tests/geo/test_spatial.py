@@ -247,6 +247,34 @@ def test_wide_queries_rank_as_brute_force_even_with_tied_points():
                                brute_nearest(lat, lon, q_lat[row], q_lon[row], k))
 
 
+def test_wide_pools_by_buckets_or_by_argsort_rank_as_brute_force():
+    """A wide pool goes to equal-width buckets of squared chord unless one bucket is crowded
+    (then to argsort): a spread cloud takes the buckets, a crowd of tied points around the
+    query the argsort; both rank as brute force, and the buckets put every point in."""
+    from geo.grid import _BUCKET_POINTS, _bucket_by_chord
+    rng = np.random.default_rng(9)
+    spread_lat, spread_lon = 31.0 + rng.random(3000) * 0.5, 121.0 + rng.random(3000) * 0.5
+    crowd = np.full(3 * _BUCKET_POINTS, 31.25)
+    lat = np.concatenate([spread_lat, crowd])
+    lon = np.concatenate([spread_lon, crowd - 31.25 + 121.25])
+    index = SpatialIndex(lat, lon)
+    for q_lat, q_lon in ((31.1, 121.4), (31.2501, 121.2501)):
+        for k in (65, 200, 700):
+            idx, km = index.nearest_many(np.array([q_lat]), np.array([q_lon]), k)
+            assert_same_result((idx[0], km[0]), brute_nearest(lat, lon, q_lat, q_lon, k))
+
+    d2 = rng.random(500)
+    at, out = np.arange(500, dtype=np.int64), np.full(510, -1, dtype=np.int64)
+    assert _bucket_by_chord(at, d2, 500, out, 10)
+    assert sorted(out[10:].tolist()) == list(range(500))
+    order = d2[out[10:]]
+    assert np.count_nonzero(np.diff(order) < 0) < 250  # nearly sorted, not as it came
+    crowded = np.concatenate([np.zeros(_BUCKET_POINTS + 1), rng.random(200)])
+    untouched = np.full(300, -1, dtype=np.int64)
+    assert not _bucket_by_chord(np.arange(len(crowded), dtype=np.int64), crowded,
+                                len(crowded), untouched, 0)
+
+
 def test_wide_rows_out_of_order_are_sorted():
     """A wide candidate row not in (km, index) order (the grid gave ties or rounding the other
     way round) is sorted, not taken as it came; each distance is haversine_km's, to the bit."""
