@@ -843,7 +843,7 @@ async def _admitted(message: type, data: bytes, config: DispatchConfig,
             f"({max(remaining, 0) * 1000:.2f} ms left); nothing was done", "DEADLINE_EXCEEDED")))
     try:
         request = decode(message, data)
-        check_request(request, config.requests)
+        check_request(request, config.requests, len(data))
     except InvalidArgument as error:
         await context.abort_with_status(_with_request_id(error_status(error)))
     return request

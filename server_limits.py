@@ -33,12 +33,24 @@ TEXT = frozenset({"config_toml"})
 NOTES = {"reason": "max_reason_length"}
 
 
-def check_request(message: Message, limits: RequestsConfig) -> None:
-    """Raise :class:`InvalidArgument` for the first field of ``message`` over a limit."""
+def check_request(message: Message, limits: RequestsConfig, size: int | None = None) -> None:
+    """Raise :class:`InvalidArgument` for the first field of ``message`` over a limit.
+    ``size``, when known, is the bytes the message came in: no more than the smallest limit
+    breaks none (a string of n characters takes at least n bytes of its message, a list of n
+    items at least n), so such a message is not walked (an instant order's request is)."""
+    if size is not None and size <= _smallest(limits):
+        return
     try:
         _check(message, limits)
     except _Over as over:
         raise InvalidArgument("".join(reversed(over.path)).lstrip("."), over.message) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _smallest(limits: RequestsConfig) -> int:
+    """The smallest limit the walk checks."""
+    keys = {*BATCHES.values(), *NOTES.values(), "max_list_items", "max_id_length"}
+    return min(getattr(limits, key) for key in keys)
 
 
 class _Over(Exception):

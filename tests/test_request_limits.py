@@ -176,9 +176,35 @@ def test_the_planned_walk_refuses_what_a_walk_over_every_field_refuses(request, 
 
     limits = dataclasses.replace(SMALL, max_id_length=length, max_list_items=items)
     outcomes = []
-    for check in (check_request, _reference_walk):
+    # (the size the request came in lets a small one skip the walk: the same outcome)
+    sized = lambda message, limits: check_request(message, limits, message.ByteSize())  # noqa: E731
+    for check in (check_request, sized, _reference_walk):
         try:
             check(request, limits)
+            outcomes.append(None)
+        except InvalidArgument as error:
+            outcomes.append((error.field, str(error)))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(1, 48))
+def test_a_request_no_larger_than_the_smallest_limit_is_passed_unwalked(data, limit):
+    """A request of at most as many bytes as the smallest limit breaks none (each character
+    and each list item takes a byte at least, multi-byte characters more): skipping its walk
+    gives the walk's outcome on both sides of that size."""
+    from matcher.errors import InvalidArgument
+    from server_limits import check_request
+
+    wide = st.text(alphabet="a\u00e9\u4e2d\U0001f600", max_size=limit + 2)
+    request = pb.SubmitOrdersRequest(request_id=data.draw(wide), orders=[
+        order_pb(data.draw(wide) or "o", required_tags=data.draw(st.lists(wide, max_size=4)))
+        for _ in range(data.draw(st.integers(0, 3)))])
+    limits = RequestsConfig(**{f.name: limit for f in dataclasses.fields(RequestsConfig)})
+    outcomes = []
+    for size in (None, request.ByteSize()):
+        try:
+            check_request(request, limits, size)
             outcomes.append(None)
         except InvalidArgument as error:
             outcomes.append((error.field, str(error)))
