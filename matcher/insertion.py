@@ -271,8 +271,8 @@ def insert_rows(order: OrderColumns, rows: np.ndarray, workers: Workers,
     """:func:`insert_many` of the pairs (order ``i``, worker ``rows[i]``) whose planned jobs
     are ``jobs`` (columns (P, J), as :meth:`~matcher.world.World.job_columns` gives them).
     The same slots to the bit; on the small blocks of an instant order (great-circle legs,
-    every leg of the grid priced) in five calls, gathering included, rather than some fifty:
-    their fixed cost was most of the work."""
+    only those pricing reads: :func:`~matcher.pricing.read_legs`) in five calls, gathering
+    included, rather than some fifty: their fixed cost was most of the work."""
     job_start = _ints(jobs["start"])
     if rules.matrix is not None or job_start.size > _DENSE_GRID:
         return insert_many(order, workers.days(rows, jobs), now, rules)
@@ -280,14 +280,14 @@ def insert_rows(order: OrderColumns, rows: np.ndarray, workers: Workers,
     if not len(rows):
         return slots
     hard_latest = order.latest + order.max_late
-    phis, halves, first, last = row_leg_angles(
+    phis, halves, first, last, place = row_leg_angles(
         now, rows, order.earliest, hard_latest, workers.home_lat, workers.home_lon, job_start,
         _floats(jobs["lat"]), _floats(jobs["lon"]), order.lat, order.lon)
     arcs = np.arcsin(haversine_root(np.cos(phis), np.sin(halves)))
     day, day_start = workers.shift_days
     if not price_rows(now, rows, order.earliest, order.latest, hard_latest, order.duration,
                       workers.shifts, day, day_start, workers.max_jobs, workers.max_minutes,
-                      workers.breaks, job_start, _ints(jobs["end"]), arcs,
+                      workers.breaks, job_start, _ints(jobs["end"]), arcs, place,
                       *rules.travel.road_terms, *rules.calendar.offset_table(first, last),
                       *(getattr(slots, name) for name in Slots.FIELDS)):
         raise ValueError("road_km must be finite and non-negative")

@@ -150,6 +150,52 @@ def leg_grid(home_lat, home_lon, job_lat, job_lon, job_start, order_lat, order_l
 
 
 @_jit
+def read_legs(home_lat, home_lon, job_lat, job_lon, job_start, order_lat, order_lon):
+    """The legs of :func:`leg_grid` that :func:`price_pairs` reads, and their places in its
+    grid: every home -> order; job -> order and home -> job of each real job; job -> next job
+    between two real ones. It walks a pair's real jobs only (the leading ones: padding sorts
+    after them), never a padding job's legs, which are most of a block's grid when a few of
+    its workers have jobs. Five arrays: from lat, from lon, to lat, to lon, place."""
+    n_pairs, n_jobs = job_lat.shape
+    grid = n_pairs * n_jobs
+    counts = np.empty(n_pairs, dtype=np.int64)
+    size = n_pairs
+    for p in range(n_pairs):
+        count = 0
+        while count < n_jobs and job_start[p, count] < NO_JOB:
+            count += 1
+        counts[p] = count
+        size += 2 * count + max(count - 1, 0)
+    lat1, lon1 = np.empty(size), np.empty(size)
+    lat2, lon2 = np.empty(size), np.empty(size)
+    place = np.empty(size, dtype=np.int64)
+    at = 0
+    for p in range(n_pairs):
+        lat1[at], lon1[at], lat2[at], lon2[at], place[at] = (
+            home_lat[p], home_lon[p], order_lat[p], order_lon[p], p)
+        at += 1
+    for p in range(n_pairs):
+        for j in range(counts[p]):
+            lat1[at], lon1[at], lat2[at], lon2[at] = (
+                job_lat[p, j], job_lon[p, j], order_lat[p], order_lon[p])
+            place[at] = n_pairs + p * n_jobs + j
+            at += 1
+    for p in range(n_pairs):
+        for j in range(counts[p]):
+            lat1[at], lon1[at], lat2[at], lon2[at] = (
+                home_lat[p], home_lon[p], job_lat[p, j], job_lon[p, j])
+            place[at] = n_pairs + grid + p * n_jobs + j
+            at += 1
+    for p in range(n_pairs):
+        for j in range(counts[p] - 1):
+            lat1[at], lon1[at], lat2[at], lon2[at] = (
+                job_lat[p, j], job_lon[p, j], job_lat[p, j + 1], job_lon[p, j + 1])
+            place[at] = n_pairs + 2 * grid + p * (n_jobs - 1) + j
+            at += 1
+    return lat1, lon1, lat2, lon2, place
+
+
+@_jit
 def rooms(now, earliest, hard_latest, duration, shifts, job_start, job_end, room):
     """``room[p]``: some gap of pair p's plan, in a shift that can hold the order, is long
     enough for it with no travel at all. Without room no candidate of :func:`price_pairs`
@@ -324,10 +370,11 @@ def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_sta
                    job_lon, order_lat, order_lon):
     """For pairs given as worker table ``rows`` (the homes are the whole table's): the
     latitudes and half differences (:func:`geo.legs.angles`) of the legs of their
-    :func:`leg_grid`, and the first and last second whose service day the pricing reads
+    :func:`leg_grid` that pricing reads and the places of those legs in it
+    (:func:`read_legs`), and the first and last second whose service day the pricing reads
     (every candidate start and every job's start)."""
-    lat1, lon1, lat2, lon2 = leg_grid(home_lat[rows], home_lon[rows], job_lat, job_lon,
-                                      job_start, order_lat, order_lon)
+    lat1, lon1, lat2, lon2, place = read_legs(home_lat[rows], home_lon[rows], job_lat,
+                                              job_lon, job_start, order_lat, order_lon)
     first, last = NO_JOB, -NO_JOB
     for p in range(rows.shape[0]):
         first = min(first, max(earliest[p], now))
@@ -336,26 +383,31 @@ def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_sta
             if job_start[p, j] < NO_JOB:
                 first, last = min(first, job_start[p, j]), max(last, job_start[p, j])
     phis, halves = angles(lat1, lon1, lat2, lon2)
-    return phis, halves, first, last
+    return phis, halves, first, last, place
 
 
 @cached_with(legs, distance, service_day)
 @_jit
 def price_rows(now, rows, earliest, latest, hard_latest, duration, shifts, shift_day,
-               day_start, max_jobs, max_minutes, breaks, job_start, job_end, arcs, detour,
-               speed_kmh, keep, first_bucket, offsets, code, position, start, travel_s,
-               travel_km, added_s, added_km, day_minutes, late_s):
+               day_start, max_jobs, max_minutes, breaks, job_start, job_end, arcs, place,
+               detour, speed_kmh, keep, first_bucket, offsets, code, position, start,
+               travel_s, travel_km, added_s, added_km, day_minutes, late_s):
     """:func:`price_pairs` of pairs given as worker table ``rows`` (the shifts, limits and
-    breaks are the whole table's), their legs priced from the arcs of
-    :func:`row_leg_angles`' grid (:func:`geo.legs.road`, great-circle: the same both ways).
-    False, pricing nothing, when a leg's km are not finite."""
-    seconds, km = road(arcs, detour, speed_kmh, keep)
-    for i in range(seconds.shape[0]):
-        if seconds[i] < 0:
+    breaks are the whole table's), their legs priced from the arcs of the legs
+    :func:`row_leg_angles` gives, at their ``place`` in the grid (:func:`geo.legs.road`,
+    great-circle: the same both ways; the legs pricing never reads stay zero). False,
+    pricing nothing, when a leg's km are not finite."""
+    read_s, read_km = road(arcs, detour, speed_kmh, keep)
+    for i in range(read_s.shape[0]):
+        if read_s[i] < 0:
             return False
     n_pairs, n_jobs = job_start.shape
     grid = n_pairs * n_jobs
     gaps = max(n_jobs - 1, 0)
+    seconds = np.zeros(n_pairs + 2 * grid + n_pairs * gaps, dtype=np.int64)
+    km = np.zeros(seconds.shape[0])
+    for i in range(place.shape[0]):
+        seconds[place[i]], km[place[i]] = read_s[i], read_km[i]
     # cut as leg_grid lays them out: home -> order, job -> order, home -> job, job -> next
     home_job, job_job = n_pairs + grid, n_pairs + 2 * grid
     t_to = seconds[n_pairs:home_job].reshape((n_pairs, n_jobs))
