@@ -196,11 +196,14 @@ def _bucket_by_chord(at, d2, count, out, start):
     top = 0.0
     for j in range(count):
         top = max(top, d2[j])
-    scale = (count - 1) / top if top > 0.0 else 0.0
+    if not top > 0.0:  # every point at the query: one crowded bucket
+        return False
     bucket = np.empty(count, dtype=np.int64)
     ends = np.zeros(count + 1, dtype=np.int64)
     for j in range(count):
-        b = min(int(d2[j] * scale), count - 1)
+        # d2 / top first: within [0, 1] even for subnormal chords, where (count - 1) / top
+        # overflowed (and int() of infinity is no bucket)
+        b = min(int(d2[j] / top * (count - 1)), count - 1)
         bucket[j] = b
         ends[b + 1] += 1
         if ends[b + 1] > _BUCKET_POINTS:

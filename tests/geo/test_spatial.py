@@ -258,10 +258,17 @@ def test_wide_pools_by_buckets_or_by_argsort_rank_as_brute_force():
     lat = np.concatenate([spread_lat, crowd])
     lon = np.concatenate([spread_lon, crowd - 31.25 + 121.25])
     index = SpatialIndex(lat, lon)
-    for q_lat, q_lon in ((31.1, 121.4), (31.2501, 121.2501)):
-        for k in (65, 200, 700):
-            idx, km = index.nearest_many(np.array([q_lat]), np.array([q_lon]), k)
-            assert_same_result((idx[0], km[0]), brute_nearest(lat, lon, q_lat, q_lon, k))
+    q_lat, q_lon = np.array([31.1, 31.2501]), np.array([121.4, 121.2501])
+    for k in (65, 200, 700):
+        idx, km = index.nearest_many(q_lat, q_lon, k)  # one row each way, in one call
+        for row in range(2):
+            assert_same_result((idx[row], km[row]),
+                               brute_nearest(lat, lon, q_lat[row], q_lon[row], k))
+        pools = [np.sort(haversine_km(q_lat[row], q_lon[row], lat, lon))[:k + 40] ** 2
+                 for row in range(2)]  # about what each row's pool holds (by km, not chord)
+        scratch = np.empty(k + 40, dtype=np.int64)
+        assert [_bucket_by_chord(np.arange(k + 40, dtype=np.int64), pool, k + 40, scratch, 0)
+                for pool in pools] == [True, False]
 
     d2 = rng.random(500)
     at, out = np.arange(500, dtype=np.int64), np.full(510, -1, dtype=np.int64)
@@ -273,6 +280,23 @@ def test_wide_pools_by_buckets_or_by_argsort_rank_as_brute_force():
     untouched = np.full(300, -1, dtype=np.int64)
     assert not _bucket_by_chord(np.arange(len(crowded), dtype=np.int64), crowded,
                                 len(crowded), untouched, 0)
+
+
+def test_a_wide_pool_of_subnormal_chords_is_ranked_and_sorted_in_bounds():
+    """Points a hair from the query on the equator: their squared chords are subnormal, where
+    a bucket width of (count - 1) / top overflowed and int() of infinity made no bucket (the
+    compiled kernel wrote out of bounds; as Python it raises)."""
+    from geo.grid import _bucket_by_chord
+    lat, lon = np.full(100, 1e-155), np.zeros(100)
+    lat[::2] = 2e-155
+    index = SpatialIndex(lat, lon)
+    idx, km = index.nearest_many(np.array([0.0]), np.array([0.0]), 80)
+    assert_same_result((idx[0], km[0]), brute_nearest(lat, lon, 0.0, 0.0, 80))
+    d2 = np.where(np.arange(100) % 2 == 0, 1.2e-313, 3e-314)
+    out = np.full(100, -1, dtype=np.int64)
+    for bucket in (_bucket_by_chord, _bucket_by_chord.py_func):
+        placed = bucket(np.arange(100, dtype=np.int64), d2, 100, out, 0)
+        assert not placed or sorted(out.tolist()) == list(range(100))
 
 
 def test_wide_rows_out_of_order_are_sorted():
