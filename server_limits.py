@@ -46,11 +46,14 @@ def check_request(message: Message, limits: RequestsConfig, size: int | None = N
         raise InvalidArgument("".join(reversed(over.path)).lstrip("."), over.message) from None
 
 
+# Every config key the walk checks (what _plan gives, and max_id_length for list items).
+WALKED = frozenset({*BATCHES.values(), *NOTES.values(), "max_list_items", "max_id_length"})
+
+
 @functools.lru_cache(maxsize=8)
 def _smallest(limits: RequestsConfig) -> int:
     """The smallest limit the walk checks."""
-    keys = {*BATCHES.values(), *NOTES.values(), "max_list_items", "max_id_length"}
-    return min(getattr(limits, key) for key in keys)
+    return min(getattr(limits, key) for key in WALKED)
 
 
 class _Over(Exception):

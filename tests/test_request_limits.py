@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.config import RequestsConfig, ServerConfig
+from matcher.model import OrderState
 from server import start_server
 from tests.builders import at
 from tests.test_server import AS_OF, order_pb, ts, worker_pb
@@ -209,6 +210,43 @@ def test_a_request_no_larger_than_the_smallest_limit_is_passed_unwalked(data, li
         except InvalidArgument as error:
             outcomes.append((error.field, str(error)))
     assert outcomes[0] == outcomes[1]
+
+
+def test_every_limit_the_walk_checks_bounds_the_unwalked_size():
+    """The keys of every request type's plan (and of their message fields') are among those
+    whose smallest lets a small request go unwalked: a new kind of limit cannot be missed."""
+    from server_limits import WALKED, _plan
+
+    seen, todo, keys = set(), list(pb.DESCRIPTOR.message_types_by_name.values()), set()
+    while todo:
+        descriptor = todo.pop()
+        if descriptor.full_name in seen:
+            continue
+        seen.add(descriptor.full_name)
+        keys |= {key for _, _, key in _plan(descriptor) if key}
+        todo += [f.message_type for f in descriptor.fields if f.message_type is not None]
+    assert keys and keys <= WALKED
+
+
+async def test_a_compressed_request_is_limited_by_its_size_unpacked(config):
+    """gzip makes a long id a few dozen bytes on the wire, fewer than every limit; the handler
+    gets the message unpacked, and the size that lets a request go unwalked is its own."""
+    wide = RequestsConfig(**{f.name: 400 for f in dataclasses.fields(RequestsConfig)})
+    running = await start_server(dataclasses.replace(config, requests=wide), "127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+            order = order_pb("o")
+            order.order_id = "o" * 401
+            request = pb.SubmitOrdersRequest(orders=[order], as_of_time=ts(AS_OF))
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.SubmitOrders(request, compression=grpc.Compression.Gzip)
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "orders[0].order_id" in caught.value.details()
+            assert "requests.max_id_length" in caught.value.details()
+            assert await running.engine.store.orders_in(OrderState.PENDING) == []
+    finally:
+        await running.stop(0)
 
 
 def test_a_message_type_that_holds_itself_gets_a_plan():
