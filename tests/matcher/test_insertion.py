@@ -548,3 +548,62 @@ def test_warm_up_compiles_shift_covers_for_the_types_a_search_passes():
     compiled = list(shift_covers.signatures)
     Planner(DispatchConfig()).dispatch([make_order()], world_of([make_worker()], {}), at(6))
     assert list(shift_covers.signatures) == compiled
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(scenarios(), min_size=2, max_size=4), st.integers(0, 14 * 60), st.booleans())
+def test_pricing_never_reads_a_padding_jobs_legs(days, now_min, breaks):
+    """The legs of a padding job (and from the last real job to one) are never read: filled
+    with garbage (huge seconds, NaN km) they change no slot. Both the instant path
+    (``read_legs`` leaves them out) and the sparse one (``_needed_legs``) rest on this."""
+    import matcher.insertion as insertion
+    _, _, _, _, _, order, day_plans = every_pair(days, breaks)
+    real = day_plans.job_start < insertion.NO_JOB
+    now = at(now_min / 60)
+    clean = insert_many(order, day_plans, now, RULES)
+    priced = insertion._legs
+
+    def garbled(order, days, need, rules):
+        legs = [leg.copy() for leg in priced(order, days, need, rules)]
+        for i, leg in enumerate(legs[2:]):
+            unread = ~(real[:, 1:] & real[:, :-1]) if i >= 6 else ~real
+            leg[unread] = 10 ** 12 + 7 if leg.dtype == np.int64 else np.nan
+        return legs
+
+    insertion._legs = garbled
+    try:
+        dirty = insert_many(order, day_plans, now, RULES)
+    finally:
+        insertion._legs = priced
+    assert dirty.code.tolist() == clean.code.tolist()
+    assert dirty.ints.tolist() == clean.ints.tolist()
+    assert np.array_equal(dirty.floats, clean.floats, equal_nan=True)
+
+
+def test_the_legs_pricing_reads_sit_where_the_whole_grid_has_them():
+    """``read_legs`` gives every leg of ``leg_grid`` that touches no padding job, at its place
+    in the grid, with the grid's very points; the rest it leaves out."""
+    from matcher.pricing import NO_JOB, leg_grid, read_legs
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n_pairs, n_jobs = int(rng.integers(1, 6)), int(rng.integers(0, 7))
+        counts = rng.integers(0, n_jobs + 1, size=n_pairs)
+        job_start = np.full((n_pairs, n_jobs), NO_JOB, dtype=np.int64)
+        for p, count in enumerate(counts):
+            job_start[p, :count] = np.sort(rng.integers(0, 10 ** 6, count))
+        points = (rng.uniform(30, 32, n_pairs), rng.uniform(120, 122, n_pairs),
+                  rng.uniform(30, 32, (n_pairs, n_jobs)), rng.uniform(120, 122, (n_pairs, n_jobs)))
+        order = rng.uniform(30, 32, n_pairs), rng.uniform(120, 122, n_pairs)
+        grid = leg_grid(*points, job_start, *order)
+        *read, place = read_legs(*points, job_start, *order)
+        assert len(set(place.tolist())) == len(place)
+        for whole, some in zip(grid, read):
+            assert whole[place].tolist() == some.tolist()
+        cells = n_pairs * n_jobs
+        touching_padding = [at for at in range(len(grid[0])) if at >= n_pairs and (
+            divmod((at - n_pairs) % cells, n_jobs)[1] >= counts[divmod((at - n_pairs) % cells,
+                                                                       n_jobs)[0]]
+            if at < n_pairs + 2 * cells else
+            divmod(at - n_pairs - 2 * cells, n_jobs - 1)[1] + 1
+            >= counts[divmod(at - n_pairs - 2 * cells, n_jobs - 1)[0]])]
+        assert sorted(place.tolist()) == sorted(set(range(len(grid[0]))) - set(touching_padding))
