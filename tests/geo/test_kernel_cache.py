@@ -32,8 +32,12 @@ print(twice(1.5))
 
 
 def run(folder: Path) -> str:
+    # no bytecode files: Python checks a module's .pyc by the source's mtime in whole seconds
+    # and its size, so a callee rewritten to the same size within the second of its first
+    # import (two runs on a fast machine) would be imported stale, whatever numba does
+    env = {"PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "caller.py"], cwd=folder, check=True, text=True,
-                          capture_output=True, env={"PYTHONPATH": str(REPO)}).stdout.strip()
+                          capture_output=True, env=env).stdout.strip()
 
 
 def callee(folder: Path, factor: float) -> None:
