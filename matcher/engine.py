@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 import dataclasses
 import enum
 import functools
-import json
 import operator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -31,6 +29,7 @@ from matcher.certificate_watch import CertificateWatch
 from matcher.config import DispatchConfig
 from matcher.credit import CreditRecord, credit_score
 from matcher.coupled import is_coupled
+from matcher.fingerprint import fingerprint as _fingerprint
 from matcher.errors import (Aborted, AlreadyExists, DomainError, FailedPrecondition,
                             InvalidArgument, NotFound, Unavailable)
 from matcher.infeasible_memo import InfeasibleMemo
@@ -1349,46 +1348,3 @@ def _answer_seen(request_id: str, fingerprint: str, seen: tuple[str, Any] | None
     if seen[0] != fingerprint:
         raise AlreadyExists(f"request_id: {request_id!r} was used for a different request")
     return seen[1]
-
-
-def _fingerprint(body: Any) -> str:
-    """A stable digest of a request body (sets sorted, so equal bodies always match)."""
-    return hashlib.sha256(_CANONICAL.encode(_plain(body)).encode()).hexdigest()
-
-
-# json.dumps(value, sort_keys=True), without making an encoder per call
-_CANONICAL = json.JSONEncoder(sort_keys=True)
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON-able data: dataclasses as dicts of their fields, sets sorted, enums
-    by name (every request is fingerprinted: plain scalars go first, and what to do with any
-    other type is worked out once per type, :func:`_plainer`)."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    plain = _PLAINERS.get(kind)
-    if plain is None:
-        plain = _PLAINERS[kind] = _plainer(kind)
-    return plain(value)
-
-
-def _plainer(kind: type) -> Callable[[Any], Any]:
-    if dataclasses.is_dataclass(kind):
-        names = tuple(f.name for f in dataclasses.fields(kind))
-        # (most fields are scalars: taken as they are, without a call)
-        return lambda value: {name: field if type(field) in _SCALARS else _plain(field)
-                              for name in names for field in (getattr(value, name),)}
-    if issubclass(kind, (set, frozenset)):
-        return lambda value: sorted(map(_plain, value))
-    if issubclass(kind, (list, tuple)):
-        return lambda value: list(map(_plain, value))
-    if issubclass(kind, enum.Enum):
-        return lambda value: value.name
-    return lambda value: value
-
-
-_PLAINERS: dict[type, Callable[[Any], Any]] = {}  # type -> what _plain does with it

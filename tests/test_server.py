@@ -390,7 +390,7 @@ async def test_request_id_replays_the_first_answer_and_refuses_another_body(stub
 def test_a_request_body_keeps_its_fingerprint_across_versions():
     """A remembered request id is matched by the digest of its body (in Redis, across a
     restart on a newer version): the digest of a known body must not change."""
-    from matcher.engine import _fingerprint
+    from matcher.fingerprint import fingerprint as _fingerprint
     from matcher.model import DispatchMode, LinkType, Order, OrderLink
 
     order = Order("x000000", "xc001578", "cleaning", 1, 31.32999299606178, 121.51328904050507,
