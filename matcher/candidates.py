@@ -38,7 +38,7 @@ _INTS = ("rows", *SLOT_INTS)
 _FLOATS = SLOT_FLOATS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: made per order, and frozen, __init__ costs 3x)
 class Pairs:
     """What insertion found for a block of (order, worker) pairs, every array (m, k, ...): the
     int64 ones packed in ``ints`` (one per name of ``_INTS``: the worker rows, then the
@@ -96,7 +96,7 @@ _END_AT = _SLOT_INTS.index("end")
 _SLOT_FLOATS = ("travel_km", "added_travel_km", "day_minutes_before")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: made per order, and frozen, __init__ costs 3x)
 class Candidates:
     """Feasible (order, worker) candidates, flat, with their insertion and every term's value;
     and per order how many workers passed the static checks and how many each slot check
@@ -132,7 +132,7 @@ class Candidates:
                     (travel_km, added_km, day_minutes) in zip(ints, floats)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: made per order, and frozen, __init__ costs 3x)
 class Priced:
     """One order's pairs as its search left them (row ``row`` of ``pairs``; the order is
     ``batch.orders[order]``) and, per pass of its widening, its pairs' width after the pass

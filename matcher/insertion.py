@@ -151,7 +151,7 @@ class Days:
     shift_days: tuple[np.ndarray, np.ndarray] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: made per order, and frozen, __init__ costs 3x)
 class OrderColumns:
     """Per pair (P,): the order's place (``lat``, ``lon``: views of ``floats``), start window
     and duration, and ``max_late`` seconds a start may come after ``latest`` (0 for a hard
@@ -191,7 +191,7 @@ SLOT_INTS = ("start", "travel_s", "added_s", "position", "late_s")
 SLOT_FLOATS = ("travel_km", "added_km", "day_minutes")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: made per order, and frozen, __init__ costs 3x)
 class Slots:
     """The best insertion per pair (P,); ``code`` 0 where feasible, else a refusal code. The
     other fields are views of ``ints`` (SLOT_INTS) and ``floats`` (SLOT_FLOATS)."""
@@ -245,7 +245,7 @@ def insert_many(order: OrderColumns, days: Days, now: int, rules: DayRules) -> S
     return slots
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: made per order, and frozen, __init__ costs 3x)
 class Workers:
     """What :class:`Days` holds per pair besides the jobs, per worker table row (whole
     columns: pairs name their rows)."""

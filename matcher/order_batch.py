@@ -16,7 +16,7 @@ from matcher.service_day import ServiceCalendar
 _INTS = ("earliest", "latest", "duration", "min_level", "priority", "certificate_until")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: made per order, and frozen, __init__ costs 3x)
 class OrderBatch:
     """Per order: ``lat``, ``lon`` (views of ``floats``) and the int64 columns of ``_INTS``
     (views of ``ints``): the start window, the duration, the skill level needed (at least
