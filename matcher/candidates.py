@@ -216,14 +216,11 @@ class CandidateSearch:
         holds the customers of each one's worker's planned jobs (codes, one row per feasible
         pair, block by block, each block's row by row)."""
         table = world.table
-        def among(r: np.ndarray, ids: set[str] | frozenset[str]) -> np.ndarray:
-            return np.isin(r, table.rows_of(ids))
-
         bonus, max_minutes = self._bonus(table), world.max_minutes(self.rules)
         at = 0
         for batch, pairs in blocks:
             preferred = per_order(pairs.rows, [o.preferred_worker_ids for o in batch.orders],
-                                  among, default=False)
+                                  table.among, default=False)
             penalty = self.lateness.get(batch.service_type, HARD_WINDOW).penalty_per_minute
             at += term_values(pairs.code, pairs.rows, pairs.added_s, pairs.day_minutes,
                               pairs.late_s, preferred, planned, at, _customer_codes(batch),

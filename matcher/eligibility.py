@@ -68,8 +68,7 @@ class StaticRules:
         yield "skill_level", level >= batch.min_level[:, None]
         yield "certificate", column.certified_until[rows] >= batch.certificate_until[:, None]
         yield "credit_floor", table.credit[rows] >= self.credit_floor(batch.service_type)
-        yield "customer_block", per_order(rows, blocked, lambda r, ids: ~np.isin(
-            r, table.rows_of(ids)))
+        yield "customer_block", per_order(rows, blocked, lambda r, ids: ~table.among(r, ids))
         yield "required_tags", per_order(rows, [o.required_tags for o in batch.orders],
                                           table.has_tags)
         yield "service_radius", km <= self.limits.service_radius_km
@@ -85,7 +84,7 @@ class StaticRules:
                             batch.certificate_until, np.ascontiguousarray(km),
                             float(self.limits.service_radius_km))
         if any(blocked):
-            ok &= per_order(rows, blocked, lambda r, ids: ~np.isin(r, table.rows_of(ids)))
+            ok &= per_order(rows, blocked, lambda r, ids: ~table.among(r, ids))
         tags = [o.required_tags for o in batch.orders]
         if any(tags):
             ok &= per_order(rows, tags, table.has_tags)

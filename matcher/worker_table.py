@@ -177,5 +177,14 @@ class WorkerTable:
             mask &= column[rows] if column is not None else False
         return mask
 
-    def rows_of(self, worker_ids: frozenset[str] | set[str]) -> np.ndarray:
-        return np.array(sorted(self.row[w] for w in worker_ids if w in self.row), dtype=np.int64)
+    def among(self, rows: np.ndarray, worker_ids: frozenset[str] | set[str]) -> np.ndarray:
+        """Boolean mask over ``rows``: the row is a worker of ``worker_ids`` (an order's
+        blocked or preferred workers, mostly one or two: a comparison each, where np.isin
+        took 40 us a call, sorting or tabling the rows first)."""
+        wanted = [self.row[w] for w in worker_ids if w in self.row]
+        if len(wanted) > 8:
+            return np.isin(rows, wanted)
+        mask = np.zeros(rows.shape, dtype=bool)
+        for row in wanted:
+            mask |= rows == row
+        return mask

@@ -8,6 +8,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.candidates import _shift_days
 from matcher.model import Break, Shift, Skill, WorkerStatus
@@ -102,3 +104,20 @@ def test_the_workers_a_chain_of_patches_changed_are_those_that_differ(seed):
     rebuilt = WorkerTable(workers)  # not a patch: compared worker by worker
     assert _changed_workers(first, rebuilt) == [
         w.worker_id for old, w in zip(first.workers, workers) if old != w]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_among_marks_exactly_the_rows_of_the_given_workers(data):
+    """An order's blocked or preferred workers as a mask over pair rows, unknown ids ignored;
+    a few ids are compared one by one, many go through np.isin: both give np.isin's mask."""
+    n = data.draw(st.integers(1, 30))
+    table = WorkerTable([make_worker(f"w{i:03d}") for i in range(n)])
+    rows = data.draw(st.lists(st.integers(0, n - 1), max_size=60).map(
+        lambda r: np.array(r, dtype=np.int64)))
+    ids = data.draw(st.frozensets(st.integers(0, n + 5).map(lambda i: f"w{i:03d}"),
+                                  max_size=12))
+    expected = np.isin(rows, [i for i in range(n) if f"w{i:03d}" in ids])
+    got = table.among(rows, ids)
+    assert got.dtype == bool and got.shape == rows.shape
+    np.testing.assert_array_equal(got, expected)
