@@ -123,6 +123,13 @@ class Candidates:
                           self.floats.compress(mine, axis=1), self.eligible[i:i + 1],
                           self.refused[i:i + 1])
 
+    def insertion(self, e: int) -> Insertion:
+        """The insertion of candidate ``e``."""
+        position, start, end, travel_s, added_s, late_s = self.ints[:, e].tolist()
+        travel_km, added_km, day_minutes = self.floats[:, e].tolist()
+        return Insertion(position, start, end, travel_s, travel_km, added_s, added_km,
+                         day_minutes, late_s)
+
     def insertions(self, chosen: np.ndarray) -> list[Insertion]:
         """The insertions of the ``chosen`` candidates, in that order."""
         ints, floats = self.ints[:, chosen].T.tolist(), self.floats[:, chosen].T.tolist()

@@ -242,7 +242,7 @@ class CoupledPlacer:
         return Placement([self._commit(order, at, int(e), world) for e in top])
 
     def _commit(self, order: Order, found: Candidates, e: int, world: World) -> Assignment:
-        ins = found.insertions(np.array([e]))[0]
+        ins = found.insertion(e)
         worker_id = world.table.workers[found.row[e]].worker_id
         jobs = list(world.plans.get(worker_id, []))
         jobs.insert(ins.position, Job(order.order_id, order.customer_id, order.service_type,

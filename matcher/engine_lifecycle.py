@@ -10,8 +10,8 @@ allowed transitions are in :mod:`matcher.lifecycle`; the credit formula in
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,7 +54,8 @@ class CreditStanding:
 def iso(seconds: int) -> str:
     """A time in event details and histories: ISO 8601 in UTC (remembered: every placement
     formats two, and a day's starts and offer deadlines repeat)."""
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # (what datetime's strftime formats, without building a datetime: a third of the time)
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 class LifecycleOperations:

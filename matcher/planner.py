@@ -162,7 +162,7 @@ class Planner:
         candidate placed, or (no candidate) why not. None when it has candidates but the
         round takes none (the rounds say why)."""
         if pick >= 0:
-            assignment, jobs = self._assigned(order, found, pick, found.insertions([pick])[0],
+            assignment, jobs = self._assigned(order, found, pick, found.insertion(pick),
                                               world)
             return DispatchResult([assignment], [], {assignment.worker_id: jobs}, 1,
                                   solve_seconds, frozenset())

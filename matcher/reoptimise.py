@@ -590,7 +590,7 @@ def assignment_at(planner: Planner, order: Order, job: Job, worker: Worker,
     rows = np.array([[world.table.row[worker.worker_id]]], dtype=np.int64)
     km = np.array([[haversine_km(worker.home_lat, worker.home_lon, order.lat, order.lon)]])
     found = planner.search.search_rows(batch, rows, km, world, 0)
-    ins = found.insertions(np.arange(len(found.row)))[0]
+    ins = found.insertion(0)
     late_s = max(0, job.start - order.latest_start)
     terms = with_lateness(score_terms(found.values[0], planner.config.weights), late_s,
                           planner.config.lateness_for(order.service_type).penalty_per_minute)

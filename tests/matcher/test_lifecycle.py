@@ -5,17 +5,20 @@ Redis store."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.config import DispatchConfig
 from matcher.credit import credit_score
 from matcher.engine import CancelledBy, Engine
-from matcher.engine_lifecycle import Feedback
+from matcher.engine_lifecycle import Feedback, iso
 from matcher.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from matcher.lifecycle import TRANSITIONS
 from matcher.model import (Complaint, DispatchMode, EventType, FeedbackSource, LinkType, Location,
-                           OrderLink, OrderState, Skill, WorkerStatus)
+                           MAX_TIME, OrderLink, OrderState, Skill, WorkerStatus)
 from tests.builders import CENTRE, DAY, at, make_order, make_worker
 
 CONFIG = DispatchConfig()
@@ -515,3 +518,11 @@ async def test_a_no_show_on_an_order_without_a_worker_names_its_state(engine):
     await engine.submit_orders([make_order("o1")], NOW)
     with pytest.raises(FailedPrecondition, match="PENDING"):
         await engine.submit_feedback("o1", Feedback(no_show=True), NOW)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, MAX_TIME + 30 * DAY))
+def test_times_in_histories_are_iso_8601_in_utc(seconds):
+    expected = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert iso(seconds) == expected
+    assert iso(1796706000) == "2026-12-08T05:00:00Z"
