@@ -92,49 +92,73 @@ def widest_within(km, start, radius):
 
 
 @_jit
-def scatter(code, ints, floats, j, c, covered, at, priced, slot_code, slot_ints, slot_floats,
-            refused):
-    """Write the pricing of a block's pairs (``j``, ``c``: positions in ``code`` (m, k) and in
-    ``ints`` and ``floats`` (fields, m, k)) from the slots of a joined pricing: pair ``t`` is
-    refused with ``refused`` (no shift holds it) where ``covered[at + t]`` is false, else it
-    takes the next priced slot from ``priced`` on (its code, its int fields into ``ints[1:]``,
-    its float fields). The next slot not taken."""
+def scatter(code, ints, floats, j, c, at, slot_code, slot_ints, slot_floats):
+    """Write the pricing of a block's priced pairs (``j``, ``c``: positions in ``code`` (m, k)
+    and in ``ints`` and ``floats`` (fields, m, k)) from the slots of a joined pricing, slot
+    ``at`` on: its code, its int fields into ``ints[1:]``, its float fields. The next slot."""
     for t in range(j.shape[0]):
         a, b = j[t], c[t]
-        if not covered[at + t]:
-            code[a, b] = refused
-            continue
-        code[a, b] = slot_code[priced]
+        code[a, b] = slot_code[at]
         for f in range(slot_ints.shape[0]):
-            ints[1 + f, a, b] = slot_ints[f, priced]
+            ints[1 + f, a, b] = slot_ints[f, at]
         for f in range(slot_floats.shape[0]):
-            floats[f, a, b] = slot_floats[f, priced]
-        priced += 1
-    return priced
+            floats[f, a, b] = slot_floats[f, at]
+        at += 1
+    return at
 
 
 @_jit
-def screened_pairs(ok, rows, n_ints, n_floats, n_terms, passed, failed):
-    """A block's pairs (m, k) as the static checks (``ok``) leave them: the code (``passed``
-    or ``failed``), the int fields with the worker ``rows`` first and the rest zero, the
-    float fields and term values zero; and the positions (j, c) of the pairs that passed."""
+def screened_pairs(ok, rows, n_ints, n_floats, n_terms, passed, failed, no_shift, order_ints,
+                   order_floats, max_late, shifts, now):
+    """A block's pairs (m, k) as the static checks (``ok``) and the workers' shifts leave
+    them: the code (``failed``; ``no_shift`` where no shift of the worker can hold the order's
+    duration starting in its window and not before ``now``, travel and other jobs aside; else
+    ``passed``), the int fields with the worker ``rows`` first and the rest zero, the float
+    fields and term values zero. Then the ``passed`` pairs, the ones to price, in order: their
+    positions (j, c), worker rows, and order columns as insertion reads them (earliest,
+    latest, duration, ``max_late``; lat, lon) from the batch's ``order_ints`` (earliest,
+    latest, duration, ...) and ``order_floats`` (lat, lon); ``max_late`` seconds a start may
+    come after the latest."""
     m, k = rows.shape
     code = np.empty((m, k), dtype=np.int8)
     ints = np.zeros((n_ints, m, k), dtype=np.int64)
     n = 0
     for i in range(m):
+        earliest, latest = max(order_ints[0, i], now), order_ints[1, i] + max_late
         for t in range(k):
-            ints[0, i, t] = rows[i, t]
-            code[i, t] = passed if ok[i, t] else failed
-            n += ok[i, t]
-    j, c = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+            r = rows[i, t]
+            ints[0, i, t] = r
+            if not ok[i, t]:
+                code[i, t] = failed
+            elif _shift_holds(shifts, r, earliest, latest, order_ints[2, i]):
+                code[i, t] = passed
+                n += 1
+            else:
+                code[i, t] = no_shift
+    j, c, priced = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    pair_ints, pair_floats = np.empty((4, n), np.int64), np.empty((2, n))
     n = 0
     for i in range(m):
         for t in range(k):
-            if ok[i, t]:
-                j[n], c[n] = i, t
+            if code[i, t] == passed:
+                j[n], c[n], priced[n] = i, t, rows[i, t]
+                for f in range(3):
+                    pair_ints[f, n] = order_ints[f, i]
+                pair_ints[3, n] = max_late
+                pair_floats[0, n], pair_floats[1, n] = order_floats[0, i], order_floats[1, i]
                 n += 1
-    return code, ints, np.zeros((n_floats, m, k)), np.zeros((m, k, n_terms)), j, c
+    return (code, ints, np.zeros((n_floats, m, k)), np.zeros((m, k, n_terms)), j, c, priced,
+            pair_ints, pair_floats)
+
+
+@_jit
+def _shift_holds(shifts, row, earliest, latest, duration):
+    """Some shift of worker ``row`` can hold ``duration`` starting in [earliest, latest]."""
+    for s in range(shifts.shape[1]):
+        start = max(shifts[row, s, 0], earliest)
+        if start <= latest and start + duration <= shifts[row, s, 1]:
+            return True
+    return False
 
 
 @_jit
@@ -171,12 +195,13 @@ def warm_up() -> None:
     ended(code, np.zeros((1, 1)), 1, 1.0, 1)
     widest_within(np.zeros((1, 1)), 0, 1.0)
     screened_pairs(np.ones((1, 1), dtype=bool), np.zeros((1, 1), dtype=np.int64), 6, 3, 7, 0,
-                   -1)
+                   -1, 4, np.zeros((6, 1), dtype=np.int64), np.zeros((2, 1)), 0,
+                   np.zeros((1, 1, 2), dtype=np.int64), 0)
     ints, one = np.zeros((6, 1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
     flatten_into(code == 0, one, ints, np.zeros((3, 1, 1)), np.zeros((1, 1, 7)), one,
                  np.arange(6), 0, 0, one.copy(), one.copy(), np.zeros((1, 7)),
                  np.zeros((6, 1), dtype=np.int64), np.zeros((3, 1)))
     pair = np.zeros((1, 2), dtype=np.int8)
     scatter(pair, np.zeros((6, 1, 2), dtype=np.int64), np.zeros((3, 1, 2)),
-            np.zeros(2, dtype=np.int64), np.arange(2), np.ones(2, dtype=bool), 0, 0, pair[0],
-            np.zeros((5, 2), dtype=np.int64), np.zeros((3, 2)), 1)
+            np.zeros(2, dtype=np.int64), np.arange(2), 0, pair[0],
+            np.zeros((5, 2), dtype=np.int64), np.zeros((3, 2)))

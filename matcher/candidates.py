@@ -61,13 +61,6 @@ class Pairs:
     added_km = property(lambda self: self.floats[1])
     day_minutes = property(lambda self: self.floats[2])
 
-    @classmethod
-    def blank(cls, rows: np.ndarray, code: np.ndarray) -> "Pairs":
-        ints = np.zeros((len(_INTS),) + rows.shape, dtype=np.int64)
-        ints[0] = rows
-        return cls(ints, code, np.zeros((len(_FLOATS),) + rows.shape),
-                   np.zeros(rows.shape + (len(TERMS),)))
-
     def take(self, mask: np.ndarray) -> "Pairs":
         """The pairs of the orders ``mask`` selects (C-ordered: the compiled steps read them)."""
         return Pairs(self.ints.compress(mask, axis=1), self.code[mask],
@@ -182,40 +175,29 @@ class CandidateSearch:
         return self._priced([self._screened(batch, rows, km, world, now)
                              for batch, rows, km in blocks], world, now)
 
-    def _priced(self, screened: list[tuple[OrderBatch, Pairs, np.ndarray, np.ndarray]],
-                world: World, now: int) -> list[Pairs]:
-        """The pairs of screened blocks (batch, pairs, and (j, c) of the pairs past the static
-        checks), priced and scored."""
-        order = OrderColumns.joined(*(_order_columns(batch, j) for batch, _, j, _ in screened))
-        rows = _joined_arrays([pairs.rows[j, c] for _, pairs, j, c in screened])
-        # a pair no shift can hold is refused here, before the costlier gap-by-gap pricing
-        covered = world.table.shift_covers(rows, order.earliest, order.latest + order.max_late,
-                                           order.duration, now)
-        if not covered.all():
-            order, rows = order.taken(covered), rows[covered]
+    def _priced(self, screened: list["_Screened"], world: World, now: int) -> list[Pairs]:
+        """The pairs of screened blocks, priced and scored."""
+        rows = _joined_arrays([block.rows for block in screened])
+        order = screened[0].order.joined(*(block.order for block in screened[1:]))
         jobs = world.job_columns(rows)
         slots = insert_rows(order, rows, _workers(world, self.rules), jobs, now, self.rules)
-        at = priced = 0
-        for _, pairs, j, c in screened:
-            priced = block_tally.scatter(pairs.code, pairs.ints, pairs.floats, j, c, covered,
-                                         at, priced, slots.code, slots.ints, slots.floats,
-                                         SHIFT)
-            at += len(j)
+        at = 0
+        for block in screened:
+            pairs = block.pairs
+            at = block_tally.scatter(pairs.code, pairs.ints, pairs.floats, block.j, block.c,
+                                     at, slots.code, slots.ints, slots.floats)
         # the feasible pairs are the priced ones insertion found a slot for, in the same order
         # (the score reads the customers of the feasible pairs' planned jobs)
-        self._score([(batch, pairs) for batch, pairs, _, _ in screened], world,
+        self._score([(block.batch, block.pairs) for block in screened], world,
                     jobs["customer"][slots.code == FEASIBLE])
-        return [pairs for _, pairs, _, _ in screened]
+        return [block.pairs for block in screened]
 
     def _screened(self, batch: OrderBatch, rows: np.ndarray, km: np.ndarray, world: World,
-                  now: int) -> tuple[OrderBatch, Pairs, np.ndarray, np.ndarray]:
-        """The batch, its pairs with the static checks' refusals, and (j, c) of the pairs
-        that pass them."""
+                  now: int) -> "_Screened":
+        """The block's pairs with the static checks' refusals (and the shifts')."""
         blocked = [world.blocked_for(o) for o in batch.orders]
-        ok = self.static.passing(batch, world.table, rows, km, blocked)
-        code, ints, floats, values, j, c = block_tally.screened_pairs(
-            ok, rows, len(_INTS), len(_FLOATS), len(TERMS), FEASIBLE, STATIC_FAIL)
-        return batch, Pairs(ints, code, floats, values), j, c
+        return _screen(batch, rows, self.static.passing(batch, world.table, rows, km, blocked),
+                       world, now)
 
     def _score(self, blocks: list[tuple[OrderBatch, Pairs]], world: World,
                planned: np.ndarray) -> None:
@@ -317,9 +299,8 @@ class CandidateSearch:
         if columns:
             at = np.array(columns)
             rows = pairs.rows[:, at]
-            fresh = self._priced([(one, Pairs.blank(rows, np.zeros(rows.shape, dtype=np.int8)),
-                                   np.zeros(len(at), dtype=np.int64),
-                                   np.arange(len(at)))], world, now)[0]
+            fresh = self._priced([_screen(one, rows, np.ones(rows.shape, dtype=bool), world,
+                                          now)], world, now)[0]
             pairs.ints[:, :, at] = fresh.ints
             pairs.code[:, at] = fresh.code
             pairs.floats[:, :, at] = fresh.floats
@@ -401,12 +382,30 @@ def _joined_arrays(arrays: list[np.ndarray]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def _order_columns(batch: OrderBatch, j: np.ndarray) -> OrderColumns:
-    """The pairs' orders (``batch``'s ``j``) as insertion reads them."""
-    ints = np.empty((4, len(j)), dtype=np.int64)
-    ints[:3] = batch.ints[:3].take(j, axis=1)  # earliest, latest, duration
-    ints[3] = batch.max_late_s
-    return OrderColumns(batch.floats.take(j, axis=1), ints)
+@dataclass(slots=True)
+class _Screened:
+    """A block of pairs as the static checks and the shifts leave them (``pairs``), and the
+    ones to price: their positions (``j``, ``c``), worker ``rows`` and ``order`` columns."""
+
+    batch: OrderBatch
+    pairs: Pairs
+    j: np.ndarray
+    c: np.ndarray
+    rows: np.ndarray
+    order: OrderColumns
+
+
+def _screen(batch: OrderBatch, rows: np.ndarray, ok: np.ndarray, world: World,
+            now: int) -> _Screened:
+    """The pairs of ``batch`` x ``rows`` (m, k) that pass the static checks (``ok``) and
+    that some shift of the worker can hold (the others are refused here, before the costlier
+    gap-by-gap pricing)."""
+    code, ints, floats, values, j, c, priced, order_ints, order_floats = \
+        block_tally.screened_pairs(ok, rows, len(_INTS), len(_FLOATS), len(TERMS), FEASIBLE,
+                                   STATIC_FAIL, SHIFT, batch.ints, batch.floats,
+                                   batch.max_late_s, world.table.shifts, now)
+    return _Screened(batch, Pairs(ints, code, floats, values), j, c, priced,
+                     OrderColumns(order_floats, order_ints))
 
 
 def _workers(world: World, rules: DayRules) -> Workers:

@@ -77,7 +77,7 @@ from geo import TravelModel, haversine_km
 from geo.legs import haversine_root
 from geo.matrix import PointMatrix
 from matcher.pricing import (BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, leg_grid, price_pairs,
-                             price_rows, rooms, row_leg_angles, shift_covers)
+                             price_rows, rooms, row_leg_angles)
 from matcher.service_day import ServiceCalendar
 
 
@@ -307,7 +307,6 @@ def warm_up(rules: DayRules) -> None:
             "lat": np.zeros((1, 1)), "lon": np.zeros((1, 1))}
     insert_many(order, workers.days(ints * 0, jobs), 0, rules)
     insert_rows(order, ints * 0, workers, jobs, 0, rules)
-    shift_covers(shifts, ints, ints, ints, ints, 0)
 
 
 # the compiled kernel takes C-ordered int64 and float64 arrays (one compiled version)

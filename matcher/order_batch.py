@@ -45,13 +45,12 @@ class OrderBatch:
         types = {o.service_type for o in orders}
         if len(types) != 1:
             raise ValueError(f"a batch holds one service type, got {sorted(types)}")
-        floats = np.array([[o.lat for o in orders], [o.lon for o in orders]], dtype=np.float64)
-        ints = np.array([[o.earliest_start for o in orders], [o.latest_start for o in orders],
-                         [o.duration for o in orders],
-                         [max(o.min_skill_level, MIN_LEVEL) for o in orders],
-                         [o.priority for o in orders],
-                         [certificate_needed_until(o, calendar, max_late_s) for o in orders]],
-                        dtype=np.int64)
+        # (one pass over the orders, its rows turned into columns by zip: a batch has a few)
+        floats = np.array(list(zip(*[(o.lat, o.lon) for o in orders])), dtype=np.float64)
+        ints = np.array(list(zip(*[(o.earliest_start, o.latest_start, o.duration,
+                                    max(o.min_skill_level, MIN_LEVEL), o.priority,
+                                    certificate_needed_until(o, calendar, max_late_s))
+                                   for o in orders])), dtype=np.int64)
         return cls(orders, types.pop(), floats, ints, max_late_s)
 
     def __len__(self) -> int:

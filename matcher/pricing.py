@@ -104,21 +104,6 @@ def _day_of(ts, first_bucket, offsets):
 
 
 @_jit
-def shift_covers(shifts, rows, earliest, latest, duration, now):
-    """Per pair: some shift of worker ``rows[p]`` can hold ``duration`` starting in
-    [max(``earliest``, ``now``), ``latest``] (travel and other jobs aside)."""
-    covered = np.zeros(rows.shape[0], dtype=np.bool_)
-    for p in range(rows.shape[0]):
-        lo = max(earliest[p], now)
-        for s in range(shifts.shape[1]):
-            start = max(shifts[rows[p], s, 0], lo)
-            if start <= latest[p] and start + duration[p] <= shifts[rows[p], s, 1]:
-                covered[p] = True
-                break
-    return covered
-
-
-@_jit
 def leg_grid(home_lat, home_lon, job_lat, job_lon, job_start, order_lat, order_lon):
     """The (from, to) points of every leg of a block's grid of stops, in the order
     :func:`matcher.insertion._legs` cuts them: home -> order (P), job -> order (P x J), home ->

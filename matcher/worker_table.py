@@ -14,7 +14,6 @@ from functools import cached_property
 import numpy as np
 
 from geo import SpatialIndex
-from matcher import pricing
 from matcher.model import Worker
 
 
@@ -153,13 +152,6 @@ class WorkerTable:
             for k, pause in enumerate(worker.breaks):
                 breaks[i, k] = pause.start, pause.end, pause.duration
         return breaks
-
-    def shift_covers(self, rows: np.ndarray, earliest: np.ndarray, latest: np.ndarray,
-                     duration: np.ndarray, now: int) -> np.ndarray:
-        """Mask over ``rows`` (P,): some shift can hold a job of ``duration`` starting in
-        ``[earliest, latest]`` and not before ``now`` (travel and other jobs aside); the order
-        columns are (P,) too. ``latest`` is the hard latest start (with any soft lateness)."""
-        return pricing.shift_covers(self.shifts, rows, earliest, latest, duration, now)
 
     @cached_property
     def _tag_columns(self) -> dict[str, np.ndarray]:

@@ -95,3 +95,42 @@ def test_widest_within_is_the_count_numpy_writes(m, k, start, radius):
     km = np.sort(rng.choice([0.0, 5.0, 10.0, 15.0, 20.0, rng.uniform(0, 25)], (m, k)), axis=1)
     want = int(np.count_nonzero(km[:, start:] <= radius, axis=1).max(initial=0))
     assert block_tally.widest_within(km, start, radius) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 4), st.integers(0, 6), st.integers(0, 3), st.integers(0, 10 ** 6),
+       st.integers(0, 86400), st.sampled_from([0, 1800]))
+def test_screening_refuses_the_pairs_no_shift_can_hold_and_lists_the_rest_to_price(
+        m, k, n_shifts, seed, now, max_late):
+    """A pair past the static checks goes on to pricing when some shift of its worker holds
+    the duration from the earliest allowed start (not before ``now``) to the latest plus the
+    soft lateness, as numpy over every (pair, shift) says; else it is refused as SHIFT. The
+    ones to price come in (order, worker) order with their rows and order columns."""
+    rng = np.random.default_rng(seed)
+    begin = rng.integers(0, 86400, size=(8, n_shifts))
+    shifts = np.stack([begin, begin + rng.integers(0, 4 * 3600, size=begin.shape)], axis=-1)
+    shifts[rng.random(begin.shape) < 0.2] = 0  # padding: (0, 0) holds nothing
+    shifts = shifts.reshape(8, n_shifts, 2).astype(np.int64)
+    rows = rng.integers(0, 8, size=(m, k))
+    ok = rng.random((m, k)) < 0.7
+    earliest = rng.integers(0, 86400, size=m)
+    order_ints = np.array([earliest, earliest + rng.integers(0, 3 * 3600, size=m),
+                           rng.integers(1, 3 * 3600, size=m), rng.integers(1, 5, size=m),
+                           rng.integers(0, 9, size=m), rng.integers(0, 10 ** 9, size=m)],
+                          dtype=np.int64).reshape(6, m)
+    order_floats = rng.uniform(30, 32, size=(2, m))
+    code, ints, floats, values, j, c, priced, pair_ints, pair_floats = \
+        block_tally.screened_pairs(ok, rows, 6, 3, 7, 0, -1, 4, order_ints, order_floats,
+                                   max_late, shifts, now)
+
+    start = np.maximum(shifts[rows][..., 0], np.maximum(order_ints[0], now)[:, None, None])
+    fits = ((start <= (order_ints[1] + max_late)[:, None, None])
+            & (start + order_ints[2][:, None, None] <= shifts[rows][..., 1])).any(axis=-1)
+    assert code.tolist() == np.where(~ok, -1, np.where(fits, 0, 4)).tolist()
+    assert ints[0].tolist() == rows.tolist() and not ints[1:].any()
+    assert not floats.any() and not values.any() and values.shape == (m, k, 7)
+    jj, cc = np.nonzero(ok & fits)
+    assert j.tolist() == jj.tolist() and c.tolist() == cc.tolist()
+    assert priced.tolist() == rows[jj, cc].tolist()
+    assert pair_ints.tolist() == [*order_ints[:3, jj].tolist(), [max_late] * len(jj)]
+    assert pair_floats.tolist() == order_floats[:, jj].tolist()

@@ -16,7 +16,7 @@ from matcher.model import Break, Job, Shift
 from matcher.service_day import ServiceCalendar
 from matcher.world import JobColumns
 from matcher.worker_table import WorkerTable
-from tests.builders import CENTRE, HOUR, at, make_order, make_worker, world_of
+from tests.builders import CENTRE, HOUR, at, make_order, make_worker
 from tests.reference_insertion import best_insertion
 
 RULES = DayRules(TravelModel(1.3, 25.0), ServiceCalendar("Asia/Shanghai"), 600)
@@ -517,37 +517,6 @@ def test_legs_priced_only_where_needed_are_those_of_the_whole_grid(days, now_min
         assert getattr(dense, name)[dense.code == 0].tolist() == \
             getattr(priced, name)[dense.code == 0].tolist(), name
     assert dense.code.tolist() == priced.code.tolist()
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 6), st.integers(0, 3), st.integers(0, 10 ** 6), st.integers(0, 86400))
-def test_shift_covers_is_the_shift_arithmetic(n_pairs, n_shifts, seed, now):
-    """Some shift holds the duration from the earliest allowed start, as numpy over every
-    (pair, shift) says it; padding shifts (0, 0) hold nothing."""
-    from matcher.pricing import shift_covers
-    rng = np.random.default_rng(seed)
-    begin = rng.integers(0, 86400, size=(8, n_shifts))
-    shifts = np.stack([begin, begin + rng.integers(0, 4 * 3600, size=begin.shape)], axis=-1)
-    shifts[rng.random(begin.shape) < 0.2] = 0
-    rows = rng.integers(0, 8, size=n_pairs)
-    earliest = rng.integers(0, 86400, size=n_pairs)
-    latest = earliest + rng.integers(0, 3 * 3600, size=n_pairs)
-    duration = rng.integers(1, 3 * 3600, size=n_pairs)
-    start = np.maximum(shifts[rows][:, :, 0], np.maximum(earliest, now)[:, None])
-    fits = (start <= latest[:, None]) & (start + duration[:, None] <= shifts[rows][:, :, 1])
-    assert shift_covers(shifts, rows, earliest, latest, duration, now).tolist() \
-        == fits.any(axis=1).tolist()
-
-
-def test_warm_up_compiles_shift_covers_for_the_types_a_search_passes():
-    from matcher.config import DispatchConfig
-    from matcher.insertion import warm_up
-    from matcher.planner import Planner
-    from matcher.pricing import shift_covers
-    warm_up(RULES)
-    compiled = list(shift_covers.signatures)
-    Planner(DispatchConfig()).dispatch([make_order()], world_of([make_worker()], {}), at(6))
-    assert list(shift_covers.signatures) == compiled
 
 
 @settings(max_examples=100, deadline=None)
