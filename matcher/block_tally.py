@@ -114,11 +114,12 @@ def screened_pairs(ok, rows, n_ints, n_floats, n_terms, passed, failed, no_shift
     them: the code (``failed``; ``no_shift`` where no shift of the worker can hold the order's
     duration starting in its window and not before ``now``, travel and other jobs aside; else
     ``passed``), the int fields with the worker ``rows`` first and the rest zero, the float
-    fields and term values zero. Then the ``passed`` pairs, the ones to price, in order: their
-    positions (j, c), worker rows, and order columns as insertion reads them (earliest,
-    latest, duration, ``max_late``; lat, lon) from the batch's ``order_ints`` (earliest,
-    latest, duration, ...) and ``order_floats`` (lat, lon); ``max_late`` seconds a start may
-    come after the latest."""
+    fields and term values zero. Then the ``passed`` pairs, the ones to price, in order, in
+    one int64 array (7, n): their positions (j, c), worker rows, and order columns as
+    insertion reads them (earliest, latest, duration, ``max_late``), and one float64 (2, n):
+    lat, lon; from the batch's ``order_ints`` (earliest, latest, duration, ...) and
+    ``order_floats`` (lat, lon); ``max_late`` seconds a start may come after the latest. (Each
+    array a kernel returns costs a boxing: the pairs' int columns are one.)"""
     m, k = rows.shape
     code = np.empty((m, k), dtype=np.int8)
     ints = np.zeros((n_ints, m, k), dtype=np.int64)
@@ -135,20 +136,19 @@ def screened_pairs(ok, rows, n_ints, n_floats, n_terms, passed, failed, no_shift
                 n += 1
             else:
                 code[i, t] = no_shift
-    j, c, priced = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    pair_ints, pair_floats = np.empty((4, n), np.int64), np.empty((2, n))
+    pair_ints, pair_floats = np.empty((7, n), np.int64), np.empty((2, n))
     n = 0
     for i in range(m):
         for t in range(k):
             if code[i, t] == passed:
-                j[n], c[n], priced[n] = i, t, rows[i, t]
+                pair_ints[0, n], pair_ints[1, n], pair_ints[2, n] = i, t, rows[i, t]
                 for f in range(3):
-                    pair_ints[f, n] = order_ints[f, i]
-                pair_ints[3, n] = max_late
+                    pair_ints[3 + f, n] = order_ints[f, i]
+                pair_ints[6, n] = max_late
                 pair_floats[0, n], pair_floats[1, n] = order_floats[0, i], order_floats[1, i]
                 n += 1
-    return (code, ints, np.zeros((n_floats, m, k)), np.zeros((m, k, n_terms)), j, c, priced,
-            pair_ints, pair_floats)
+    return (code, ints, np.zeros((n_floats, m, k)), np.zeros((m, k, n_terms)), pair_ints,
+            pair_floats)
 
 
 @_jit

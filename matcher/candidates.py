@@ -400,12 +400,11 @@ def _screen(batch: OrderBatch, rows: np.ndarray, ok: np.ndarray, world: World,
     """The pairs of ``batch`` x ``rows`` (m, k) that pass the static checks (``ok``) and
     that some shift of the worker can hold (the others are refused here, before the costlier
     gap-by-gap pricing)."""
-    code, ints, floats, values, j, c, priced, order_ints, order_floats = \
-        block_tally.screened_pairs(ok, rows, len(_INTS), len(_FLOATS), len(TERMS), FEASIBLE,
-                                   STATIC_FAIL, SHIFT, batch.ints, batch.floats,
-                                   batch.max_late_s, world.table.shifts, now)
-    return _Screened(batch, Pairs(ints, code, floats, values), j, c, priced,
-                     OrderColumns(order_floats, order_ints))
+    code, ints, floats, values, pair_ints, pair_floats = block_tally.screened_pairs(
+        ok, rows, len(_INTS), len(_FLOATS), len(TERMS), FEASIBLE, STATIC_FAIL, SHIFT,
+        batch.ints, batch.floats, batch.max_late_s, world.table.shifts, now)
+    return _Screened(batch, Pairs(ints, code, floats, values), pair_ints[0], pair_ints[1],
+                     pair_ints[2], OrderColumns(pair_floats, pair_ints[3:]))
 
 
 def _workers(world: World, rules: DayRules) -> Workers:

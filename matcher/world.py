@@ -67,8 +67,9 @@ class JobColumns:
 
     def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The job columns of ``rows`` (any shape), trimmed to the widest of their days."""
-        taken = take_columns(np.ascontiguousarray(rows, dtype=np.int64).ravel(), self.count,
-                             *self.columns.values())
+        ints, floats = take_columns(np.ascontiguousarray(rows, dtype=np.int64).ravel(),
+                                    self.count, *self.columns.values())
+        taken = (ints[0], ints[1], floats[0], floats[1], ints[2])  # in _FIELDS order
         if rows.ndim == 1:
             return dict(zip(self.columns, taken))
         return {name: column.reshape(rows.shape + column.shape[-1:])
@@ -124,21 +125,19 @@ class JobColumns:
 def take_columns(rows, count, start, end, lat, lon, customer):
     """:meth:`JobColumns.take` of 1-D ``rows``: the five columns gathered in one loop (as
     numpy it was one gather per column, and their fixed cost was most of it on the few dozen
-    rows of an instant order's pass)."""
+    rows of an instant order's pass), as (3, n, width) int64 (start, end, customer) and
+    (2, n, width) float64 (lat, lon): each array a kernel returns costs a boxing."""
     n = rows.shape[0]
     width = 1
     for i in range(n):
         width = max(width, count[rows[i]])
-    out_start, out_end = np.empty((n, width), np.int64), np.empty((n, width), np.int64)
-    out_lat, out_lon = np.empty((n, width)), np.empty((n, width))
-    out_customer = np.empty((n, width), np.int64)
+    ints, floats = np.empty((3, n, width), np.int64), np.empty((2, n, width))
     for i in range(n):
         r = rows[i]
         for j in range(width):
-            out_start[i, j], out_end[i, j] = start[r, j], end[r, j]
-            out_lat[i, j], out_lon[i, j] = lat[r, j], lon[r, j]
-            out_customer[i, j] = customer[r, j]
-    return out_start, out_end, out_lat, out_lon, out_customer
+            ints[0, i, j], ints[1, i, j], ints[2, i, j] = start[r, j], end[r, j], customer[r, j]
+            floats[0, i, j], floats[1, i, j] = lat[r, j], lon[r, j]
+    return ints, floats
 
 
 def warm_up() -> None:

@@ -119,9 +119,9 @@ def test_screening_refuses_the_pairs_no_shift_can_hold_and_lists_the_rest_to_pri
                            rng.integers(0, 9, size=m), rng.integers(0, 10 ** 9, size=m)],
                           dtype=np.int64).reshape(6, m)
     order_floats = rng.uniform(30, 32, size=(2, m))
-    code, ints, floats, values, j, c, priced, pair_ints, pair_floats = \
-        block_tally.screened_pairs(ok, rows, 6, 3, 7, 0, -1, 4, order_ints, order_floats,
-                                   max_late, shifts, now)
+    code, ints, floats, values, pair_ints, pair_floats = block_tally.screened_pairs(
+        ok, rows, 6, 3, 7, 0, -1, 4, order_ints, order_floats, max_late, shifts, now)
+    j, c, priced = pair_ints[:3]
 
     start = np.maximum(shifts[rows][..., 0], np.maximum(order_ints[0], now)[:, None, None])
     fits = ((start <= (order_ints[1] + max_late)[:, None, None])
@@ -132,5 +132,5 @@ def test_screening_refuses_the_pairs_no_shift_can_hold_and_lists_the_rest_to_pri
     jj, cc = np.nonzero(ok & fits)
     assert j.tolist() == jj.tolist() and c.tolist() == cc.tolist()
     assert priced.tolist() == rows[jj, cc].tolist()
-    assert pair_ints.tolist() == [*order_ints[:3, jj].tolist(), [max_late] * len(jj)]
+    assert pair_ints[3:].tolist() == [*order_ints[:3, jj].tolist(), [max_late] * len(jj)]
     assert pair_floats.tolist() == order_floats[:, jj].tolist()
