@@ -8,12 +8,19 @@ Shanghai) is far smaller than the road-detour uncertainty that
 
 All functions accept plain floats or numpy arrays and follow numpy
 broadcasting; scalar inputs give Python floats back.
+
+The haversine's sines, cosines and arcsines are the C library's (``math``'s, and numba's in
+compiled code, which calls the same functions), here and in every compiled kernel that prices
+a distance (:func:`arc`): numpy's own vectorised float64 trigonometry differs from it in the
+last bit on some CPUs (AVX-512), and a distance must be the same bits wherever it is computed
+and on whichever host, or a tie between two workers could go either way.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -23,6 +30,35 @@ __all__ = ["EARTH_RADIUS_KM", "haversine_km", "to_unit_xyz", "chord_to_km", "km_
 EARTH_RADIUS_KM = 6371.0088
 
 _HALF_CIRCUMFERENCE_KM = np.pi * EARTH_RADIUS_KM
+
+# np.radians(x) is x * (pi / 180), this very constant
+DEGREE = np.pi / 180.0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def arc(phi1, lam1, phi2, lam2, cos_phi1, cos_phi2):
+    """Half the central angle between two points (radians in, radians out), given the
+    cosines of their latitudes: ``haversine_km`` is ``2 * EARTH_RADIUS_KM`` times it. Compiled
+    kernels call this (inlined; one that does is ``cached_with`` this module) so that their
+    distances are ``haversine_km``'s to the bit."""
+    a = math.sin((phi2 - phi1) / 2.0)
+    b = math.sin((lam2 - lam1) / 2.0)
+    hav = a * a + cos_phi1 * cos_phi2 * (b * b)
+    # clipped: rounding near the antipodes can push it past 1 (NaN stays NaN)
+    return math.asin(math.sqrt(min(max(hav, 0.0), 1.0)))
+
+
+def _haversine_one(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = lat1 * DEGREE, lat2 * DEGREE
+    return 2.0 * EARTH_RADIUS_KM * arc(phi1, lon1 * DEGREE, phi2, lon2 * DEGREE,
+                                       math.cos(phi1), math.cos(phi2))
+
+
+# a ufunc (broadcasting, no copies), compiled; with NUMBA_DISABLE_JIT (debugging) numpy's
+# Python-level vectorize of the same function
+_haversine = (np.vectorize(_haversine_one, otypes=[np.float64]) if numba.config.DISABLE_JIT
+              else numba.vectorize(["float64(float64, float64, float64, float64)"], cache=True,
+                                   nopython=True)(_haversine_one))
 
 
 def _float_or_array(values: NDArray[np.float64], inputs: tuple) -> float | NDArray[np.float64]:
@@ -61,22 +97,19 @@ def haversine_km(
     inputs = (lat1, lon1, lat2, lon2)
     if all(type(x) is float for x in inputs):
         return _haversine_scalar(lat1, lon1, lat2, lon2)
-    phi1, lam1, phi2, lam2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in inputs)
-    hav = (
-        np.sin((phi2 - phi1) / 2.0) ** 2
-        + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2.0) ** 2
-    )
-    km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(hav, 0.0, 1.0)))
+    km = _haversine(*(np.asarray(x, dtype=np.float64) for x in inputs))
     return _float_or_array(km, inputs)
 
 
 def _haversine_scalar(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    # The insertion hot path prices one leg at a time; plain math is ~20x faster than numpy
-    # on scalars and follows the same formula.
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    hav = (math.sin((phi2 - phi1) / 2.0) ** 2
-           + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2.0) ** 2)
-    return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(hav, 0.0), 1.0)))
+    # plain floats: _haversine_one in Python, on math's functions (the same C library calls,
+    # the same operations: the same bits), some 20x faster than a ufunc call
+    phi1, phi2 = lat1 * DEGREE, lat2 * DEGREE
+    return 2.0 * EARTH_RADIUS_KM * _arc_py(phi1, lon1 * DEGREE, phi2, lon2 * DEGREE,
+                                           math.cos(phi1), math.cos(phi2))
+
+
+_arc_py = getattr(arc, "py_func", arc)  # (with NUMBA_DISABLE_JIT, arc is the plain function)
 
 
 def to_unit_xyz(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:

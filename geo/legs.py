@@ -1,11 +1,10 @@
-"""Travel legs between paired points (1-D arrays), compiled around numpy's trigonometry.
+"""Travel legs between paired points (1-D arrays), compiled.
 
 :meth:`geo.travel.TravelModel.legs` prices the legs of an order's candidate workers in one
 call; as numpy (:func:`geo.distance.haversine_km`, then the road km and the seconds) that was
 some twenty-five calls, and their fixed cost was most of it for the few hundred legs of an
-instant order. Here the arithmetic around ``np.cos``, ``np.sin`` and ``np.arcsin`` is one loop
-per step, the same operations in the same order (IEEE: the same bits); the trigonometry
-itself stays numpy's, whose last bit numba's does not always match.
+instant order. Here it is one loop; each leg's great-circle km are
+:func:`geo.distance.arc`'s, so :func:`geo.distance.haversine_km`'s to the bit.
 """
 
 from __future__ import annotations
@@ -15,38 +14,22 @@ import math
 import numba
 import numpy as np
 
-from geo.distance import EARTH_RADIUS_KM
+from geo import distance
+from geo.distance import DEGREE, EARTH_RADIUS_KM, arc
+from geo.kernel_cache import cached_with
 
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
-# np.radians(x) is x * (pi / 180), this very constant
-_DEGREE = np.pi / 180.0
 
-
+@cached_with(distance)
 @_jit
-def angles(lat1, lon1, lat2, lon2):
-    """Latitudes in radians (2, n: first points, then second points) and the half
-    differences of latitude and longitude (2, n)."""
-    n = lat1.shape[0]
-    phis = np.empty((2, n))
-    halves = np.empty((2, n))
-    for i in range(n):
-        phi1, phi2 = lat1[i] * _DEGREE, lat2[i] * _DEGREE
-        phis[0, i], phis[1, i] = phi1, phi2
-        halves[0, i] = (phi2 - phi1) / 2.0
-        halves[1, i] = (lon2[i] * _DEGREE - lon1[i] * _DEGREE) / 2.0
-    return phis, halves
-
-
-@_jit
-def haversine_root(cosines, sines):
-    """sqrt of the haversine clipped to [0, 1]."""
-    n = cosines.shape[1]
-    out = np.empty(n)
-    for i in range(n):
-        a, b = sines[0, i], sines[1, i]
-        hav = a * a + cosines[0, i] * cosines[1, i] * (b * b)
-        out[i] = math.sqrt(min(max(hav, 0.0), 1.0))
+def leg_arcs(lat1, lon1, lat2, lon2):
+    """:func:`geo.distance.arc` of each pair of points (degrees)."""
+    out = np.empty(lat1.shape[0])
+    for i in range(lat1.shape[0]):
+        phi1, phi2 = lat1[i] * DEGREE, lat2[i] * DEGREE
+        out[i] = arc(phi1, lon1[i] * DEGREE, phi2, lon2[i] * DEGREE, math.cos(phi1),
+                     math.cos(phi2))
     return out
 
 
@@ -68,11 +51,10 @@ def road(arcs, detour, speed_kmh, keep):
     return seconds, km
 
 
-def legs(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray,
-         detour: float, speed_kmh: float, keep: float) -> tuple[np.ndarray, np.ndarray]:
+@cached_with(distance)
+@_jit
+def legs(lat1, lon1, lat2, lon2, detour, speed_kmh, keep):
     """Seconds (int64) and road km of each leg ``i`` between (lat1[i], lon1[i]) and (lat2[i],
     lon2[i]): C-ordered float64 arrays of one length. ``keep`` is 1 minus the rounding slack
     of :meth:`~geo.travel.TravelModel.seconds_for_km`."""
-    phis, halves = angles(lat1, lon1, lat2, lon2)
-    return road(np.arcsin(haversine_root(np.cos(phis), np.sin(halves))), detour, speed_kmh,
-                keep)
+    return road(leg_arcs(lat1, lon1, lat2, lon2), detour, speed_kmh, keep)

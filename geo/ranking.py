@@ -1,11 +1,10 @@
 """The steps of a k-NN query around the grid, compiled (:class:`geo.spatial.SpatialIndex`).
 
 An instant order's query ranks a few dozen fetched points; written as numpy that took some
-thirty calls, and their fixed cost was most of the query. Here each step is one loop. The
-trigonometry stays in numpy (``np.sin``, ``np.arcsin`` between the steps): numba's sine is
-not numpy's in the last bit, and these distances must be the very ones
-:func:`geo.distance.haversine_km` gives. The rest (differences, products, square root,
-clipping, sorting) is exact IEEE arithmetic in the same order, so the bits are the same.
+thirty calls, and their fixed cost was most of the query. Here a query is one call
+(:func:`knn_query`). Its distances are :func:`geo.distance.arc`'s, the very ones
+:func:`geo.distance.haversine_km` gives (the same C library trigonometry and the same
+operations in the same order, so the same bits).
 """
 
 from __future__ import annotations
@@ -15,14 +14,12 @@ import math
 import numba
 import numpy as np
 
-from geo import grid
+from geo import distance, grid
+from geo.distance import DEGREE, EARTH_RADIUS_KM, arc
 from geo.grid import nearest
 from geo.kernel_cache import cached_with
 
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
-
-# np.radians(x) is x * (pi / 180), this very constant
-_DEGREE = np.pi / 180.0
 
 # What :func:`bad_coordinate` finds first.
 COORDINATES_OK, BAD_LAT, BAD_LON = 0, 1, 2
@@ -56,34 +53,32 @@ def unit_xyz(lat, lon):
 
 
 @_jit
-def half_angles(sides, at, phi1, lam1):
-    """Per (row, candidate): (phi2 - phi1) / 2 and (lam2 - lam1) / 2, stacked (2, m, f), and
-    the candidate's cos(phi2) (m, f); ``sides`` (n, 3) holds each point's phi, lambda,
-    cos(phi) in a row, ``at`` (m, f) the candidates' rows of it."""
-    m, f = at.shape
-    halves = np.empty((2, m, f))
-    cos2 = np.empty((m, f))
-    for i in range(m):
-        for j in range(f):
-            p = at[i, j]
-            halves[0, i, j] = (sides[p, 0] - phi1[i]) / 2.0
-            halves[1, i, j] = (sides[p, 1] - lam1[i]) / 2.0
-            cos2[i, j] = sides[p, 2]
-    return halves, cos2
-
-
-@_jit
-def haversine_root(sines, cos1, cos2):
-    """sqrt of the haversine clipped to [0, 1], from the sines of the half angles: the
-    operations of :func:`geo.distance.haversine_km`, in its order."""
-    m, f = cos2.shape
-    out = np.empty((m, f))
-    for i in range(m):
-        for j in range(f):
-            a, b = sines[0, i, j], sines[1, i, j]
-            hav = a * a + cos1[i] * cos2[i, j] * (b * b)
-            out[i, j] = math.sqrt(min(max(hav, 0.0), 1.0))
+def sides(lat, lon):
+    """Per point (n, 3): its latitude and longitude in radians and the cosine of its latitude,
+    what :func:`candidate_arcs` reads of a point (the cosine as :func:`geo.distance.arc`'s
+    callers compute it)."""
+    out = np.empty((lat.shape[0], 3))
+    for i in range(lat.shape[0]):
+        phi = lat[i] * DEGREE
+        out[i, 0], out[i, 1], out[i, 2] = phi, lon[i] * DEGREE, math.cos(phi)
     return out
+
+
+@cached_with(distance)
+@_jit
+def candidate_arcs(sides, at, counts, lat, lon):
+    """Per query point ``i`` (degrees), the arcs (:func:`geo.distance.arc`) to its first
+    ``counts[i]`` candidates, whose rows of ``sides`` (:func:`sides`) are ``at[i]``; the
+    other entries are not written."""
+    m, f = at.shape
+    arcs = np.empty((m, f))
+    for i in range(m):
+        phi1, lam1 = lat[i] * DEGREE, lon[i] * DEGREE
+        cos1 = math.cos(phi1)
+        for j in range(counts[i]):
+            p = at[i, j]
+            arcs[i, j] = arc(phi1, lam1, sides[p, 0], sides[p, 1], cos1, sides[p, 2])
+    return arcs
 
 
 @_jit
@@ -110,21 +105,18 @@ def ranked_prefix(arcs, scale, cand, counts, kept):
     return rows, km
 
 
-@cached_with(grid)
+@cached_with(grid, distance)
 @_jit
-def query_halves(xyz, points, starts, shape, plane, low, side, sides, lat, lon, k, slack):
-    """One k-NN query's steps before its first trigonometry, in one call: the grid's
-    candidates of each query point (:func:`geo.grid.nearest` of its :func:`unit_xyz`), as
-    point indices, and their :func:`half_angles`, with the query points' latitudes in
-    radians. ``sides`` holds the points' rows in the grid's order (a query's candidates lie
-    in a few cells, so their rows share cache lines)."""
+def knn_query(xyz, points, starts, shape, plane, low, side, sides, lat, lon, k, slack):
+    """A k-NN query in one call: the grid's candidates of each query point
+    (:func:`geo.grid.nearest` of its :func:`unit_xyz`), their :func:`candidate_arcs` and
+    their :func:`ranked_prefix`: per query point its ``k`` nearest points and their km.
+    ``sides`` holds the points' rows in the grid's order (a query's candidates lie in a few
+    cells, so their rows share cache lines)."""
     at, counts = nearest(xyz, starts, shape, plane, low, side, unit_xyz(lat, lon), k, slack)
-    phi1, lam1 = np.empty(lat.shape[0]), np.empty(lat.shape[0])
-    for i in range(lat.shape[0]):
-        phi1[i], lam1[i] = lat[i] * _DEGREE, lon[i] * _DEGREE
-    halves, cos2 = half_angles(sides, at, phi1, lam1)
+    arcs = candidate_arcs(sides, at, counts, lat, lon)
     cand = np.empty_like(at)
     for i in range(at.shape[0]):
-        for j in range(at.shape[1]):
+        for j in range(counts[i]):
             cand[i, j] = points[at[i, j]]
-    return cand, counts, halves, cos2, phi1
+    return ranked_prefix(arcs, 2.0 * EARTH_RADIUS_KM, cand, counts, k)

@@ -3,8 +3,8 @@
 Points live on the unit sphere in a grid of cells (:class:`geo.grid.PointGrid`). Chord
 length is a monotonic function of great-circle distance, so the grid's chord ordering agrees
 with the haversine ordering; the grid is only used to find candidates, and the reported
-distances and final order always come from :func:`geo.distance.haversine_km` with ties broken
-by point index. Results are therefore identical to a brute-force haversine scan.
+distances and final order always come from :func:`geo.distance.haversine_km` (to the bit) with
+ties broken by point index. Results are therefore identical to a brute-force haversine scan.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ import operator
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from geo.distance import EARTH_RADIUS_KM, km_to_chord, to_unit_xyz
+from geo.distance import haversine_km, km_to_chord, to_unit_xyz
 from geo.grid import PointGrid
-from geo.ranking import (BAD_LAT, BAD_LON, bad_coordinate, haversine_root, query_halves,
-                         ranked_prefix)
+from geo.ranking import BAD_LAT, BAD_LON, bad_coordinate, knn_query, sides
 
 __all__ = ["SpatialIndex", "warm_up"]
 
@@ -87,7 +86,7 @@ class SpatialIndex:
         values, or a latitude lies outside ``[-90, 90]``.
     """
 
-    __slots__ = ("_lat", "_lon", "_grid", "_sides", "_grid_sides")
+    __slots__ = ("_lat", "_lon", "_grid", "_grid_sides")
 
     def __init__(self, lat: ArrayLike, lon: ArrayLike) -> None:
         lat_arr, lon_arr = _coordinates(lat, lon)
@@ -97,13 +96,9 @@ class SpatialIndex:
         self._lat.flags.writeable = False
         self._lon.flags.writeable = False
         self._grid = PointGrid(to_unit_xyz(self._lat, self._lon)) if self.size else None
-        # The points' side of the haversine, computed once instead of on every query (the
-        # same elementwise operations as haversine_km, so the same bits): rows phi, lambda
-        # and cos(phi), stacked so that a query gathers its points' three in one take.
-        phi = np.radians(self._lat)
-        self._sides = np.stack((phi, np.radians(self._lon), np.cos(phi)))
-        # the same three, a row per point in the grid's order, for k-NN queries
-        self._grid_sides = (np.ascontiguousarray(self._sides.T[self._grid.points])
+        # The points' side of the haversine (radians, cosine of the latitude), computed once
+        # instead of on every query, a row per point in the grid's order
+        self._grid_sides = (sides(self._lat[self._grid.points], self._lon[self._grid.points])
                             if self._grid is not None else None)
 
     @property
@@ -194,7 +189,8 @@ class SpatialIndex:
         self, lat: float, lon: float, candidates: NDArray[np.int64]
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Sort candidate points by (haversine km, index)."""
-        km = self._km(np.float64(lat), np.float64(lon), candidates)
+        km = haversine_km(np.float64(lat), np.float64(lon), self._lat[candidates],
+                          self._lon[candidates])
         order = np.lexsort((candidates, km))
         return candidates[order], km[order]
 
@@ -206,25 +202,10 @@ class SpatialIndex:
         if kept == 0 or m == 0:
             return np.empty((m, kept), dtype=np.int64), np.empty((m, kept), dtype=np.float64)
         # the grid's candidates, sorted by (km, index) and cut to the first ``kept``: their
-        # km are :meth:`_km`'s, compiled around numpy's trigonometry (geo.ranking), so the
-        # same bits
+        # km are haversine_km's (geo.ranking), so the same bits
         grid = self._grid
-        cand, counts, halves, cos2, phi1 = query_halves(
-            grid.xyz, grid.points, grid.starts, grid.shape, grid.plane, grid.low, grid.side,
-            self._grid_sides, lat, lon, kept, _CHORD_SLACK)
-        root = haversine_root(np.sin(halves), np.cos(phi1), cos2)
-        return ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand, counts, kept)
-
-    def _km(self, lat: NDArray[np.float64], lon: NDArray[np.float64],
-            points: NDArray[np.int64]) -> NDArray[np.float64]:
-        """:func:`geo.distance.haversine_km` from ``lat, lon`` (degrees, broadcast against
-        ``points``) to the indexed ``points``: the same formula and float operations in the
-        same order, with the points' radians and cosines precomputed."""
-        phi1, lam1 = np.radians(lat), np.radians(lon)
-        phi2, lam2, cos_phi2 = self._sides[:, points]
-        hav = (np.sin((phi2 - phi1) / 2.0) ** 2
-               + np.cos(phi1) * cos_phi2 * np.sin((lam2 - lam1) / 2.0) ** 2)
-        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(np.maximum(hav, 0.0), 1.0)))
+        return knn_query(grid.xyz, grid.points, grid.starts, grid.shape, grid.plane, grid.low,
+                         grid.side, self._grid_sides, lat, lon, kept, _CHORD_SLACK)
 
 
 def warm_up() -> None:

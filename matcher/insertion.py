@@ -74,10 +74,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo import TravelModel, haversine_km
-from geo.legs import haversine_root
 from geo.matrix import PointMatrix
 from matcher.pricing import (BREAK, DAILY_LIMIT, DAY_PLAN, NO_JOB, SHIFT, leg_grid, price_pairs,
-                             price_rows, rooms, row_leg_angles)
+                             price_rows, rooms, row_leg_arcs)
 from matcher.service_day import ServiceCalendar
 
 
@@ -271,7 +270,7 @@ def insert_rows(order: OrderColumns, rows: np.ndarray, workers: Workers,
     """:func:`insert_many` of the pairs (order ``i``, worker ``rows[i]``) whose planned jobs
     are ``jobs`` (columns (P, J), as :meth:`~matcher.world.World.job_columns` gives them).
     The same slots to the bit; on the small blocks of an instant order (great-circle legs,
-    only those pricing reads: :func:`~matcher.pricing.read_legs`) in five calls, gathering
+    only those pricing reads: :func:`~matcher.pricing.read_legs`) in four calls, gathering
     included, rather than some fifty: their fixed cost was most of the work."""
     job_start = _ints(jobs["start"])
     if rules.matrix is not None or job_start.size > _DENSE_GRID:
@@ -280,10 +279,9 @@ def insert_rows(order: OrderColumns, rows: np.ndarray, workers: Workers,
     if not len(rows):
         return slots
     hard_latest = order.latest + order.max_late
-    phis, halves, first, last, place = row_leg_angles(
+    arcs, first, last, place = row_leg_arcs(
         now, rows, order.earliest, hard_latest, workers.home_lat, workers.home_lon, job_start,
         _floats(jobs["lat"]), _floats(jobs["lon"]), order.lat, order.lon)
-    arcs = np.arcsin(haversine_root(np.cos(phis), np.sin(halves)))
     day, day_start = workers.shift_days
     if not price_rows(now, rows, order.earliest, order.latest, hard_latest, order.duration,
                       workers.shifts, day, day_start, workers.max_jobs, workers.max_minutes,

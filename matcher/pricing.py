@@ -17,7 +17,7 @@ import numpy as np
 
 from geo import distance, legs
 from geo.kernel_cache import cached_with
-from geo.legs import angles, road
+from geo.legs import leg_arcs, road
 from matcher import service_day
 from matcher.service_day import BUCKET_S, DAY_S
 
@@ -351,12 +351,11 @@ def price_pairs(now, earliest, latest, hard_latest, duration, shifts, shift_day,
 
 @cached_with(legs, distance, service_day)
 @_jit
-def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_start, job_lat,
-                   job_lon, order_lat, order_lon):
-    """For pairs given as worker table ``rows`` (the homes are the whole table's): the
-    latitudes and half differences (:func:`geo.legs.angles`) of the legs of their
-    :func:`leg_grid` that pricing reads and the places of those legs in it
-    (:func:`read_legs`), and the first and last second whose service day the pricing reads
+def row_leg_arcs(now, rows, earliest, hard_latest, home_lat, home_lon, job_start, job_lat,
+                 job_lon, order_lat, order_lon):
+    """For pairs given as worker table ``rows`` (the homes are the whole table's): the arcs
+    (:func:`geo.legs.leg_arcs`) of the legs of their :func:`leg_grid` that pricing reads and
+    the places of those legs in it (:func:`read_legs`), and the first and last second whose service day the pricing reads
     (every candidate start and every job's start)."""
     lat1, lon1, lat2, lon2, place = read_legs(home_lat[rows], home_lon[rows], job_lat,
                                               job_lon, job_start, order_lat, order_lon)
@@ -367,8 +366,7 @@ def row_leg_angles(now, rows, earliest, hard_latest, home_lat, home_lon, job_sta
         for j in range(job_start.shape[1]):
             if job_start[p, j] < NO_JOB:
                 first, last = min(first, job_start[p, j]), max(last, job_start[p, j])
-    phis, halves = angles(lat1, lon1, lat2, lon2)
-    return phis, halves, first, last, place
+    return leg_arcs(lat1, lon1, lat2, lon2), first, last, place
 
 
 @cached_with(legs, distance, service_day)
@@ -379,7 +377,7 @@ def price_rows(now, rows, earliest, latest, hard_latest, duration, shifts, shift
                travel_s, travel_km, added_s, added_km, day_minutes, late_s):
     """:func:`price_pairs` of pairs given as worker table ``rows`` (the shifts, limits and
     breaks are the whole table's), their legs priced from the arcs of the legs
-    :func:`row_leg_angles` gives, at their ``place`` in the grid (:func:`geo.legs.road`,
+    :func:`row_leg_arcs` gives, at their ``place`` in the grid (:func:`geo.legs.road`,
     great-circle: the same both ways; the legs pricing never reads stay zero). False,
     pricing nothing, when a leg's km are not finite."""
     read_s, read_km = road(arcs, detour, speed_kmh, keep)

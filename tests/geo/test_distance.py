@@ -202,3 +202,37 @@ def test_scalar_fast_path_matches_the_vectorised_one(lat1, lon1, lat2, lon2):
     scalar = haversine_km(float(lat1), float(lon1), float(lat2), float(lon2))
     vector = haversine_km(np.array([lat1]), np.array([lon1]), np.array([lat2]), np.array([lon2]))
     assert scalar == pytest.approx(float(vector[0]), rel=1e-12, abs=1e-9)
+
+
+def c_library_haversine_km(lat1, lon1, lat2, lon2):
+    """The haversine as the module documents it, on the C library's trigonometry (``math``):
+    the reference every computed distance must equal to the bit, on any host."""
+    phi1, phi2 = lat1 * (math.pi / 180.0), lat2 * (math.pi / 180.0)
+    a = math.sin((phi2 - phi1) / 2.0)
+    b = math.sin((lon2 * (math.pi / 180.0) - lon1 * (math.pi / 180.0)) / 2.0)
+    hav = a * a + math.cos(phi1) * math.cos(phi2) * (b * b)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(hav, 0.0), 1.0)))
+
+
+points = st.one_of(st.tuples(latitudes, longitudes, latitudes, longitudes),
+                   st.tuples(shanghai_lats, shanghai_lons, shanghai_lats, shanghai_lons))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(points, min_size=1, max_size=40))
+def test_every_path_gives_the_c_librarys_distance_to_the_bit(pairs):
+    """Scalars, arrays (numpy's own vectorised sines differ from the C library's in the last
+    bit on some CPUs, so the arrays' path is compiled on the C library's), the compiled legs
+    and the k-NN index all give the reference's bits: a tie between two workers goes the same
+    way on every path and every host."""
+    from geo.legs import leg_arcs
+    from geo.spatial import SpatialIndex
+    lat1, lon1, lat2, lon2 = (np.array(c) for c in zip(*pairs))
+    want = [c_library_haversine_km(*pair) for pair in pairs]
+    assert [haversine_km(*pair) for pair in pairs] == want
+    assert haversine_km(lat1, lon1, lat2, lon2).tolist() == want
+    assert (2.0 * EARTH_RADIUS_KM * leg_arcs(lat1, lon1, lat2, lon2)).tolist() == want
+    index = SpatialIndex(lat2, lon2)
+    for i, (a, b, _, _) in enumerate(pairs):
+        rows, km = index.nearest(a, b, len(pairs))
+        assert km[rows.tolist().index(i)] == want[i]

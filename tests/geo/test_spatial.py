@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.distance import EARTH_RADIUS_KM, haversine_km
-from geo.ranking import half_angles, haversine_root, ranked_prefix
+from geo.ranking import candidate_arcs, ranked_prefix, sides
 from geo.spatial import SpatialIndex
 
 SHANGHAI_LAT = (30.9, 31.5)
@@ -308,11 +308,9 @@ def test_wide_rows_out_of_order_are_sorted():
     q_lat, q_lon = np.array([31.2, 31.3]), np.array([121.2, 121.1])
     cand = np.array([rng.permutation(400)[:200] for _ in range(2)], dtype=np.int64)
     # the query's steps after the grid (SpatialIndex._knn), on these candidates
-    halves, cos2 = half_angles(np.ascontiguousarray(index._sides.T), cand, np.radians(q_lat),
-                               np.radians(q_lon))
-    root = haversine_root(np.sin(halves), np.cos(np.radians(q_lat)), cos2)
-    idx, km = ranked_prefix(np.arcsin(root), 2.0 * EARTH_RADIUS_KM, cand,
-                            np.array([200, 200]), 150)
+    counts = np.array([200, 200])
+    arcs = candidate_arcs(sides(lat, lon), cand, counts, q_lat, q_lon)
+    idx, km = ranked_prefix(arcs, 2.0 * EARTH_RADIUS_KM, cand, counts, 150)
     for row in range(2):
         every = haversine_km(q_lat[row], q_lon[row], lat[cand[row]], lon[cand[row]])
         want = np.lexsort((cand[row], every))[:150]
@@ -325,8 +323,8 @@ def test_warm_up_compiles_every_step_a_real_query_takes():
     ``warm_up`` needs no other compiled version (one would be compiled in its answer)."""
     from geo import grid, ranking
     from geo.spatial import warm_up
-    kernels = (ranking.bad_coordinate, ranking.query_halves, ranking.unit_xyz,
-               ranking.half_angles, ranking.haversine_root, ranking.ranked_prefix, grid.nearest)
+    kernels = (ranking.bad_coordinate, ranking.knn_query, ranking.sides, ranking.unit_xyz,
+               ranking.candidate_arcs, ranking.ranked_prefix, grid.nearest)
     warm_up()
     compiled = [list(kernel.signatures) for kernel in kernels]
     rng = np.random.default_rng(8)

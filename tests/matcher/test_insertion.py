@@ -483,7 +483,7 @@ def test_warm_up_compiles_the_kernel_for_the_types_a_real_block_passes():
     from geo import legs
     from matcher.insertion import warm_up
     from matcher.pricing import leg_grid, price_pairs, rooms
-    kernels = (price_pairs, rooms, leg_grid, legs.angles, legs.haversine_root, legs.road)
+    kernels = (price_pairs, rooms, leg_grid, legs.leg_arcs, legs.road, legs.legs)
     warm_up(RULES)
     compiled = [list(kernel.signatures) for kernel in kernels]
     insert(make_worker(), [job("a", 9, 10)], make_order(), now=at(7))
