@@ -48,17 +48,29 @@ def arc(phi1, lam1, phi2, lam2, cos_phi1, cos_phi2):
     return math.asin(math.sqrt(min(max(hav, 0.0), 1.0)))
 
 
-def _haversine_one(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    phi1, phi2 = lat1 * DEGREE, lat2 * DEGREE
-    return 2.0 * EARTH_RADIUS_KM * arc(phi1, lon1 * DEGREE, phi2, lon2 * DEGREE,
-                                       math.cos(phi1), math.cos(phi2))
+def _haversine_one(lat1: float, lon1: float, lat2: float, lon2: float, cos1: float,
+                   cos2: float) -> float:
+    return 2.0 * EARTH_RADIUS_KM * arc(lat1 * DEGREE, lon1 * DEGREE, lat2 * DEGREE,
+                                       lon2 * DEGREE, cos1, cos2)
 
 
-# a ufunc (broadcasting, no copies), compiled; with NUMBA_DISABLE_JIT (debugging) numpy's
-# Python-level vectorize of the same function
-_haversine = (np.vectorize(_haversine_one, otypes=[np.float64]) if numba.config.DISABLE_JIT
-              else numba.vectorize(["float64(float64, float64, float64, float64)"], cache=True,
-                                   nopython=True)(_haversine_one))
+def _cos_degrees(lat: float) -> float:
+    return math.cos(lat * DEGREE)
+
+
+def _ufunc(function, arguments: int):
+    """``function`` as a compiled float64 ufunc (broadcasting, no copies); with
+    NUMBA_DISABLE_JIT (debugging) numpy's Python-level vectorize of it."""
+    if numba.config.DISABLE_JIT:
+        return np.vectorize(function, otypes=[np.float64])
+    signature = "float64(" + ", ".join(["float64"] * arguments) + ")"
+    return numba.vectorize([signature], cache=True, nopython=True)(function)
+
+
+# the latitudes' cosines are a ufunc of their own: on broadcast inputs (a matrix of rows
+# against columns) each is computed once per point, not once per pair
+_haversine = _ufunc(_haversine_one, 6)
+_cosine = _ufunc(_cos_degrees, 1)
 
 
 def _float_or_array(values: NDArray[np.float64], inputs: tuple) -> float | NDArray[np.float64]:
@@ -97,13 +109,14 @@ def haversine_km(
     inputs = (lat1, lon1, lat2, lon2)
     if all(type(x) is float for x in inputs):
         return _haversine_scalar(lat1, lon1, lat2, lon2)
-    km = _haversine(*(np.asarray(x, dtype=np.float64) for x in inputs))
+    lat1, lon1, lat2, lon2 = (np.asarray(x, dtype=np.float64) for x in inputs)
+    km = _haversine(lat1, lon1, lat2, lon2, _cosine(lat1), _cosine(lat2))
     return _float_or_array(km, inputs)
 
 
 def _haversine_scalar(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    # plain floats: _haversine_one in Python, on math's functions (the same C library calls,
-    # the same operations: the same bits), some 20x faster than a ufunc call
+    # plain floats: the ufuncs' functions in Python, on math's functions (the same C library
+    # calls, the same operations: the same bits), some 20x faster than a ufunc call
     phi1, phi2 = lat1 * DEGREE, lat2 * DEGREE
     return 2.0 * EARTH_RADIUS_KM * _arc_py(phi1, lon1 * DEGREE, phi2, lon2 * DEGREE,
                                            math.cos(phi1), math.cos(phi2))
