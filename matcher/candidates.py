@@ -365,12 +365,14 @@ class _Widening:
         width = pairs.rows.shape[1]
         for o, ended in zip(self.todo.tolist(), pool_done.tolist()):
             self.history[o].append((width, ended))
-        if done.all():  # the common end (always for one order): nothing to split
+        if done.all():  # the common end: nothing to split
             self.passes.append((self.todo, pairs))
             self.todo = self.todo[:0]
             return
-        self.passes.append((self.todo[done], pairs.take(done)))
-        self.todo, self.pool, self.seen = self.todo[~done], self.pool * 4, pairs.take(~done)
+        if done.any():  # (none done, as for a lone order that widens: no empty pass to tally)
+            self.passes.append((self.todo[done], pairs.take(done)))
+            self.todo, pairs = self.todo[~done], pairs.take(~done)
+        self.pool, self.seen = self.pool * 4, pairs
 
 
 def _customer_codes(batch: OrderBatch) -> np.ndarray:
