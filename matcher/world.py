@@ -76,13 +76,15 @@ class JobColumns:
                 for name, column in zip(self.columns, taken)}
 
     def set(self, row: int, jobs: list[Job]) -> None:
-        if len(jobs) > self.columns["start"].shape[1]:
-            self._grow(2 * len(jobs))
-        self.count[row] = len(jobs)
+        n, before = len(jobs), int(self.count[row])
+        if n > self.columns["start"].shape[1]:
+            self._grow(2 * n)
+        self.count[row] = n
         for (name, fill, _), values in zip(self._FIELDS, _job_values(jobs)):
             column = self.columns[name]
-            column[row] = fill
-            column[row, :len(jobs)] = values
+            column[row, :n] = values
+            if before > n:  # (past a row's count every column is padding already)
+                column[row, n:before] = fill
 
     def _grow(self, capacity: int) -> None:
         for name, fill, dtype in self._FIELDS:

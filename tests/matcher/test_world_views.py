@@ -88,6 +88,29 @@ def test_job_columns_of_a_few_rows_are_those_of_the_whole_city(seed):
         assert np.array_equal(few[name], whole[name]), name
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_job_columns_set_row_by_row_are_those_built_at_once(seed):
+    """Days replaced one at a time, longer, shorter (a job cancelled) or emptied, leave the
+    columns those of the final plans built at once: what lies past a row's jobs is padding."""
+    table, plans, _ = random_world(seed)
+    _, other, _ = random_world(seed + 100)
+    columns = JobColumns(table, plans)
+    rng = random.Random(seed)
+    final = dict(plans)
+    for _ in range(40):
+        worker_id = rng.choice(list(table.row))
+        day = list(rng.choice([other.get(worker_id, []), plans.get(worker_id, []), []]))
+        day = day[:rng.randint(0, len(day))] if day else day
+        columns.set(table.row[worker_id], day)
+        final[worker_id] = day
+    rows = np.arange(len(table))
+    fresh = JobColumns(table, final)
+    assert columns.count.tolist() == fresh.count.tolist()
+    built, taken = fresh.take(rows), columns.take(rows)
+    for name in built:
+        assert np.array_equal(taken[name], built[name]), name
+
+
 def served(world, rows, order, customers):
     """Per pair: its worker's job columns hold its order's customer (as the score reads them)."""
     codes = np.array([customer_code(c) for c in customers])
