@@ -12,20 +12,21 @@ _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
 
 @_jit
-def tally(code, refusals):
-    """Per order (row of ``code``: -1 static failure, 0 feasible, 1..``refusals`` the slot
-    check that refused): the pairs past the static checks, and each slot check's refusals."""
+def tally_into(code, where, eligible, refused):
+    """Per order ``i`` (row of ``code``: -1 static failure, 0 feasible, c > 0 the slot check
+    that refused), into row ``where[i]`` of ``eligible`` and ``refused`` (one column per slot
+    check): the pairs past the static checks, and each slot check's refusals."""
     m, k = code.shape
-    eligible = np.zeros(m, dtype=np.int64)
-    refused = np.zeros((m, refusals), dtype=np.int64)
     for i in range(m):
+        at = where[i]
+        eligible[at] = 0
+        refused[at] = 0
         for j in range(k):
             c = code[i, j]
             if c >= 0:
-                eligible[i] += 1
+                eligible[at] += 1
                 if c > 0:
-                    refused[i, c - 1] += 1
-    return eligible, refused
+                    refused[at, c - 1] += 1
 
 
 @_jit
@@ -190,7 +191,8 @@ def warm_up() -> None:
     """Load them now (numba's cache; compiled on a first run) rather than in the first
     order's answer, with the types a priced block passes."""
     code = np.zeros((1, 1), dtype=np.int8)
-    tally(code, 4)
+    tally_into(code, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+               np.zeros((1, 4), dtype=np.int64))
     best(code, np.zeros((1, 1)), 1)
     ended(code, np.zeros((1, 1)), 1, 1.0, 1)
     widest_within(np.zeros((1, 1)), 0, 1.0)

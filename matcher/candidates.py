@@ -256,7 +256,7 @@ class CandidateSearch:
                 if kept is not None:
                     for t, (i, o) in enumerate(zip(where.tolist(), sub.tolist())):
                         kept[i] = Priced(batch, o, pairs, t, tuple(widening.history[o]))
-                eligible[where], refused[where] = _tally(pairs)
+                block_tally.tally_into(pairs.code, where, eligible, refused)
                 done = batch if len(sub) == len(batch) else batch.take(sub)  # sub: all, in order
                 blocks.append((where, done, pairs, self._best(pairs, limit)))
         return _flatten(blocks, eligible, refused)
@@ -429,7 +429,10 @@ def _shift_days(table: WorkerTable, calendar: ServiceCalendar) -> tuple[np.ndarr
 
 def _tally(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """Per order: pairs past the static checks, and the refusals of each slot check."""
-    return block_tally.tally(pairs.code, len(SLOT_CHECKS))
+    m = len(pairs.code)
+    eligible, refused = np.empty(m, dtype=np.int64), np.empty((m, len(SLOT_CHECKS)), np.int64)
+    block_tally.tally_into(pairs.code, np.arange(m), eligible, refused)
+    return eligible, refused
 
 
 def _flatten(blocks: list, eligible: np.ndarray, refused: np.ndarray) -> Candidates:

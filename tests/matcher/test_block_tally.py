@@ -37,11 +37,17 @@ def test_best_is_a_stable_sort_by_score_among_the_feasible(block, limit):
 @settings(max_examples=200, deadline=None)
 @given(blocks())
 def test_tally_counts_the_eligible_and_each_refusal(block):
+    """Into the rows ``where`` names (the searched orders'), the others left as they were."""
     code, _ = block
-    eligible, refused = block_tally.tally(code, 4)
-    assert eligible.tolist() == np.count_nonzero(code >= 0, axis=1).tolist()
-    assert refused.tolist() == [[int(np.count_nonzero(row == c)) for c in range(1, 5)]
-                                for row in code]
+    m = len(code)
+    where = np.arange(m, dtype=np.int64)[::-1] * 2 + 1  # every other row, backwards
+    eligible, refused = np.full(2 * m + 1, -7), np.full((2 * m + 1, 4), -7)
+    block_tally.tally_into(code, where, eligible, refused)
+    assert eligible[where].tolist() == np.count_nonzero(code >= 0, axis=1).tolist()
+    assert refused[where].tolist() == [[int(np.count_nonzero(row == c)) for c in range(1, 5)]
+                                       for row in code]
+    others = np.setdiff1d(np.arange(2 * m + 1), where)
+    assert (eligible[others] == -7).all() and (refused[others] == -7).all()
 
 
 def test_best_keeps_the_nearer_of_tied_workers_and_never_an_infeasible_one():
@@ -56,13 +62,14 @@ def test_warm_up_compiles_the_types_a_real_block_passes():
     """After ``warm_up``, a block as the search builds it needs no other compiled version."""
     from matcher.candidates import STATIC_FAIL, FEASIBLE
     block_tally.warm_up()
-    kernels = (block_tally.tally, block_tally.best, block_tally.ended,
+    kernels = (block_tally.tally_into, block_tally.best, block_tally.ended,
                block_tally.widest_within)
     compiled = [list(kernel.signatures) for kernel in kernels]
     ok = np.array([[True, False, True]])
     code = np.where(ok, FEASIBLE, STATIC_FAIL).astype(np.int8)  # as CandidateSearch builds it
     values, weights = np.ones((1, 3, 7)), np.ones(7)
-    block_tally.tally(np.concatenate([code, code], axis=1), 4)
+    block_tally.tally_into(np.concatenate([code, code], axis=1), np.arange(1) + 3,
+                           np.zeros(5, dtype=np.int64), np.zeros((5, 4), dtype=np.int64))
     block_tally.best(code, values @ weights, 12)
     block_tally.ended(code, np.ones((1, 3)), 12, 15.0, 3000)
     block_tally.widest_within(np.ones((1, 3)), 1, float(15))
