@@ -62,11 +62,12 @@ def best(code, score, limit):
 def ended(code, km, limit, radius, size):
     """Per order of a widening's pass: whether its pool alone ends its search (the pool's
     ``km`` (m, k) holds every one of the ``size`` certified workers, or its farthest lies past
-    the ``radius``; an empty pool too), and whether its search is done (that, or ``limit``
-    feasible pairs in ``code``)."""
+    the ``radius``; an empty pool too), whether its search is done (that, or ``limit``
+    feasible pairs in ``code``), and how many are done."""
     m, k = km.shape
     pool_done = np.empty(m, dtype=np.bool_)
     done = np.empty(m, dtype=np.bool_)
+    n_done = 0
     for i in range(m):
         pool_done[i] = k == 0 or k >= size or km[i, k - 1] > radius
         feasible = 0
@@ -74,7 +75,8 @@ def ended(code, km, limit, radius, size):
             if code[i, j] == 0:
                 feasible += 1
         done[i] = pool_done[i] or feasible >= limit
-    return pool_done, done
+        n_done += done[i]
+    return pool_done, done, n_done
 
 
 @_jit

@@ -360,16 +360,16 @@ class _Widening:
         pool holds every certified worker or reaches past the ``radius``, are done."""
         if self.seen is not None:
             pairs = self.seen.beside(pairs)
-        pool_done, done = block_tally.ended(pairs.code, km, limit, float(radius),
-                                            self.column.index.size)
+        pool_done, done, n_done = block_tally.ended(pairs.code, km, limit, float(radius),
+                                                    self.column.index.size)
         width = pairs.rows.shape[1]
         for o, ended in zip(self.todo.tolist(), pool_done.tolist()):
             self.history[o].append((width, ended))
-        if done.all():  # the common end: nothing to split
+        if n_done == len(done):  # the common end: nothing to split
             self.passes.append((self.todo, pairs))
             self.todo = self.todo[:0]
             return
-        if done.any():  # (none done, as for a lone order that widens: no empty pass to tally)
+        if n_done:  # (none done, as for a lone order that widens: no empty pass to tally)
             self.passes.append((self.todo[done], pairs.take(done)))
             self.todo, pairs = self.todo[~done], pairs.take(~done)
         self.pool, self.seen = self.pool * 4, pairs

@@ -83,7 +83,7 @@ def test_ended_is_the_pool_and_limit_rule_as_numpy_writes_it(block, limit, radiu
     rng = np.random.default_rng(code.size + limit)
     for k in (0, code.shape[1]):
         km = np.sort(rng.uniform(0.0, 25.0, (code.shape[0], k)), axis=1)
-        pool_done, done = block_tally.ended(code, km, limit, radius, size)
+        pool_done, done, n_done = block_tally.ended(code, km, limit, radius, size)
         if k == 0:
             want_pool = np.ones(code.shape[0], dtype=bool)
         else:
@@ -91,6 +91,7 @@ def test_ended_is_the_pool_and_limit_rule_as_numpy_writes_it(block, limit, radiu
         want = want_pool | (np.count_nonzero(code == 0, axis=1) >= limit)
         assert pool_done.tolist() == want_pool.tolist()
         assert done.tolist() == want.tolist()
+        assert n_done == np.count_nonzero(want)
 
 
 @settings(max_examples=200, deadline=None)
