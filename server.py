@@ -23,7 +23,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,13 +74,23 @@ MIN_TIME_S, MAX_TIME_S = 1, 253_370_764_800
 
 # ====================================================================== converters: proto -> domain
 
-@contextlib.contextmanager
-def _field(prefix: str) -> Iterator[None]:
-    """Put ``prefix`` in front of the field path of an InvalidArgument raised inside."""
-    try:
-        yield
-    except InvalidArgument as error:
-        raise error.under(prefix) from None
+class _field:  # (lower case: used as a function, `with _field("orders[0]"):`)
+    """Put ``prefix`` in front of the field path of an InvalidArgument raised inside. (A
+    class: every item of a request's batch is converted inside one, and a generator-based
+    context manager cost a third of converting an order.)"""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: Any) -> bool:
+        if isinstance(error, InvalidArgument):
+            raise error.under(self.prefix) from None
+        return False
 
 
 # The most nanos a well-formed Timestamp or Duration holds (google/protobuf/*.proto).
