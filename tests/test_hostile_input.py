@@ -5,7 +5,10 @@ enormous and negative durations and timestamps, unknown enum values, deadlines a
 request ids reused with other bodies, bytes that do not parse) the checks are: the status is
 never UNKNOWN or INTERNAL; every INVALID_ARGUMENT names the field in a BadRequest; a refused
 request leaves the state (workers, orders, plans, blocks, credit, locations, events, config)
-exactly as it was; and the server stays healthy.
+exactly as it was; and the server stays healthy. Besides requests made up whole, every RPC
+that reads the state also gets a valid request of the target's city with one field hostile, so
+that requests reach the checks that read an order's state, an offer or a plan, not only the
+first ones (orders in each state a lifecycle RPC starts from are there for them).
 
 The server runs on an event loop in a thread of its own, so that hypothesis drives it with a
 plain blocking client. Its clock is fixed, so nothing changes between two looks at its state
@@ -31,7 +34,7 @@ from homedispatch.v1 import dispatch_pb2 as pb
 from homedispatch.v1 import dispatch_pb2_grpc
 from matcher.config import OptimizerConfig
 from matcher.model import OrderState
-from server import SERVICE_NAME, start_server
+from server import MAX_TIME_S, MIN_TIME_S, SERVICE_NAME, start_server
 from tests.builders import DAY, HOUR, at
 from tests.test_server import AS_OF, order_pb, worker_pb
 
@@ -103,6 +106,18 @@ async def _snapshot(engine):
         config=engine.config.hash)
 
 
+# Orders of the target's city in the states the lifecycle RPCs start from, each placed at its
+# one start hour (half an hour long).
+LIFECYCLE_ORDERS = {"offered-a": 10, "accepted-a": 15, "accepted-b": 16, "completed-a": 12}
+
+
+def _ts(seconds: int) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(seconds=seconds)
+
+
+AS_OF_TIME = _ts(AS_OF)
+
+
 @pytest.fixture(scope="module")
 def target(config):
     """A server with a small city: four workers, an offered, an accepted and a pending order."""
@@ -117,6 +132,23 @@ def target(config):
     stub.SubmitOrders(pb.SubmitOrdersRequest(orders=placed + [order_pb(
         "o1", service_type="repair")], as_of_time=timestamp_pb2.Timestamp(seconds=AS_OF)))
     stub.RespondToOffer(pb.RespondToOfferRequest(order_id="o2", accept=True))
+    # one order in each state a lifecycle RPC starts from, for its valid request alone (no
+    # hostile id names them): offered, accepted (two) and completed
+    lifecycle = {name: _instant(order_pb(name, earliest_start=at(hour), latest_start=at(hour),
+                                         duration=HOUR // 2))
+                 for name, hour in LIFECYCLE_ORDERS.items()}
+    stub.SubmitOrders(pb.SubmitOrdersRequest(orders=list(lifecycle.values()),
+                                             as_of_time=AS_OF_TIME))
+    for name in ("accepted-a", "accepted-b", "completed-a"):
+        stub.RespondToOffer(pb.RespondToOfferRequest(order_id=name, accept=True))
+    stub.CompleteOrder(pb.CompleteOrderRequest(
+        order_id="completed-a", actual_start_time=_ts(at(LIFECYCLE_ORDERS["completed-a"])),
+        actual_end_time=_ts(at(LIFECYCLE_ORDERS["completed-a"] + 0.5))))
+    states = {name: stub.GetOrder(pb.GetOrderRequest(order_id=name)).order.state
+              for name in lifecycle}
+    assert states == {"offered-a": pb.ORDER_STATE_OFFERED, "accepted-a": pb.ORDER_STATE_ASSIGNED,
+                      "accepted-b": pb.ORDER_STATE_ASSIGNED,
+                      "completed-a": pb.ORDER_STATE_COMPLETED}
     yield server
     server.close()
 
@@ -153,6 +185,22 @@ def attack(server: ThreadedServer, send) -> grpc.StatusCode:
         server.run(server.running.engine.reload(server.config))
     assert server.healthy()
     return code
+
+
+def _offer_lapses_by_then(server: ThreadedServer, request: pb.RespondToOfferRequest) -> None:
+    """An answer to an offer is decided as of its ``as_of_time``; an offer past its deadline
+    then has lapsed, whatever the answer (the order goes back to the pool, placed again at
+    once, and the late answer is refused: ``Engine.respond_to_offer``). That is time passing,
+    not the request (the server's ticks are stopped here): let it pass first."""
+    when = request.as_of_time
+    if request.HasField("as_of_time") and MIN_TIME_S <= when.seconds < MAX_TIME_S and \
+            0 <= when.nanos <= 999_999_999:  # (else refused before anything lapses)
+        server.run(_lapse(server.running.engine, when.seconds, request.order_id))
+
+
+async def _lapse(engine, now: int, order_id: str) -> None:
+    async with engine._lock:
+        await engine._expire_offers(now, [order_id])
 
 
 # ---------------------------------------------------------------- hostile values
@@ -258,50 +306,81 @@ TOML = st.sampled_from(["", "[weights]\ntravel = nan\n", "[weights]\ntravel = 1e
                         "[requests]\nmax_id_length = 0\n", "\x00", "[weights]\n" * 3,
                         "[tiers.a]\nmin_score = 1\n"]) | st.text(max_size=40)
 
-REQUESTS = {
-    "UpsertWorkers": message(pb.UpsertWorkersRequest, workers=few(WORKERS),
-                             request_id=REQUEST_IDS),
-    "UpdateWorkerLocation": message(pb.UpdateWorkerLocationRequest, worker_id=IDS,
-                                    location=LATLNG, report_time=TIMES,
-                                    request_id=REQUEST_IDS),
-    "SetWorkerStatus": message(pb.SetWorkerStatusRequest, worker_id=IDS, status=ENUMS,
-                               reason=st.text(max_size=20), request_id=REQUEST_IDS,
-                               as_of_time=TIMES),
-    "SubmitOrders": message(pb.SubmitOrdersRequest, orders=few(ORDERS),
+# Per RPC: its request type, the strategy of each field, and a valid request of the target's
+# city (none: no valid one worth starting from). A request is either any subset of the fields
+# set to hostile values, or the valid one with one field hostile: that one gets past the first
+# checks to the ones that read the state (an order's state, a worker's plan, an offer).
+FIELDS = {
+    "UpsertWorkers": (pb.UpsertWorkersRequest,
+                      dict(workers=few(WORKERS), request_id=REQUEST_IDS), None),
+    "UpdateWorkerLocation": (pb.UpdateWorkerLocationRequest,
+                             dict(worker_id=IDS, location=LATLNG, report_time=TIMES,
+                                  request_id=REQUEST_IDS),
+                             dict(worker_id="w0", location=pb.LatLng(latitude=31.24,
+                                                                     longitude=121.48),
+                                  report_time=AS_OF_TIME)),
+    "SetWorkerStatus": (pb.SetWorkerStatusRequest,
+                        dict(worker_id=IDS, status=ENUMS, reason=st.text(max_size=20),
+                             request_id=REQUEST_IDS, as_of_time=TIMES),
+                        dict(worker_id="w3", status=pb.WORKER_STATUS_ONLINE,
+                             as_of_time=AS_OF_TIME)),
+    "SubmitOrders": (pb.SubmitOrdersRequest,
+                     dict(orders=few(ORDERS), request_id=REQUEST_IDS, as_of_time=TIMES), None),
+    "Dispatch": (pb.DispatchRequest,
+                 dict(order_ids=few(IDS), as_of_time=TIMES, region_center=LATLNG,
+                      region_radius_km=FLOATS, request_id=REQUEST_IDS),
+                 dict(order_ids=["o1"], as_of_time=AS_OF_TIME)),
+    "ExplainOrder": (pb.ExplainOrderRequest,
+                     dict(order_id=IDS, top_k=INT32, as_of_time=TIMES),
+                     dict(order_id="o0", top_k=3, as_of_time=AS_OF_TIME)),
+    "OptimizePlans": (pb.OptimizePlansRequest,
+                      dict(worker_ids=few(IDS), time_limit=SEARCH_LIMITS, as_of_time=TIMES,
+                           request_id=REQUEST_IDS),
+                      dict(worker_ids=["w0", "w1"],
+                           time_limit=duration_pb2.Duration(nanos=50_000_000),
+                           as_of_time=AS_OF_TIME)),
+    "GetOrder": (pb.GetOrderRequest, dict(order_id=IDS), None),
+    "CancelOrder": (pb.CancelOrderRequest,
+                    dict(order_id=IDS, cancelled_by=ENUMS, reason=st.text(max_size=20),
+                         request_id=REQUEST_IDS, as_of_time=TIMES, worker_id=IDS),
+                    dict(order_id="o1", cancelled_by=pb.CANCELLED_BY_CUSTOMER,
+                         as_of_time=AS_OF_TIME)),
+    "GetWorkerSchedule": (pb.GetWorkerScheduleRequest, dict(worker_id=IDS), None),
+    "RespondToOffer": (pb.RespondToOfferRequest,
+                       dict(order_id=IDS, worker_id=IDS, accept=st.booleans(),
                             request_id=REQUEST_IDS, as_of_time=TIMES),
-    "Dispatch": message(pb.DispatchRequest, order_ids=few(IDS), as_of_time=TIMES,
-                        region_center=LATLNG, region_radius_km=FLOATS,
-                        request_id=REQUEST_IDS),
-    "ExplainOrder": message(pb.ExplainOrderRequest, order_id=IDS, top_k=INT32,
-                            as_of_time=TIMES),
-    "OptimizePlans": message(pb.OptimizePlansRequest, worker_ids=few(IDS),
-                             time_limit=SEARCH_LIMITS, as_of_time=TIMES,
-                             request_id=REQUEST_IDS),
-    "GetOrder": message(pb.GetOrderRequest, order_id=IDS),
-    "CancelOrder": message(pb.CancelOrderRequest, order_id=IDS, cancelled_by=ENUMS,
-                           reason=st.text(max_size=20), request_id=REQUEST_IDS,
-                           as_of_time=TIMES, worker_id=IDS),
-    "GetWorkerSchedule": message(pb.GetWorkerScheduleRequest, worker_id=IDS),
-    "RespondToOffer": message(pb.RespondToOfferRequest, order_id=IDS, worker_id=IDS,
-                              accept=st.booleans(), request_id=REQUEST_IDS,
-                              as_of_time=TIMES),
-    "StartOrder": message(pb.StartOrderRequest, order_id=IDS, actual_start_time=TIMES,
-                          request_id=REQUEST_IDS),
-    "CompleteOrder": message(pb.CompleteOrderRequest, order_id=IDS, actual_start_time=TIMES,
-                             actual_end_time=TIMES, request_id=REQUEST_IDS),
-    "SubmitFeedback": message(pb.SubmitFeedbackRequest, order_id=IDS, stars=INT32,
-                              complaint=ENUMS, on_time=st.booleans(), no_show=st.booleans(),
-                              source=ENUMS, request_id=REQUEST_IDS, worker_id=IDS,
-                              as_of_time=TIMES),
-    "GetConfig": message(pb.GetConfigRequest),
-    "ReloadConfig": message(pb.ReloadConfigRequest, config_toml=TOML,
-                            request_id=REQUEST_IDS),
+                       dict(order_id="offered-a", accept=True, as_of_time=AS_OF_TIME)),
+    "StartOrder": (pb.StartOrderRequest,
+                   dict(order_id=IDS, actual_start_time=TIMES, request_id=REQUEST_IDS),
+                   dict(order_id="accepted-a", actual_start_time=_ts(at(15)))),
+    "CompleteOrder": (pb.CompleteOrderRequest,
+                      dict(order_id=IDS, actual_start_time=TIMES, actual_end_time=TIMES,
+                           request_id=REQUEST_IDS),
+                      dict(order_id="accepted-b", actual_start_time=_ts(at(16)),
+                           actual_end_time=_ts(at(16.5)))),
+    "SubmitFeedback": (pb.SubmitFeedbackRequest,
+                       dict(order_id=IDS, stars=INT32, complaint=ENUMS, on_time=st.booleans(),
+                            no_show=st.booleans(), source=ENUMS, request_id=REQUEST_IDS,
+                            worker_id=IDS, as_of_time=TIMES),
+                       dict(order_id="completed-a", stars=5,
+                            source=pb.FEEDBACK_SOURCE_CUSTOMER, as_of_time=AS_OF_TIME)),
+    "GetConfig": (pb.GetConfigRequest, {}, None),
+    "ReloadConfig": (pb.ReloadConfigRequest, dict(config_toml=TOML, request_id=REQUEST_IDS),
+                     None),
 }
+
+
+def _requests(cls, fields, valid):
+    hostile = message(cls, **fields)
+    return hostile if valid is None else hostile | one_field_off(cls(**valid), **fields)
+
+
+REQUESTS = {method: _requests(*spec) for method, spec in FIELDS.items()}
 # Mostly a generous deadline; sometimes one that passed before the call is made. (A deadline
 # of exactly "now" races the request to the server: it may pass in transit, which the server
 # refuses, or just after the call started, when the outcome is unknown to the client, as gRPC
 # defines DEADLINE_EXCEEDED; so only deadlines surely past are sent.)
-TIMEOUTS = st.sampled_from([CALL_TIMEOUT_S] * 4 + [-1.0, -0.001])
+TIMEOUTS = st.sampled_from([CALL_TIMEOUT_S] * 8 + [-1.0, -0.001])
 
 
 def test_every_unary_rpc_is_attacked():
@@ -315,6 +394,8 @@ def test_hostile_requests(target, method):
     @SETTINGS
     @given(request=REQUESTS[method], timeout=TIMEOUTS)
     def run(request, timeout):
+        if method == "RespondToOffer":
+            _offer_lapses_by_then(target, request)
         attack(target, lambda: getattr(target.stub, method)(request, timeout=timeout))
     run()
 
