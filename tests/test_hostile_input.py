@@ -188,14 +188,17 @@ def attack(server: ThreadedServer, send) -> grpc.StatusCode:
 
 
 def _offer_lapses_by_then(server: ThreadedServer, request: pb.RespondToOfferRequest) -> None:
-    """An answer to an offer is decided as of its ``as_of_time``; an offer past its deadline
-    then has lapsed, whatever the answer (the order goes back to the pool, placed again at
-    once, and the late answer is refused: ``Engine.respond_to_offer``). That is time passing,
-    not the request (the server's ticks are stopped here): let it pass first."""
+    """An answer to an offer is decided as of its ``as_of_time`` (without one, of the server's
+    clock); an offer past its deadline then has lapsed, whatever the answer (the order goes
+    back to the pool, placed again at once, and the late answer is refused:
+    ``Engine.respond_to_offer``). That is time passing, not the request (the server's ticks
+    are stopped here): let it pass first."""
     when = request.as_of_time
-    if request.HasField("as_of_time") and MIN_TIME_S <= when.seconds < MAX_TIME_S and \
-            0 <= when.nanos <= 999_999_999:  # (else refused before anything lapses)
+    if not request.HasField("as_of_time"):
+        server.run(_lapse(server.running.engine, server.now, request.order_id))
+    elif MIN_TIME_S <= when.seconds < MAX_TIME_S and 0 <= when.nanos <= 999_999_999:
         server.run(_lapse(server.running.engine, when.seconds, request.order_id))
+    # (a malformed time is refused before anything lapses)
 
 
 async def _lapse(engine, now: int, order_id: str) -> None:
