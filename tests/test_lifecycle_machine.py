@@ -1,8 +1,9 @@
 """Random sequences of everything that happens to orders and workers, checked after every step.
 
-A hypothesis state machine drives one engine through submit, dispatch, accept, decline, time
-passing (offers lapse), cancellations by customers and workers, workers going offline and back,
-start, completion, feedback and no-shows. After each step:
+A hypothesis state machine drives one engine through submit (one-worker orders, team jobs and
+orders linked to any order so far), dispatch, accept, decline, time passing (offers lapse),
+cancellations by customers and workers, workers going offline and back, start, completion,
+feedback and no-shows. After each step:
 
 - no order is lost: every submitted order is there once, in one state, and holds jobs in the
   plans exactly when its state says so, on exactly its workers;
@@ -10,6 +11,9 @@ start, completion, feedback and no-shows. After each step:
   (status, certificate, credit floor, shift, travel, breaks, limits) on a worker not excluded
   from it;
 - an accepted job never moves while its order stays assigned;
+- a linked order and the order it is linked to, both placed, keep their link (the same worker,
+  or a start within the gap); a linked order stays placed while its first order is not only if
+  it had started, or its start had come, when the first lost its worker;
 - credit stays in 0..100 and equals the documented formula over the events the test itself
   recorded.
 
@@ -33,15 +37,17 @@ from matcher.engine import CANCELLABLE, CancelledBy, Engine
 from matcher.engine_lifecycle import Feedback
 from matcher.errors import AlreadyExists, FailedPrecondition
 from matcher.lifecycle import PLANNED, UNSTARTED
-from matcher.model import (Complaint, DispatchMode, FeedbackSource, OrderState, Skill,
-                           WorkerStatus)
+from matcher.model import (Complaint, DispatchMode, FeedbackSource, LinkType, OrderLink,
+                           OrderState, Skill, WorkerStatus)
 from matcher.store import MemoryStore
-from tests.builders import at
+from tests.builders import HOUR, at, make_order
 from tests.checker import check_worker_day, reference_credit
 from tests.city import TYPES, random_orders, random_workers
 
 CONFIG = DispatchConfig()
 N_WORKERS = 10
+COUPLINGS = ("team", LinkType.SAME_WORKER, LinkType.START_GAP)
+GONE = (OrderState.CANCELLED, OrderState.EXPIRED)  # a link to such an order no longer binds
 
 
 class Lifecycle(RuleBasedStateMachine):
@@ -74,6 +80,10 @@ class Lifecycle(RuleBasedStateMachine):
     def pick(self, items, index: int):
         return items[index % len(items)] if items else None
 
+    def member(self, record, index: int) -> str:
+        """One of the order's workers (of a team job, any)."""
+        return self.pick(sorted(record.worker_ids), index)
+
     def penalise(self, worker_id: str, kind: str, order_id: str) -> None:
         base, events = self.credit[worker_id]
         events.append(CreditEvent(self.now, kind, order_id,
@@ -100,16 +110,43 @@ class Lifecycle(RuleBasedStateMachine):
         self.run(self.engine.submit_orders(orders, self.now))
         self.submitted.update((o.order_id, o) for o in orders)
 
+    @rule(index=st.integers(0, 1000), coupling=st.sampled_from(COUPLINGS),
+          team=st.integers(2, 3), gap_hours=st.integers(0, 4), instant=st.booleans())
+    def submit_coupled(self, index: int, coupling, team: int, gap_hours: int,
+                       instant: bool) -> None:
+        """A team job at an order's place and in its window, or an order linked to it: to a
+        placed order when there is one (else to any; itself a team job or linked or not)."""
+        placed = self.records(*PLANNED)
+        first = self.pick([r.order for r in placed] or
+                          [self.submitted[o] for o in sorted(self.submitted)], index)
+        if first is None:
+            return
+        self.batches += 1
+        common = dict(customer_id=first.customer_id, service_type=first.service_type,
+                      lat=first.lat, lon=first.lon, duration=HOUR,
+                      mode=DispatchMode.INSTANT if instant else DispatchMode.BATCHED)
+        if coupling == "team":
+            order = make_order(f"team{self.batches}", workers_needed=team,
+                               earliest_start=first.earliest_start,
+                               latest_start=first.latest_start, **common)
+        else:
+            gap = gap_hours * HOUR
+            order = make_order(f"link{self.batches}", earliest_start=at(7), latest_start=at(19),
+                               link=OrderLink(first.order_id, coupling, gap, gap + HOUR),
+                               **common)
+        self.run(self.engine.submit_orders([order], self.now))
+        self.submitted[order.order_id] = order
+
     @rule()
     def dispatch(self) -> None:
         self.run(self.engine.dispatch([], self.now))
 
-    @rule(index=st.integers(0, 1000), accept=st.booleans())
-    def respond(self, index: int, accept: bool) -> None:
+    @rule(index=st.integers(0, 1000), member=st.integers(0, 2), accept=st.booleans())
+    def respond(self, index: int, member: int, accept: bool) -> None:
         record = self.pick(self.records(OrderState.OFFERED), index)
         if record is None:
             return
-        worker_id = record.worker_ids[0]
+        worker_id = self.member(record, member)
         if self.now >= record.offer_deadline:
             with pytest.raises(FailedPrecondition, match="is PENDING"):
                 self.run(self.engine.respond_to_offer(record.order.order_id, worker_id, accept,
@@ -117,32 +154,51 @@ class Lifecycle(RuleBasedStateMachine):
             return
         after = self.run(self.engine.respond_to_offer(record.order.order_id, worker_id, accept,
                                                       self.now))
-        if accept:
+        if not accept:
+            assert worker_id in after.excluded and worker_id not in after.worker_ids
+        elif record.accepted | {worker_id} >= set(record.worker_ids):
             assert after.state == OrderState.ASSIGNED
             self.locked[after.order.order_id] = self.placement(after.order.order_id)
-        else:
-            assert worker_id in after.excluded and worker_id not in after.worker_ids
+        else:  # a team job waits for every member
+            assert after.state == OrderState.OFFERED and worker_id in after.accepted
+
+    @rule(index=st.integers(0, 1000))
+    def every_member_accepts(self, index: int) -> None:
+        """An offer accepted by each of its workers in turn (a team job's locks at the last)."""
+        record = self.pick(self.records(OrderState.OFFERED), index)
+        if record is None or self.now >= record.offer_deadline:
+            return
+        for worker_id in sorted(set(record.worker_ids) - record.accepted):
+            after = self.run(self.engine.respond_to_offer(record.order.order_id, worker_id,
+                                                          True, self.now))
+        assert after.state == OrderState.ASSIGNED
+        self.locked[after.order.order_id] = self.placement(after.order.order_id)
 
     @rule(minutes=st.sampled_from([1, 5, 30, 120]))
     def time_passes(self, minutes: int) -> None:
         self.now += minutes * 60
         self.run(self.engine.tick(self.now))
 
-    @rule(index=st.integers(0, 1000), by=st.sampled_from(list(CancelledBy)))
-    def cancel(self, index: int, by: CancelledBy) -> None:
+    @rule(index=st.integers(0, 1000), by=st.sampled_from(list(CancelledBy)),
+          member=st.integers(0, 2))
+    def cancel(self, index: int, by: CancelledBy, member: int) -> None:
         record = self.pick(self.records(*OrderState), index)
         if record is None:
             return
         order_id = record.order.order_id
         allowed = UNSTARTED if by == CancelledBy.WORKER else (*CANCELLABLE, OrderState.CANCELLED)
+        worker_id = self.member(record, member) if by == CancelledBy.WORKER and \
+            record.state in UNSTARTED else ""
         if record.state not in allowed:
             with pytest.raises(FailedPrecondition, match=f"is {record.state.name}"):
-                self.run(self.engine.cancel_order(order_id, by=by, now=self.now))
+                self.run(self.engine.cancel_order(order_id, by=by, worker_id=worker_id,
+                                                  now=self.now))
             return
-        after = self.run(self.engine.cancel_order(order_id, by=by, now=self.now))
+        after = self.run(self.engine.cancel_order(order_id, by=by, worker_id=worker_id,
+                                                  now=self.now))
         if by == CancelledBy.WORKER:
-            self.penalise(record.worker_ids[0], "worker_cancellation", order_id)
-            assert record.worker_ids[0] in after.excluded
+            self.penalise(worker_id, "worker_cancellation", order_id)
+            assert worker_id in after.excluded
         else:
             assert after.state == OrderState.CANCELLED
 
@@ -171,35 +227,41 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, 1000), stars=st.integers(0, 5),
           complaint=st.sampled_from(list(Complaint)), on_time=st.sampled_from([None, True, False]),
-          source=st.sampled_from(list(FeedbackSource)))
-    def feedback(self, index, stars, complaint, on_time, source) -> None:
+          source=st.sampled_from(list(FeedbackSource)), member=st.integers(-1, 2))
+    def feedback(self, index, stars, complaint, on_time, source, member) -> None:
+        """Feedback on the whole order, or (``member`` >= 0) on one of its workers."""
         record = self.pick(self.records(OrderState.COMPLETED), index)
         if record is None:
             return
-        feedback = Feedback(stars, complaint, on_time, source=source)
+        named = self.member(record, member) if member >= 0 else ""
+        feedback = Feedback(stars, complaint, on_time, source=source, worker_id=named)
         order_id = record.order.order_id
         if source in record.feedback:
             with pytest.raises(AlreadyExists):
                 self.run(self.engine.submit_feedback(order_id, feedback, self.now))
             return
-        self.run(self.engine.submit_feedback(order_id, feedback, self.now))
-        worker_id = record.worker_ids[0]
-        if stars:
-            self.credit[worker_id][1].append(CreditEvent(self.now, "review", order_id,
-                                                         stars=stars))
-        if complaint != Complaint.NONE:
-            self.penalise(worker_id, f"complaint_{complaint.name.lower()}", order_id)
-        if on_time is False:
-            self.penalise(worker_id, "late_arrival", order_id)
+        standings = self.run(self.engine.submit_feedback(order_id, feedback, self.now))
+        workers = [named] if named else record.worker_ids
+        assert [s.worker_id for s in standings] == workers
+        for worker_id in workers:
+            if stars:
+                self.credit[worker_id][1].append(CreditEvent(self.now, "review", order_id,
+                                                             stars=stars))
+            if complaint != Complaint.NONE:
+                self.penalise(worker_id, f"complaint_{complaint.name.lower()}", order_id)
+            if on_time is False:
+                self.penalise(worker_id, "late_arrival", order_id)
 
-    @rule(index=st.integers(0, 1000))
-    def no_show(self, index: int) -> None:
+    @rule(index=st.integers(0, 1000), member=st.integers(0, 2))
+    def no_show(self, index: int, member: int) -> None:
         record = self.pick(self.records(*UNSTARTED), index)
         if record is None:
             return
-        self.run(self.engine.submit_feedback(record.order.order_id, Feedback(no_show=True),
-                                             self.now))
-        self.penalise(record.worker_ids[0], "no_show", record.order.order_id)
+        worker_id = self.member(record, member)
+        after = self.run(self.engine.submit_feedback(
+            record.order.order_id, Feedback(no_show=True, worker_id=worker_id), self.now))
+        assert [s.worker_id for s in after] == [worker_id]
+        self.penalise(worker_id, "no_show", record.order.order_id)
 
     # ---------------------------------------------------------------- invariants
 
@@ -248,6 +310,32 @@ class Lifecycle(RuleBasedStateMachine):
                 assert self.placement(order_id) == placed
             else:
                 del self.locked[order_id]  # given up by its worker: it may move now
+
+    @invariant()
+    def links_hold(self) -> None:
+        records = {r.order.order_id: r for r in self.records(*OrderState)}
+        plans = self.run(self.engine.store.plans())
+        where: dict[str, list[tuple[str, int]]] = {}
+        for worker_id, jobs in plans.items():
+            for job in jobs:
+                where.setdefault(job.order_id, []).append((worker_id, job.start))
+        for order_id, record in records.items():
+            link = record.order.link
+            first = records[link.order_id] if link is not None else None
+            if first is None or first.state in GONE or record.state not in PLANNED:
+                continue
+            if first.state not in PLANNED:
+                # left in place when its first order lost its worker: it had started, or
+                # its start had come by then
+                assert record.state not in UNSTARTED or min(
+                    start for _, start in where[order_id]) < self.now, (order_id, first.state)
+                continue
+            mine, theirs = where[order_id], where[link.order_id]
+            if link.kind == LinkType.SAME_WORKER:
+                assert mine[0][0] in {w for w, _ in theirs}, (order_id, mine, theirs)
+            else:
+                gap = mine[0][1] - theirs[0][1]
+                assert link.min_gap <= gap <= link.max_gap, (order_id, gap, link)
 
     @invariant()
     def credit_follows_the_formula(self) -> None:
