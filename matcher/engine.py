@@ -820,12 +820,15 @@ class Engine(LifecycleOperations):
 
     async def _check_blocks(self, scope: PlanScope, commit: Commit) -> None:
         """Aborted when a customer blocked a worker the new plans give one of its orders to
-        since the scope was read (blocks carry no version the store could check)."""
+        since the scope was read (blocks carry no version the store could check). A job the
+        worker had already is not given: a block on it came after the job was under way or
+        done (else the block took the job away, and the plan's version refuses the commit)."""
         blocked = await self.store.blocked()
         for worker_id, jobs in commit.plans.items():
+            had = {j.order_id for j in scope.plans.get(worker_id, [])}
             for job in jobs:
                 customer = scope.orders[job.order_id].customer_id
-                if worker_id in blocked.get(customer, ()):
+                if job.order_id not in had and worker_id in blocked.get(customer, ()):
                     raise Aborted(f"customer {customer!r} blocked worker {worker_id!r} "
                                   "meanwhile; try again")
 

@@ -153,6 +153,25 @@ async def test_a_customer_blocking_the_worker_meanwhile_refuses_it(gated, blocke
         assert await planned(engine) == {"west": ["o-b"]}
 
 
+async def test_a_block_on_a_worker_whose_job_for_the_customer_is_done_refuses_nothing(gated):
+    """A customer may block a worker after a job of theirs was done (the complaint that comes
+    after the visit): the done job stays in the worker's day, and a re-optimisation that gives
+    that worker another customer's order breaks no block and is not refused as if one came
+    meanwhile; the blocking customer's own pending order stays off that worker."""
+    engine, optimizer = gated
+    await engine.upsert_workers([worker("west", WEST)], now=NOW)
+    await engine.submit_orders([order("o-done", WEST, hour=9, customer_id="c1")], NOW)
+    await engine.complete_order("o-done", at(9), at(10))
+    await engine.submit_orders([order("o-again", WEST, DispatchMode.BATCHED, customer_id="c1",
+                                      blocked_worker_ids=frozenset({"west"}))], NOW)
+    await engine.submit_orders([order("o-other", WEST, DispatchMode.BATCHED, hour=12,
+                                      customer_id="c2")], NOW)
+    optimizer.gate.set()
+    assert (await engine.optimize_plans([], NOW, SEARCH_S)).placed == ("o-other",)
+    assert await planned(engine) == {"west": ["o-done", "o-other"]}
+    assert (await engine.order("o-again")).state == OrderState.PENDING
+
+
 async def starts(engine) -> dict[str, list[tuple[str, int]]]:
     return {w: [(j.order_id, j.start) for j in jobs]
             for w, jobs in (await engine.store.plans()).items()}
