@@ -1,7 +1,7 @@
 """Random sequences of everything that happens to orders and workers, checked after every step.
 
 A hypothesis state machine drives one engine through submit (one-worker orders, team jobs and
-orders linked to any order so far), dispatch, accept, decline, time passing (offers lapse),
+orders linked to any order so far), dispatch, whole-city re-optimisation, accept, decline, time passing (offers lapse),
 cancellations by customers and workers, workers going offline and back, start, completion,
 feedback and no-shows. After each step:
 
@@ -40,7 +40,7 @@ from matcher.lifecycle import PLANNED, UNSTARTED
 from matcher.model import (Complaint, DispatchMode, FeedbackSource, LinkType, OrderLink,
                            OrderState, Skill, WorkerStatus)
 from matcher.store import MemoryStore
-from tests.builders import HOUR, at, make_order
+from tests.builders import HOUR, at, make_order, without_offers
 from tests.checker import check_worker_day, reference_credit
 from tests.city import TYPES, random_orders, random_workers
 
@@ -51,10 +51,12 @@ GONE = (OrderState.CANCELLED, OrderState.EXPIRED)  # a link to such an order no 
 
 
 class Lifecycle(RuleBasedStateMachine):
+    config = CONFIG
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.engine = Engine(self.make_store(), CONFIG)
+        self.engine = Engine(self.make_store(), self.config)
         self.now = at(6)
         self.submitted: dict[str, object] = {}
         self.credit: dict[str, tuple[float, list[CreditEvent]]] = {}
@@ -87,7 +89,7 @@ class Lifecycle(RuleBasedStateMachine):
     def penalise(self, worker_id: str, kind: str, order_id: str) -> None:
         base, events = self.credit[worker_id]
         events.append(CreditEvent(self.now, kind, order_id,
-                                  points=float(getattr(CONFIG.credit, kind))))
+                                  points=float(getattr(self.config.credit, kind))))
 
     @initialize(seed=st.integers(0, 2 ** 32 - 1))
     def city(self, seed: int) -> None:
@@ -140,6 +142,12 @@ class Lifecycle(RuleBasedStateMachine):
     @rule()
     def dispatch(self) -> None:
         self.run(self.engine.dispatch([], self.now))
+
+    @rule()
+    def optimize(self) -> None:
+        """A whole-city re-optimisation with a short search: offered and accepted jobs stay,
+        pending orders may be placed (as offers)."""
+        self.run(self.engine.optimize_plans([], self.now, time_limit_s=0.05))
 
     @rule(index=st.integers(0, 1000), member=st.integers(0, 2), accept=st.booleans())
     def respond(self, index: int, member: int, accept: bool) -> None:
@@ -299,7 +307,7 @@ class Lifecycle(RuleBasedStateMachine):
             unstarted = {j.order_id for j in jobs if j.start >= self.now
                          and records[j.order_id].state in UNSTARTED}
             orders = {o: records[o].order for o in {j.order_id for j in jobs}}
-            problems = check_worker_day(CONFIG, workers[worker_id], jobs, orders, blocked)
+            problems = check_worker_day(self.config, workers[worker_id], jobs, orders, blocked)
             assert [p for p in problems if p.split(": ")[0].split("/")[-1] in unstarted] == []
 
     @invariant()
@@ -345,13 +353,28 @@ class Lifecycle(RuleBasedStateMachine):
             assert [(e.kind, e.time, e.points, e.stars) for e in record.events] == [
                 (e.kind, e.time, e.points, e.stars) for e in events]
             assert 0.0 <= worker.credit_score <= 100.0
-            expected = reference_credit(CONFIG, base, events, record.refreshed_at)
+            expected = reference_credit(self.config, base, events, record.refreshed_at)
             assert worker.credit_score == pytest.approx(expected, abs=0.0101)
 
 
 Lifecycle.TestCase.settings = settings(max_examples=60, stateful_step_count=35, deadline=None,
                                        suppress_health_check=[HealthCheck.too_slow])
 TestLifecycle = Lifecycle.TestCase
+
+
+
+class LifecycleWithoutOffers(Lifecycle):
+    """The same machine where a placement is final at once (``offers.timeout_s = 0``): no
+    worker answers, so re-optimisation may move every assigned job that has not started, team
+    jobs and linked orders included."""
+
+    config = without_offers(CONFIG)
+
+
+LifecycleWithoutOffers.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=35, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+TestLifecycleWithoutOffers = LifecycleWithoutOffers.TestCase
 
 REDIS_URL: list[str] = []
 
