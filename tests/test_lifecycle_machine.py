@@ -1,9 +1,9 @@
 """Random sequences of everything that happens to orders and workers, checked after every step.
 
 A hypothesis state machine drives one engine through submit (one-worker orders, team jobs and
-orders linked to any order so far), dispatch, whole-city re-optimisation, accept, decline, time passing (offers lapse),
-cancellations by customers and workers, workers going offline and back, start, completion,
-feedback and no-shows. After each step:
+orders linked to any order so far), dispatch, whole-city re-optimisation, accept, decline, time
+passing (offers lapse), cancellations by customers and workers, workers going offline and back,
+workers edited by the centre, start, completion, feedback and no-shows. After each step:
 
 - no order is lost: every submitted order is there once, in one state, and holds jobs in the
   plans exactly when its state says so, on exactly its workers;
@@ -37,17 +37,18 @@ from matcher.engine import CANCELLABLE, CancelledBy, Engine
 from matcher.engine_lifecycle import Feedback
 from matcher.errors import AlreadyExists, FailedPrecondition
 from matcher.lifecycle import PLANNED, UNSTARTED
-from matcher.model import (Complaint, DispatchMode, FeedbackSource, LinkType, OrderLink,
-                           OrderState, Skill, WorkerStatus)
+from matcher.model import (Break, Complaint, DispatchMode, FeedbackSource, LinkType,
+                           OrderLink, OrderState, Shift, Skill, WorkerStatus)
 from matcher.store import MemoryStore
 from tests.builders import HOUR, at, make_order, without_offers
 from tests.checker import check_worker_day, reference_credit
-from tests.city import TYPES, random_orders, random_workers
+from tests.city import TYPES, random_breaks, random_orders, random_workers
 
 CONFIG = DispatchConfig()
 N_WORKERS = 10
 COUPLINGS = ("team", LinkType.SAME_WORKER, LinkType.START_GAP)
 GONE = (OrderState.CANCELLED, OrderState.EXPIRED)  # a link to such an order no longer binds
+EDITS = ("shift", "certificate", "level", "skills", "tags", "home", "limits", "breaks", "base")
 
 
 class Lifecycle(RuleBasedStateMachine):
@@ -215,6 +216,34 @@ class Lifecycle(RuleBasedStateMachine):
                                   WorkerStatus.OFFLINE, WorkerStatus.SUSPENDED]))
     def worker_status(self, index: int, status: WorkerStatus) -> None:
         self.run(self.engine.set_worker_status(f"w{index:03d}", status, self.now))
+
+    @rule(index=st.integers(0, N_WORKERS - 1), edit=st.sampled_from(EDITS),
+          base=st.sampled_from([40.0, 62.0, 80.0, 95.0]))
+    def worker_edited(self, index: int, edit: str, base: float) -> None:
+        """The centre edits a worker (UpsertWorkers): a shorter shift, a certificate that runs
+        out within the hour, a lower level, a skill less, no tags, a new home, tighter daily
+        limits, breaks, or a new base credit score. Jobs not started that the worker can no
+        longer do go back to the pool (the invariants check the rest)."""
+        worker_id = f"w{index:03d}"
+        worker = self.run(self.engine.store.worker(worker_id))
+        old_base, events = self.credit[worker_id]
+        skills = worker.skills
+        changes = {
+            "shift": dict(shifts=(Shift(at(10), at(15)),)),
+            "certificate": dict(skills=tuple(dataclasses.replace(
+                k, certified_until=self.now + 3600) for k in skills)),
+            "level": dict(skills=tuple(dataclasses.replace(k, level=1) for k in skills)),
+            "skills": dict(skills=skills[:1]),
+            "tags": dict(tags=frozenset()),
+            "home": dict(home_lat=worker.home_lat + 0.03, home_lon=worker.home_lon - 0.03),
+            "limits": dict(max_jobs_per_day=1, max_work_minutes_per_day=120),
+            "breaks": dict(breaks=random_breaks(self.rng) or (Break(at(12), at(13), HOUR),)),
+            "base": {},
+        }[edit]
+        new_base = base if edit == "base" else old_base
+        self.run(self.engine.upsert_workers(
+            [dataclasses.replace(worker, credit_score=new_base, **changes)], now=self.now))
+        self.credit[worker_id] = (new_base, events)
 
     @rule(index=st.integers(0, 1000))
     def start(self, index: int) -> None:
