@@ -1,9 +1,10 @@
 """Random sequences of everything that happens to orders and workers, checked after every step.
 
 A hypothesis state machine drives one engine through submit (one-worker orders, team jobs and
-orders linked to any order so far), dispatch, whole-city re-optimisation, accept, decline, time
-passing (offers lapse), cancellations by customers and workers, workers going offline and back,
-workers edited by the centre, start, completion, feedback and no-shows. After each step:
+orders linked to any order so far), dispatch, whole-city re-optimisation, explanations, accept,
+decline, time passing (offers lapse), cancellations by customers and workers, workers going
+offline and back, workers edited by the centre, start, completion, feedback and no-shows. After
+each step:
 
 - no order is lost: every submitted order is there once, in one state, and holds jobs in the
   plans exactly when its state says so, on exactly its workers;
@@ -299,6 +300,22 @@ class Lifecycle(RuleBasedStateMachine):
             record.order.order_id, Feedback(no_show=True, worker_id=worker_id), self.now))
         assert [s.worker_id for s in after] == [worker_id]
         self.penalise(worker_id, "no_show", record.order.order_id)
+
+    @rule(index=st.integers(0, 1000), placed=st.booleans())
+    def explain(self, index: int, placed: bool) -> None:
+        """ExplainOrder on an order (``placed``: one offered or assigned): the constraint
+        counts add up to the workers ruled out, and a one-worker order placed an hour or more
+        ahead (not linked) has its own worker among the feasible candidates, as dispatch and
+        every check since have found it."""
+        record = self.pick(self.records(*(UNSTARTED if placed else OrderState)), index)
+        if record is None:
+            return
+        _, why = self.run(self.engine.explain(record.order.order_id, self.now))
+        assert sum(why.ruled_out.values()) == why.total_workers - len(why.candidates)
+        jobs = self.placement(record.order.order_id)
+        if record.state in UNSTARTED and record.order.link is None and len(jobs) == 1 \
+                and jobs[0][1] >= self.now + HOUR:
+            assert jobs[0][0] in {c.worker_id for c in why.candidates}, (jobs, why)
 
     # ---------------------------------------------------------------- invariants
 
